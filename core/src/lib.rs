@@ -1,0 +1,50 @@
+//! # sio-core: the sans-IO heart of sio
+//!
+//! This crate holds everything of Engine.IO v4 and Socket.IO v5 that is *protocol*: the wire
+//! codecs and (as they land) the state machines of the server and the client. It owns no socket,
+//! reads no clock and spawns nothing. Drivers (`sio-tokio`, `sio-smol`, or your own event loop)
+//! feed it bytes and time and carry out what it asks.
+//!
+//! ## Layout
+//! - [`engine`]: Engine.IO v4 — packets, WebSocket frames, polling payloads, the handshake
+//!   document and the HTTP error answers of the reference server.
+//! - [`socket`]: Socket.IO v5 — packets with namespaces, ack ids and binary attachments, the
+//!   incremental decoder, and [`Value`], the argument type that carries JSON and bytes together.
+//! - [`Str`]: cheaply clonable UTF-8 text backed by [`bytes::Bytes`], used wherever the protocol
+//!   carries text so that decoding can slice its input instead of copying it.
+//!
+//! ## The caller contract
+//! Every state machine in this crate follows one discipline (that of quinn-proto and str0m):
+//! after every input (`handle_*`) or command, drain `poll_transmit` and `poll_event` until they
+//! return `None`, then arm one timer for `poll_timeout()` and wait for whichever comes first:
+//! network input, an application command, or that timer. `handle_timeout(now)` is safe to call
+//! early. Never wait while output is queued.
+//!
+//! ```text
+//! loop {
+//!     while let Some(t) = machine.poll_transmit() { send(t) }
+//!     while let Some(e) = machine.poll_event()    { deliver(e) }
+//!     let deadline = machine.poll_timeout();
+//!     match wait_for_input_or(deadline) {
+//!         Input::Net(bytes) => machine.handle_input(now(), bytes),
+//!         Input::App(cmd)   => machine.command(cmd),
+//!         Input::Timer      => machine.handle_timeout(now()),
+//!     }
+//! }
+//! ```
+//!
+//! Errors returned by this crate always mean bad input from the network or a misuse by the
+//! caller; a panic is a bug. Nothing that arrives from the network can make this crate panic or
+//! allocate beyond the configured limits.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod engine;
+pub mod socket;
+mod str;
+
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
+pub use crate::socket::value::{Map, Value};
+pub use crate::str::Str;

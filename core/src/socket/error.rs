@@ -1,0 +1,65 @@
+//! Why a Socket.IO packet could not be decoded.
+
+use std::fmt;
+
+/// A Socket.IO decoding failure. Each one means the peer broke the protocol; the reference
+/// server closes the connection with the reason "parse error".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The text is empty.
+    Empty,
+    /// The first character is not a packet type `0`–`6` (reference: "unknown packet type").
+    UnknownType(u8),
+    /// The attachment count of a binary packet is not digits followed by `-`
+    /// (reference: "Illegal attachments").
+    IllegalAttachments,
+    /// More attachments than allowed (reference: "too many attachments").
+    TooManyAttachments {
+        /// The configured maximum.
+        max: usize,
+    },
+    /// The ack id does not fit in 64 bits.
+    InvalidAckId,
+    /// The JSON does not parse (reference: "invalid payload").
+    InvalidJson,
+    /// The JSON parses but is not what the packet type requires (reference: "invalid payload"):
+    /// CONNECT not an object, DISCONNECT with data, EVENT not a non-empty array starting with
+    /// a string or number, ACK not an array, CONNECT_ERROR neither object nor string.
+    InvalidPayload,
+    /// An EVENT named with a reserved name (reference: "invalid payload").
+    ReservedEventName,
+    /// A placeholder that points at no attachment (reference: "illegal attachments").
+    IllegalPlaceholder,
+    /// A text packet while attachments were still expected (reference: "got plaintext data
+    /// when reconstructing a packet").
+    UnexpectedText,
+    /// A binary message while no attachment was expected (reference: "got binary data when
+    /// not reconstructing a packet").
+    UnexpectedBinary,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Empty => f.write_str("empty packet"),
+            DecodeError::UnknownType(t) => write!(f, "unknown packet type {:?}", char::from(*t)),
+            DecodeError::IllegalAttachments => f.write_str("Illegal attachments"),
+            DecodeError::TooManyAttachments { max } => {
+                write!(f, "too many attachments (at most {max})")
+            }
+            DecodeError::InvalidAckId => f.write_str("invalid ack id"),
+            DecodeError::InvalidJson => f.write_str("invalid payload: not JSON"),
+            DecodeError::InvalidPayload => f.write_str("invalid payload"),
+            DecodeError::ReservedEventName => f.write_str("invalid payload: reserved event name"),
+            DecodeError::IllegalPlaceholder => f.write_str("illegal attachments"),
+            DecodeError::UnexpectedText => {
+                f.write_str("got plaintext data when reconstructing a packet")
+            }
+            DecodeError::UnexpectedBinary => {
+                f.write_str("got binary data when not reconstructing a packet")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}

@@ -1,0 +1,301 @@
+//! JSON output as JavaScript writes it, with binary values split out as attachments.
+//!
+//! Two things differ from plain serde_json output: numbers follow `Number.prototype.toString`
+//! (`1e+21`, `100`, `0.000001`), so that text we write equals what the Node reference writes for
+//! the same values; and byte buffers become `{"_placeholder":true,"num":N}` while the bytes go
+//! to the attachment list, depth-first, as the reference's `deconstructPacket` does.
+
+use std::cell::Cell;
+use std::io::{self, Write};
+
+use bytes::Bytes;
+use serde_json::ser::{CompactFormatter, Formatter};
+
+use super::value::Value;
+
+/// A serde_json formatter that writes numbers as JavaScript does and turns byte arrays into
+/// placeholders.
+///
+/// `separator`, when set, marks the start of a top-level argument: the argument-spreading
+/// serializer sets it before each one (see `args.rs`), and the formatter writes a `,` there
+/// unless it is the first element of the array (`need_comma` false).
+pub(crate) struct JsFormatter<'a> {
+    pub(crate) attachments: &'a mut Vec<Bytes>,
+    pub(crate) separator: Option<&'a Cell<bool>>,
+    pub(crate) need_comma: bool,
+}
+
+impl<'a> JsFormatter<'a> {
+    pub(crate) fn new(attachments: &'a mut Vec<Bytes>) -> Self {
+        JsFormatter {
+            attachments,
+            separator: None,
+            need_comma: false,
+        }
+    }
+
+    #[inline]
+    fn sep<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        match self.separator {
+            Some(s) if s.replace(false) => {
+                if std::mem::replace(&mut self.need_comma, true) {
+                    w.write_all(b",")?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+macro_rules! value_start {
+    ($($name:ident($t:ty)),* $(,)?) => {$(
+        #[inline]
+        fn $name<W: ?Sized + Write>(&mut self, w: &mut W, v: $t) -> io::Result<()> {
+            self.sep(w)?;
+            CompactFormatter.$name(w, v)
+        }
+    )*};
+}
+
+impl Formatter for JsFormatter<'_> {
+    value_start!(
+        write_bool(bool),
+        write_i8(i8),
+        write_i16(i16),
+        write_i32(i32),
+        write_i64(i64),
+        write_i128(i128),
+        write_u8(u8),
+        write_u16(u16),
+        write_u32(u32),
+        write_u64(u64),
+        write_u128(u128),
+        write_number_str(&str),
+        write_raw_fragment(&str),
+    );
+
+    #[inline]
+    fn write_null<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.sep(w)?;
+        w.write_all(b"null")
+    }
+
+    fn write_f32<W: ?Sized + Write>(&mut self, w: &mut W, v: f32) -> io::Result<()> {
+        self.sep(w)?;
+        write_js_number(w, JsNumber::F32(v))
+    }
+
+    fn write_f64<W: ?Sized + Write>(&mut self, w: &mut W, v: f64) -> io::Result<()> {
+        self.sep(w)?;
+        write_js_number(w, JsNumber::F64(v))
+    }
+
+    #[inline]
+    fn begin_string<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.sep(w)?;
+        w.write_all(b"\"")
+    }
+
+    #[inline]
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.sep(w)?;
+        w.write_all(b"[")
+    }
+
+    #[inline]
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.sep(w)?;
+        w.write_all(b"{")
+    }
+
+    fn write_byte_array<W: ?Sized + Write>(&mut self, w: &mut W, v: &[u8]) -> io::Result<()> {
+        self.sep(w)?;
+        write_placeholder(w, self.attachments.len())?;
+        self.attachments.push(Bytes::copy_from_slice(v));
+        Ok(())
+    }
+}
+
+/// Writes the placeholder that stands for attachment `num`.
+pub(crate) fn write_placeholder<W: ?Sized + Write>(w: &mut W, num: usize) -> io::Result<()> {
+    write!(w, "{{\"_placeholder\":true,\"num\":{num}}}")
+}
+
+/// A float to print as JavaScript prints it.
+#[derive(Clone, Copy)]
+pub(crate) enum JsNumber {
+    F32(f32),
+    F64(f64),
+}
+
+/// Writes a float the way `Number.prototype.toString` (and so `JSON.stringify`) does: the
+/// shortest digits that read back to the same value, plain notation from 1e-6 up to 1e21,
+/// exponent notation with an explicit sign outside it, and no `.0` on integral values.
+pub(crate) fn write_js_number<W: ?Sized + Write>(w: &mut W, v: JsNumber) -> io::Result<()> {
+    let (finite, zero) = match v {
+        JsNumber::F32(f) => (f.is_finite(), f == 0.0),
+        JsNumber::F64(f) => (f.is_finite(), f == 0.0),
+    };
+    if !finite {
+        return w.write_all(b"null");
+    }
+    if zero {
+        // Also -0, which JavaScript prints as 0.
+        return w.write_all(b"0");
+    }
+    // Rust's `{:e}` gives the shortest round-tripping digits: "-1.2345e-7".
+    let mut buf = [0u8; 64];
+    let mut cursor = io::Cursor::new(&mut buf[..]);
+    match v {
+        JsNumber::F32(f) => write!(cursor, "{f:e}")?,
+        JsNumber::F64(f) => write!(cursor, "{f:e}")?,
+    }
+    let len = cursor.position() as usize;
+    let sci = &buf[..len];
+    let (negative, sci) = match sci {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, sci),
+    };
+    let e_pos = sci.iter().position(|&c| c == b'e').unwrap_or(sci.len());
+    let exp: i32 = std::str::from_utf8(&sci[e_pos + 1..])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut digits = [0u8; 40];
+    let mut k = 0;
+    for &c in sci[..e_pos].iter().filter(|c| c.is_ascii_digit()) {
+        digits[k] = c;
+        k += 1;
+    }
+    let digits = &digits[..k];
+    let k = k as i32;
+    let n = exp + 1;
+    if negative {
+        w.write_all(b"-")?;
+    }
+    if k <= n && n <= 21 {
+        w.write_all(digits)?;
+        for _ in 0..n - k {
+            w.write_all(b"0")?;
+        }
+    } else if 0 < n && n <= 21 {
+        w.write_all(&digits[..n as usize])?;
+        w.write_all(b".")?;
+        w.write_all(&digits[n as usize..])?;
+    } else if -6 < n && n <= 0 {
+        w.write_all(b"0.")?;
+        for _ in 0..-n {
+            w.write_all(b"0")?;
+        }
+        w.write_all(digits)?;
+    } else {
+        w.write_all(&digits[..1])?;
+        if k > 1 {
+            w.write_all(b".")?;
+            w.write_all(&digits[1..])?;
+        }
+        let e = n - 1;
+        write!(w, "e{}{}", if e >= 0 { "+" } else { "-" }, e.abs())?;
+    }
+    Ok(())
+}
+
+/// Writes `value` as compact JSON, binary values as placeholders; their bytes are appended to
+/// `attachments` (sharing the buffers, not copying them).
+pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, attachments: &mut Vec<Bytes>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(out, n),
+        Value::String(s) => write_str(out, s),
+        Value::Binary(b) => {
+            // Writing to a Vec cannot fail.
+            let _ = write_placeholder(out, attachments.len());
+            attachments.push(b.clone());
+        }
+        Value::Array(a) => {
+            out.push(b'[');
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, v, attachments);
+            }
+            out.push(b']');
+        }
+        Value::Object(m) => {
+            out.push(b'{');
+            for (i, (k, v)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, k);
+                out.push(b':');
+                write_value(out, v, attachments);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// Writes a JSON string literal, escaped as `JSON.stringify` escapes it.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json escapes exactly the characters JSON.stringify escapes (quote, backslash and
+    // C0 controls, with the same short forms and lowercase \u00XX); a &str always serializes.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
+    if let Some(u) = n.as_u64() {
+        let _ = write!(out, "{u}");
+    } else if let Some(i) = n.as_i64() {
+        let _ = write!(out, "{i}");
+    } else if let Some(f) = n.as_f64() {
+        let _ = write_js_number(out, JsNumber::F64(f));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn js(v: f64) -> String {
+        let mut out = Vec::new();
+        write_js_number(&mut out, JsNumber::F64(v)).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn numbers_print_as_javascript_prints_them() {
+        for (v, s) in [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (1.0, "1"),
+            (100.0, "100"),
+            (1.5, "1.5"),
+            (-1.5, "-1.5"),
+            (0.1, "0.1"),
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (1e-7, "1e-7"),
+            (1e-6, "0.000001"),
+            (1.2345e-7, "1.2345e-7"),
+            (123456.789, "123456.789"),
+            (2f64.powi(60), "1152921504606847000"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (f64::NAN, "null"),
+        ] {
+            assert_eq!(js(v), s, "{v:e}");
+        }
+    }
+
+    #[test]
+    fn f32_uses_its_own_shortest_digits() {
+        let mut out = Vec::new();
+        write_js_number(&mut out, JsNumber::F32(1.1)).unwrap();
+        assert_eq!(out, b"1.1");
+    }
+}

@@ -1,0 +1,38 @@
+//! Socket.IO v5: packets, their encoding with binary attachments, and decoding.
+//!
+//! A packet is `<type>[<attachments>-][<nsp>,][<ack id>][<JSON>]` followed, for the binary
+//! types, by one binary message per attachment. Event and ack data is a [`Payload`]: JSON text
+//! with placeholders plus the attachments. Build one from your own serde types
+//! ([`Payload::event`], [`Event::new`]) or from [`Value`]s; read one back with
+//! [`Payload::deserialize`] or [`Payload::to_value`].
+//!
+//! ```
+//! use sio_core::socket::{Decoder, Event, Packet};
+//! use sio_core::Str;
+//!
+//! let packet = Packet::event("/chat", Event::new("message", &("hi", 42)).unwrap());
+//! let wire = packet.encode();
+//! assert_eq!(wire.text, r#"2/chat,["message","hi",42]"#);
+//!
+//! let mut decoder = Decoder::default();
+//! let back = decoder.decode_text(wire.text).unwrap().unwrap();
+//! assert_eq!(back, packet);
+//! ```
+
+mod args;
+mod decode;
+mod error;
+pub(crate) mod json;
+mod packet;
+mod payload;
+mod validate;
+pub mod value;
+mod value_de;
+
+pub use decode::{decode_header, Decoder, DEFAULT_MAX_ATTACHMENTS};
+pub use error::DecodeError;
+pub use packet::{
+    Ack, Encoded, Event, Packet, PacketData, PacketType, MAIN_NAMESPACE, RESERVED_EVENTS,
+};
+pub use payload::Payload;
+pub use value::{Map, Value};

@@ -1,0 +1,356 @@
+//! Socket.IO packets and their encoding.
+
+use bytes::Bytes;
+use smallvec::SmallVec;
+
+use super::payload::Payload;
+use super::value::Value;
+use crate::engine::Frame;
+use crate::Str;
+
+/// The seven Socket.IO v5 packet types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum PacketType {
+    /// `0`: join a namespace (client: auth object; server: `{"sid":…}`).
+    Connect = 0,
+    /// `1`: leave a namespace.
+    Disconnect = 1,
+    /// `2`: an event, `[name, ...args]`.
+    Event = 2,
+    /// `3`: the answer to an event that asked for one.
+    Ack = 3,
+    /// `4`: a namespace refused the connection.
+    ConnectError = 4,
+    /// `5`: an event with binary attachments.
+    BinaryEvent = 5,
+    /// `6`: an ack with binary attachments.
+    BinaryAck = 6,
+}
+
+impl PacketType {
+    /// The type for an ASCII digit.
+    pub fn from_byte(b: u8) -> Option<Self> {
+        Some(match b {
+            b'0' => PacketType::Connect,
+            b'1' => PacketType::Disconnect,
+            b'2' => PacketType::Event,
+            b'3' => PacketType::Ack,
+            b'4' => PacketType::ConnectError,
+            b'5' => PacketType::BinaryEvent,
+            b'6' => PacketType::BinaryAck,
+            _ => return None,
+        })
+    }
+
+    /// The ASCII digit of this type.
+    pub fn as_byte(self) -> u8 {
+        b'0' + self as u8
+    }
+
+    /// Whether packets of this type carry attachments.
+    pub fn is_binary(self) -> bool {
+        matches!(self, PacketType::BinaryEvent | PacketType::BinaryAck)
+    }
+}
+
+/// The namespace every client may join, and the default of every packet.
+pub const MAIN_NAMESPACE: &str = "/";
+
+/// Event names the protocol reserves; a peer that sends one is closed.
+pub const RESERVED_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
+
+/// One Socket.IO packet: a namespace and what happens in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// The namespace, `/` by default.
+    pub nsp: Str,
+    /// The packet's content.
+    pub data: PacketData,
+}
+
+/// What a [`Packet`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PacketData {
+    /// Join the namespace; the JSON object text (a client's auth, the server's
+    /// `{"sid":…,"pid":…}`), if any.
+    Connect(Option<Str>),
+    /// Leave the namespace.
+    Disconnect,
+    /// An event.
+    Event(Event),
+    /// An ack answering an event.
+    Ack(Ack),
+    /// The namespace refused to connect: JSON text, an object `{"message":…,"data":…}` (or a
+    /// string from old peers).
+    ConnectError(Str),
+}
+
+/// An event: its name, the whole `[name, ...args]` array as a [`Payload`], and the ack id if
+/// the sender waits for an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    name: Str,
+    payload: Payload,
+    ack: Option<u64>,
+}
+
+impl Event {
+    /// An event named `name` with `args` spread as in [`Payload::event`].
+    pub fn new<T: serde::Serialize + ?Sized>(
+        name: &str,
+        args: &T,
+    ) -> Result<Event, serde_json::Error> {
+        Ok(Event {
+            name: Str::from(name.to_owned()),
+            payload: Payload::event(name, args)?,
+            ack: None,
+        })
+    }
+
+    /// An event from a name and argument values (built without serde).
+    pub fn from_values(name: &str, args: &[Value]) -> Event {
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(Value::from(name));
+        all.extend_from_slice(args);
+        Event {
+            name: Str::from(name.to_owned()),
+            payload: Payload::from_value(&Value::Array(all)),
+            ack: None,
+        }
+    }
+
+    pub(crate) fn from_parts(name: Str, payload: Payload, ack: Option<u64>) -> Event {
+        Event { name, payload, ack }
+    }
+
+    /// Asks the receiver to answer with an ack carrying this id.
+    pub fn with_ack(mut self, id: u64) -> Event {
+        self.ack = Some(id);
+        self
+    }
+
+    /// The event name (a numeric name is given as its decimal text).
+    pub fn name(&self) -> &Str {
+        &self.name
+    }
+
+    /// The whole `[name, ...args]` array.
+    pub fn payload(&self) -> &Payload {
+        &self.payload
+    }
+
+    /// The ack id, if the sender waits for an answer.
+    pub fn ack_id(&self) -> Option<u64> {
+        self.ack
+    }
+
+    /// The arguments (without the name) as values, attachments resolved.
+    pub fn args(&self) -> Result<Vec<Value>, serde_json::Error> {
+        match self.payload.to_value()? {
+            Value::Array(mut a) if !a.is_empty() => {
+                a.remove(0);
+                Ok(a)
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+/// An ack: the id of the event it answers and the array of its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    /// The id of the event this answers.
+    pub id: u64,
+    /// The arguments array.
+    pub payload: Payload,
+}
+
+impl Ack {
+    /// An ack for event `id` with `args` spread as in [`Payload::ack`].
+    pub fn new<T: serde::Serialize + ?Sized>(id: u64, args: &T) -> Result<Ack, serde_json::Error> {
+        Ok(Ack {
+            id,
+            payload: Payload::ack(args)?,
+        })
+    }
+}
+
+/// A packet encoded for the wire: the text (header and JSON) and the attachments, each of
+/// which travels as its own binary message after the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// The packet's text, e.g. `51-/admin,12["a",{"_placeholder":true,"num":0}]`.
+    pub text: Str,
+    /// The attachments, in order.
+    pub attachments: Vec<Bytes>,
+}
+
+impl Packet {
+    /// A packet in namespace `nsp`.
+    pub fn new(nsp: impl Into<Str>, data: PacketData) -> Packet {
+        Packet {
+            nsp: nsp.into(),
+            data,
+        }
+    }
+
+    /// CONNECT with an optional JSON object text.
+    pub fn connect(nsp: impl Into<Str>, payload: Option<Str>) -> Packet {
+        Packet::new(nsp, PacketData::Connect(payload))
+    }
+
+    /// DISCONNECT.
+    pub fn disconnect(nsp: impl Into<Str>) -> Packet {
+        Packet::new(nsp, PacketData::Disconnect)
+    }
+
+    /// An event.
+    pub fn event(nsp: impl Into<Str>, event: Event) -> Packet {
+        Packet::new(nsp, PacketData::Event(event))
+    }
+
+    /// An ack.
+    pub fn ack(nsp: impl Into<Str>, ack: Ack) -> Packet {
+        Packet::new(nsp, PacketData::Ack(ack))
+    }
+
+    /// CONNECT_ERROR `{"message":…}` with optional `data`, as the reference server sends it.
+    pub fn connect_error(nsp: impl Into<Str>, message: &str, data: Option<&Value>) -> Packet {
+        let mut out = Vec::with_capacity(32 + message.len());
+        out.extend_from_slice(b"{\"message\":");
+        super::json::write_str(&mut out, message);
+        if let Some(d) = data {
+            out.extend_from_slice(b",\"data\":");
+            // CONNECT_ERROR has no attachments: like the reference (Buffer#toJSON), binary
+            // values are written as {"type":"Buffer","data":[...]}.
+            let mut none = Vec::new();
+            super::json::write_value(&mut out, &buffers_as_json(d), &mut none);
+        }
+        out.push(b'}');
+        Packet::new(
+            nsp,
+            PacketData::ConnectError(Str::from_trusted(out.into())),
+        )
+    }
+
+    /// The packet's wire type (EVENT and ACK with attachments become BINARY_EVENT and
+    /// BINARY_ACK, as the reference encoder decides).
+    pub fn packet_type(&self) -> PacketType {
+        match &self.data {
+            PacketData::Connect(_) => PacketType::Connect,
+            PacketData::Disconnect => PacketType::Disconnect,
+            PacketData::Event(e) if e.payload.has_attachments() => PacketType::BinaryEvent,
+            PacketData::Event(_) => PacketType::Event,
+            PacketData::Ack(a) if a.payload.has_attachments() => PacketType::BinaryAck,
+            PacketData::Ack(_) => PacketType::Ack,
+            PacketData::ConnectError(_) => PacketType::ConnectError,
+        }
+    }
+
+    /// Encodes the packet: its text and its attachments.
+    pub fn encode(&self) -> Encoded {
+        let mut out = Vec::with_capacity(self.encoded_len_hint());
+        let attachments = self.write_text(&mut out);
+        Encoded {
+            text: Str::from_trusted(out.into()),
+            attachments: attachments.to_vec(),
+        }
+    }
+
+    /// Encodes the packet as the Engine.IO frames that carry it: one text `message` frame
+    /// (`4` + the packet text), then one binary frame per attachment. The text is written once,
+    /// straight into the frame's buffer.
+    pub fn to_frames(&self) -> SmallVec<[Frame; 1]> {
+        let mut out = Vec::with_capacity(1 + self.encoded_len_hint());
+        out.push(b'4');
+        let attachments = self.write_text(&mut out);
+        let mut frames = SmallVec::with_capacity(1 + attachments.len());
+        frames.push(Frame::Text(Str::from_trusted(out.into())));
+        frames.extend(attachments.iter().cloned().map(Frame::Binary));
+        frames
+    }
+
+    fn encoded_len_hint(&self) -> usize {
+        let body = match &self.data {
+            PacketData::Connect(Some(s)) | PacketData::ConnectError(s) => s.len(),
+            PacketData::Event(e) => e.payload.json().len(),
+            PacketData::Ack(a) => a.payload.json().len(),
+            _ => 0,
+        };
+        8 + self.nsp.len() + 20 + body
+    }
+
+    /// Writes `<type>[<n>-][<nsp>,][<id>][<json>]` and returns the attachments.
+    fn write_text(&self, out: &mut Vec<u8>) -> &[Bytes] {
+        let ty = self.packet_type();
+        out.push(ty.as_byte());
+        let (json, id, attachments): (Option<&Str>, Option<u64>, &[Bytes]) = match &self.data {
+            PacketData::Connect(p) => (p.as_ref(), None, &[]),
+            PacketData::Disconnect => (None, None, &[]),
+            PacketData::Event(e) => (Some(e.payload.json()), e.ack, e.payload.attachments()),
+            PacketData::Ack(a) => (Some(a.payload.json()), Some(a.id), a.payload.attachments()),
+            PacketData::ConnectError(s) => (Some(s), None, &[]),
+        };
+        if ty.is_binary() {
+            push_u64(out, attachments.len() as u64);
+            out.push(b'-');
+        }
+        if self.nsp.as_bytes() != MAIN_NAMESPACE.as_bytes() {
+            out.extend_from_slice(self.nsp.as_bytes());
+            out.push(b',');
+        }
+        if let Some(id) = id {
+            push_u64(out, id);
+        }
+        if let Some(json) = json {
+            out.extend_from_slice(json.as_bytes());
+        }
+        attachments
+    }
+}
+
+/// Appends the decimal digits of `n` (what `write!` does, without the formatting machinery on
+/// the hot path).
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Node's `Buffer#toJSON` form for binary values, used where a packet has no attachments.
+fn buffers_as_json(v: &Value) -> Value {
+    match v {
+        Value::Binary(b) => {
+            let mut m = super::value::Map::with_capacity(2);
+            m.insert("type", Value::from("Buffer"));
+            m.insert(
+                "data",
+                Value::Array(b.iter().map(|&x| Value::from(x)).collect()),
+            );
+            Value::Object(m)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(buffers_as_json).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), buffers_as_json(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}

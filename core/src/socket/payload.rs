@@ -1,0 +1,162 @@
+//! [`Payload`]: the data of a packet as it travels, JSON text plus binary attachments.
+
+use std::cell::Cell;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::args::Spread;
+use super::json::{write_str, write_value, JsFormatter};
+use super::value::Value;
+use crate::Str;
+
+/// Packet data in wire form: compact JSON text in which every binary value is a placeholder
+/// `{"_placeholder":true,"num":N}`, and the attachments those placeholders point to.
+///
+/// A payload is built once and then shared (cloning is two refcount bumps), which is how a
+/// broadcast is encoded once for all its recipients. Decoding keeps the received text and
+/// validates it without building a tree; [`deserialize`](Self::deserialize) reads it into your
+/// type only when asked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Payload {
+    json: Str,
+    attachments: Vec<Bytes>,
+}
+
+impl Payload {
+    /// The payload of one serializable value (e.g. a CONNECT auth object or an ack's array).
+    ///
+    /// Byte buffers (`bytes::Bytes`, `serde_bytes`, `Value::Binary`) become attachments.
+    pub fn from_serialize<T: Serialize + ?Sized>(data: &T) -> Result<Payload, serde_json::Error> {
+        let mut out = Vec::with_capacity(64);
+        let mut attachments = Vec::new();
+        let mut ser =
+            serde_json::Serializer::with_formatter(&mut out, JsFormatter::new(&mut attachments));
+        data.serialize(&mut ser)?;
+        Ok(Payload::from_parts(Str::from_trusted(out.into()), attachments))
+    }
+
+    /// The payload of an event: the array `[name, ...args]`.
+    ///
+    /// `args` is spread: a tuple gives one argument per element, `()` gives none, and any other
+    /// value (a struct, a string, a vector…) is one argument. So `("a", 1)` sends two
+    /// arguments, and `vec![1, 2]` sends one array.
+    pub fn event<T: Serialize + ?Sized>(name: &str, args: &T) -> Result<Payload, serde_json::Error> {
+        let mut out = Vec::with_capacity(32 + name.len());
+        out.push(b'[');
+        write_str(&mut out, name);
+        Self::spread(out, args, true)
+    }
+
+    /// The payload of an ack: the array of `args`, spread as in [`event`](Self::event).
+    pub fn ack<T: Serialize + ?Sized>(args: &T) -> Result<Payload, serde_json::Error> {
+        let mut out = Vec::with_capacity(32);
+        out.push(b'[');
+        Self::spread(out, args, false)
+    }
+
+    fn spread<T: Serialize + ?Sized>(
+        mut out: Vec<u8>,
+        args: &T,
+        need_comma: bool,
+    ) -> Result<Payload, serde_json::Error> {
+        let mut attachments = Vec::new();
+        let sep = Cell::new(false);
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            JsFormatter {
+                attachments: &mut attachments,
+                separator: Some(&sep),
+                need_comma,
+            },
+        );
+        args.serialize(Spread {
+            ser: &mut ser,
+            sep: &sep,
+        })?;
+        out.push(b']');
+        Ok(Payload::from_parts(Str::from_trusted(out.into()), attachments))
+    }
+
+    /// The payload of a [`Value`]; binary values become attachments (sharing their buffers).
+    pub fn from_value(value: &Value) -> Payload {
+        let mut out = Vec::with_capacity(64);
+        let mut attachments = Vec::new();
+        write_value(&mut out, value, &mut attachments);
+        Payload::from_parts(Str::from_trusted(out.into()), attachments)
+    }
+
+    /// The JSON text, with placeholders where binary values were.
+    pub fn json(&self) -> &Str {
+        &self.json
+    }
+
+    /// The attachments, in placeholder order.
+    pub fn attachments(&self) -> &[Bytes] {
+        &self.attachments
+    }
+
+    /// Whether the payload carries binary attachments (and so travels as a BINARY packet).
+    pub fn has_attachments(&self) -> bool {
+        !self.attachments.is_empty()
+    }
+
+    /// The data as a [`Value`] tree, placeholders replaced by their attachments.
+    pub fn to_value(&self) -> Result<Value, serde_json::Error> {
+        let mut v: Value = serde_json::from_slice(self.json.as_bytes())?;
+        if !self.attachments.is_empty() {
+            resolve_placeholders(&mut v, &self.attachments);
+        }
+        Ok(v)
+    }
+
+    /// Reads the data into any deserializable type; placeholders feed byte buffers
+    /// (a `bytes::Bytes` field receives its attachment).
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        if self.attachments.is_empty() {
+            serde_json::from_slice(self.json.as_bytes())
+        } else {
+            T::deserialize(self.to_value()?)
+        }
+    }
+
+    /// Wraps parts whose JSON is valid and whose placeholders point at `attachments`.
+    pub(crate) fn from_parts(json: Str, attachments: Vec<Bytes>) -> Payload {
+        Payload { json, attachments }
+    }
+
+    /// Total size: JSON plus attachments, in bytes.
+    pub fn len(&self) -> usize {
+        self.json.len() + self.attachments.iter().map(Bytes::len).sum::<usize>()
+    }
+
+    /// Whether there is no data at all (no JSON text).
+    pub fn is_empty(&self) -> bool {
+        self.json.is_empty()
+    }
+}
+
+/// Replaces every `{"_placeholder":true,"num":N}` by attachment N, as the reference's
+/// `reconstructPacket` does. Indices were checked when the packet was decoded; one out of
+/// range (only possible for hand-built payloads) becomes `null`.
+fn resolve_placeholders(v: &mut Value, attachments: &[Bytes]) {
+    match v {
+        Value::Array(a) => a
+            .iter_mut()
+            .for_each(|v| resolve_placeholders(v, attachments)),
+        Value::Object(m) => {
+            if m.get("_placeholder") == Some(&Value::Bool(true)) {
+                *v = m
+                    .get("num")
+                    .and_then(Value::as_u64)
+                    .and_then(|n| attachments.get(usize::try_from(n).ok()?))
+                    .map_or(Value::Null, |b| Value::Binary(b.clone()));
+            } else {
+                m.values_mut()
+                    .for_each(|v| resolve_placeholders(v, attachments));
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,129 @@
+//! [`Str`]: UTF-8 text in a refcounted buffer.
+
+use std::fmt;
+use std::ops::Deref;
+
+use bytes::Bytes;
+
+/// Immutable UTF-8 text backed by [`Bytes`]: cloning and slicing share the buffer.
+///
+/// The codecs hand out `Str`s that point into the buffer they decoded (a namespace, an event
+/// name, a text message), so decoding does not copy. Building one from a `String` or a
+/// `&'static str` is free; building one from raw bytes validates them once.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Str(Bytes);
+
+impl Str {
+    /// Text from a static string, without allocating.
+    pub const fn from_static(s: &'static str) -> Self {
+        Str(Bytes::from_static(s.as_bytes()))
+    }
+
+    /// Validates `bytes` as UTF-8 and wraps them without copying.
+    pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
+        std::str::from_utf8(&bytes)?;
+        Ok(Str(bytes))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // The invariant is checked on construction; checking again is cheap and keeps the
+        // crate free of `unsafe`. It cannot fail.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The text as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The underlying buffer.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// A borrowed view of the underlying buffer.
+    pub fn bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// A sub-slice sharing the buffer. `range` must fall on character boundaries.
+    ///
+    /// Returns `None` when the range is out of bounds or splits a character.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Option<Str> {
+        self.as_str().get(range.clone())?;
+        Some(Str(self.0.slice(range)))
+    }
+
+    /// Wraps bytes the crate has just validated or produced as UTF-8 (serde_json output, a
+    /// slice cut at an ASCII delimiter of valid text).
+    pub(crate) fn from_trusted(bytes: Bytes) -> Self {
+        debug_assert!(std::str::from_utf8(&bytes).is_ok());
+        Str(bytes)
+    }
+}
+
+impl Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Str {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for Str {
+    fn from(s: String) -> Self {
+        Str(Bytes::from(s))
+    }
+}
+
+impl From<&'static str> for Str {
+    fn from(s: &'static str) -> Self {
+        Str::from_static(s)
+    }
+}
+
+impl From<Str> for Bytes {
+    fn from(s: Str) -> Bytes {
+        s.0
+    }
+}
+
+impl PartialEq<str> for Str {
+    fn eq(&self, other: &str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Str {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

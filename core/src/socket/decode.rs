@@ -112,7 +112,8 @@ pub fn decode_header(text: Str, max_attachments: usize) -> Result<(Packet, usize
     let mut attachments = 0;
     if ty.is_binary() {
         let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if b.get(i + digits) != Some(&b'-') {
+        // The reference wants a positive count: `5-` and `50-` are "Illegal attachments".
+        if digits == 0 || b.get(i + digits) != Some(&b'-') {
             return Err(DecodeError::IllegalAttachments);
         }
         for &c in &b[i..i + digits] {
@@ -122,6 +123,9 @@ pub fn decode_header(text: Str, max_attachments: usize) -> Result<(Packet, usize
                     max: max_attachments,
                 });
             }
+        }
+        if attachments == 0 {
+            return Err(DecodeError::IllegalAttachments);
         }
         i += digits + 1;
     }

@@ -127,6 +127,19 @@ impl Event {
         }
     }
 
+    /// An event from a ready payload, which must be an array starting with the event name
+    /// (a string that is not reserved, or a number); its placeholders must point at its
+    /// attachments.
+    pub fn from_payload(payload: Payload) -> Result<Event, super::DecodeError> {
+        let n = payload.has_attachments().then(|| payload.attachments().len());
+        let name = super::validate::check_event(payload.json(), n)?;
+        Ok(Event {
+            name,
+            payload,
+            ack: None,
+        })
+    }
+
     pub(crate) fn from_parts(name: Str, payload: Payload, ack: Option<u64>) -> Event {
         Event { name, payload, ack }
     }
@@ -303,7 +316,7 @@ impl Packet {
             push_u64(out, attachments.len() as u64);
             out.push(b'-');
         }
-        if self.nsp.as_bytes() != MAIN_NAMESPACE.as_bytes() {
+        if !self.nsp.is_empty() && self.nsp.as_bytes() != MAIN_NAMESPACE.as_bytes() {
             out.extend_from_slice(self.nsp.as_bytes());
             out.push(b',');
         }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::error::DecodeError;
 use super::json::{write_js_number, JsNumber};
@@ -39,19 +39,16 @@ pub(crate) fn check(json: &[u8], shape: Shape, attachments: Option<usize>) -> Re
         Shape::Array => first == Some(b'['),
     };
     let mut de = serde_json::Deserializer::from_slice(json);
-    let parsed = match attachments {
-        Some(n) => Walk { attachments: n }.deserialize(&mut de).map(|_| ()),
-        None => IgnoredAny::deserialize(&mut de).map(|_| ()),
-    };
-    parsed.and_then(|()| de.end()).map_err(classify)?;
+    Walk { attachments }
+        .deserialize(&mut de)
+        .and_then(|_| de.end())
+        .map_err(classify)?;
     if fits {
         Ok(())
     } else {
         Err(DecodeError::InvalidPayload)
     }
 }
-
-use serde::Deserialize;
 
 /// Checks an EVENT's JSON and returns its name.
 pub(crate) fn check_event(json: &Str, attachments: Option<usize>) -> Result<Str, DecodeError> {
@@ -129,10 +126,7 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
 }
 
 fn rest<'de, A: SeqAccess<'de>>(mut seq: A, attachments: Option<usize>) -> Result<(), A::Error> {
-    match attachments {
-        Some(n) => while seq.next_element_seed(Walk { attachments: n })?.is_some() {},
-        None => while seq.next_element::<IgnoredAny>()?.is_some() {},
-    }
+    while seq.next_element_seed(Walk { attachments })?.is_some() {}
     Ok(())
 }
 
@@ -202,10 +196,14 @@ enum Seen {
     Other,
 }
 
-/// Walks any JSON value, checking the placeholders inside against the attachment count.
+/// Walks any JSON value, checking the placeholders inside against the attachment count of a
+/// binary packet (`None`: not a binary packet, placeholders are plain objects).
+///
+/// Numbers are parsed, not skipped: `1e400` is refused here rather than later, when the
+/// application reads the data.
 #[derive(Clone, Copy)]
 struct Walk {
-    attachments: usize,
+    attachments: Option<usize>,
 }
 
 impl<'de> DeserializeSeed<'de> for Walk {
@@ -259,9 +257,9 @@ impl<'de> Visitor<'de> for Walk {
                 Key::Other => {}
             }
         }
-        if placeholder {
+        if let (true, Some(count)) = (placeholder, self.attachments) {
             match num {
-                Some(Seen::Index(n)) if n < self.attachments as u64 => {}
+                Some(Seen::Index(n)) if n < count as u64 => {}
                 _ => return Err(de::Error::custom(PLACEHOLDER)),
             }
         }

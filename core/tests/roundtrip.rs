@@ -1,0 +1,252 @@
+//! Property tests: every packet we can build encodes to bytes that decode back to it, however
+//! the bytes are chunked, and no input makes a decoder panic.
+
+use bytes::Bytes;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use sio_core::engine::{self, Frame, Packet as EioPacket, PayloadDecoder};
+use sio_core::socket::{Ack, Decoder, Event, Packet, PacketData, Payload};
+use sio_core::{Map, Str, Value};
+
+fn number() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+    ]
+}
+
+/// Any JSON value with binary at any depth; strings of any unicode.
+fn value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        number(),
+        any::<String>().prop_map(Value::String),
+        vec(any::<u8>(), 0..64).prop_map(|b| Value::Binary(Bytes::from(b))),
+    ];
+    leaf.prop_recursive(5, 64, 6, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..6).prop_map(Value::Array),
+            vec((any::<String>(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map>())),
+        ]
+    })
+}
+
+fn namespace() -> impl Strategy<Value = Str> {
+    prop_oneof![
+        Just(Str::from_static("/")),
+        "/[^,]{1,12}".prop_map(Str::from),
+    ]
+}
+
+fn event_name() -> impl Strategy<Value = String> {
+    any::<String>().prop_filter("not reserved", |n| {
+        !sio_core::socket::RESERVED_EVENTS.contains(&n.as_str())
+    })
+}
+
+fn packet() -> impl Strategy<Value = Packet> {
+    let args = || vec(value(), 0..4);
+    let data = prop_oneof![
+        proptest::option::of(vec((any::<String>(), value()), 0..4)).prop_map(|auth| {
+            // CONNECT carries no attachments: keep binary out of it.
+            PacketData::Connect(auth.map(|kv| {
+                let m: Map = kv
+                    .into_iter()
+                    .filter(|(_, v)| !v.has_binary())
+                    .collect();
+                Payload::from_value(&Value::Object(m)).json().clone()
+            }))
+        }),
+        Just(PacketData::Disconnect),
+        (event_name(), args(), proptest::option::of(any::<u64>())).prop_map(
+            |(name, args, ack): (String, Vec<Value>, Option<u64>)| {
+                let e = Event::from_values(&name, &args);
+                PacketData::Event(match ack {
+                    Some(id) => e.with_ack(id),
+                    None => e,
+                })
+            }
+        ),
+        (any::<u64>(), args()).prop_map(|(id, args): (u64, Vec<Value>)| PacketData::Ack(Ack {
+            id,
+            payload: Payload::from_value(&Value::Array(args)),
+        })),
+        any::<String>().prop_map(|m| Packet::connect_error("/", &m, None).data),
+    ];
+    (namespace(), data).prop_map(|(nsp, data)| Packet::new(nsp, data))
+}
+
+/// The text of a value as we write it: equal texts mean equal values, whatever the number
+/// representation (`2.0` and `2` are one number in JavaScript).
+fn canon(v: &Value) -> (Str, Vec<Bytes>) {
+    let p = Payload::from_value(v);
+    (p.json().clone(), p.attachments().to_vec())
+}
+
+fn decode_all(decoder: &mut Decoder, text: Str, attachments: &[Bytes]) -> Packet {
+    let mut out = decoder.decode_text(text).expect("text decodes");
+    for a in attachments {
+        assert!(out.is_none(), "packet complete before its attachments");
+        out = decoder.decode_binary(a.clone()).expect("attachment decodes");
+    }
+    out.expect("packet complete")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn sio_packets_round_trip(p in packet()) {
+        let wire = p.encode();
+        let back = decode_all(&mut Decoder::new(usize::MAX), wire.text.clone(), &wire.attachments);
+        prop_assert_eq!(&back, &p);
+        // Engine.IO framing: one text frame `4…`, then one binary frame per attachment.
+        let frames = p.to_frames();
+        prop_assert_eq!(frames.len(), 1 + wire.attachments.len());
+        let Frame::Text(t) = &frames[0] else { panic!("first frame is text") };
+        prop_assert_eq!(&t.as_str()[1..], wire.text.as_str());
+        prop_assert!(t.starts_with('4'));
+    }
+
+    #[test]
+    fn values_round_trip_through_payloads(v in value()) {
+        let p = Payload::from_value(&v);
+        let back = p.to_value().unwrap();
+        prop_assert_eq!(canon(&back), canon(&v));
+        // Through serde into Value and back (the typed path), binary included.
+        let typed: Value = p.deserialize().unwrap();
+        prop_assert_eq!(canon(&typed), canon(&v));
+        let again = Payload::from_serialize(&v).unwrap();
+        prop_assert_eq!(again.json(), p.json());
+        prop_assert_eq!(again.attachments(), p.attachments());
+    }
+
+    #[test]
+    fn attachments_are_numbered_depth_first(v in value()) {
+        fn collect(v: &Value, out: &mut Vec<Bytes>) {
+            match v {
+                Value::Binary(b) => out.push(b.clone()),
+                Value::Array(a) => a.iter().for_each(|v| collect(v, out)),
+                Value::Object(m) => m.values().for_each(|v| collect(v, out)),
+                _ => {}
+            }
+        }
+        let mut expected = Vec::new();
+        collect(&v, &mut expected);
+        let p = Payload::from_value(&v);
+        prop_assert_eq!(p.attachments(), &expected[..]);
+    }
+
+    #[test]
+    fn polling_payloads_decode_the_same_in_any_chunks(
+        packets in vec(eio_packet(), 1..12),
+        cuts in vec(any::<prop::sample::Index>(), 0..8),
+    ) {
+        let frames: Vec<Frame> = packets.iter().map(EioPacket::encode).collect();
+        let mut body = Vec::new();
+        engine::encode_payload(&frames, &mut body);
+        prop_assert_eq!(body.len(), engine::payload::payload_len(&frames));
+        let body = Bytes::from(body);
+        let mut points: Vec<usize> = cuts.iter().map(|i| i.index(body.len() + 1)).collect();
+        points.sort_unstable();
+        let mut d = PayloadDecoder::new(body.len());
+        let mut last = 0;
+        for p in points.into_iter().chain([body.len()]) {
+            d.push(body.slice(last..p));
+            last = p;
+        }
+        d.finish();
+        let decoded: Vec<_> = std::iter::from_fn(|| d.next_packet()).collect::<Result<_, _>>().unwrap();
+        prop_assert_eq!(decoded, packets);
+    }
+
+    #[test]
+    fn sio_decoder_never_panics_on_text(s in any::<String>()) {
+        let _ = Decoder::default().decode_text(Str::from(s));
+    }
+
+    #[test]
+    fn sio_decoder_never_panics_on_packet_like_text(
+        ty in 0u8..7, n in 0u8..12, nsp in "(/[a-z,]{0,4})?", id in "[0-9]{0,3}",
+        body in "[\\[\\]{}\",:0-9a-z_ ]{0,40}", bins in vec(vec(any::<u8>(), 0..4), 0..12),
+    ) {
+        let text = if ty >= 5 { format!("{ty}{n}-{nsp}{id}{body}") } else { format!("{ty}{nsp}{id}{body}") };
+        let mut d = Decoder::default();
+        if d.decode_text(Str::from(text)).is_ok() {
+            for b in bins {
+                if d.decode_binary(Bytes::from(b)).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn eio_decoder_never_panics(s in any::<String>(), b in vec(any::<u8>(), 0..64)) {
+        let _ = EioPacket::decode_text(Str::from(s));
+        let _: Vec<_> = PayloadDecoder::decode_all(Bytes::from(b), 1 << 16).collect();
+    }
+}
+
+fn eio_packet() -> impl Strategy<Value = EioPacket> {
+    // The reference's payload framing cannot carry the separator inside a text message.
+    let text = "[^\u{1e}]{0,24}".prop_map(Str::from);
+    prop_oneof![
+        text.clone().prop_map(EioPacket::Open),
+        Just(EioPacket::Close),
+        text.clone().prop_map(EioPacket::Ping),
+        text.clone().prop_map(EioPacket::Pong),
+        text.prop_map(EioPacket::Message),
+        vec(any::<u8>(), 0..48).prop_map(|b| EioPacket::Binary(b.into())),
+        Just(EioPacket::Upgrade),
+        Just(EioPacket::Noop),
+    ]
+}
+
+#[test]
+fn every_byte_split_of_a_sample_payload_decodes_the_same() {
+    let sample: &[u8] = "4hello\u{1e}2\u{1e}bAQIDBA==\u{1e}42[\"chat\",\"héllo 😀\"]\u{1e}6"
+        .as_bytes();
+    let expected: Vec<_> = PayloadDecoder::decode_all(Bytes::from_static(sample), 1000)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(expected.len(), 5);
+    let body = Bytes::from_static(sample);
+    for split in 0..=sample.len() {
+        let mut d = PayloadDecoder::new(1000);
+        d.push(body.slice(..split));
+        d.push(body.slice(split..));
+        d.finish();
+        let got: Vec<_> = std::iter::from_fn(|| d.next_packet())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got, expected, "split at {split}");
+    }
+    // And one byte at a time.
+    let mut d = PayloadDecoder::new(1000);
+    for i in 0..sample.len() {
+        d.push(body.slice(i..i + 1));
+    }
+    d.finish();
+    let got: Vec<_> = std::iter::from_fn(|| d.next_packet())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn every_byte_split_of_a_binary_packet_text_is_rejected_or_decodes() {
+    // Truncations of a valid packet never panic and never yield a wrong packet.
+    let full = r#"52-/admin,7["up",{"a":{"_placeholder":true,"num":0}},{"_placeholder":true,"num":1}]"#;
+    for cut in 0..full.len() {
+        let mut d = Decoder::default();
+        if let Ok(r) = d.decode_text(Str::from(full[..cut].to_owned())) {
+            assert!(r.is_none() || !full[..cut].starts_with('5'));
+        }
+    }
+}

@@ -34,7 +34,11 @@ fn name(v: &Json) -> &str {
 
 fn binary(v: &Json) -> Option<Bytes> {
     let b64 = v.as_object()?.get("$binary")?.as_str()?;
-    Some(base64::decode(b64.as_bytes()).expect("vector base64").into())
+    Some(
+        base64::decode(b64.as_bytes())
+            .expect("vector base64")
+            .into(),
+    )
 }
 
 /// A vector's JSON as our Value, `{"$binary": …}` becoming binary.
@@ -102,9 +106,9 @@ fn eio_packets_encode_and_decode_as_the_reference() {
     let doc = load("eio.json");
     for v in section(&doc, "packets") {
         let ctx = name(v);
-        let packet = eio_packet(&f(v, "packet"));
+        let packet = eio_packet(f(v, "packet"));
         let frame = packet.encode();
-        assert_eq!(frame, wire_frame(&f(v, "ws")), "ws encoding of {ctx}");
+        assert_eq!(frame, wire_frame(f(v, "ws")), "ws encoding of {ctx}");
         let mut polling = Vec::new();
         engine::encode_payload([&frame], &mut polling);
         assert_eq!(
@@ -112,10 +116,11 @@ fn eio_packets_encode_and_decode_as_the_reference() {
             f(v, "polling").as_str().unwrap().as_bytes(),
             "polling encoding of {ctx}"
         );
-        let ws = EioPacket::decode_frame(wire_frame(&f(v, "ws"))).unwrap();
-        assert_eio_eq(&ws, &f(v, "decoded_ws"), ctx);
-        let polled = EioPacket::decode_text(Str::from(f(v, "polling").as_str().unwrap().to_owned()));
-        assert_eio_eq(&polled.unwrap(), &f(v, "decoded_polling"), ctx);
+        let ws = EioPacket::decode_frame(wire_frame(f(v, "ws"))).unwrap();
+        assert_eio_eq(&ws, f(v, "decoded_ws"), ctx);
+        let polled =
+            EioPacket::decode_text(Str::from(f(v, "polling").as_str().unwrap().to_owned()));
+        assert_eio_eq(&polled.unwrap(), f(v, "decoded_polling"), ctx);
     }
 }
 
@@ -144,8 +149,8 @@ fn eio_payloads_encode_and_decode_as_the_reference() {
 fn eio_non_canonical_inputs_decode_as_the_reference() {
     let doc = load("eio.json");
     for v in section(&doc, "decode") {
-        let decoded = EioPacket::decode_frame(wire_frame(&f(v, "packet"))).unwrap();
-        assert_eio_eq(&decoded, &f(v, "decoded"), name(v));
+        let decoded = EioPacket::decode_frame(wire_frame(f(v, "packet"))).unwrap();
+        assert_eio_eq(&decoded, f(v, "decoded"), name(v));
     }
 }
 
@@ -160,9 +165,9 @@ fn eio_base64_leniency_is_limited_to_missing_padding() {
     ];
     let doc = load("eio.json");
     for v in section(&doc, "decode_quirks") {
-        let decoded = EioPacket::decode_frame(wire_frame(&f(v, "packet")));
+        let decoded = EioPacket::decode_frame(wire_frame(f(v, "packet")));
         if accepted.contains(&name(v)) {
-            assert_eio_eq(&decoded.unwrap(), &f(v, "decoded"), name(v));
+            assert_eio_eq(&decoded.unwrap(), f(v, "decoded"), name(v));
         } else {
             assert_eq!(
                 decoded,
@@ -243,7 +248,9 @@ fn assert_sio_eq(ours: &Packet, reference: &Json, ctx: &str) {
     match &ours.data {
         PacketData::Connect(p) => {
             assert_eq!(ty, 0, "{ctx}");
-            let ours = p.as_ref().map(|s| serde_json::from_str::<Value>(s).unwrap());
+            let ours = p
+                .as_ref()
+                .map(|s| serde_json::from_str::<Value>(s).unwrap());
             assert_eq!(ours.as_ref().map(canon), data.as_ref().map(canon), "{ctx}");
         }
         PacketData::Disconnect => assert_eq!(ty, 1, "{ctx}"),
@@ -282,7 +289,7 @@ fn sio_packets_encode_to_the_reference_bytes() {
     assert!(vectors.len() >= 30);
     for v in vectors {
         let ctx = name(v);
-        let encoded = sio_packet(&f(v, "packet")).encode();
+        let encoded = sio_packet(f(v, "packet")).encode();
         let parts = section(v, "encoded");
         assert_eq!(encoded.text, parts[0].as_str().unwrap(), "{ctx}");
         let attachments: Vec<Bytes> = parts[1..].iter().map(|p| binary(p).unwrap()).collect();
@@ -428,6 +435,9 @@ fn sio_malformed_packets_fail_with_the_reference_error() {
         );
         // We check placeholders when the header arrives, the reference when the last
         // attachment does: we may fail earlier, never later.
-        assert!(at <= error_at, "{ctx}: failed at part {at}, reference at {error_at}");
+        assert!(
+            at <= error_at,
+            "{ctx}: failed at part {at}, reference at {error_at}"
+        );
     }
 }

@@ -55,10 +55,7 @@ fn packet() -> impl Strategy<Value = Packet> {
         proptest::option::of(vec((any::<String>(), value()), 0..4)).prop_map(|auth| {
             // CONNECT carries no attachments: keep binary out of it.
             PacketData::Connect(auth.map(|kv| {
-                let m: Map = kv
-                    .into_iter()
-                    .filter(|(_, v)| !v.has_binary())
-                    .collect();
+                let m: Map = kv.into_iter().filter(|(_, v)| !v.has_binary()).collect();
                 Payload::from_value(&Value::Object(m)).json().clone()
             }))
         }),
@@ -92,7 +89,9 @@ fn decode_all(decoder: &mut Decoder, text: Str, attachments: &[Bytes]) -> Packet
     let mut out = decoder.decode_text(text).expect("text decodes");
     for a in attachments {
         assert!(out.is_none(), "packet complete before its attachments");
-        out = decoder.decode_binary(a.clone()).expect("attachment decodes");
+        out = decoder
+            .decode_binary(a.clone())
+            .expect("attachment decodes");
     }
     out.expect("packet complete")
 }
@@ -210,8 +209,8 @@ fn eio_packet() -> impl Strategy<Value = EioPacket> {
 
 #[test]
 fn every_byte_split_of_a_sample_payload_decodes_the_same() {
-    let sample: &[u8] = "4hello\u{1e}2\u{1e}bAQIDBA==\u{1e}42[\"chat\",\"héllo 😀\"]\u{1e}6"
-        .as_bytes();
+    let sample: &[u8] =
+        "4hello\u{1e}2\u{1e}bAQIDBA==\u{1e}42[\"chat\",\"héllo 😀\"]\u{1e}6".as_bytes();
     let expected: Vec<_> = PayloadDecoder::decode_all(Bytes::from_static(sample), 1000)
         .collect::<Result<_, _>>()
         .unwrap();
@@ -242,7 +241,8 @@ fn every_byte_split_of_a_sample_payload_decodes_the_same() {
 #[test]
 fn every_byte_split_of_a_binary_packet_text_is_rejected_or_decodes() {
     // Truncations of a valid packet never panic and never yield a wrong packet.
-    let full = r#"52-/admin,7["up",{"a":{"_placeholder":true,"num":0}},{"_placeholder":true,"num":1}]"#;
+    let full =
+        r#"52-/admin,7["up",{"a":{"_placeholder":true,"num":0}},{"_placeholder":true,"num":1}]"#;
     for cut in 0..full.len() {
         let mut d = Decoder::default();
         if let Ok(r) = d.decode_text(Str::from(full[..cut].to_owned())) {

@@ -74,10 +74,19 @@ fn tuples_spread_into_arguments_and_other_values_are_one_argument() {
         r#"["e","a",1,true]"#
     );
     assert_eq!(json(Payload::event("e", &"a").unwrap()), r#"["e","a"]"#);
-    assert_eq!(json(Payload::event("e", &vec![1, 2]).unwrap()), r#"["e",[1,2]]"#);
-    assert_eq!(json(Payload::event("e", &(vec![1],)).unwrap()), r#"["e",[1]]"#);
+    assert_eq!(
+        json(Payload::event("e", &vec![1, 2]).unwrap()),
+        r#"["e",[1,2]]"#
+    );
+    assert_eq!(
+        json(Payload::event("e", &(vec![1],)).unwrap()),
+        r#"["e",[1]]"#
+    );
     assert_eq!(json(Payload::event("e", &Some(2)).unwrap()), r#"["e",2]"#);
-    assert_eq!(json(Payload::event("e", &None::<u8>).unwrap()), r#"["e",null]"#);
+    assert_eq!(
+        json(Payload::event("e", &None::<u8>).unwrap()),
+        r#"["e",null]"#
+    );
     assert_eq!(
         json(Payload::event("e", &serde_json::json!({"k": [1, {}]})).unwrap()),
         r#"["e",{"k":[1,{}]}]"#
@@ -152,7 +161,10 @@ fn connect_error_matches_the_reference_shape() {
 #[test]
 fn decoded_text_is_sliced_not_copied() {
     let text = Str::from(r#"2/chat,5["message","hello"]"#.to_owned());
-    let p = Decoder::default().decode_text(text.clone()).unwrap().unwrap();
+    let p = Decoder::default()
+        .decode_text(text.clone())
+        .unwrap()
+        .unwrap();
     let base = text.as_bytes().as_ptr() as usize;
     let inside = |s: &Str| {
         let p = s.as_bytes().as_ptr() as usize;
@@ -177,4 +189,27 @@ fn attachment_count_is_checked_before_allocating() {
         sio_core::socket::DecodeError::TooManyAttachments { max: 2 }
     );
     assert!(!d.is_reassembling());
+}
+
+#[test]
+fn the_prebuilt_event_frame_equals_the_general_encoding() {
+    use sio_core::engine::Frame;
+    for (nsp, ack, args) in [
+        ("/", None, Value::from("x")),
+        ("/", Some(3), Value::from("x")),
+        ("/chat", None, Value::from("x")),
+        ("/", None, Value::from(Bytes::from_static(b"b"))),
+    ] {
+        let e = Event::new("ev", &args).unwrap();
+        let e = match ack {
+            Some(id) => e.with_ack(id),
+            None => e,
+        };
+        let p = Packet::event(nsp, e);
+        let frames = p.to_frames();
+        let wire = p.encode();
+        let Frame::Text(t) = &frames[0] else { panic!() };
+        assert_eq!(t.as_str(), format!("4{}", wire.text), "{nsp} {ack:?}");
+        assert_eq!(frames.len(), 1 + wire.attachments.len());
+    }
 }

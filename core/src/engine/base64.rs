@@ -133,7 +133,10 @@ mod tests {
         ] {
             assert_eq!(encode(raw.as_bytes()), b64);
             assert_eq!(decode(b64.as_bytes()).unwrap(), raw.as_bytes());
-            assert_eq!(decode(b64.trim_end_matches('=').as_bytes()).unwrap(), raw.as_bytes());
+            assert_eq!(
+                decode(b64.trim_end_matches('=').as_bytes()).unwrap(),
+                raw.as_bytes()
+            );
         }
     }
 

@@ -194,10 +194,7 @@ mod tests {
         let mut d = PayloadDecoder::new(8);
         d.push(Bytes::from_static(b"4abc"));
         d.push(Bytes::from_static(b"defgh"));
-        assert_eq!(
-            d.next_packet(),
-            Some(Err(DecodeError::TooLarge { max: 8 }))
-        );
+        assert_eq!(d.next_packet(), Some(Err(DecodeError::TooLarge { max: 8 })));
         assert!(d.has_failed());
         assert!(d.partial.capacity() == 0);
     }

@@ -133,7 +133,10 @@ pub fn decode_header(text: Str, max_attachments: usize) -> Result<(Packet, usize
     // Everything here is cut at ASCII bytes of valid UTF-8, so slices stay valid text.
     let cut = |range: std::ops::Range<usize>| Str::from_trusted(text.bytes().slice(range));
     let nsp = if b.get(i) == Some(&b'/') {
-        let end = b[i..].iter().position(|&c| c == b',').map_or(b.len(), |p| i + p);
+        let end = b[i..]
+            .iter()
+            .position(|&c| c == b',')
+            .map_or(b.len(), |p| i + p);
         let nsp = cut(i..end);
         i = (end + 1).min(b.len());
         nsp

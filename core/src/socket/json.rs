@@ -144,33 +144,77 @@ pub(crate) fn write_js_number<W: ?Sized + Write>(w: &mut W, v: JsNumber) -> io::
         // Also -0, which JavaScript prints as 0.
         return w.write_all(b"0");
     }
-    // Rust's `{:e}` gives the shortest round-tripping digits: "-1.2345e-7".
-    let mut buf = [0u8; 64];
-    let mut cursor = io::Cursor::new(&mut buf[..]);
-    match v {
-        JsNumber::F32(f) => write!(cursor, "{f:e}")?,
-        JsNumber::F64(f) => write!(cursor, "{f:e}")?,
+    if let JsNumber::F64(f) = v {
+        let a = f.abs();
+        if a < 1e15 && f.fract() == 0.0 {
+            // An integral value: its integer digits, exactly (|f| < 2^53).
+            let mut digits = [0u8; 20];
+            let mut i = digits.len();
+            let mut n = a as u64;
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            if f < 0.0 {
+                w.write_all(b"-")?;
+            }
+            return w.write_all(&digits[i..]);
+        }
+        if (1e-5..1e15).contains(&a) {
+            // serde_json writes this range in plain notation, which is JavaScript's too.
+            return CompactFormatter.write_f64(w, f);
+        }
     }
-    let len = cursor.position() as usize;
-    let sci = &buf[..len];
-    let (negative, sci) = match sci {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, sci),
+    // serde_json's float writer (ryu) gives the shortest round-tripping digits, in a notation
+    // of its own ("1.25", "1e20", "1.2345e-7"); re-read them and lay them out as JavaScript.
+    let mut stack = StackBuf {
+        buf: [0; 40],
+        len: 0,
     };
-    let e_pos = sci.iter().position(|&c| c == b'e').unwrap_or(sci.len());
-    let exp: i32 = std::str::from_utf8(&sci[e_pos + 1..])
+    match v {
+        JsNumber::F32(f) => CompactFormatter.write_f32(&mut stack, f)?,
+        JsNumber::F64(f) => CompactFormatter.write_f64(&mut stack, f)?,
+    }
+    let text = &stack.buf[..stack.len];
+    // Plain notation ("1.25", "100.0") is already JavaScript's but for a trailing ".0".
+    if !text.contains(&b'e') {
+        return w.write_all(text.strip_suffix(b".0").unwrap_or(text));
+    }
+    let (negative, text) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, text),
+    };
+    let e_pos = text.iter().position(|&c| c == b'e').unwrap_or(text.len());
+    let exp: i32 = std::str::from_utf8(&text[(e_pos + 1).min(text.len())..])
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    // Significant digits, and where the decimal point falls relative to them.
+    let mantissa = &text[..e_pos];
+    let mut point = mantissa
+        .iter()
+        .position(|&c| c == b'.')
+        .unwrap_or(mantissa.len()) as i32;
     let mut digits = [0u8; 40];
     let mut k = 0;
-    for &c in sci[..e_pos].iter().filter(|c| c.is_ascii_digit()) {
+    for &c in mantissa.iter().filter(|c| c.is_ascii_digit()) {
+        if k == 0 && c == b'0' {
+            point -= 1;
+            continue;
+        }
         digits[k] = c;
         k += 1;
     }
+    while k > 1 && digits[k - 1] == b'0' {
+        k -= 1;
+    }
     let digits = &digits[..k];
     let k = k as i32;
-    let n = exp + 1;
+    let n = point + exp;
     if negative {
         w.write_all(b"-")?;
     }
@@ -199,6 +243,35 @@ pub(crate) fn write_js_number<W: ?Sized + Write>(w: &mut W, v: JsNumber) -> io::
         write!(w, "e{}{}", if e >= 0 { "+" } else { "-" }, e.abs())?;
     }
     Ok(())
+}
+
+/// A small stack buffer for one number's text (no float needs more than 24 bytes).
+struct StackBuf {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl Write for StackBuf {
+    #[inline]
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let end = self.len + data.len();
+        let dst = self
+            .buf
+            .get_mut(self.len..end)
+            .ok_or(io::ErrorKind::WriteZero)?;
+        dst.copy_from_slice(data);
+        self.len = end;
+        Ok(data.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write(data).map(|_| ())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Writes `value` as compact JSON, binary values as placeholders; their bytes are appended to
@@ -249,9 +322,10 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
 
 fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
     if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
+        super::packet::push_u64(out, u);
     } else if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
+        out.push(b'-');
+        super::packet::push_u64(out, i.unsigned_abs());
     } else if let Some(f) = n.as_f64() {
         let _ = write_js_number(out, JsNumber::F64(f));
     }

@@ -108,9 +108,18 @@ impl Event {
         name: &str,
         args: &T,
     ) -> Result<Event, serde_json::Error> {
+        let payload = Payload::event(name, args)?;
+        // The name as written in the JSON (`["name",…`): share it when it needed no escaping.
+        let json = payload.json();
+        let name = match json.as_bytes().get(2..2 + name.len()) {
+            Some(written) if written == name.as_bytes() && json.as_bytes()[1] == b'"' => {
+                Str::from_trusted(json.bytes().slice(2..2 + name.len()))
+            }
+            _ => Str::from(name.to_owned()),
+        };
         Ok(Event {
-            name: Str::from(name.to_owned()),
-            payload: Payload::event(name, args)?,
+            name,
+            payload,
             ack: None,
         })
     }
@@ -131,7 +140,9 @@ impl Event {
     /// (a string that is not reserved, or a number); its placeholders must point at its
     /// attachments.
     pub fn from_payload(payload: Payload) -> Result<Event, super::DecodeError> {
-        let n = payload.has_attachments().then(|| payload.attachments().len());
+        let n = payload
+            .has_attachments()
+            .then(|| payload.attachments().len());
         let name = super::validate::check_event(payload.json(), n)?;
         Ok(Event {
             name,
@@ -248,10 +259,7 @@ impl Packet {
             super::json::write_value(&mut out, &buffers_as_json(d), &mut none);
         }
         out.push(b'}');
-        Packet::new(
-            nsp,
-            PacketData::ConnectError(Str::from_trusted(out.into())),
-        )
+        Packet::new(nsp, PacketData::ConnectError(Str::from_trusted(out.into())))
     }
 
     /// The packet's wire type (EVENT and ACK with attachments become BINARY_EVENT and
@@ -282,6 +290,14 @@ impl Packet {
     /// (`4` + the packet text), then one binary frame per attachment. The text is written once,
     /// straight into the frame's buffer.
     pub fn to_frames(&self) -> SmallVec<[Frame; 1]> {
+        if let PacketData::Event(e) = &self.data {
+            let main = self.nsp.is_empty() || self.nsp.as_bytes() == MAIN_NAMESPACE.as_bytes();
+            if let (true, None, Some(framed)) = (main, e.ack, e.payload.framed()) {
+                let mut frames = SmallVec::new();
+                frames.push(Frame::Text(framed.clone()));
+                return frames;
+            }
+        }
         let mut out = Vec::with_capacity(1 + self.encoded_len_hint());
         out.push(b'4');
         let attachments = self.write_text(&mut out);

@@ -18,11 +18,23 @@ use crate::Str;
 /// broadcast is encoded once for all its recipients. Decoding keeps the received text and
 /// validates it without building a tree; [`deserialize`](Self::deserialize) reads it into your
 /// type only when asked.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Payload {
     json: Str,
     attachments: Vec<Bytes>,
+    /// For payloads built by [`Payload::event`]: the whole buffer `42<json>`, which is already
+    /// the Engine.IO frame of this event in the main namespace without an ack id, so encoding
+    /// that (most common) packet copies nothing.
+    framed: Option<Str>,
 }
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        self.json == other.json && self.attachments == other.attachments
+    }
+}
+
+impl Eq for Payload {}
 
 impl Payload {
     /// The payload of one serializable value (e.g. a CONNECT auth object or an ack's array).
@@ -34,7 +46,10 @@ impl Payload {
         let mut ser =
             serde_json::Serializer::with_formatter(&mut out, JsFormatter::new(&mut attachments));
         data.serialize(&mut ser)?;
-        Ok(Payload::from_parts(Str::from_trusted(out.into()), attachments))
+        Ok(Payload::from_parts(
+            Str::from_trusted(out.into()),
+            attachments,
+        ))
     }
 
     /// The payload of an event: the array `[name, ...args]`.
@@ -42,11 +57,26 @@ impl Payload {
     /// `args` is spread: a tuple gives one argument per element, `()` gives none, and any other
     /// value (a struct, a string, a vector…) is one argument. So `("a", 1)` sends two
     /// arguments, and `vec![1, 2]` sends one array.
-    pub fn event<T: Serialize + ?Sized>(name: &str, args: &T) -> Result<Payload, serde_json::Error> {
-        let mut out = Vec::with_capacity(32 + name.len());
-        out.push(b'[');
+    pub fn event<T: Serialize + ?Sized>(
+        name: &str,
+        args: &T,
+    ) -> Result<Payload, serde_json::Error> {
+        let mut out = Vec::with_capacity(64 + name.len());
+        // Room for the Engine.IO and Socket.IO type digits (see `framed`).
+        out.extend_from_slice(b"42[");
         write_str(&mut out, name);
-        Self::spread(out, args, true)
+        let mut p = Self::spread(out, args, true)?;
+        let framed = p.json.clone();
+        p.json = Str::from_trusted(framed.bytes().slice(2..));
+        if p.attachments.is_empty() {
+            p.framed = Some(framed);
+        }
+        Ok(p)
+    }
+
+    /// The ready Engine.IO frame `42<json>`, when this payload was built for an event.
+    pub(crate) fn framed(&self) -> Option<&Str> {
+        self.framed.as_ref()
     }
 
     /// The payload of an ack: the array of `args`, spread as in [`event`](Self::event).
@@ -76,7 +106,10 @@ impl Payload {
             sep: &sep,
         })?;
         out.push(b']');
-        Ok(Payload::from_parts(Str::from_trusted(out.into()), attachments))
+        Ok(Payload::from_parts(
+            Str::from_trusted(out.into()),
+            attachments,
+        ))
     }
 
     /// The payload of a [`Value`]; binary values become attachments (sharing their buffers).
@@ -123,7 +156,11 @@ impl Payload {
 
     /// Wraps parts whose JSON is valid and whose placeholders point at `attachments`.
     pub(crate) fn from_parts(json: Str, attachments: Vec<Bytes>) -> Payload {
-        Payload { json, attachments }
+        Payload {
+            json,
+            attachments,
+            framed: None,
+        }
     }
 
     /// Total size: JSON plus attachments, in bytes.

@@ -28,7 +28,11 @@ pub(crate) enum Shape {
 
 /// Checks JSON of the given top-level shape; `attachments` is the attachment count of a binary
 /// packet (placeholders are checked only then).
-pub(crate) fn check(json: &[u8], shape: Shape, attachments: Option<usize>) -> Result<(), DecodeError> {
+pub(crate) fn check(
+    json: &[u8],
+    shape: Shape,
+    attachments: Option<usize>,
+) -> Result<(), DecodeError> {
     let first = json
         .iter()
         .find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
@@ -62,12 +66,14 @@ pub(crate) fn check_event(json: &Str, attachments: Option<usize>) -> Result<Str,
     .and_then(|name| de.end().map(|()| name))
     .map_err(classify)?;
     let name = match name {
-        Name::Slice(start, len) => json
-            .slice(start..start + len)
-            .ok_or(DecodeError::InvalidPayload)?,
+        // serde_json handed out this range as a `&str` of the input: valid UTF-8 text.
+        Name::Slice(start, len) => Str::from_trusted(json.bytes().slice(start..start + len)),
         Name::Owned(s) => Str::from(s),
     };
-    if RESERVED_EVENTS.contains(&name.as_str()) {
+    if RESERVED_EVENTS
+        .iter()
+        .any(|r| r.as_bytes() == name.as_bytes())
+    {
         return Err(DecodeError::ReservedEventName);
     }
     Ok(name)

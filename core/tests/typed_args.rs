@@ -213,3 +213,37 @@ fn the_prebuilt_event_frame_equals_the_general_encoding() {
         assert_eq!(frames.len(), 1 + wire.attachments.len());
     }
 }
+
+/// The README's quick start, kept compiling and passing.
+#[test]
+fn readme_quick_start() -> Result<(), Box<dyn std::error::Error>> {
+    #[derive(Serialize, Deserialize)]
+    struct Upload {
+        name: String,
+        data: Bytes,
+    }
+    let packet = Packet::event(
+        "/files",
+        Event::new(
+            "upload",
+            &Upload {
+                name: "a.bin".into(),
+                data: Bytes::from_static(&[1, 2, 3]),
+            },
+        )?,
+    );
+    let wire = packet.encode();
+    assert_eq!(
+        wire.text,
+        r#"51-/files,["upload",{"name":"a.bin","data":{"_placeholder":true,"num":0}}]"#
+    );
+    let mut decoder = Decoder::default();
+    assert!(decoder.decode_text(wire.text)?.is_none());
+    let back = decoder.decode_binary(wire.attachments[0].clone())?.unwrap();
+    let PacketData::Event(e) = back.data else {
+        panic!("not an event")
+    };
+    let (_name, up): (String, Upload) = e.payload().deserialize()?;
+    assert_eq!(&up.data[..], &[1, 2, 3]);
+    Ok(())
+}

@@ -16,7 +16,10 @@ import * as eio from "engine.io-parser";
 import { Encoder, Decoder } from "socket.io-parser";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const OUT_DIR = path.resolve(HERE, "../../core/tests/golden");
+// GOLDEN_OUT_DIR lets the test runner regenerate elsewhere and compare with the committed files.
+const OUT_DIR = process.env.GOLDEN_OUT_DIR
+  ? path.resolve(process.env.GOLDEN_OUT_DIR)
+  : path.resolve(HERE, "../../core/tests/golden");
 
 function pkgVersion(name) {
   const file = path.join(HERE, "node_modules", name, "package.json");

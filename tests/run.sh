@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole sio test suite, on a fresh machine: installs what the tests need, then runs them.
+#
+#   bash tests/run.sh
+#
+# Needs: a Rust toolchain (cargo), Node.js with npm (for the reference peers and the golden
+# vectors). Everything else is installed here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "npm packages of the JavaScript peers (tests/js, pinned by package-lock.json)"
+npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+
+step "golden vectors are exactly what the reference parsers produce"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+GOLDEN_OUT_DIR="$out" node tests/js/gen-golden.mjs >/dev/null
+for f in eio.json sio.json; do
+  if ! cmp -s "$out/$f" "core/tests/golden/$f"; then
+    echo "core/tests/golden/$f differs from what tests/js/gen-golden.mjs generates" >&2
+    exit 1
+  fi
+done
+echo "golden vectors match the reference parsers"
+
+step "cargo test (unit, golden, property, fuzz-corpus replay, doc tests)"
+cargo test --workspace --all-targets --no-fail-fast
+cargo test --workspace --doc

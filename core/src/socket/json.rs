@@ -148,21 +148,10 @@ pub(crate) fn write_js_number<W: ?Sized + Write>(w: &mut W, v: JsNumber) -> io::
         let a = f.abs();
         if a < 1e15 && f.fract() == 0.0 {
             // An integral value: its integer digits, exactly (|f| < 2^53).
-            let mut digits = [0u8; 20];
-            let mut i = digits.len();
-            let mut n = a as u64;
-            loop {
-                i -= 1;
-                digits[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-                if n == 0 {
-                    break;
-                }
-            }
             if f < 0.0 {
                 w.write_all(b"-")?;
             }
-            return w.write_all(&digits[i..]);
+            return w.write_all(u64_digits(a as u64, &mut [0; 20]));
         }
         if (1e-5..1e15).contains(&a) {
             // serde_json writes this range in plain notation, which is JavaScript's too.
@@ -243,6 +232,21 @@ pub(crate) fn write_js_number<W: ?Sized + Write>(w: &mut W, v: JsNumber) -> io::
         write!(w, "e{}{}", if e >= 0 { "+" } else { "-" }, e.abs())?;
     }
     Ok(())
+}
+
+/// The decimal digits of `n`, written at the end of `buf` (what `write!` does, without the
+/// formatting machinery on the hot path).
+pub(crate) fn u64_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
 }
 
 /// A small stack buffer for one number's text (no float needs more than 24 bytes).

@@ -346,20 +346,9 @@ impl Packet {
     }
 }
 
-/// Appends the decimal digits of `n` (what `write!` does, without the formatting machinery on
-/// the hot path).
-pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
+/// Appends the decimal digits of `n`.
+pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(super::json::u64_digits(n, &mut [0; 20]));
 }
 
 /// Node's `Buffer#toJSON` form for binary values, used where a packet has no attachments.

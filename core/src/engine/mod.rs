@@ -6,6 +6,7 @@
 //!   `b<base64>`; [`PayloadDecoder`] takes a body in arbitrary chunks.
 //! - [`Handshake`]: the JSON document of the `open` packet.
 //! - [`ErrorCode`]: the reference server's HTTP error answers (`{"code":N,"message":"…"}`).
+//! - [`server`]: the sans-IO server state machine (sessions over polling and WebSocket).
 //!
 //! All decoding returns a typed [`DecodeError`] on bad input and never panics.
 
@@ -14,6 +15,7 @@ mod error;
 mod handshake;
 mod packet;
 pub mod payload;
+pub mod server;
 
 pub use error::{DecodeError, ErrorCode};
 pub use handshake::{Handshake, HandshakeError};

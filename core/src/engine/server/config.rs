@@ -1,0 +1,166 @@
+//! [`ServerConfig`]: the options of the Engine.IO server, with the reference's defaults.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::Request;
+
+/// The application's hook to refuse a handshake: `Err(None)` answers 403 `{"code":4,
+/// "message":"Forbidden"}`, `Err(Some(msg))` puts `msg` in place of `Forbidden`.
+///
+/// Called only for requests that would open a new session (no `sid`), after the transport,
+/// origin and method checks, as the reference's `allowRequest`.
+pub type AllowRequest = Box<dyn Fn(&Request) -> Result<(), Option<String>> + Send + Sync>;
+
+/// Which transports the server accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transports {
+    /// HTTP long-polling.
+    pub polling: bool,
+    /// WebSocket (handshake over WebSocket, and upgrades from polling when both are on).
+    pub websocket: bool,
+}
+
+impl Transports {
+    /// Polling and WebSocket (the reference's default).
+    pub const ALL: Transports = Transports {
+        polling: true,
+        websocket: true,
+    };
+    /// Long-polling only.
+    pub const POLLING_ONLY: Transports = Transports {
+        polling: true,
+        websocket: false,
+    };
+    /// WebSocket only.
+    pub const WEBSOCKET_ONLY: Transports = Transports {
+        polling: false,
+        websocket: true,
+    };
+
+    pub(crate) fn allows(self, name: &str) -> bool {
+        match name {
+            "polling" => self.polling,
+            "websocket" => self.websocket,
+            _ => false,
+        }
+    }
+}
+
+impl Default for Transports {
+    fn default() -> Self {
+        Transports::ALL
+    }
+}
+
+/// Which origins CORS answers allow (the `origin` option of the `cors` package).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// `Access-Control-Allow-Origin: *` (the `cors` package's default).
+    Any,
+    /// Echo the request's `Origin` (`origin: true`), with `Vary: Origin`.
+    Reflect,
+    /// Echo the request's `Origin` when it is one of these, with `Vary: Origin`.
+    List(Vec<String>),
+}
+
+/// CORS options, applied to every request on the Engine.IO path as the `cors` middleware the
+/// reference mounts when its `cors` option is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cors {
+    /// Allowed origins.
+    pub origins: AllowedOrigins,
+    /// Send `Access-Control-Allow-Credentials: true`.
+    pub credentials: bool,
+}
+
+impl Default for Cors {
+    fn default() -> Self {
+        Cors {
+            origins: AllowedOrigins::Any,
+            credentials: false,
+        }
+    }
+}
+
+/// The options of an Engine.IO [`Server`](super::Server).
+pub struct ServerConfig {
+    /// Time between two pings from the server (reference `pingInterval`, 25 s).
+    pub ping_interval: Duration,
+    /// Time the server waits for a pong after a ping (reference `pingTimeout`, 20 s).
+    pub ping_timeout: Duration,
+    /// Time a probing WebSocket has to complete the upgrade (reference `upgradeTimeout`, 10 s).
+    pub upgrade_timeout: Duration,
+    /// Largest POST body or WebSocket message accepted, in bytes (reference
+    /// `maxHttpBufferSize`, 1 000 000). Also advertised as `maxPayload` in the handshake.
+    pub max_payload: usize,
+    /// The path prefix served, with its trailing slash (`/engine.io/`; Socket.IO uses
+    /// `/socket.io/`).
+    pub path: String,
+    /// Enabled transports.
+    pub transports: Transports,
+    /// Whether polling sessions are offered the upgrade to WebSocket (reference
+    /// `allowUpgrades`, true).
+    pub allow_upgrades: bool,
+    /// CORS answers; `None` sends no CORS header and lets `OPTIONS` fall through to the
+    /// ordinary checks, as the reference without its `cors` option.
+    pub cors: Option<Cors>,
+    /// The application's handshake filter.
+    pub allow_request: Option<AllowRequest>,
+    /// Seed of the session-id generator. Drivers should seed it from the OS's randomness:
+    /// session ids authenticate requests, and a known seed makes them predictable.
+    pub sid_seed: u64,
+}
+
+impl ServerConfig {
+    /// How long a forced close over polling waits for the next GET to deliver the `close`
+    /// packet before giving up (the reference polling transport's `closeTimeout`).
+    pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
+    /// How often a pending upgrade releases the parked GET with a `noop` (reference: 100 ms).
+    pub const UPGRADE_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+
+    /// The names of the transports a polling session may upgrade to.
+    pub(crate) fn upgrades(&self) -> Vec<crate::Str> {
+        if self.allow_upgrades && self.transports.websocket {
+            vec![crate::Str::from_static("websocket")]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            max_payload: 1_000_000,
+            path: "/engine.io/".to_owned(),
+            transports: Transports::ALL,
+            allow_upgrades: true,
+            cors: None,
+            allow_request: None,
+            sid_seed: 0,
+        }
+    }
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("ping_interval", &self.ping_interval)
+            .field("ping_timeout", &self.ping_timeout)
+            .field("upgrade_timeout", &self.upgrade_timeout)
+            .field("max_payload", &self.max_payload)
+            .field("path", &self.path)
+            .field("transports", &self.transports)
+            .field("allow_upgrades", &self.allow_upgrades)
+            .field("cors", &self.cors)
+            .field(
+                "allow_request",
+                &self.allow_request.as_ref().map(|_| "<fn>"),
+            )
+            .finish_non_exhaustive()
+    }
+}

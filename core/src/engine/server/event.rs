@@ -1,0 +1,100 @@
+//! What the server tells the application: [`Event`] and [`CloseReason`].
+
+use std::fmt;
+
+use crate::engine::Packet;
+use crate::Str;
+
+/// The transport a session runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    WebSocket,
+}
+
+impl TransportKind {
+    /// The name used in the `transport` query parameter.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::Polling => "polling",
+            TransportKind::WebSocket => "websocket",
+        }
+    }
+}
+
+/// Why a session closed: the reference's reason strings, see [`CloseReason::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// "transport close": the client closed (polling `close` packet, WebSocket closed).
+    TransportClose,
+    /// "transport error": the transport failed (aborted long-poll, overlapping requests,
+    /// a ping from the client, an oversized WebSocket message, a binary POST).
+    TransportError,
+    /// "ping timeout": no pong within `ping_timeout` of a ping.
+    PingTimeout,
+    /// "parse error": the client sent a packet that does not decode.
+    ParseError,
+    /// "forced close": the application closed the session.
+    ForcedClose,
+    /// "server shutting down": [`Server::shutdown`](super::Server::shutdown). (The reference
+    /// engine reports "forced close" here; Socket.IO reports "server shutting down" to its
+    /// sockets, which is what the layer above needs.)
+    ServerShuttingDown,
+}
+
+impl CloseReason {
+    /// The reference's reason string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::TransportClose => "transport close",
+            CloseReason::TransportError => "transport error",
+            CloseReason::PingTimeout => "ping timeout",
+            CloseReason::ParseError => "parse error",
+            CloseReason::ForcedClose => "forced close",
+            CloseReason::ServerShuttingDown => "server shutting down",
+        }
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something that happened to a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A handshake succeeded; the `open` packet is already queued.
+    SessionOpened {
+        /// The new session's id.
+        sid: Str,
+        /// The transport of the handshake.
+        transport: TransportKind,
+        /// The handshake request's query pairs (including `EIO` and `transport`).
+        query: Vec<(String, String)>,
+        /// The handshake request's `Origin` header.
+        origin: Option<String>,
+    },
+    /// The client sent a message: a [`Packet::Message`] or a [`Packet::Binary`].
+    Message {
+        /// The session.
+        sid: Str,
+        /// The message.
+        packet: Packet,
+    },
+    /// The session moved from polling to WebSocket.
+    Upgraded {
+        /// The session.
+        sid: Str,
+    },
+    /// The session is closed; its id is unknown from now on.
+    SessionClosed {
+        /// The session.
+        sid: Str,
+        /// Why.
+        reason: CloseReason,
+    },
+}

@@ -1,0 +1,554 @@
+//! The Engine.IO v4 server, sans-IO: [`Server`] routes HTTP requests and WebSocket messages to
+//! sessions by sid and tells the driver what to send, when to wake it, and what happened.
+//!
+//! It follows engine.io 6.6 (the Node.js reference) on the wire: handshake documents, long-poll
+//! parking, error codes and their check order, the upgrade probe, heartbeats and close reasons.
+//! See [`Server`] for the methods and the caller contract.
+
+mod config;
+mod cors;
+mod event;
+mod request;
+mod session;
+mod sid;
+mod timer;
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt;
+use std::time::Instant;
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+
+pub use config::{AllowRequest, AllowedOrigins, Cors, ServerConfig, Transports};
+pub use event::{CloseReason, Event, TransportKind};
+pub use request::{parse_query, Headers, Method, Request, Response, Transmit, TransportId};
+
+use super::{ErrorCode, Frame, Packet, PacketType};
+use crate::Str;
+use session::{bare, Outbox, Session};
+use sid::SidGenerator;
+
+/// A WebSocket the driver was told to accept and that has not opened yet.
+#[derive(Debug)]
+struct PendingWs {
+    /// The session it upgrades, or `None` for a WebSocket handshake.
+    sid: Option<Str>,
+    query: Vec<(String, String)>,
+    origin: Option<String>,
+    /// Accepted only to be closed once open (the reference's order of checks).
+    refuse: bool,
+}
+
+/// The Engine.IO server endpoint: every session of one path.
+///
+/// Its methods come in four kinds (as quinn-proto's `Connection`):
+///
+/// - **getters** (`&self`): [`config`](Self::config), [`session_count`](Self::session_count),
+///   [`transport_of`](Self::transport_of), [`is_upgrading`](Self::is_upgrading),
+///   [`handles_path`](Self::handles_path);
+/// - **inputs**, named for what the driver saw, each taking the time `now`:
+///   [`handle_request`](Self::handle_request), [`handle_ws_open`](Self::handle_ws_open),
+///   [`handle_ws_message`](Self::handle_ws_message),
+///   [`handle_ws_closed`](Self::handle_ws_closed),
+///   [`handle_request_aborted`](Self::handle_request_aborted),
+///   [`handle_timeout`](Self::handle_timeout);
+/// - **commands** from the application: [`send`](Self::send),
+///   [`send_frame`](Self::send_frame), [`close`](Self::close), [`shutdown`](Self::shutdown);
+/// - **outputs**, to drain after every input or command: [`poll_transmit`](Self::poll_transmit)
+///   and [`poll_event`](Self::poll_event) until `None`, then arm one timer for
+///   [`poll_timeout`](Self::poll_timeout).
+///
+/// Timers: each session has a fixed table (ping interval, ping timeout, upgrade timeout, the
+/// 100 ms upgrade `noop`, the polling close timeout). The server keeps a binary heap of
+/// `(deadline, sid)` with lazy invalidation: a session pushes an entry only when its earliest
+/// deadline changes, and entries that no longer match are dropped when they reach the top. So
+/// `poll_timeout` is O(1) amortized and a pong (which moves a deadline) costs O(log n), where a
+/// scan would cost O(sessions) on every wake-up.
+pub struct Server {
+    config: ServerConfig,
+    sessions: HashMap<Bytes, Session>,
+    pending_ws: HashMap<TransportId, PendingWs>,
+    out: Outbox,
+    timers: BinaryHeap<Reverse<(Instant, Str)>>,
+    sids: SidGenerator,
+}
+
+/// The application named a session that does not exist (any more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownSession;
+
+impl fmt::Display for UnknownSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no such Engine.IO session")
+    }
+}
+
+impl std::error::Error for UnknownSession {}
+
+/// Why [`Server::send`] refused a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// No such session (it closed).
+    UnknownSession,
+    /// Only messages (text or binary) can be sent by the application.
+    NotAMessage,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::UnknownSession => f.write_str("no such Engine.IO session"),
+            SendError::NotAMessage => f.write_str("only message packets can be sent"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .field("sessions", &self.sessions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// A server with `config` and no session.
+    pub fn new(config: ServerConfig) -> Self {
+        let sids = SidGenerator::new(config.sid_seed);
+        Server {
+            config,
+            sessions: HashMap::new(),
+            pending_ws: HashMap::new(),
+            out: Outbox::default(),
+            timers: BinaryHeap::new(),
+            sids,
+        }
+    }
+
+    // ---- getters -----------------------------------------------------------------------------
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The number of open sessions.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The transport session `sid` runs on, if it is open.
+    pub fn transport_of(&self, sid: &str) -> Option<TransportKind> {
+        self.sessions.get(sid.as_bytes()).map(Session::transport)
+    }
+
+    /// Whether session `sid` has a WebSocket probing for an upgrade.
+    pub fn is_upgrading(&self, sid: &str) -> bool {
+        self.sessions
+            .get(sid.as_bytes())
+            .is_some_and(Session::is_upgrading)
+    }
+
+    /// Whether requests to `path` are for this server (its path is a prefix, slash included).
+    /// Drivers route other paths elsewhere; [`handle_request`](Self::handle_request) answers
+    /// them 404.
+    pub fn handles_path(&self, path: &str) -> bool {
+        path.starts_with(self.config.path.as_str())
+    }
+
+    // ---- inputs ------------------------------------------------------------------------------
+
+    /// An HTTP request arrived with its whole body: a long-poll GET, a POST, an `OPTIONS`
+    /// preflight, or a WebSocket upgrade request (`req.websocket_upgrade`).
+    ///
+    /// Every request is answered by a [`Transmit`] addressed to `id`, now or (a parked GET)
+    /// later; an upgrade request by [`Transmit::AcceptWebSocket`] or
+    /// [`Transmit::RefuseWebSocket`].
+    pub fn handle_request(&mut self, now: Instant, id: TransportId, req: Request) {
+        if !self.handles_path(&req.path) {
+            self.out.respond(id, bare(404, Headers::new()));
+            return;
+        }
+        if let (Some(cors), Method::Options) = (&self.config.cors, req.method) {
+            let headers = cors::preflight_headers(cors, &req);
+            self.out.respond(id, bare(204, headers));
+            return;
+        }
+        let headers = cors::headers(self.config.cors.as_ref(), &req);
+        let query = req.query_pairs();
+        let param = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let transport = param("transport").unwrap_or("");
+        let sid = param("sid").filter(|s| !s.is_empty());
+        let upgrade = req.websocket_upgrade;
+        let eio4 = param("EIO") == Some("4");
+
+        if let Err((code, message)) = self.verify(&req, transport, sid, upgrade) {
+            let message = message.as_deref().unwrap_or(code.message());
+            if upgrade {
+                self.refuse_ws(id, message);
+            } else {
+                let mut headers = headers;
+                headers.push(("content-type", Str::from_static("application/json")));
+                let body = Bytes::from(code.body_with_message(message));
+                self.out.respond(
+                    id,
+                    Response {
+                        status: code.status(),
+                        headers,
+                        body,
+                    },
+                );
+            }
+            return;
+        }
+
+        if upgrade {
+            if sid.is_none() && !eio4 {
+                self.refuse_ws(id, ErrorCode::UnsupportedProtocolVersion.message());
+                return;
+            }
+            let pending = PendingWs {
+                sid: sid.map(|s| Str::from(s.to_owned())),
+                refuse: transport != "websocket",
+                origin: req.origin.clone(),
+                query,
+            };
+            self.pending_ws.insert(id, pending);
+            self.out
+                .transmits
+                .push_back(Transmit::AcceptWebSocket { to: id });
+            return;
+        }
+
+        if let Some(sid) = sid {
+            let key = Bytes::copy_from_slice(sid.as_bytes());
+            let Some(session) = self.sessions.get_mut(&key) else {
+                return; // `verify` checked it exists.
+            };
+            match req.method {
+                Method::Get => session.handle_get(id, headers, &mut self.out),
+                Method::Post => {
+                    session.handle_post(now, id, req, headers, &self.config, &mut self.out)
+                }
+                // The reference's polling transport answers other methods 500.
+                Method::Options | Method::Other => self.out.respond(id, bare(500, headers)),
+            }
+            self.settle(&key);
+            return;
+        }
+
+        // A polling handshake.
+        if !eio4 {
+            let code = ErrorCode::UnsupportedProtocolVersion;
+            let mut headers = headers;
+            headers.push(("content-type", Str::from_static("application/json")));
+            let response = Response {
+                status: code.status(),
+                headers,
+                body: Bytes::from(code.body()),
+            };
+            self.out.respond(id, response);
+            return;
+        }
+        let sid = self.new_sid();
+        let session =
+            Session::open_polling(now, sid.clone(), id, headers, &self.config, &mut self.out);
+        self.opened(sid, session, TransportKind::Polling, query, req.origin);
+    }
+
+    /// The WebSocket accepted by [`Transmit::AcceptWebSocket`] for request `id` is open.
+    ///
+    /// A WebSocket handshake gets its `open` packet as the first frame; an upgrade starts
+    /// probing (`2probe` → `3probe`, then `5`).
+    pub fn handle_ws_open(&mut self, now: Instant, id: TransportId) {
+        let Some(pending) = self.pending_ws.remove(&id) else {
+            return;
+        };
+        if pending.refuse {
+            self.out.transmits.push_back(Transmit::CloseWs { to: id });
+            return;
+        }
+        match pending.sid {
+            Some(sid) => {
+                let key = sid.into_bytes();
+                match self.sessions.get_mut(&key) {
+                    Some(s) => s.handle_probe_open(now, id, &self.config, &mut self.out),
+                    None => self.out.transmits.push_back(Transmit::CloseWs { to: id }),
+                }
+                self.settle(&key);
+            }
+            None => {
+                let sid = self.new_sid();
+                let session =
+                    Session::open_websocket(now, sid.clone(), id, &self.config, &mut self.out);
+                self.opened(
+                    sid,
+                    session,
+                    TransportKind::WebSocket,
+                    pending.query,
+                    pending.origin,
+                );
+            }
+        }
+    }
+
+    /// A whole message arrived on WebSocket `id`.
+    pub fn handle_ws_message(&mut self, now: Instant, id: TransportId, frame: Frame) {
+        let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
+            return;
+        };
+        if let Some(s) = self.sessions.get_mut(&key) {
+            s.handle_ws_frame(now, id, frame, &self.config, &mut self.out);
+        }
+        self.settle(&key);
+    }
+
+    /// WebSocket `id` closed or failed (not after a [`Transmit::CloseWs`], which needs no
+    /// report). The session on it closes with "transport close"; a probe is abandoned.
+    pub fn handle_ws_closed(&mut self, _now: Instant, id: TransportId) {
+        if self.pending_ws.remove(&id).is_some() {
+            return;
+        }
+        let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
+            return;
+        };
+        if let Some(s) = self.sessions.get_mut(&key) {
+            s.handle_ws_closed(id, &mut self.out);
+        }
+        self.out.bindings.remove(&id);
+        self.settle(&key);
+    }
+
+    /// The client of HTTP request `id` went away before it was answered. A parked long-poll
+    /// closes its session ("transport error", as the reference's "poll connection closed
+    /// prematurely"); any other request is forgotten.
+    pub fn handle_request_aborted(&mut self, _now: Instant, id: TransportId) {
+        let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
+            return;
+        };
+        if let Some(s) = self.sessions.get_mut(&key) {
+            s.handle_get_aborted(id, &mut self.out);
+        }
+        self.out.bindings.remove(&id);
+        self.settle(&key);
+    }
+
+    /// Fires the timers that expired at `now`. Safe to call early: nothing happens.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let mut due = Vec::new();
+        while let Some(Reverse((at, _))) = self.timers.peek() {
+            if *at > now {
+                break;
+            }
+            if let Some(Reverse(entry)) = self.timers.pop() {
+                due.push(entry);
+            }
+        }
+        for (at, sid) in due {
+            let key = sid.into_bytes();
+            let Some(s) = self.sessions.get_mut(&key) else {
+                continue;
+            };
+            if s.armed != Some(at) {
+                continue; // A stale entry.
+            }
+            s.armed = None;
+            s.handle_timeout(now, &self.config, &mut self.out);
+            self.settle(&key);
+        }
+    }
+
+    // ---- commands ----------------------------------------------------------------------------
+
+    /// Queues a message ([`Packet::Message`] or [`Packet::Binary`]) for session `sid`.
+    pub fn send(&mut self, sid: &str, packet: Packet) -> Result<(), SendError> {
+        if !matches!(packet, Packet::Message(_) | Packet::Binary(_)) {
+            return Err(SendError::NotAMessage);
+        }
+        self.send_frame(sid, packet.encode())
+    }
+
+    /// Queues an encoded message frame (from [`Packet::encode`]: a text frame starting with
+    /// `4`, or a binary frame) for session `sid`. Broadcasts encode once and share the frame.
+    pub fn send_frame(&mut self, sid: &str, frame: Frame) -> Result<(), SendError> {
+        if let Frame::Text(t) = &frame {
+            if t.as_bytes().first() != Some(&PacketType::Message.as_byte()) {
+                return Err(SendError::NotAMessage);
+            }
+        }
+        let s = self
+            .sessions
+            .get_mut(sid.as_bytes())
+            .ok_or(SendError::UnknownSession)?;
+        s.send_frame(frame, &mut self.out);
+        Ok(())
+    }
+
+    /// Closes session `sid` ("forced close") once what is queued for it is delivered.
+    pub fn close(&mut self, now: Instant, sid: &str) -> Result<(), UnknownSession> {
+        let key = Bytes::copy_from_slice(sid.as_bytes());
+        let s = self.sessions.get_mut(&key).ok_or(UnknownSession)?;
+        s.force_close(now, &mut self.out);
+        self.settle(&key);
+        Ok(())
+    }
+
+    /// Closes every session now ("server shutting down") and every WebSocket not yet open.
+    pub fn shutdown(&mut self) {
+        for (_, mut s) in self.sessions.drain() {
+            s.shutdown(&mut self.out);
+        }
+        for (id, _) in self.pending_ws.drain() {
+            self.out.transmits.push_back(Transmit::CloseWs { to: id });
+        }
+        self.timers.clear();
+    }
+
+    // ---- outputs -----------------------------------------------------------------------------
+
+    /// The next thing to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.out.transmits.pop_front()
+    }
+
+    /// The next thing that happened.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.out.events.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout) next, if any timer is armed.
+    #[must_use]
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some(Reverse((at, sid))) = self.timers.peek() {
+            let live = self
+                .sessions
+                .get(sid.as_bytes())
+                .is_some_and(|s| s.armed == Some(*at));
+            if live {
+                return Some(*at);
+            }
+            self.timers.pop();
+        }
+        None
+    }
+
+    // ---- internals ---------------------------------------------------------------------------
+
+    /// Checks a request in the reference's order: transport, origin, sid, then (handshakes)
+    /// method, WebSocket-needs-upgrade and `allow_request`.
+    fn verify(
+        &self,
+        req: &Request,
+        transport: &str,
+        sid: Option<&str>,
+        upgrade: bool,
+    ) -> Result<(), (ErrorCode, Option<String>)> {
+        if !self.config.transports.allows(transport) {
+            return Err((ErrorCode::UnknownTransport, None));
+        }
+        if req.origin.as_deref().is_some_and(invalid_header_value) {
+            return Err((ErrorCode::BadRequest, None));
+        }
+        if let Some(sid) = sid {
+            let s = self
+                .sessions
+                .get(sid.as_bytes())
+                .ok_or((ErrorCode::UnknownSid, None))?;
+            if !upgrade && s.transport().name() != transport {
+                return Err((ErrorCode::BadRequest, None));
+            }
+            return Ok(());
+        }
+        if req.method != Method::Get {
+            return Err((ErrorCode::BadHandshakeMethod, None));
+        }
+        if transport == "websocket" && !upgrade {
+            return Err((ErrorCode::BadRequest, None));
+        }
+        if let Some(allow) = &self.config.allow_request {
+            allow(req).map_err(|m| (ErrorCode::Forbidden, m))?;
+        }
+        Ok(())
+    }
+
+    /// The reference's `abortUpgrade`: always 400, the message as `text/html`.
+    fn refuse_ws(&mut self, id: TransportId, message: &str) {
+        let headers = vec![
+            ("connection", Str::from_static("close")),
+            ("content-type", Str::from_static("text/html")),
+        ];
+        let response = Response {
+            status: 400,
+            headers,
+            body: Bytes::from(message.to_owned()),
+        };
+        self.out
+            .transmits
+            .push_back(Transmit::RefuseWebSocket { to: id, response });
+    }
+
+    fn new_sid(&mut self) -> Str {
+        loop {
+            let sid = self.sids.next_sid();
+            if !self.sessions.contains_key(sid.as_bytes()) {
+                return sid;
+            }
+        }
+    }
+
+    fn opened(
+        &mut self,
+        sid: Str,
+        session: Session,
+        transport: TransportKind,
+        query: Vec<(String, String)>,
+        origin: Option<String>,
+    ) {
+        let key = sid.bytes().clone();
+        self.sessions.insert(key.clone(), session);
+        self.out.events.push_back(Event::SessionOpened {
+            sid,
+            transport,
+            query,
+            origin,
+        });
+        self.settle(&key);
+    }
+
+    /// After a session changed: drop it if closed, else push its next deadline if it moved.
+    fn settle(&mut self, key: &Bytes) {
+        let Some(s) = self.sessions.get_mut(key) else {
+            return;
+        };
+        if s.is_closed() {
+            self.sessions.remove(key);
+            return;
+        }
+        let next = s.next_timeout();
+        if next != s.armed {
+            s.armed = next;
+            if let Some(at) = next {
+                let sid = Str::from_utf8(key.clone()).unwrap_or_default();
+                self.timers.push(Reverse((at, sid)));
+            }
+        }
+    }
+}
+
+/// Node's `checkInvalidHeaderChar`: anything but tab, visible ASCII, space and bytes ≥ 0x80.
+fn invalid_header_value(v: &str) -> bool {
+    v.bytes()
+        .any(|b| !(b == b'\t' || (0x20..=0x7e).contains(&b) || b >= 0x80))
+}

@@ -1,0 +1,199 @@
+//! What drivers hand in ([`Request`]) and what they carry out ([`Transmit`], [`Response`]).
+
+use bytes::Bytes;
+
+use crate::engine::Frame;
+use crate::Str;
+
+/// The driver's id for one HTTP request or one WebSocket connection.
+///
+/// Drivers pick the ids (a counter is enough); an id must not be reused while the core may
+/// still address it (until its response is transmitted, or its WebSocket is closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TransportId(pub u64);
+
+/// The HTTP method of a [`Request`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`: a long-poll, a handshake, or a WebSocket upgrade request.
+    Get,
+    /// `POST`: packets from a polling client.
+    Post,
+    /// `OPTIONS`: a CORS preflight.
+    Options,
+    /// Any other method (refused as the reference does).
+    Other,
+}
+
+/// An HTTP request on the Engine.IO path, as the driver saw it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The path, without the query string (`/engine.io/`).
+    pub path: String,
+    /// The raw query string, without `?` (`EIO=4&transport=polling&sid=…`).
+    pub query: String,
+    /// The `Origin` header, if any.
+    pub origin: Option<String>,
+    /// Whether this is a WebSocket upgrade request (`Upgrade: websocket`, with a valid key):
+    /// the driver can complete it if the core answers [`Transmit::AcceptWebSocket`].
+    pub websocket_upgrade: bool,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The `Access-Control-Request-Headers` header of a preflight, if any.
+    pub access_control_request_headers: Option<String>,
+    /// The whole body. Drivers read at most `max_payload + 1` bytes of it, so that the core
+    /// can tell an oversized body (413) without the driver buffering it.
+    pub body: Bytes,
+}
+
+impl Request {
+    /// A bodyless request with no headers, for `method` and `path?query`.
+    pub fn new(method: Method, path_and_query: &str) -> Self {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        Request {
+            method,
+            path: path.to_owned(),
+            query: query.to_owned(),
+            origin: None,
+            websocket_upgrade: false,
+            content_type: None,
+            access_control_request_headers: None,
+            body: Bytes::new(),
+        }
+    }
+
+    /// The query string's pairs, decoded.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        parse_query(&self.query)
+    }
+}
+
+/// Splits and decodes a query string as Node's `querystring` does: `&`-separated pairs,
+/// `+` as space, `%XX` escapes (invalid escapes are kept as they are).
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Response headers: name (lower case) and value.
+pub type Headers = Vec<(&'static str, Str)>;
+
+/// An HTTP response for the driver to write. The driver adds `Content-Length` from the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The headers, including `content-type` and CORS headers.
+    pub headers: Headers,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Response {
+    /// The value of header `name` (lower case), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Something for the driver to carry out on a transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transmit {
+    /// Answer the HTTP request `to` (possibly a long-poll parked earlier).
+    Response {
+        /// The request answered.
+        to: TransportId,
+        /// The answer.
+        response: Response,
+    },
+    /// Refuse the WebSocket upgrade request `to`: write `response` as a raw HTTP/1.1 answer
+    /// with `Connection: close`, then close the connection (the reference's `abortUpgrade`).
+    RefuseWebSocket {
+        /// The upgrade request refused.
+        to: TransportId,
+        /// The answer (always 400, the message as a `text/html` body).
+        response: Response,
+    },
+    /// Complete the WebSocket upgrade of request `to` (101), then call
+    /// [`Server::handle_ws_open`](super::Server::handle_ws_open) with the same id.
+    AcceptWebSocket {
+        /// The upgrade request accepted; from now on the id names the WebSocket.
+        to: TransportId,
+    },
+    /// Send one message on the WebSocket `to`.
+    WsFrame {
+        /// The WebSocket.
+        to: TransportId,
+        /// The message: text or binary.
+        frame: Frame,
+    },
+    /// Close the WebSocket `to`. The core forgets it; no `handle_ws_closed` is needed.
+    CloseWs {
+        /// The WebSocket.
+        to: TransportId,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_queries_as_node() {
+        assert_eq!(
+            parse_query("EIO=4&transport=polling&t=N8&&x=a+b%20c%zz&flag"),
+            vec![
+                ("EIO".into(), "4".into()),
+                ("transport".into(), "polling".into()),
+                ("t".into(), "N8".into()),
+                ("x".into(), "a b c%zz".into()),
+                ("flag".into(), "".into()),
+            ]
+        );
+        assert_eq!(parse_query("a=%4"), vec![("a".into(), "%4".into())]);
+        assert_eq!(parse_query("a=%ff"), vec![("a".into(), "\u{fffd}".into())]);
+    }
+}

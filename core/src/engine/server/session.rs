@@ -1,0 +1,513 @@
+//! One Engine.IO session: its transport, write buffer, upgrade and heartbeat.
+//!
+//! The [`Server`](super::Server) routes requests and WebSocket messages here by sid and owns
+//! the output queues ([`Outbox`]); a session only ever writes to them.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+
+use super::request::Headers;
+use super::timer::{Timer, TimerTable};
+use super::{
+    CloseReason, Event, Request, Response, ServerConfig, Transmit, TransportId, TransportKind,
+};
+use crate::engine::{encode_payload, Frame, Packet, PayloadDecoder, PROBE};
+use crate::Str;
+
+/// The server's output queues and its map from transport ids to sessions.
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) events: VecDeque<Event>,
+    /// Parked GETs, active and probing WebSockets, by id.
+    pub(crate) bindings: HashMap<TransportId, Str>,
+}
+
+impl Outbox {
+    pub(crate) fn respond(&mut self, to: TransportId, response: Response) {
+        self.bindings.remove(&to);
+        self.transmits
+            .push_back(Transmit::Response { to, response });
+    }
+
+    fn close_ws(&mut self, to: TransportId) {
+        self.bindings.remove(&to);
+        self.transmits.push_back(Transmit::CloseWs { to });
+    }
+}
+
+/// A long-poll GET waiting for something to send.
+#[derive(Debug)]
+struct ParkedGet {
+    id: TransportId,
+    /// The CORS headers computed for that request.
+    headers: Headers,
+}
+
+#[derive(Debug)]
+enum Active {
+    Polling { get: Option<ParkedGet> },
+    WebSocket(TransportId),
+}
+
+/// What a parked GET is released with when the session closes.
+#[derive(Debug, Clone, Copy)]
+enum Release {
+    Close,
+    Noop,
+}
+
+#[derive(Debug)]
+pub(crate) struct Session {
+    sid: Str,
+    active: Active,
+    buffer: VecDeque<Frame>,
+    /// The WebSocket probing for an upgrade.
+    probe: Option<TransportId>,
+    /// A forced close waits for the buffer to drain through the next GET.
+    closing: bool,
+    closed: bool,
+    timers: TimerTable,
+    /// The deadline last pushed to the server's heap (see `Server::rearm`).
+    pub(crate) armed: Option<Instant>,
+}
+
+impl Session {
+    /// A session whose handshake came as the long-poll GET `get`; answers it with `open`.
+    pub(crate) fn open_polling(
+        now: Instant,
+        sid: Str,
+        get: TransportId,
+        headers: Headers,
+        cfg: &ServerConfig,
+        out: &mut Outbox,
+    ) -> Self {
+        out.bindings.insert(get, sid.clone());
+        let mut s = Session::new(now, sid, Active::Polling { get: None }, cfg);
+        s.send_packet(open_packet(&s.sid, cfg.upgrades(), cfg), out);
+        s.active = Active::Polling {
+            get: Some(ParkedGet { id: get, headers }),
+        };
+        s.flush(out);
+        s
+    }
+
+    /// A session whose handshake came over the (just opened) WebSocket `ws`.
+    pub(crate) fn open_websocket(
+        now: Instant,
+        sid: Str,
+        ws: TransportId,
+        cfg: &ServerConfig,
+        out: &mut Outbox,
+    ) -> Self {
+        out.bindings.insert(ws, sid.clone());
+        let mut s = Session::new(now, sid, Active::WebSocket(ws), cfg);
+        s.send_packet(open_packet(&s.sid, Vec::new(), cfg), out);
+        s
+    }
+
+    fn new(now: Instant, sid: Str, active: Active, cfg: &ServerConfig) -> Self {
+        let mut timers = TimerTable::default();
+        timers.set(Timer::PingInterval, now + cfg.ping_interval);
+        Session {
+            sid,
+            active,
+            buffer: VecDeque::new(),
+            probe: None,
+            closing: false,
+            closed: false,
+            timers,
+            armed: None,
+        }
+    }
+
+    pub(crate) fn transport(&self) -> TransportKind {
+        match self.active {
+            Active::Polling { .. } => TransportKind::Polling,
+            Active::WebSocket(_) => TransportKind::WebSocket,
+        }
+    }
+
+    pub(crate) fn is_upgrading(&self) -> bool {
+        self.probe.is_some()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    pub(crate) fn next_timeout(&self) -> Option<Instant> {
+        self.timers.next_timeout()
+    }
+
+    // ---- inputs ------------------------------------------------------------------------------
+
+    /// A long-poll GET on a polling session.
+    pub(crate) fn handle_get(&mut self, id: TransportId, headers: Headers, out: &mut Outbox) {
+        let Active::Polling { get } = &mut self.active else {
+            return;
+        };
+        if get.is_some() {
+            // The reference answers the new GET with a bare 400 and closes the session, which
+            // completes the parked GET with `close`.
+            out.respond(id, bare(400, headers));
+            self.close(CloseReason::TransportError, Release::Close, out);
+            return;
+        }
+        out.bindings.insert(id, self.sid.clone());
+        *get = Some(ParkedGet { id, headers });
+        self.flush(out);
+    }
+
+    /// A POST on a polling session; always answered.
+    pub(crate) fn handle_post(
+        &mut self,
+        now: Instant,
+        id: TransportId,
+        req: Request,
+        headers: Headers,
+        cfg: &ServerConfig,
+        out: &mut Outbox,
+    ) {
+        if req.content_type.as_deref() == Some("application/octet-stream") {
+            // v4 polling is text only: the reference fails the transport ("invalid content").
+            out.respond(id, bare(400, headers));
+            self.close(CloseReason::TransportError, Release::Close, out);
+            return;
+        }
+        if req.body.len() > cfg.max_payload {
+            // The reference answers 413 and ignores the body; the session lives on.
+            out.respond(id, bare(413, headers));
+            return;
+        }
+        for packet in PayloadDecoder::decode_all(req.body, cfg.max_payload) {
+            match packet {
+                Ok(Packet::Close) => self.close(CloseReason::TransportClose, Release::Noop, out),
+                Ok(p) => self.handle_packet(now, p, cfg, out),
+                Err(_) => self.close(CloseReason::ParseError, Release::Close, out),
+            }
+            if self.closed {
+                break;
+            }
+        }
+        let mut headers = headers;
+        headers.push(("content-type", Str::from_static("text/html")));
+        headers.push(("cache-control", Str::from_static("no-store")));
+        out.respond(
+            id,
+            Response {
+                status: 200,
+                headers,
+                body: Bytes::from_static(b"ok"),
+            },
+        );
+    }
+
+    /// The client went away while its GET was parked.
+    pub(crate) fn handle_get_aborted(&mut self, id: TransportId, out: &mut Outbox) {
+        if let Active::Polling { get: Some(g) } = &self.active {
+            if g.id == id {
+                out.bindings.remove(&id);
+                self.active = Active::Polling { get: None };
+                self.close(CloseReason::TransportError, Release::Close, out);
+            }
+        }
+    }
+
+    /// A WebSocket `ws` opened with this session's sid: probe it for an upgrade.
+    pub(crate) fn handle_probe_open(
+        &mut self,
+        now: Instant,
+        ws: TransportId,
+        cfg: &ServerConfig,
+        out: &mut Outbox,
+    ) {
+        if self.probe.is_some() || matches!(self.active, Active::WebSocket(_)) || self.closing {
+            // At most one WebSocket per session: the reference closes the newcomer.
+            out.transmits.push_back(Transmit::CloseWs { to: ws });
+            return;
+        }
+        out.bindings.insert(ws, self.sid.clone());
+        self.probe = Some(ws);
+        self.timers
+            .set(Timer::UpgradeTimeout, now + cfg.upgrade_timeout);
+    }
+
+    /// A message on one of this session's WebSockets.
+    pub(crate) fn handle_ws_frame(
+        &mut self,
+        now: Instant,
+        ws: TransportId,
+        frame: Frame,
+        cfg: &ServerConfig,
+        out: &mut Outbox,
+    ) {
+        if frame.len() > cfg.max_payload {
+            // The WebSocket library fails the connection ("Max payload size exceeded").
+            if self.probe == Some(ws) {
+                self.abort_probe(out);
+            } else {
+                self.close(CloseReason::TransportError, Release::Close, out);
+            }
+            return;
+        }
+        let packet = Packet::decode_frame(frame);
+        if self.probe == Some(ws) {
+            match packet {
+                Ok(Packet::Ping(d)) if d == PROBE => {
+                    out.transmits.push_back(Transmit::WsFrame {
+                        to: ws,
+                        frame: Packet::Pong(Str::from_static(PROBE)).encode(),
+                    });
+                    self.timers.set(
+                        Timer::UpgradeCheck,
+                        now + ServerConfig::UPGRADE_CHECK_INTERVAL,
+                    );
+                }
+                Ok(Packet::Upgrade) => self.complete_upgrade(ws, out),
+                _ => self.abort_probe(out),
+            }
+            return;
+        }
+        match packet {
+            Ok(p) => self.handle_packet(now, p, cfg, out),
+            Err(_) => self.close(CloseReason::ParseError, Release::Close, out),
+        }
+    }
+
+    /// One of this session's WebSockets closed.
+    pub(crate) fn handle_ws_closed(&mut self, ws: TransportId, out: &mut Outbox) {
+        out.bindings.remove(&ws);
+        if self.probe == Some(ws) {
+            self.probe = None;
+            self.stop_upgrade_timers();
+        } else if matches!(self.active, Active::WebSocket(w) if w == ws) {
+            // Already closed by the peer: nothing to send on it.
+            self.finish_close(CloseReason::TransportClose, out);
+        }
+    }
+
+    pub(crate) fn handle_timeout(&mut self, now: Instant, cfg: &ServerConfig, out: &mut Outbox) {
+        for timer in Timer::ALL {
+            if self.closed || !self.timers.take_expired(timer, now) {
+                continue;
+            }
+            match timer {
+                Timer::PingInterval => {
+                    self.send_packet(Packet::ping(), out);
+                    self.timers.set(Timer::PingTimeout, now + cfg.ping_timeout);
+                }
+                Timer::PingTimeout => {
+                    self.close(CloseReason::PingTimeout, Release::Close, out);
+                }
+                Timer::UpgradeTimeout => self.abort_probe(out),
+                Timer::UpgradeCheck => {
+                    if let Active::Polling { get: Some(_) } = self.active {
+                        self.respond_to_get(&[Packet::Noop.encode()], out);
+                    }
+                    self.timers.set(
+                        Timer::UpgradeCheck,
+                        now + ServerConfig::UPGRADE_CHECK_INTERVAL,
+                    );
+                }
+                Timer::Close => self.close(CloseReason::ForcedClose, Release::Close, out),
+            }
+        }
+    }
+
+    // ---- commands ----------------------------------------------------------------------------
+
+    /// Queues a frame (already an encoded Engine.IO packet).
+    pub(crate) fn send_frame(&mut self, frame: Frame, out: &mut Outbox) {
+        self.buffer.push_back(frame);
+        self.flush(out);
+    }
+
+    /// The application closes the session: the buffer drains first, as the reference's
+    /// `socket.close()`.
+    pub(crate) fn force_close(&mut self, now: Instant, out: &mut Outbox) {
+        if self.closing || self.closed {
+            return;
+        }
+        match &self.active {
+            Active::WebSocket(_) => self.close(CloseReason::ForcedClose, Release::Close, out),
+            Active::Polling { get: Some(_) } => {
+                // A parked GET means the buffer is empty.
+                self.close(CloseReason::ForcedClose, Release::Close, out)
+            }
+            Active::Polling { get: None } => {
+                // Deliver the buffer and `close` on the next GET, or give up after a while.
+                self.closing = true;
+                self.timers
+                    .set(Timer::Close, now + ServerConfig::CLOSE_TIMEOUT);
+            }
+        }
+    }
+
+    /// The server shuts down: close now, without draining.
+    pub(crate) fn shutdown(&mut self, out: &mut Outbox) {
+        self.close(CloseReason::ServerShuttingDown, Release::Close, out);
+    }
+
+    // ---- internals ---------------------------------------------------------------------------
+
+    fn handle_packet(
+        &mut self,
+        now: Instant,
+        packet: Packet,
+        cfg: &ServerConfig,
+        out: &mut Outbox,
+    ) {
+        match packet {
+            Packet::Message(_) | Packet::Binary(_) => out.events.push_back(Event::Message {
+                sid: self.sid.clone(),
+                packet,
+            }),
+            Packet::Pong(_) => {
+                self.timers.stop(Timer::PingTimeout);
+                self.timers
+                    .set(Timer::PingInterval, now + cfg.ping_interval);
+            }
+            // v4 heartbeats go server → client: "invalid heartbeat direction".
+            Packet::Ping(_) => self.close(CloseReason::TransportError, Release::Close, out),
+            // Over polling a `close` is handled before this; over WebSocket the reference's
+            // socket ignores it (clients close the WebSocket itself), as it ignores the rest.
+            Packet::Close | Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
+        }
+    }
+
+    fn send_packet(&mut self, packet: Packet, out: &mut Outbox) {
+        self.send_frame(packet.encode(), out);
+    }
+
+    /// Writes the buffer if the transport is writable.
+    fn flush(&mut self, out: &mut Outbox) {
+        match &self.active {
+            Active::WebSocket(ws) => {
+                let ws = *ws;
+                for frame in self.buffer.drain(..) {
+                    out.transmits.push_back(Transmit::WsFrame { to: ws, frame });
+                }
+            }
+            Active::Polling { get: Some(_) } => {
+                if self.closing {
+                    let mut frames: Vec<Frame> = self.buffer.drain(..).collect();
+                    frames.push(Packet::Close.encode());
+                    self.respond_to_get(&frames, out);
+                    self.finish_close(CloseReason::ForcedClose, out);
+                } else if !self.buffer.is_empty() {
+                    let frames: Vec<Frame> = self.buffer.drain(..).collect();
+                    self.respond_to_get(&frames, out);
+                }
+            }
+            Active::Polling { get: None } => {}
+        }
+    }
+
+    fn respond_to_get(&mut self, frames: &[Frame], out: &mut Outbox) {
+        let Active::Polling { get } = &mut self.active else {
+            return;
+        };
+        let Some(ParkedGet { id, mut headers }) = get.take() else {
+            return;
+        };
+        let mut body = Vec::new();
+        encode_payload(frames, &mut body);
+        headers.push((
+            "content-type",
+            Str::from_static("text/plain; charset=UTF-8"),
+        ));
+        headers.push(("cache-control", Str::from_static("no-store")));
+        out.respond(
+            id,
+            Response {
+                status: 200,
+                headers,
+                body: body.into(),
+            },
+        );
+    }
+
+    fn complete_upgrade(&mut self, ws: TransportId, out: &mut Outbox) {
+        self.probe = None;
+        self.stop_upgrade_timers();
+        // The reference closes the discarded polling transport: a GET still parked gets `close`.
+        self.respond_to_get(&[Packet::Close.encode()], out);
+        self.active = Active::WebSocket(ws);
+        out.events.push_back(Event::Upgraded {
+            sid: self.sid.clone(),
+        });
+        self.flush(out);
+        if self.closing {
+            self.close(CloseReason::ForcedClose, Release::Close, out);
+        }
+    }
+
+    fn abort_probe(&mut self, out: &mut Outbox) {
+        if let Some(ws) = self.probe.take() {
+            out.close_ws(ws);
+        }
+        self.stop_upgrade_timers();
+    }
+
+    fn stop_upgrade_timers(&mut self) {
+        self.timers.stop(Timer::UpgradeTimeout);
+        self.timers.stop(Timer::UpgradeCheck);
+    }
+
+    /// Closes the transports and reports the close.
+    fn close(&mut self, reason: CloseReason, release: Release, out: &mut Outbox) {
+        if self.closed {
+            return;
+        }
+        self.abort_probe(out);
+        match self.active {
+            Active::WebSocket(ws) => out.close_ws(ws),
+            Active::Polling { .. } => {
+                let packet = match release {
+                    Release::Close => Packet::Close,
+                    Release::Noop => Packet::Noop,
+                };
+                self.respond_to_get(&[packet.encode()], out);
+            }
+        }
+        self.finish_close(reason, out);
+    }
+
+    fn finish_close(&mut self, reason: CloseReason, out: &mut Outbox) {
+        if self.closed {
+            return;
+        }
+        self.abort_probe(out);
+        self.closed = true;
+        self.buffer.clear();
+        self.timers = TimerTable::default();
+        out.events.push_back(Event::SessionClosed {
+            sid: self.sid.clone(),
+            reason,
+        });
+    }
+}
+
+fn open_packet(sid: &Str, upgrades: Vec<Str>, cfg: &ServerConfig) -> Packet {
+    let handshake = crate::engine::Handshake {
+        sid: sid.clone(),
+        upgrades,
+        ping_interval: cfg.ping_interval.as_millis() as u64,
+        ping_timeout: cfg.ping_timeout.as_millis() as u64,
+        max_payload: cfg.max_payload as u64,
+    };
+    Packet::Open(Str::from(handshake.to_json()))
+}
+
+/// A response with a status and no body.
+pub(crate) fn bare(status: u16, headers: Headers) -> Response {
+    Response {
+        status,
+        headers,
+        body: Bytes::new(),
+    }
+}

@@ -11,3 +11,5 @@ pub fn workspace_root() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_default()
 }
+
+pub mod peers;

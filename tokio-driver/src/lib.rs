@@ -1,8 +1,47 @@
-//! The tokio driver of sio (skeleton).
+//! # sio-tokio: sio on tokio
 //!
-//! It will own sockets, HTTP (hyper), WebSocket framing (async-tungstenite), timers and tasks,
-//! and drive [`sio_core`]'s state machines. Nothing of the protocol lives here. The Engine.IO
-//! server lands with issue 3; until then this crate only re-exports the core.
+//! The tokio driver of sio. It owns the sockets (tokio), HTTP/1.1 (hyper), WebSocket framing
+//! (async-tungstenite) and the one timer, and drives [`sio_core`]'s state machines through the
+//! runtime-agnostic [`sio_core::api`] layer. It knows nothing of the protocol.
+//!
+//! Today it serves **Engine.IO** ([`EngineServer`]): raw Engine.IO sessions over long-polling
+//! and WebSocket, with the upgrade between them, standalone ([`EngineServer::serve`]) or mounted
+//! beside your own routes as a tower [`Layer`](EngineLayer) (axum, hyper). The Socket.IO server
+//! builds on it.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use sio_tokio::{EngineServer, ServerConfig};
+//! use sio_core::engine::Packet;
+//!
+//! let server = EngineServer::new(ServerConfig::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! tokio::spawn(server.clone().serve(listener));
+//! while let Some(session) = server.accept().await {
+//!     tokio::spawn(async move {
+//!         // An echo: every message goes back as it came.
+//!         while let Some(message) = session.recv().await {
+//!             let _ = session.send(message);
+//!         }
+//!     });
+//! }
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
-pub use sio_core as core;
+mod engine;
+mod http;
+mod layer;
+mod timer;
+mod ws;
+
+pub use engine::EngineServer;
+pub use layer::{EngineLayer, EngineService};
+pub use sio_core::api::EngineSession;
+pub use sio_core::engine::server::{CloseReason, ServerConfig, TransportKind, Transports};
+
+/// The current time, from tokio's clock (so tests with a paused clock drive the protocol).
+pub(crate) fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}

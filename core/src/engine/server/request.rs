@@ -66,6 +66,44 @@ impl Request {
         }
     }
 
+    /// A request from the parts of an HTTP request as a driver's HTTP library gives them:
+    /// the method name, the path, the raw query, a header lookup (case-insensitive names) and
+    /// the body. Detects a WebSocket upgrade request (`Upgrade: websocket`, `Connection:
+    /// upgrade`, a `Sec-WebSocket-Key`, version 13).
+    pub fn from_parts<'h>(
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        header: impl Fn(&str) -> Option<&'h str>,
+        body: Bytes,
+    ) -> Self {
+        let method = match method {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "OPTIONS" => Method::Options,
+            _ => Method::Other,
+        };
+        let has_token = |name: &str, token: &str| {
+            header(name).is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        };
+        let websocket_upgrade = method == Method::Get
+            && has_token("upgrade", "websocket")
+            && has_token("connection", "upgrade")
+            && header("sec-websocket-key").is_some_and(|k| !k.trim().is_empty())
+            && header("sec-websocket-version").map(str::trim) == Some("13");
+        Request {
+            method,
+            path: path.to_owned(),
+            query: query.unwrap_or("").to_owned(),
+            origin: header("origin").map(str::to_owned),
+            websocket_upgrade,
+            content_type: header("content-type").map(str::to_owned),
+            access_control_request_headers: header("access-control-request-headers")
+                .map(str::to_owned),
+            body,
+        }
+    }
+
     /// The query string's pairs, decoded.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
         parse_query(&self.query)

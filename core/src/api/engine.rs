@@ -1,0 +1,526 @@
+//! [`EngineIo`]: an Engine.IO [`Server`] shared between a driver's tasks, with wakers.
+//!
+//! Drivers call the `handle`-like methods from their connection tasks (each a short critical
+//! section: feed the state machine, route its output to per-transport outboxes and per-session
+//! inboxes, wake whoever waits) and wait on the `poll_*` methods. Applications accept
+//! [`EngineSession`]s and send and receive Engine.IO messages on them.
+
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+
+use crate::engine::server::{
+    CloseReason, Event, Request, Response, SendError, Server, ServerConfig, Transmit, TransportId,
+    TransportKind,
+};
+use crate::engine::{Frame, Packet};
+use crate::Str;
+
+/// How the driver answers an HTTP request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpAnswer {
+    /// Write this response.
+    Response(Response),
+    /// Complete the WebSocket upgrade (101), then call [`EngineIo::ws_open`] with the request's
+    /// id and run the WebSocket.
+    AcceptWebSocket,
+    /// Refuse the WebSocket upgrade: write this response and close the connection.
+    RefuseWebSocket(Response),
+}
+
+/// What the driver writes next on a WebSocket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsOutgoing {
+    /// Frames to send, in order.
+    Frames(Vec<Frame>),
+    /// Close the WebSocket (after the frames already taken).
+    Close,
+}
+
+/// An Engine.IO server shared by a driver's tasks. Cloning shares it.
+#[derive(Clone)]
+pub struct EngineIo {
+    inner: Arc<Mutex<State>>,
+}
+
+impl std::fmt::Debug for EngineIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineIo").finish_non_exhaustive()
+    }
+}
+
+struct State {
+    server: Server,
+    next_id: u64,
+    /// The latest time a driver passed in; used where no time is given (a dropped request).
+    last_now: Option<Instant>,
+    http: HashMap<TransportId, Slot<HttpAnswer>>,
+    ws: HashMap<TransportId, WsSlot>,
+    sessions: HashMap<Str, SessionSlot>,
+    accept: VecDeque<Str>,
+    accept_waker: Option<Waker>,
+    deadline: Option<Instant>,
+    timer_waker: Option<Waker>,
+    shut_down: bool,
+}
+
+struct Slot<T> {
+    value: Option<T>,
+    waker: Option<Waker>,
+}
+
+#[derive(Default)]
+struct WsSlot {
+    out: Vec<Frame>,
+    close: bool,
+    waker: Option<Waker>,
+}
+
+struct SessionSlot {
+    inbox: VecDeque<Packet>,
+    closed: Option<CloseReason>,
+    transport: TransportKind,
+    query: Vec<(String, String)>,
+    waker: Option<Waker>,
+    /// The application holds an [`EngineSession`] for it (or may still accept it).
+    held: bool,
+}
+
+fn wake(w: &mut Option<Waker>) {
+    if let Some(w) = w.take() {
+        w.wake();
+    }
+}
+
+impl State {
+    /// Routes everything the state machine produced; wakes whoever waits for it.
+    fn flush(&mut self) {
+        while let Some(t) = self.server.poll_transmit() {
+            match t {
+                Transmit::Response { to, response } => {
+                    self.answer(to, HttpAnswer::Response(response))
+                }
+                Transmit::AcceptWebSocket { to } => self.answer(to, HttpAnswer::AcceptWebSocket),
+                Transmit::RefuseWebSocket { to, response } => {
+                    self.answer(to, HttpAnswer::RefuseWebSocket(response))
+                }
+                Transmit::WsFrame { to, frame } => {
+                    if let Some(ws) = self.ws.get_mut(&to) {
+                        ws.out.push(frame);
+                        wake(&mut ws.waker);
+                    }
+                }
+                Transmit::CloseWs { to } => {
+                    if let Some(ws) = self.ws.get_mut(&to) {
+                        ws.close = true;
+                        wake(&mut ws.waker);
+                    }
+                }
+            }
+        }
+        while let Some(e) = self.server.poll_event() {
+            match e {
+                Event::SessionOpened {
+                    sid,
+                    transport,
+                    query,
+                    ..
+                } => {
+                    self.sessions.insert(
+                        sid.clone(),
+                        SessionSlot {
+                            inbox: VecDeque::new(),
+                            closed: None,
+                            transport,
+                            query,
+                            waker: None,
+                            held: true,
+                        },
+                    );
+                    self.accept.push_back(sid);
+                    wake(&mut self.accept_waker);
+                }
+                Event::Message { sid, packet } => {
+                    if let Some(s) = self.sessions.get_mut(&sid) {
+                        s.inbox.push_back(packet);
+                        wake(&mut s.waker);
+                    }
+                }
+                Event::Upgraded { sid } => {
+                    if let Some(s) = self.sessions.get_mut(&sid) {
+                        s.transport = TransportKind::WebSocket;
+                    }
+                }
+                Event::SessionClosed { sid, reason } => {
+                    if let Some(s) = self.sessions.get_mut(&sid) {
+                        s.closed = Some(reason);
+                        wake(&mut s.waker);
+                        if !s.held {
+                            self.sessions.remove(&sid);
+                        }
+                    }
+                }
+            }
+        }
+        let deadline = self.server.poll_timeout();
+        if deadline != self.deadline {
+            self.deadline = deadline;
+            wake(&mut self.timer_waker);
+        }
+    }
+
+    fn answer(&mut self, to: TransportId, answer: HttpAnswer) {
+        if let Some(slot) = self.http.get_mut(&to) {
+            slot.value = Some(answer);
+            wake(&mut slot.waker);
+        }
+    }
+}
+
+impl EngineIo {
+    /// A server with `config`.
+    pub fn new(config: ServerConfig) -> Self {
+        EngineIo {
+            inner: Arc::new(Mutex::new(State {
+                server: Server::new(config),
+                next_id: 0,
+                last_now: None,
+                http: HashMap::new(),
+                ws: HashMap::new(),
+                sessions: HashMap::new(),
+                accept: VecDeque::new(),
+                accept_waker: None,
+                deadline: None,
+                timer_waker: None,
+                shut_down: false,
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock is a bug in the state machine; the data is still
+        // consistent enough to keep serving the other sessions.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn with<R>(&self, now: Option<Instant>, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut st = self.lock();
+        if now.is_some() {
+            st.last_now = now;
+        }
+        let r = f(&mut st);
+        st.flush();
+        r
+    }
+
+    // ---- for drivers -------------------------------------------------------------------------
+
+    /// Whether requests to `path` are for this server.
+    pub fn handles_path(&self, path: &str) -> bool {
+        self.lock().server.handles_path(path)
+    }
+
+    /// The largest body the server accepts; drivers read at most one byte more.
+    pub fn max_payload(&self) -> usize {
+        self.lock().server.config().max_payload
+    }
+
+    /// A fresh id for an HTTP request or a WebSocket.
+    pub fn next_transport_id(&self) -> TransportId {
+        let mut st = self.lock();
+        st.next_id += 1;
+        TransportId(st.next_id)
+    }
+
+    /// Hands an HTTP request to the server; the future resolves to the answer (a long-poll
+    /// resolves when there is something to send). Dropping the future before it resolves means
+    /// the client went away.
+    pub fn request(&self, now: Instant, req: Request) -> PendingRequest {
+        let id = self.next_transport_id();
+        self.with(Some(now), |st| {
+            st.http.insert(
+                id,
+                Slot {
+                    value: None,
+                    waker: None,
+                },
+            );
+            st.server.handle_request(now, id, req);
+        });
+        PendingRequest {
+            io: self.clone(),
+            id,
+            done: false,
+        }
+    }
+
+    /// The WebSocket of an accepted upgrade request is open.
+    pub fn ws_open(&self, now: Instant, id: TransportId) {
+        self.with(Some(now), |st| {
+            st.ws.insert(id, WsSlot::default());
+            st.server.handle_ws_open(now, id);
+        });
+    }
+
+    /// A whole WebSocket message arrived.
+    pub fn ws_message(&self, now: Instant, id: TransportId, frame: Frame) {
+        self.with(Some(now), |st| st.server.handle_ws_message(now, id, frame));
+    }
+
+    /// The WebSocket closed or failed.
+    pub fn ws_closed(&self, now: Instant, id: TransportId) {
+        self.with(Some(now), |st| {
+            if st.ws.remove(&id).is_some() {
+                st.server.handle_ws_closed(now, id);
+            }
+        });
+    }
+
+    /// What to write next on WebSocket `id`: every queued frame at once, or the order to close.
+    pub fn poll_ws_outgoing(&self, id: TransportId, cx: &mut Context<'_>) -> Poll<WsOutgoing> {
+        let mut st = self.lock();
+        let Some(ws) = st.ws.get_mut(&id) else {
+            return Poll::Ready(WsOutgoing::Close);
+        };
+        if !ws.out.is_empty() {
+            return Poll::Ready(WsOutgoing::Frames(std::mem::take(&mut ws.out)));
+        }
+        if ws.close {
+            st.ws.remove(&id);
+            return Poll::Ready(WsOutgoing::Close);
+        }
+        ws.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Fires expired timers.
+    pub fn handle_timeout(&self, now: Instant) {
+        self.with(Some(now), |st| st.server.handle_timeout(now));
+    }
+
+    /// Resolves when the server's next deadline differs from `armed` (the one the driver's
+    /// timer is set to), with the new deadline.
+    pub fn poll_deadline(
+        &self,
+        armed: Option<Instant>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Instant>> {
+        let mut st = self.lock();
+        if st.deadline != armed {
+            return Poll::Ready(st.deadline);
+        }
+        st.timer_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Closes every session ("server shutting down") and ends [`accept`](Self::accept).
+    pub fn shutdown(&self) {
+        self.with(None, |st| {
+            st.server.shutdown();
+            st.shut_down = true;
+            wake(&mut st.accept_waker);
+        });
+    }
+
+    // ---- for applications --------------------------------------------------------------------
+
+    /// The next new session; `None` once the server is shut down.
+    pub fn accept(&self) -> impl Future<Output = Option<EngineSession>> + '_ {
+        poll_fn(move |cx| {
+            let mut st = self.lock();
+            if let Some(sid) = st.accept.pop_front() {
+                return Poll::Ready(Some(EngineSession {
+                    io: self.clone(),
+                    sid,
+                }));
+            }
+            if st.shut_down {
+                return Poll::Ready(None);
+            }
+            st.accept_waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+    }
+
+    /// The number of open sessions.
+    pub fn session_count(&self) -> usize {
+        self.lock().server.session_count()
+    }
+}
+
+/// An HTTP request handed to the server, waiting for its answer.
+#[must_use = "the request is answered through this future"]
+pub struct PendingRequest {
+    io: EngineIo,
+    id: TransportId,
+    done: bool,
+}
+
+impl PendingRequest {
+    /// The id the request got (a WebSocket accepted from it keeps this id).
+    pub fn id(&self) -> TransportId {
+        self.id
+    }
+}
+
+impl Future for PendingRequest {
+    type Output = HttpAnswer;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<HttpAnswer> {
+        let id = self.id;
+        let mut st = self.io.lock();
+        let Some(slot) = st.http.get_mut(&id) else {
+            drop(st);
+            self.done = true;
+            return Poll::Ready(HttpAnswer::Response(Response {
+                status: 500,
+                headers: Vec::new(),
+                body: Bytes::new(),
+            }));
+        };
+        match slot.value.take() {
+            Some(answer) => {
+                st.http.remove(&id);
+                drop(st);
+                self.done = true;
+                Poll::Ready(answer)
+            }
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for PendingRequest {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let id = self.id;
+        let mut st = self.io.lock();
+        if st.http.remove(&id).is_some() {
+            if let Some(now) = st.last_now {
+                st.server.handle_request_aborted(now, id);
+                st.flush();
+            }
+        }
+    }
+}
+
+/// One Engine.IO session, as the application sees it: messages in and out.
+///
+/// Dropping the handle closes the session ("forced close").
+pub struct EngineSession {
+    io: EngineIo,
+    sid: Str,
+}
+
+impl std::fmt::Debug for EngineSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineSession")
+            .field("sid", &self.sid)
+            .finish()
+    }
+}
+
+impl EngineSession {
+    /// The session id.
+    pub fn sid(&self) -> &Str {
+        &self.sid
+    }
+
+    /// The query pairs of the handshake request.
+    pub fn query(&self) -> Vec<(String, String)> {
+        let st = self.io.lock();
+        st.sessions
+            .get(&self.sid)
+            .map(|s| s.query.clone())
+            .unwrap_or_default()
+    }
+
+    /// The transport the session runs on now.
+    pub fn transport(&self) -> TransportKind {
+        let st = self.io.lock();
+        st.sessions
+            .get(&self.sid)
+            .map_or(TransportKind::Polling, |s| s.transport)
+    }
+
+    /// Why the session closed, once it has.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        let st = self.io.lock();
+        st.sessions.get(&self.sid).and_then(|s| s.closed)
+    }
+
+    /// Queues a message ([`Packet::Message`] or [`Packet::Binary`]).
+    pub fn send(&self, packet: Packet) -> Result<(), SendError> {
+        self.io.with(None, |st| st.server.send(&self.sid, packet))
+    }
+
+    /// Queues an encoded message frame (shared between recipients of a broadcast).
+    pub fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
+        self.io
+            .with(None, |st| st.server.send_frame(&self.sid, frame))
+    }
+
+    /// The next message from the client; `None` once the session is closed and every message
+    /// received before was taken.
+    pub fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Packet>> {
+        let mut st = self.io.lock();
+        let Some(s) = st.sessions.get_mut(&self.sid) else {
+            return Poll::Ready(None);
+        };
+        if let Some(p) = s.inbox.pop_front() {
+            return Poll::Ready(Some(p));
+        }
+        if s.closed.is_some() {
+            return Poll::Ready(None);
+        }
+        s.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// The next message from the client; `None` once the session is closed.
+    pub async fn recv(&self) -> Option<Packet> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Closes the session once what is queued is delivered ("forced close").
+    pub fn close(&self) {
+        self.io.with(None, |st| {
+            if let Some(now) = st.last_now {
+                let _ = st.server.close(now, &self.sid);
+            }
+        });
+    }
+}
+
+impl Drop for EngineSession {
+    fn drop(&mut self) {
+        self.io.with(None, |st| {
+            let open = match st.sessions.get_mut(&self.sid) {
+                Some(s) if s.closed.is_none() => {
+                    s.held = false;
+                    s.inbox.clear();
+                    true
+                }
+                Some(_) => {
+                    st.sessions.remove(&self.sid);
+                    false
+                }
+                None => false,
+            };
+            if let (true, Some(now)) = (open, st.last_now) {
+                let _ = st.server.close(now, &self.sid);
+            }
+        });
+    }
+}

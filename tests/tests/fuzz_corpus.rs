@@ -1,0 +1,64 @@
+//! Replays the committed cargo-fuzz corpora (`fuzz/corpus/<target>/`) through the same
+//! `sio_core::fuzzing` entry points the fuzz targets call, so every input the fuzzers kept
+//! (and every past crash reproducer added there) is checked on stable by `cargo test`.
+
+use std::fs;
+
+/// Runs every file of `fuzz/corpus/<target>/` through `f`; fails if the corpus holds fewer
+/// than `min_seeds` `seed-*` files (written by `fuzz/seeds.py`), so a missing corpus cannot
+/// pass vacuously.
+fn replay(target: &str, min_seeds: usize, f: fn(&[u8])) {
+    let dir = sio_tests::workspace_root()
+        .join("fuzz")
+        .join("corpus")
+        .join(target);
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let seeds = files
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("seed-"))
+        })
+        .count();
+    assert!(
+        seeds >= min_seeds,
+        "{}: expected at least {min_seeds} seed files, found {seeds} (run fuzz/seeds.py)",
+        dir.display()
+    );
+    for path in &files {
+        let data = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let outcome = std::panic::catch_unwind(|| f(&data));
+        assert!(
+            outcome.is_ok(),
+            "{target}: input {} panicked: {:?}",
+            path.display(),
+            String::from_utf8_lossy(&data)
+        );
+    }
+}
+
+#[test]
+fn eio_packet_corpus() {
+    replay("eio_packet", 19, sio_core::fuzzing::eio_packet);
+}
+
+#[test]
+fn eio_payload_corpus() {
+    replay("eio_payload", 13, sio_core::fuzzing::eio_payload);
+}
+
+#[test]
+fn sio_packet_corpus() {
+    replay("sio_packet", 23, sio_core::fuzzing::sio_packet);
+}
+
+#[test]
+fn sio_binary_corpus() {
+    replay("sio_binary", 18, sio_core::fuzzing::sio_binary);
+}

@@ -1,0 +1,150 @@
+//! [`EngineServer`]: an Engine.IO server on tokio.
+
+use std::convert::Infallible;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use sio_core::api::{EngineIo, EngineSession, HttpAnswer};
+use sio_core::engine::server::ServerConfig;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// An Engine.IO server: accepts sessions over long-polling and WebSocket on its path.
+///
+/// Cloning shares the server. Create it inside a tokio runtime (it spawns its timer task).
+#[derive(Clone)]
+pub struct EngineServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    io: EngineIo,
+    timer: JoinHandle<()>,
+    stop: Notify,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.timer.abort();
+    }
+}
+
+impl std::fmt::Debug for EngineServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineServer").finish_non_exhaustive()
+    }
+}
+
+/// A seed from the OS's randomness (std's hash keys are drawn from it).
+fn random_seed() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::UNIX_EPOCH
+            .elapsed()
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+impl EngineServer {
+    /// A server with `config`. A zero `sid_seed` is replaced by a random one.
+    pub fn new(mut config: ServerConfig) -> Self {
+        if config.sid_seed == 0 {
+            config.sid_seed = random_seed();
+        }
+        let io = EngineIo::new(config);
+        let timer = tokio::spawn(crate::timer::run(io.clone()));
+        EngineServer {
+            inner: Arc::new(Inner {
+                io,
+                timer,
+                stop: Notify::new(),
+            }),
+        }
+    }
+
+    /// The shared state machine, for layers built on top.
+    pub fn io(&self) -> &EngineIo {
+        &self.inner.io
+    }
+
+    /// The next new session; `None` after [`shutdown`](Self::shutdown).
+    pub async fn accept(&self) -> Option<EngineSession> {
+        self.inner.io.accept().await
+    }
+
+    /// Whether requests to `path` are for this server.
+    pub fn handles_path(&self, path: &str) -> bool {
+        self.inner.io.handles_path(path)
+    }
+
+    /// Serves HTTP/1.1 on `listener` until [`shutdown`](Self::shutdown); other paths get 404.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        loop {
+            let (stream, _) = tokio::select! {
+                accepted = listener.accept() => accepted?,
+                () = self.inner.stop.notified() => return Ok(()),
+            };
+            let _ = stream.set_nodelay(true);
+            let this = self.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req| {
+                    let this = this.clone();
+                    async move { Ok::<_, Infallible>(this.handle(req).await) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    }
+
+    /// Closes every session ("server shutting down") and stops [`serve`](Self::serve).
+    pub fn shutdown(&self) {
+        self.inner.io.shutdown();
+        self.inner.stop.notify_waiters();
+    }
+
+    /// Answers one HTTP request on the server's path (any body type).
+    pub async fn handle<B>(&self, mut req: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body + Unpin,
+        B::Data: Into<Bytes>,
+    {
+        let io = &self.inner.io;
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        let limit = io.max_payload().saturating_add(1);
+        let (parts, body) = req.into_parts();
+        let head = Request::from_parts(parts, ());
+        let body = if head.method() == http::Method::POST {
+            crate::http::read_limited(body, limit).await
+        } else {
+            Bytes::new()
+        };
+        let core_req = crate::http::core_request(&head, body);
+        let pending = io.request(crate::now(), core_req);
+        let id = pending.id();
+        match pending.await {
+            HttpAnswer::Response(r) => crate::http::response(r),
+            HttpAnswer::RefuseWebSocket(r) => {
+                let mut out = crate::http::response(r);
+                out.headers_mut()
+                    .insert("connection", http::HeaderValue::from_static("close"));
+                out
+            }
+            HttpAnswer::AcceptWebSocket => {
+                tokio::spawn(crate::ws::run(io.clone(), id, on_upgrade));
+                crate::http::switching_protocols(&head)
+            }
+        }
+    }
+}

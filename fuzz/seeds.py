@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of the fuzz targets to fuzz/corpus/<target>/seed-<n>.
+
+Deterministic: rerunning rewrites the same files. Inputs grown by fuzzing (named by their
+SHA-1) sit next to the seeds and are left alone.
+"""
+
+from pathlib import Path
+
+HANDSHAKE = (
+    b'{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],'
+    b'"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}'
+)
+
+EIO_PACKET = [
+    b"0" + HANDSHAKE,
+    b'0{"sid":"x","upgrades":[],"pingInterval":1,"pingTimeout":1,"maxPayload":1}',
+    b"1",
+    b"2",
+    b"2probe",
+    b"3",
+    b"3probe",
+    b"4",
+    b"4hello",
+    "4h\u00e9llo \u20ac \U0001f600".encode(),
+    b"4\x1e",
+    b"5",
+    b"6",
+    b"bAQID",
+    b"bAQIDBA==",
+    b"b",
+    b"b====",
+    b"7",
+    b"",
+]
+
+EIO_PAYLOAD = [
+    b"\x00" + b"4hello",
+    b"\x01" + b"4hello\x1e2\x1ebAQIDBA==",
+    b"\x03" + b"4hello\x1e2\x1ebAQIDBA==",
+    b"\x07" + b"2probe\x1e3probe\x1e5\x1e6",
+    b"\x10" + b"0" + HANDSHAKE + b"\x1e40\x1e42[\"a\"]",
+    b"\x02" + b"1",
+    b"\x04" + b"4\x1e4\x1e4",
+    b"\x05" + b"\x1e\x1e",
+    b"\x01" + "4\u00e9\u20ac\x1e4\U0001f600".encode(),
+    b"\xff" + b"bAQID\x1eb\x1ebAA==",
+    b"\x09" + b"42[\"hello\",\"world\"]\x1e43/admin,1[]",
+    b"\x02" + b"4hello\x1e",
+    b"\x02" + b"9bad\x1e4ok",
+]
+
+SIO_PACKET = [
+    b'0',
+    b'0{"token":"x"}',
+    b'0/admin,',
+    b'0/admin,{"token":"x"}',
+    b'1',
+    b'1/admin,',
+    b'2["hello"]',
+    b'2["hello","world"]',
+    b'2/admin,12["a",{"b":[1,2]}]',
+    b'212["a",1,2.5,true,null,"\\u00e9"]',
+    b'2[  "spaced" , { "k" : [ ] } ]',
+    b'3/a,1[]',
+    b'31["ok",{"x":1}]',
+    b'4{"message":"x"}',
+    b'4/admin,{"message":"not authorized","data":{"code":1}}',
+    b'51-["a",{"_placeholder":true,"num":0}]',
+    b'52-/admin,7["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]',
+    b'61-/a,3[{"_placeholder":true,"num":0}]',
+    b'2["\\ud83d\\ude00",-0,1e400]',
+    b'2[1]',
+    b'2{}',
+    b'7',
+    b'',
+]
+
+
+def sio_binary(n, text, *attachments):
+    # The entry point splits the attachment bytes into 16 even slices and feeds the first
+    # `n % 16`, so one attachment of k bytes needs k*16 bytes for a whole slice of each.
+    return bytes([n]) + text + b"\xff" + b"".join(attachments)
+
+
+SIO_BINARY = [
+    sio_binary(1, b'51-["a",{"_placeholder":true,"num":0}]', b"\x01\x02\x03" * 16),
+    sio_binary(2, b'52-["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]', b"xy" * 16),
+    sio_binary(1, b'51-/admin,7["upload",{"_placeholder":true,"num":0}]', b"\x00" * 16),
+    sio_binary(1, b'61-3[{"_placeholder":true,"num":0}]', b"\xfe" * 16),
+    sio_binary(1, b'61-/a,3[{"_placeholder":true,"num":0},"tail"]', b"abcd" * 4),
+    sio_binary(3, b'53-["m",{"_placeholder":true,"num":2},[{"_placeholder":true,"num":1}],{"k":{"_placeholder":true,"num":0}}]', b"q" * 48),
+    sio_binary(0, b'51-["a",{"_placeholder":true,"num":0}]'),
+    sio_binary(2, b'51-["a",{"_placeholder":true,"num":0}]', b"z" * 16),
+    sio_binary(1, b'51-["a",{"_placeholder":true,"num":1}]', b"z" * 16),
+    sio_binary(1, b'50-["a"]', b"z" * 16),
+    sio_binary(0, b'2["hello","world"]'),
+    sio_binary(0, b'2/admin,12["a",{"b":[1,2]}]'),
+    sio_binary(1, b'2["not binary"]', b"extra" * 16),
+    sio_binary(0, b'0{"token":"x"}'),
+    sio_binary(16, b'51-["a",{"_placeholder":true,"num":0}]', b"wrap" * 16),
+    sio_binary(1, b'51-["a",{"_placeholder":true,"num":0,"extra":1}]', b"e" * 16),
+    sio_binary(1, b'51-[{"_placeholder":true,"num":0}]', b"n" * 16),
+    bytes([1]) + b'51-["a",{"_placeholder":true,"num":0}]',
+]
+
+TARGETS = {
+    "eio_packet": EIO_PACKET,
+    "eio_payload": EIO_PAYLOAD,
+    "sio_packet": SIO_PACKET,
+    "sio_binary": SIO_BINARY,
+}
+
+
+def main():
+    root = Path(__file__).resolve().parent / "corpus"
+    for target, seeds in TARGETS.items():
+        d = root / target
+        d.mkdir(parents=True, exist_ok=True)
+        for n, data in enumerate(seeds):
+            (d / f"seed-{n}").write_bytes(data)
+        print(f"{target}: {len(seeds)} seeds")
+
+
+if __name__ == "__main__":
+    main()

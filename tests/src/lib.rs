@@ -12,4 +12,5 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
+pub mod echo;
 pub mod peers;

@@ -8,10 +8,10 @@
 
 use std::time::Duration;
 
-use sio_core::engine::Packet;
-use sio_core::Str;
+use sio_tests::echo::answer;
 
-struct Args {
+/// Command-line options.
+pub struct Args {
     driver: String,
     port: u16,
     ping_interval: u64,
@@ -45,23 +45,6 @@ fn config(a: &Args) -> sio_core::engine::server::ServerConfig {
         ping_timeout: Duration::from_millis(a.ping_timeout),
         ..Default::default()
     }
-}
-
-/// What the echo does with one message: the packets to send back, and whether to close.
-fn answer(packet: Packet) -> (Vec<Packet>, bool) {
-    if let Packet::Message(text) = &packet {
-        if text.as_str() == "close-me" {
-            return (Vec::new(), true);
-        }
-        if let Some(n) = text.strip_prefix("send-burst:") {
-            let n: usize = n.parse().unwrap_or(0);
-            let burst = (0..n)
-                .map(|i| Packet::Message(Str::from(format!("burst-{i}"))))
-                .collect();
-            return (burst, false);
-        }
-    }
-    (vec![packet], false)
 }
 
 fn main() {

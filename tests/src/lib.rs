@@ -14,3 +14,4 @@ pub fn workspace_root() -> PathBuf {
 
 pub mod echo;
 pub mod peers;
+pub mod sim;

@@ -1,8 +1,59 @@
-//! The smol driver of sio (skeleton).
+//! # sio-smol: sio on smol
 //!
-//! It will own sockets, HTTP (hyper), WebSocket framing (async-tungstenite), timers and tasks,
-//! and drive [`sio_core`]'s state machines. Nothing of the protocol lives here. The Engine.IO
-//! server lands with issue 3; until then this crate only re-exports the core.
+//! The smol driver of sio. It owns the sockets (async-io, async-net), HTTP/1.1 (hyper, through
+//! smol-hyper's I/O adapter), WebSocket framing (async-tungstenite) and the one timer (a reused
+//! [`smol::Timer`]), and drives [`sio_core`]'s state machines through the runtime-agnostic
+//! [`sio_core::api`] layer. It knows nothing of the protocol.
+//!
+//! Today it serves **Engine.IO** ([`EngineServer`]): raw Engine.IO sessions over long-polling
+//! and WebSocket, with the upgrade between them, standalone ([`EngineServer::serve`]) or from
+//! your own hyper service ([`EngineServer::handle`]). The Socket.IO server builds on it.
+//!
+//! ## Tasks
+//!
+//! The server spawns its tasks (the timer, one per connection, one per WebSocket) on smol's
+//! global executor ([`smol::spawn`]) when built with [`EngineServer::new`], or on your own
+//! [`smol::Executor`] with [`EngineServer::with_executor`]. The global executor runs on its own
+//! background thread(s) (`SMOL_THREADS`, default 1), so `smol::block_on` in `main` is enough;
+//! your own executor must be run (e.g. `executor.run(…)` on one or more threads).
+//!
+//! Time is read from [`std::time::Instant::now`] (smol has no virtual clock).
+//!
+//! ```no_run
+//! # fn main() -> std::io::Result<()> {
+//! use sio_smol::{EngineServer, ServerConfig};
+//!
+//! smol::block_on(async {
+//!     let server = EngineServer::new(ServerConfig::default());
+//!     let listener = smol::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     smol::spawn(server.clone().serve(listener)).detach();
+//!     while let Some(session) = server.accept().await {
+//!         smol::spawn(async move {
+//!             // An echo: every message goes back as it came.
+//!             while let Some(message) = session.recv().await {
+//!                 let _ = session.send(message);
+//!             }
+//!         })
+//!         .detach();
+//!     }
+//!     Ok(())
+//! })
+//! # }
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
-pub use sio_core as core;
+mod engine;
+mod http;
+mod io;
+mod timer;
+mod ws;
+
+pub use engine::EngineServer;
+pub use sio_core::api::EngineSession;
+pub use sio_core::engine::server::{CloseReason, ServerConfig, TransportKind, Transports};
+
+/// The current time (smol has no clock of its own to pause).
+pub(crate) fn now() -> std::time::Instant {
+    std::time::Instant::now()
+}

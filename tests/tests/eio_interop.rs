@@ -61,3 +61,8 @@ fn all_scenarios_pass(driver: &str) {
 fn engine_io_client_against_tokio_driver() {
     all_scenarios_pass("tokio");
 }
+
+#[test]
+fn engine_io_client_against_smol_driver() {
+    all_scenarios_pass("smol");
+}

@@ -4,7 +4,7 @@
 //! `close-me` closes the session from the server; `send-burst:<n>` sends `burst-0` …
 //! `burst-<n-1>`. Prints `listening <port>` once ready.
 //!
-//! `eio-echo [--driver tokio] [--port 0] [--ping-interval MS] [--ping-timeout MS]`
+//! `eio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]`
 
 use std::time::Duration;
 
@@ -51,6 +51,7 @@ fn main() {
     let a = args();
     match a.driver.as_str() {
         "tokio" => tokio_main(&a),
+        "smol" => smol_main(&a),
         other => panic!("unknown driver {other}"),
     }
 }
@@ -80,6 +81,32 @@ fn tokio_main(a: &Args) {
                     }
                 }
             });
+        }
+    });
+}
+
+fn smol_main(a: &Args) {
+    // Tasks run on smol's global executor (its own threads); `main` only accepts sessions.
+    smol::block_on(async {
+        let server = sio_smol::EngineServer::new(config(a));
+        let listener = smol::net::TcpListener::bind(("127.0.0.1", a.port))
+            .await
+            .expect("bind");
+        println!("listening {}", listener.local_addr().expect("addr").port());
+        smol::spawn(server.clone().serve(listener)).detach();
+        while let Some(session) = server.accept().await {
+            smol::spawn(async move {
+                while let Some(packet) = session.recv().await {
+                    let (replies, close) = answer(packet);
+                    for r in replies {
+                        let _ = session.send(r);
+                    }
+                    if close {
+                        session.close();
+                    }
+                }
+            })
+            .detach();
         }
     });
 }

@@ -1,0 +1,199 @@
+//! [`EngineServer`]: an Engine.IO server on smol.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use sio_core::api::{EngineIo, EngineSession, HttpAnswer};
+use sio_core::engine::server::ServerConfig;
+use smol::channel::{Receiver, Sender};
+use smol::net::TcpListener;
+use smol::{Executor, Task};
+use smol_hyper::rt::FuturesIo;
+
+/// An Engine.IO server: accepts sessions over long-polling and WebSocket on its path.
+///
+/// Cloning shares the server. Its tasks (the timer, one per connection, one per WebSocket) run
+/// on smol's global executor ([`new`](Self::new)) or on the executor you give it
+/// ([`with_executor`](Self::with_executor)). Dropping the last clone stops the timer.
+#[derive(Clone)]
+pub struct EngineServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    io: EngineIo,
+    spawner: Spawner,
+    /// Dropping the task cancels it.
+    _timer: Task<()>,
+    /// Closed by [`EngineServer::shutdown`]; nothing is ever sent.
+    stop: Sender<()>,
+    stopped: Receiver<()>,
+}
+
+impl std::fmt::Debug for EngineServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineServer").finish_non_exhaustive()
+    }
+}
+
+/// Where the server's tasks run.
+#[derive(Clone)]
+enum Spawner {
+    /// smol's global executor ([`smol::spawn`]).
+    Global,
+    /// The application's executor.
+    Executor(Arc<Executor<'static>>),
+}
+
+impl Spawner {
+    fn spawn<T: Send + 'static>(&self, f: impl Future<Output = T> + Send + 'static) -> Task<T> {
+        match self {
+            Spawner::Global => smol::spawn(f),
+            Spawner::Executor(ex) => ex.spawn(f),
+        }
+    }
+}
+
+/// A seed from the OS's randomness (std's hash keys are drawn from it).
+fn random_seed() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::UNIX_EPOCH
+            .elapsed()
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+impl EngineServer {
+    /// A server with `config`, its tasks on smol's global executor ([`smol::spawn`]). A zero
+    /// `sid_seed` is replaced by a random one.
+    pub fn new(config: ServerConfig) -> Self {
+        Self::build(config, Spawner::Global)
+    }
+
+    /// A server with `config`, its tasks on `executor` (which the application runs). A zero
+    /// `sid_seed` is replaced by a random one.
+    pub fn with_executor(config: ServerConfig, executor: Arc<Executor<'static>>) -> Self {
+        Self::build(config, Spawner::Executor(executor))
+    }
+
+    fn build(mut config: ServerConfig, spawner: Spawner) -> Self {
+        if config.sid_seed == 0 {
+            config.sid_seed = random_seed();
+        }
+        let io = EngineIo::new(config);
+        let timer = spawner.spawn(crate::timer::run(io.clone()));
+        let (stop, stopped) = smol::channel::bounded(1);
+        EngineServer {
+            inner: Arc::new(Inner {
+                io,
+                spawner,
+                _timer: timer,
+                stop,
+                stopped,
+            }),
+        }
+    }
+
+    /// The shared state machine, for layers built on top.
+    pub fn io(&self) -> &EngineIo {
+        &self.inner.io
+    }
+
+    /// The next new session; `None` after [`shutdown`](Self::shutdown).
+    pub async fn accept(&self) -> Option<EngineSession> {
+        self.inner.io.accept().await
+    }
+
+    /// Whether requests to `path` are for this server.
+    pub fn handles_path(&self, path: &str) -> bool {
+        self.inner.io.handles_path(path)
+    }
+
+    /// Serves HTTP/1.1 on `listener` until [`shutdown`](Self::shutdown); other paths get 404.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        loop {
+            let accepted = smol::future::or(async { Some(listener.accept().await) }, async {
+                // Resolves once the channel is closed.
+                let _ = self.inner.stopped.recv().await;
+                None
+            })
+            .await;
+            let Some(accepted) = accepted else {
+                return Ok(());
+            };
+            let (stream, _) = accepted?;
+            let _ = stream.set_nodelay(true);
+            let this = self.clone();
+            self.inner
+                .spawner
+                .spawn(async move {
+                    let service = service_fn(move |req| {
+                        let this = this.clone();
+                        async move { Ok::<_, Infallible>(this.handle(req).await) }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(FuturesIo::new(stream), service)
+                        .with_upgrades()
+                        .await;
+                })
+                .detach();
+        }
+    }
+
+    /// Closes every session ("server shutting down") and stops [`serve`](Self::serve).
+    pub fn shutdown(&self) {
+        self.inner.io.shutdown();
+        self.inner.stop.close();
+    }
+
+    /// Answers one HTTP request on the server's path (any body type).
+    ///
+    /// A WebSocket upgrade is completed on the connection hyper hands back: as a
+    /// [`smol::net::TcpStream`] when served by [`serve`](Self::serve) (hyper's buffers are
+    /// dropped), through hyper's own wrapper otherwise.
+    pub async fn handle<B>(&self, mut req: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body + Unpin,
+        B::Data: Into<Bytes>,
+    {
+        let io = &self.inner.io;
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        let limit = io.max_payload().saturating_add(1);
+        let (parts, body) = req.into_parts();
+        let head = Request::from_parts(parts, ());
+        let body = if head.method() == http::Method::POST {
+            crate::http::read_limited(body, limit).await
+        } else {
+            Bytes::new()
+        };
+        let core_req = crate::http::core_request(&head, body);
+        let pending = io.request(crate::now(), core_req);
+        let id = pending.id();
+        match pending.await {
+            HttpAnswer::Response(r) => crate::http::response(r),
+            HttpAnswer::RefuseWebSocket(r) => {
+                let mut out = crate::http::response(r);
+                out.headers_mut()
+                    .insert("connection", http::HeaderValue::from_static("close"));
+                out
+            }
+            HttpAnswer::AcceptWebSocket => {
+                self.inner
+                    .spawner
+                    .spawn(crate::ws::run(io.clone(), id, on_upgrade))
+                    .detach();
+                crate::http::switching_protocols(&head)
+            }
+        }
+    }
+}

@@ -389,6 +389,15 @@ fn sio_reference_quirks_are_refused_or_read_strictly() {
                 let v = e.payload().to_value().unwrap();
                 assert_eq!(canon(&v).0, r#"["o",{"b":1,"2":2,"1":3,"a":4}]"#);
             }
+            // Valid JSON grammar, as for JSON.parse; reading the number reports it is out of
+            // range (JavaScript reads Infinity).
+            "json number overflow parses to Infinity" => {
+                let p = result.unwrap().unwrap();
+                let PacketData::Event(e) = p.data else {
+                    panic!("{ctx}")
+                };
+                assert!(e.payload().to_value().is_err());
+            }
             // Everything else is malformed for us.
             _ => assert!(result.is_err(), "{ctx}: {result:?}"),
         }

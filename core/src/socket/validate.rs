@@ -1,19 +1,20 @@
 //! One pass over a packet's JSON that checks what the reference decoder checks, without
-//! building a tree: the JSON parses, the top-level shape fits the packet type, an event's name
-//! is allowed (and is extracted, sliced from the input when it has no escapes), and every
-//! placeholder of a binary packet points at an attachment.
+//! building a tree or decoding a string: the JSON is well-formed, the top-level shape fits the
+//! packet type, an event's name is allowed (and is extracted, sliced from the input when it has
+//! no escapes), and every placeholder of a binary packet points at an attachment.
 //!
-//! Nesting depth is bounded by serde_json's recursion limit, so hostile input cannot exhaust
-//! the stack.
-
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+//! It accepts exactly the JSON grammar (RFC 8259), as `JSON.parse` does; like `JSON.parse` it
+//! does not judge what the grammar allows (a number too large for a double, an escaped lone
+//! surrogate): reading such data into a Rust type later reports it. Nesting is limited to
+//! [`MAX_DEPTH`] so hostile input cannot exhaust the stack.
 
 use super::error::DecodeError;
 use super::json::{write_js_number, JsNumber};
 use super::packet::RESERVED_EVENTS;
 use crate::Str;
+
+/// Deepest nesting of arrays and objects accepted (serde_json's own limit).
+pub(crate) const MAX_DEPTH: u32 = 128;
 
 /// What the top level of the JSON must be.
 #[derive(Clone, Copy)]
@@ -33,20 +34,16 @@ pub(crate) fn check(
     shape: Shape,
     attachments: Option<usize>,
 ) -> Result<(), DecodeError> {
-    let first = json
-        .iter()
-        .find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
-        .copied();
+    let mut p = Parser::new(json, attachments);
+    p.ws();
+    let first = p.peek();
     let fits = match shape {
         Shape::Object => first == Some(b'{'),
         Shape::ObjectOrString => matches!(first, Some(b'{' | b'"')),
         Shape::Array => first == Some(b'['),
     };
-    let mut de = serde_json::Deserializer::from_slice(json);
-    Walk { attachments }
-        .deserialize(&mut de)
-        .and_then(|_| de.end())
-        .map_err(classify)?;
+    p.value()?;
+    p.end()?;
     if fits {
         Ok(())
     } else {
@@ -54,22 +51,42 @@ pub(crate) fn check(
     }
 }
 
-/// Checks an EVENT's JSON and returns its name.
+/// Checks an EVENT's JSON (`[name, ...args]`) and returns its name.
 pub(crate) fn check_event(json: &Str, attachments: Option<usize>) -> Result<Str, DecodeError> {
-    let bytes = json.as_bytes();
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let name = EventSeed {
-        base: bytes,
-        attachments,
+    let b = json.as_bytes();
+    let mut p = Parser::new(b, attachments);
+    p.ws();
+    if p.peek() != Some(b'[') {
+        // Still tell bad JSON from a wrong shape, as the reference reports both.
+        p.value()?;
+        p.end()?;
+        return Err(DecodeError::InvalidPayload);
     }
-    .deserialize(&mut de)
-    .and_then(|name| de.end().map(|()| name))
-    .map_err(classify)?;
-    let name = match name {
-        // serde_json handed out this range as a `&str` of the input: valid UTF-8 text.
-        Name::Slice(start, len) => Str::from_trusted(json.bytes().slice(start..start + len)),
-        Name::Owned(s) => Str::from(s),
+    p.i += 1;
+    p.ws();
+    if p.peek() == Some(b']') {
+        p.i += 1;
+        p.end()?;
+        return Err(DecodeError::InvalidPayload);
+    }
+    let start = p.i;
+    let name = match p.value()? {
+        Kind::Str { escaped: false } => Str::from_trusted(json.bytes().slice(start + 1..p.i - 1)),
+        Kind::Str { escaped: true } => {
+            let s: String =
+                serde_json::from_slice(&b[start..p.i]).map_err(|_| DecodeError::InvalidPayload)?;
+            Str::from(s)
+        }
+        Kind::Number => number_name(&b[start..p.i])?,
+        _ => {
+            // Any other first element is the wrong shape (if the rest is JSON at all).
+            p.elements(false)?;
+            p.end()?;
+            return Err(DecodeError::InvalidPayload);
+        }
     };
+    p.elements(false)?;
+    p.end()?;
     if RESERVED_EVENTS
         .iter()
         .any(|r| r.as_bytes() == name.as_bytes())
@@ -79,225 +96,415 @@ pub(crate) fn check_event(json: &Str, attachments: Option<usize>) -> Result<Str,
     Ok(name)
 }
 
-/// Our own errors travel through serde_json as custom messages; map them back.
-const SHAPE: &str = "\u{0}shape";
-const PLACEHOLDER: &str = "\u{0}placeholder";
-
-fn classify(e: serde_json::Error) -> DecodeError {
-    let msg = e.to_string();
-    if msg.starts_with(PLACEHOLDER) {
-        DecodeError::IllegalPlaceholder
-    } else if msg.starts_with(SHAPE) || e.is_data() {
-        DecodeError::InvalidPayload
-    } else {
-        DecodeError::InvalidJson
-    }
+/// The name JavaScript gives a numeric event name: the number's string form (`1.50` → `1.5`).
+fn number_name(raw: &[u8]) -> Result<Str, DecodeError> {
+    let text = std::str::from_utf8(raw).map_err(|_| DecodeError::InvalidJson)?;
+    let v: f64 = text.parse().map_err(|_| DecodeError::InvalidJson)?;
+    let mut out = Vec::with_capacity(raw.len());
+    // Writing to a Vec cannot fail.
+    let _ = write_js_number(&mut out, JsNumber::F64(v));
+    Ok(Str::from(String::from_utf8(out).unwrap_or_default()))
 }
 
-enum Name {
-    Slice(usize, usize),
-    Owned(String),
-}
-
-struct EventSeed<'a> {
-    base: &'a [u8],
-    attachments: Option<usize>,
-}
-
-impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
-    type Value = Name;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Name, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EventSeed<'_> {
-    type Value = Name;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an event array")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Name, A::Error> {
-        let name = seq
-            .next_element_seed(NameSeed { base: self.base })?
-            .ok_or_else(|| de::Error::custom(SHAPE))?;
-        rest(seq, self.attachments)?;
-        Ok(name)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Name, A::Error> {
-        Err(de::Error::custom(SHAPE))
-    }
-}
-
-fn rest<'de, A: SeqAccess<'de>>(mut seq: A, attachments: Option<usize>) -> Result<(), A::Error> {
-    while seq.next_element_seed(Walk { attachments })?.is_some() {}
-    Ok(())
-}
-
-struct NameSeed<'a> {
-    base: &'a [u8],
-}
-
-impl<'de> DeserializeSeed<'de> for NameSeed<'_> {
-    type Value = Name;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Name, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for NameSeed<'_> {
-    type Value = Name;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an event name (string or number)")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Name, E> {
-        // A borrowed string lies inside the input: slice the input instead of copying.
-        let start = (s.as_ptr() as usize).wrapping_sub(self.base.as_ptr() as usize);
-        if start <= self.base.len() && s.len() <= self.base.len() - start {
-            Ok(Name::Slice(start, s.len()))
-        } else {
-            Ok(Name::Owned(s.to_owned()))
-        }
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Name, E> {
-        Ok(Name::Owned(s.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Name, E> {
-        Ok(Name::Owned(s))
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Name, E> {
-        Ok(Name::Owned(n.to_string()))
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Name, E> {
-        Ok(Name::Owned(n.to_string()))
-    }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Name, E> {
-        // JavaScript keys listeners by the number's string form.
-        let mut out = Vec::new();
-        let _ = write_js_number(&mut out, JsNumber::F64(n));
-        Ok(Name::Owned(String::from_utf8(out).unwrap_or_default()))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Name, E> {
-        Err(E::custom(SHAPE))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Name, E> {
-        Err(E::custom(SHAPE))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Name, A::Error> {
-        Err(de::Error::custom(SHAPE))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Name, A::Error> {
-        Err(de::Error::custom(SHAPE))
-    }
-}
-
-/// What a walked value was, as far as placeholders care.
-enum Seen {
+/// What a value was, as far as the checks above care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str { escaped: bool },
+    Number,
     True,
-    Index(u64),
     Other,
 }
 
-/// Walks any JSON value, checking the placeholders inside against the attachment count of a
-/// binary packet (`None`: not a binary packet, placeholders are plain objects).
-///
-/// Numbers are parsed, not skipped: `1e400` is refused here rather than later, when the
-/// application reads the data.
-#[derive(Clone, Copy)]
-struct Walk {
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+    depth: u32,
     attachments: Option<usize>,
 }
 
-impl<'de> DeserializeSeed<'de> for Walk {
-    type Value = Seen;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Seen, D::Error> {
-        d.deserialize_any(self)
+impl<'a> Parser<'a> {
+    fn new(b: &'a [u8], attachments: Option<usize>) -> Self {
+        Parser {
+            b,
+            i: 0,
+            depth: 0,
+            attachments,
+        }
     }
-}
 
-impl<'de> Visitor<'de> for Walk {
-    type Value = Seen;
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
+    #[inline]
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
     }
-    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Seen, E> {
-        Ok(if b { Seen::True } else { Seen::Other })
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Seen, E> {
-        Ok(Seen::Index(n))
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Seen, E> {
-        Ok(u64::try_from(n).map_or(Seen::Other, Seen::Index))
-    }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Seen, E> {
-        // `1.0` is as good an index as `1` in JavaScript.
-        Ok(if n >= 0.0 && n.fract() == 0.0 && n < 9.0e15 {
-            Seen::Index(n as u64)
+
+    fn end(&mut self) -> Result<(), DecodeError> {
+        self.ws();
+        if self.i == self.b.len() {
+            Ok(())
         } else {
-            Seen::Other
-        })
+            Err(DecodeError::InvalidJson)
+        }
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Seen, E> {
-        Ok(Seen::Other)
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), DecodeError> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            Err(DecodeError::InvalidJson)
+        }
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Seen, E> {
-        Ok(Seen::Other)
+
+    /// One value; the cursor is on its first byte (whitespace skipped by the caller) and ends
+    /// right after it.
+    fn value(&mut self) -> Result<Kind, DecodeError> {
+        match self.peek().ok_or(DecodeError::InvalidJson)? {
+            b'"' => self.string(),
+            b'{' => self.nested(Self::object),
+            b'[' => self.nested(|p| {
+                p.i += 1;
+                p.elements(true)
+            }),
+            b't' => self.literal(b"true").map(|()| Kind::True),
+            b'f' => self.literal(b"false").map(|()| Kind::Other),
+            b'n' => self.literal(b"null").map(|()| Kind::Other),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(DecodeError::InvalidJson),
+        }
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen, A::Error> {
-        while seq.next_element_seed(self)?.is_some() {}
-        Ok(Seen::Other)
+
+    fn nested(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<(), DecodeError>,
+    ) -> Result<Kind, DecodeError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(DecodeError::InvalidJson);
+        }
+        f(self)?;
+        self.depth -= 1;
+        Ok(Kind::Other)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seen, A::Error> {
+
+    /// The elements of an array up to and including `]`: from right after `[` (`first`), or
+    /// from right after an element.
+    fn elements(&mut self, first: bool) -> Result<(), DecodeError> {
+        self.ws();
+        if first {
+            if self.peek() == Some(b']') {
+                self.i += 1;
+                return Ok(());
+            }
+            self.value()?;
+            self.ws();
+        }
+        loop {
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(DecodeError::InvalidJson),
+            }
+            self.ws();
+            self.value()?;
+            self.ws();
+        }
+    }
+
+    fn object(&mut self) -> Result<(), DecodeError> {
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
         let mut placeholder = false;
-        let mut num = None;
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            let seen = map.next_value_seed(self)?;
+        let mut num: Option<(usize, usize, Kind)> = None;
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(DecodeError::InvalidJson);
+            }
+            let key_start = self.i;
+            let key_kind = self.string()?;
+            let key = Key::of(&self.b[key_start..self.i], key_kind);
+            self.ws();
+            if self.peek() != Some(b':') {
+                return Err(DecodeError::InvalidJson);
+            }
+            self.i += 1;
+            self.ws();
+            let start = self.i;
+            let kind = self.value()?;
             match key {
-                Key::Placeholder => placeholder = matches!(seen, Seen::True),
-                Key::Num => num = Some(seen),
+                Key::Placeholder => placeholder = kind == Kind::True,
+                Key::Num => num = Some((start, self.i, kind)),
                 Key::Other => {}
+            }
+            self.ws();
+            match self.peek() {
+                Some(b',') => {
+                    self.i += 1;
+                    self.ws();
+                }
+                Some(b'}') => {
+                    self.i += 1;
+                    break;
+                }
+                _ => return Err(DecodeError::InvalidJson),
             }
         }
         if let (true, Some(count)) = (placeholder, self.attachments) {
-            match num {
-                Some(Seen::Index(n)) if n < count as u64 => {}
-                _ => return Err(de::Error::custom(PLACEHOLDER)),
+            let index = num.and_then(|(s, e, kind)| {
+                if kind != Kind::Number {
+                    return None;
+                }
+                let v: f64 = std::str::from_utf8(&self.b[s..e]).ok()?.parse().ok()?;
+                (v >= 0.0 && v.fract() == 0.0 && v < count as f64).then_some(())
+            });
+            index.ok_or(DecodeError::IllegalPlaceholder)?;
+        }
+        Ok(())
+    }
+
+    fn string(&mut self) -> Result<Kind, DecodeError> {
+        self.i += 1;
+        let mut escaped = false;
+        loop {
+            // Skip ordinary bytes quickly; the input is valid UTF-8 already.
+            self.i += plain_run(&self.b[self.i..]);
+            if self.i >= self.b.len() {
+                return Err(DecodeError::InvalidJson);
+            }
+            match self.b[self.i] {
+                b'"' => {
+                    self.i += 1;
+                    return Ok(Kind::Str { escaped });
+                }
+                b'\\' => {
+                    escaped = true;
+                    match self.b.get(self.i + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
+                        Some(b'u') => {
+                            let hex = self.b.get(self.i + 2..self.i + 6);
+                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                                return Err(DecodeError::InvalidJson);
+                            }
+                            self.i += 6;
+                        }
+                        _ => return Err(DecodeError::InvalidJson),
+                    }
+                }
+                // A raw control character inside a string.
+                _ => return Err(DecodeError::InvalidJson),
             }
         }
-        Ok(Seen::Other)
+    }
+
+    fn number(&mut self) -> Result<Kind, DecodeError> {
+        let digits = |p: &mut Self| {
+            let n = p.b[p.i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            p.i += n;
+            n
+        };
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                digits(self);
+            }
+            _ => return Err(DecodeError::InvalidJson),
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if digits(self) == 0 {
+                return Err(DecodeError::InvalidJson);
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if digits(self) == 0 {
+                return Err(DecodeError::InvalidJson);
+            }
+        }
+        Ok(Kind::Number)
     }
 }
 
+/// The length of the run of bytes at the start of `b` that need no attention inside a string
+/// (not `"`, `\\` or a control character), eight bytes at a time.
+fn plain_run(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let slash = x ^ (ONES * u64::from(b'\\'));
+        // A byte is zero in `quote`/`slash`, or below 0x20 in `x`: the classic SWAR tests.
+        let found = (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        if found & HIGH != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + b[i..]
+        .iter()
+        .position(|&c| special(c))
+        .unwrap_or(b.len() - i)
+}
+
+/// The object keys placeholders are made of.
 enum Key {
     Placeholder,
     Num,
     Other,
 }
 
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
-        d.deserialize_str(self)
+impl Key {
+    /// `raw` is the key with its quotes.
+    fn of(raw: &[u8], kind: Kind) -> Key {
+        let name: std::borrow::Cow<'_, [u8]> = match kind {
+            Kind::Str { escaped: true } => match serde_json::from_slice::<String>(raw) {
+                Ok(s) => s.into_bytes().into(),
+                Err(_) => return Key::Other,
+            },
+            _ => raw[1..raw.len() - 1].into(),
+        };
+        match &*name {
+            b"_placeholder" => Key::Placeholder,
+            b"num" => Key::Num,
+            _ => Key::Other,
+        }
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Key;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid(s: &str) -> bool {
+        check(s.as_bytes(), Shape::Array, None).is_ok()
+            || check(s.as_bytes(), Shape::Object, None).is_ok()
+            || check(s.as_bytes(), Shape::ObjectOrString, None).is_ok()
     }
-    fn visit_str<E: de::Error>(self, k: &str) -> Result<Key, E> {
-        Ok(match k {
-            "_placeholder" => Key::Placeholder,
-            "num" => Key::Num,
-            _ => Key::Other,
-        })
+
+    #[test]
+    fn agrees_with_serde_json_on_the_grammar() {
+        for s in [
+            "[]",
+            "[1]",
+            " [ 1 , 2 ] ",
+            "{}",
+            "{\"a\":1}",
+            "[\"\\u00e9\\n\"]",
+            "[-0.5e+3]",
+            "[true,false,null]",
+            "[[[]]]",
+            "[{\"a\":[{}]}]",
+            "\"x\"",
+            "[1e400]",
+            "[\"\\ud800\"]",
+        ] {
+            assert!(valid(s), "{s}");
+        }
+        for s in [
+            "",
+            "[",
+            "]",
+            "[1,]",
+            "[,1]",
+            "[01]",
+            "[1.]",
+            "[.1]",
+            "[1e]",
+            "[+1]",
+            "[tru]",
+            "[\"a]",
+            "[\"\\x\"]",
+            "[\"\\u12\"]",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{a:1}",
+            "{\"a\":1,}",
+            "[1] x",
+            "[\"\u{1}\"]",
+            "['a']",
+            "[NaN]",
+            "[-]",
+        ] {
+            assert!(!valid(s), "{s:?}");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(s).is_err(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert_eq!(
+            check(deep.as_bytes(), Shape::Array, None),
+            Err(DecodeError::InvalidJson)
+        );
+        let ok = "[".repeat(100) + &"]".repeat(100);
+        assert!(check(ok.as_bytes(), Shape::Array, None).is_ok());
+    }
+
+    #[test]
+    fn event_names_are_extracted() {
+        let name = |s: &'static str| check_event(&Str::from_static(s), None);
+        assert_eq!(name(r#"["hello","x"]"#).unwrap(), "hello");
+        assert_eq!(name(r#" [ "h\u00e9" ]"#).unwrap(), "hé");
+        assert_eq!(name("[1.50,2]").unwrap(), "1.5");
+        assert_eq!(name("[42]").unwrap(), "42");
+        assert_eq!(name("[]"), Err(DecodeError::InvalidPayload));
+        assert_eq!(name("[null]"), Err(DecodeError::InvalidPayload));
+        assert_eq!(name("{}"), Err(DecodeError::InvalidPayload));
+        assert_eq!(name("[\"connect\"]"), Err(DecodeError::ReservedEventName));
+        assert_eq!(name("[\"a\""), Err(DecodeError::InvalidJson));
+    }
+
+    #[test]
+    fn placeholders_must_point_at_attachments() {
+        let ev = |s: &'static str, n| check_event(&Str::from_static(s), Some(n));
+        assert!(ev(r#"["a",{"_placeholder":true,"num":0}]"#, 1).is_ok());
+        assert!(ev(r#"["a",{"_placeholder":true,"num":1.0}]"#, 2).is_ok());
+        assert!(ev(r#"["a",{"\u005fplaceholder":true,"num":0}]"#, 1).is_ok());
+        for bad in [
+            r#"["a",{"_placeholder":true,"num":1}]"#,
+            r#"["a",{"_placeholder":true,"num":-1}]"#,
+            r#"["a",{"_placeholder":true,"num":"0"}]"#,
+            r#"["a",{"_placeholder":true}]"#,
+            r#"["a",[{"x":{"_placeholder":true,"num":0.5}}]]"#,
+        ] {
+            assert_eq!(ev(bad, 1), Err(DecodeError::IllegalPlaceholder), "{bad}");
+        }
+        // Not a placeholder: `_placeholder` is not `true`, or the packet is not binary.
+        assert!(ev(r#"["a",{"_placeholder":false,"num":9}]"#, 1).is_ok());
+        assert!(check_event(
+            &Str::from_static(r#"["a",{"_placeholder":true,"num":9}]"#),
+            None
+        )
+        .is_ok());
     }
 }

@@ -2,7 +2,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -62,34 +61,18 @@ impl Spawner {
     }
 }
 
-/// A seed from the OS's randomness (std's hash keys are drawn from it).
-fn random_seed() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::UNIX_EPOCH
-            .elapsed()
-            .map_or(0, |d| d.as_nanos()),
-    );
-    h.finish()
-}
-
 impl EngineServer {
-    /// A server with `config`, its tasks on smol's global executor ([`smol::spawn`]). A zero
-    /// `sid_seed` is replaced by a random one.
+    /// A server with `config`, its tasks on smol's global executor ([`smol::spawn`]).
     pub fn new(config: ServerConfig) -> Self {
         Self::build(config, Spawner::Global)
     }
 
-    /// A server with `config`, its tasks on `executor` (which the application runs). A zero
-    /// `sid_seed` is replaced by a random one.
+    /// A server with `config`, its tasks on `executor` (which the application runs).
     pub fn with_executor(config: ServerConfig, executor: Arc<Executor<'static>>) -> Self {
         Self::build(config, Spawner::Executor(executor))
     }
 
-    fn build(mut config: ServerConfig, spawner: Spawner) -> Self {
-        if config.sid_seed == 0 {
-            config.sid_seed = random_seed();
-        }
+    fn build(config: ServerConfig, spawner: Spawner) -> Self {
         let io = EngineIo::new(config);
         let timer = spawner.spawn(crate::timer::run(io.clone()));
         let (stop, stopped) = smol::channel::bounded(1);
@@ -141,7 +124,9 @@ impl EngineServer {
                         let this = this.clone();
                         async move { Ok::<_, Infallible>(this.handle(req).await) }
                     });
+                    // hyper's header-read timeout (30 s) needs a timer to be enforced.
                     let _ = http1::Builder::new()
+                        .timer(smol_hyper::rt::SmolTimer::new())
                         .serve_connection(FuturesIo::new(stream), service)
                         .with_upgrades()
                         .await;

@@ -1,7 +1,6 @@
 //! [`EngineServer`]: an Engine.IO server on tokio.
 
 use std::convert::Infallible;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -10,11 +9,11 @@ use http_body::Body;
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use sio_core::api::{EngineIo, EngineSession, HttpAnswer};
 use sio_core::engine::server::ServerConfig;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// An Engine.IO server: accepts sessions over long-polling and WebSocket on its path.
@@ -28,7 +27,9 @@ pub struct EngineServer {
 struct Inner {
     io: EngineIo,
     timer: JoinHandle<()>,
-    stop: Notify,
+    /// Becomes `true` on shutdown; a `watch` keeps the value, so a `serve` started later (or
+    /// between two accepts) still sees it.
+    stop: watch::Sender<bool>,
 }
 
 impl Drop for Inner {
@@ -43,30 +44,16 @@ impl std::fmt::Debug for EngineServer {
     }
 }
 
-/// A seed from the OS's randomness (std's hash keys are drawn from it).
-fn random_seed() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::UNIX_EPOCH
-            .elapsed()
-            .map_or(0, |d| d.as_nanos()),
-    );
-    h.finish()
-}
-
 impl EngineServer {
-    /// A server with `config`. A zero `sid_seed` is replaced by a random one.
-    pub fn new(mut config: ServerConfig) -> Self {
-        if config.sid_seed == 0 {
-            config.sid_seed = random_seed();
-        }
+    /// A server with `config`.
+    pub fn new(config: ServerConfig) -> Self {
         let io = EngineIo::new(config);
         let timer = tokio::spawn(crate::timer::run(io.clone()));
         EngineServer {
             inner: Arc::new(Inner {
                 io,
                 timer,
-                stop: Notify::new(),
+                stop: watch::channel(false).0,
             }),
         }
     }
@@ -88,10 +75,14 @@ impl EngineServer {
 
     /// Serves HTTP/1.1 on `listener` until [`shutdown`](Self::shutdown); other paths get 404.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        let mut stop = self.inner.stop.subscribe();
         loop {
+            if *stop.borrow_and_update() {
+                return Ok(());
+            }
             let (stream, _) = tokio::select! {
                 accepted = listener.accept() => accepted?,
-                () = self.inner.stop.notified() => return Ok(()),
+                _ = stop.changed() => continue,
             };
             let _ = stream.set_nodelay(true);
             let this = self.clone();
@@ -100,7 +91,10 @@ impl EngineServer {
                     let this = this.clone();
                     async move { Ok::<_, Infallible>(this.handle(req).await) }
                 });
+                // hyper's header-read timeout (30 s) needs a timer to be enforced: a client
+                // dribbling its request head must not hold the connection forever.
                 let _ = http1::Builder::new()
+                    .timer(TokioTimer::new())
                     .serve_connection(TokioIo::new(stream), service)
                     .with_upgrades()
                     .await;
@@ -111,7 +105,7 @@ impl EngineServer {
     /// Closes every session ("server shutting down") and stops [`serve`](Self::serve).
     pub fn shutdown(&self) {
         self.inner.io.shutdown();
-        self.inner.stop.notify_waiters();
+        self.inner.stop.send_replace(true);
     }
 
     /// Answers one HTTP request on the server's path (any body type).

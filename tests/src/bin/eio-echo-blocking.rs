@@ -24,9 +24,7 @@
 //! `eio-echo-blocking [--port 0] [--ping-interval MS] [--ping-timeout MS]`; prints
 //! `listening <port>` once ready.
 
-use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -80,14 +78,9 @@ fn args() -> (u16, ServerConfig) {
             other => panic!("unknown flag {other}"),
         }
     }
-    // Session ids authenticate requests: seed their generator from the OS's randomness
-    // (std draws its hash keys from it).
-    let mut seed = RandomState::new().build_hasher();
-    seed.write_u64(0x5e55_1d5e);
     let config = ServerConfig {
         ping_interval: Duration::from_millis(interval),
         ping_timeout: Duration::from_millis(timeout),
-        sid_seed: seed.finish(),
         ..Default::default()
     };
     (port, config)

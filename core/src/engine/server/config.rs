@@ -107,9 +107,10 @@ pub struct ServerConfig {
     pub cors: Option<Cors>,
     /// The application's handshake filter.
     pub allow_request: Option<AllowRequest>,
-    /// Seed of the session-id generator. Drivers should seed it from the OS's randomness:
-    /// session ids authenticate requests, and a known seed makes them predictable.
-    pub sid_seed: u64,
+    /// Seed of the session-id generator (ChaCha20). The default draws it from the operating
+    /// system's randomness; set a fixed one only in tests, since session ids authenticate
+    /// requests and a known seed makes them predictable.
+    pub sid_seed: [u8; 32],
 }
 
 impl ServerConfig {
@@ -141,7 +142,7 @@ impl Default for ServerConfig {
             allow_upgrades: true,
             cors: None,
             allow_request: None,
-            sid_seed: 0,
+            sid_seed: super::sid::os_seed(),
         }
     }
 }

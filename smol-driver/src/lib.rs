@@ -44,6 +44,8 @@
 #![deny(missing_docs)]
 
 mod engine;
+// The hyper glue is runtime-independent and identical for both drivers: one file, shared.
+#[path = "../../tokio-driver/src/http.rs"]
 mod http;
 mod io;
 mod timer;

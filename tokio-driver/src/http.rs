@@ -1,4 +1,7 @@
 //! Translation between hyper's HTTP types and the core's request/response descriptors.
+//!
+//! Runtime-independent: the smol driver compiles this same file (`#[path]`), so the two
+//! drivers cannot drift apart.
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, StatusCode};

@@ -128,13 +128,8 @@ impl EngineServer {
         let pending = io.request(crate::now(), core_req);
         let id = pending.id();
         match pending.await {
-            HttpAnswer::Response(r) => crate::http::response(r),
-            HttpAnswer::RefuseWebSocket(r) => {
-                let mut out = crate::http::response(r);
-                out.headers_mut()
-                    .insert("connection", http::HeaderValue::from_static("close"));
-                out
-            }
+            // A refused upgrade's response carries `Connection: close` from the core.
+            HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => crate::http::response(r),
             HttpAnswer::AcceptWebSocket => {
                 tokio::spawn(crate::ws::run(io.clone(), id, on_upgrade));
                 crate::http::switching_protocols(&head)

@@ -109,30 +109,19 @@ impl EngineServer {
     }
 
     /// Answers one HTTP request on the server's path (any body type).
-    pub async fn handle<B>(&self, mut req: Request<B>) -> Response<Full<Bytes>>
+    pub async fn handle<B>(&self, req: Request<B>) -> Response<Full<Bytes>>
     where
         B: Body + Unpin,
         B::Data: Into<Bytes>,
     {
         let io = &self.inner.io;
-        let on_upgrade = hyper::upgrade::on(&mut req);
-        let limit = io.max_payload().saturating_add(1);
-        let (parts, body) = req.into_parts();
-        let head = Request::from_parts(parts, ());
-        let body = if head.method() == http::Method::POST {
-            crate::http::read_limited(body, limit).await
-        } else {
-            Bytes::new()
-        };
-        let core_req = crate::http::core_request(&head, body);
-        let pending = io.request(crate::now(), core_req);
-        let id = pending.id();
-        match pending.await {
+        let d = crate::http::dispatch(io, req).await;
+        match d.answer {
             // A refused upgrade's response carries `Connection: close` from the core.
             HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => crate::http::response(r),
             HttpAnswer::AcceptWebSocket => {
-                tokio::spawn(crate::ws::run(io.clone(), id, on_upgrade));
-                crate::http::switching_protocols(&head)
+                tokio::spawn(crate::ws::run(io.clone(), d.id, d.on_upgrade));
+                crate::http::switching_protocols(&d.head)
             }
         }
     }

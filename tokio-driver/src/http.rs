@@ -3,11 +3,66 @@
 //! Runtime-independent: the smol driver compiles this same file (`#[path]`), so the two
 //! drivers cannot drift apart.
 
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
-use sio_core::engine::server;
+use hyper::upgrade::OnUpgrade;
+use sio_core::api::{EngineIo, HttpAnswer};
+use sio_core::engine::server::{self, TransportId};
+
+/// An HTTP request handed to the core, and what the driver needs to carry out the answer.
+pub(crate) struct Dispatched {
+    /// The core's answer.
+    pub(crate) answer: HttpAnswer,
+    /// The request's transport id (the WebSocket's, if the upgrade is accepted).
+    pub(crate) id: TransportId,
+    /// The request head (the 101 answer needs its key).
+    pub(crate) head: Request<()>,
+    /// Where the upgraded connection will come from.
+    pub(crate) on_upgrade: OnUpgrade,
+}
+
+/// Reads the body (at most `max_payload + 1` bytes, only for POST), hands the request to the
+/// core and waits for its answer (a long-poll waits here until there is something to send).
+pub(crate) async fn dispatch<B>(io: &EngineIo, mut req: Request<B>) -> Dispatched
+where
+    B: Body + Unpin,
+    B::Data: Into<Bytes>,
+{
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let limit = io.max_payload().saturating_add(1);
+    let (parts, body) = req.into_parts();
+    let head = Request::from_parts(parts, ());
+    let body = if head.method() == http::Method::POST {
+        read_limited(body, limit).await
+    } else {
+        Bytes::new()
+    };
+    let pending = io.request(now(), core_request(&head, body));
+    let id = pending.id();
+    Dispatched {
+        answer: pending.await,
+        id,
+        head,
+        on_upgrade,
+    }
+}
+
+/// WebSocket buffers kept small: most connections are idle most of the time (memory per
+/// connection matters more than throughput per connection).
+pub(crate) fn ws_config(max_payload: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(Some(max_payload))
+        .max_frame_size(Some(max_payload))
+}
+
+fn now() -> std::time::Instant {
+    crate::now()
+}
 
 /// Reads at most `limit` bytes of `body` (the core answers 413 when it gets `limit` bytes of a
 /// body whose limit is `limit - 1`); the rest is not read.

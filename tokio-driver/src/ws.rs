@@ -3,7 +3,7 @@
 use std::future::poll_fn;
 
 use async_tungstenite::tokio::TokioAdapter;
-use async_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use async_tungstenite::tungstenite::protocol::Role;
 use async_tungstenite::tungstenite::{Message, Utf8Bytes};
 use async_tungstenite::WebSocketStream;
 use bytes::Bytes;
@@ -16,23 +16,13 @@ use sio_core::engine::Frame;
 use sio_core::Str;
 use tokio::net::TcpStream;
 
-/// Small buffers: most connections are idle most of the time (memory per connection matters
-/// more than throughput per connection).
-fn ws_config(max_payload: usize) -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0)
-        .max_message_size(Some(max_payload))
-        .max_frame_size(Some(max_payload))
-}
-
 /// Completes the upgrade and runs the WebSocket until it closes.
 pub(crate) async fn run(io: EngineIo, id: TransportId, on_upgrade: OnUpgrade) {
     let Ok(upgraded) = on_upgrade.await else {
         io.ws_closed(crate::now(), id);
         return;
     };
-    let config = Some(ws_config(io.max_payload()));
+    let config = Some(crate::http::ws_config(io.max_payload()));
     // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
     match upgraded.downcast::<TokioIo<TcpStream>>() {
         Ok(parts) => {

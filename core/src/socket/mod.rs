@@ -25,6 +25,7 @@ mod error;
 pub(crate) mod json;
 mod packet;
 mod payload;
+pub mod server;
 mod validate;
 pub mod value;
 mod value_de;

@@ -10,7 +10,7 @@ mod cors;
 mod event;
 mod request;
 mod session;
-mod sid;
+pub(crate) mod sid;
 mod timer;
 
 use std::cmp::Reverse;

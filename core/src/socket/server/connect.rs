@@ -1,0 +1,191 @@
+//! Joining a namespace: CONNECT, the application's decision, the CONNECT reply.
+
+use std::time::Instant;
+
+use hashbrown::HashSet;
+
+use super::handshake::Handshake;
+use super::recovery::Restored;
+use super::socket::{Slot, SocketState};
+use super::{ConnectId, SocketEvent, SocketId, SocketServer, UnknownConnect};
+use crate::socket::{Packet, Value};
+use crate::Str;
+
+/// A CONNECT the application is deciding on.
+#[derive(Debug)]
+pub(super) struct PendingConnect {
+    sid: Str,
+    nsp: Str,
+    handshake: Handshake,
+    /// A kept session the CONNECT's auth named, restored on accept.
+    restored: Option<Restored>,
+}
+
+impl SocketServer {
+    pub(super) fn handle_connect(&mut self, now: Instant, sid: &Str, nsp: Str, auth: Option<Str>) {
+        let Some(conn) = self.conns.get(sid.as_bytes()) else {
+            return;
+        };
+        // A second CONNECT to a namespace the client is in (or asking for) is ignored.
+        if conn.nsps.iter().any(|(n, _)| *n == nsp) {
+            return;
+        }
+        let handshake = Handshake::new(&conn.info, auth.clone());
+        if !self.ensure_namespace(&nsp) {
+            let packet = Packet::connect_error(nsp, "Invalid namespace", None);
+            self.send_packet(sid, &packet);
+            return;
+        }
+        let restored = self.restore(now, &nsp, auth.as_ref());
+        let skip = self.config.recovery.is_some_and(|r| r.skip_middlewares);
+        if restored.is_some() && skip {
+            self.establish(sid, &nsp, handshake, restored);
+            return;
+        }
+        let request = ConnectId(self.next_connect);
+        self.next_connect += 1;
+        let held = Vec::new();
+        if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
+            conn.nsps
+                .push((nsp.clone(), Slot::Pending { request, held }));
+        }
+        self.pending.insert(
+            request,
+            PendingConnect {
+                sid: sid.clone(),
+                nsp: nsp.clone(),
+                handshake: handshake.clone(),
+                restored,
+            },
+        );
+        self.events.push_back(SocketEvent::ConnectRequest {
+            request,
+            nsp,
+            auth,
+            handshake,
+        });
+    }
+
+    /// Admits the client of `request` to its namespace: the socket gets its id (or its old
+    /// one, recovered), joins the room named by it, and the CONNECT reply is queued before
+    /// anything the application emits afterwards. Then [`SocketEvent::Connected`] is reported,
+    /// followed by the packets that arrived meanwhile, in order.
+    pub fn accept_connect(
+        &mut self,
+        now: Instant,
+        request: ConnectId,
+    ) -> Result<SocketId, UnknownConnect> {
+        self.touch(now);
+        let p = self.pending.remove(&request).ok_or(UnknownConnect)?;
+        let held = match self
+            .conns
+            .get_mut(p.sid.as_bytes())
+            .and_then(|c| c.slot_mut(&p.nsp))
+        {
+            Some(Slot::Pending { request: r, held }) if *r == request => std::mem::take(held),
+            _ => return Err(UnknownConnect),
+        };
+        let id = self.establish(&p.sid, &p.nsp, p.handshake, p.restored);
+        for packet in held {
+            if !self.is_connected(&id) {
+                break;
+            }
+            self.dispatch(now, &id, packet);
+        }
+        Ok(id)
+    }
+
+    /// Refuses the client of `request`: it gets CONNECT_ERROR `{"message":…,"data":…}` (no
+    /// `data` when `None`) and the packets it sent to the namespace meanwhile are dropped.
+    pub fn reject_connect(
+        &mut self,
+        request: ConnectId,
+        message: &str,
+        data: Option<Value>,
+    ) -> Result<(), UnknownConnect> {
+        let p = self.pending.remove(&request).ok_or(UnknownConnect)?;
+        let conn = self.conns.get_mut(p.sid.as_bytes()).ok_or(UnknownConnect)?;
+        conn.remove_slot(&p.nsp);
+        let packet = Packet::connect_error(p.nsp, message, data.as_ref());
+        self.send_packet(&p.sid, &packet);
+        Ok(())
+    }
+
+    /// Whether namespace `name` exists, creating it if a dynamic filter accepts it.
+    fn ensure_namespace(&mut self, name: &Str) -> bool {
+        if self.has_namespace(name) {
+            return true;
+        }
+        if self.dynamic.iter().any(|accept| accept(name)) {
+            self.add_namespace(name.clone());
+            return true;
+        }
+        false
+    }
+
+    /// Creates (or restores) the socket, writes the missed packets and the CONNECT reply.
+    fn establish(
+        &mut self,
+        sid: &Str,
+        nsp: &Str,
+        handshake: Handshake,
+        restored: Option<Restored>,
+    ) -> SocketId {
+        let recovered = restored.is_some();
+        let (id, pid, rooms, missed) = match restored {
+            Some(r) => (r.id, Some(r.pid), r.rooms, r.missed),
+            None => {
+                let id = self.new_id();
+                let pid = self.config.recovery.map(|_| self.ids.next_sid());
+                (id, pid, Vec::new(), Vec::new())
+            }
+        };
+        let mut state = SocketState {
+            nsp: nsp.clone(),
+            sid: sid.clone(),
+            rooms: Vec::with_capacity(1 + rooms.len()),
+            handshake,
+            pid: pid.clone(),
+            unanswered: HashSet::new(),
+            awaiting: HashSet::new(),
+            leaving: None,
+        };
+        state.add_room(id.as_room());
+        for room in &rooms {
+            state.add_room(room);
+        }
+        if let Some(n) = self.namespaces.get_mut(nsp.as_bytes()) {
+            n.sockets.insert(id.clone());
+            for room in &state.rooms {
+                n.add_to_room(room, &id);
+            }
+        }
+        self.sockets.insert(id.clone(), state);
+        if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
+            match conn.slot_mut(nsp) {
+                Some(slot) => *slot = Slot::Connected(id.clone()),
+                None => conn.nsps.push((nsp.clone(), Slot::Connected(id.clone()))),
+            }
+            conn.connect_deadline = None;
+        }
+        // The reference writes the missed events before the CONNECT reply (PROTOCOL.md 2.5).
+        for frames in missed {
+            self.send_frames(sid, frames);
+        }
+        let mut reply = String::with_capacity(64);
+        reply.push_str("{\"sid\":\"");
+        reply.push_str(id.as_str());
+        if let Some(pid) = &pid {
+            reply.push_str("\",\"pid\":\"");
+            reply.push_str(pid);
+        }
+        reply.push_str("\"}");
+        self.send_packet(sid, &Packet::connect(nsp.clone(), Some(Str::from(reply))));
+        self.events.push_back(SocketEvent::Connected {
+            socket: id.clone(),
+            nsp: nsp.clone(),
+            recovered,
+        });
+        id
+    }
+}

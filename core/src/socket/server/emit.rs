@@ -1,0 +1,331 @@
+//! Emitting to one socket or a broadcast target, and acks in both directions.
+
+use std::time::{Duration, Instant};
+
+use hashbrown::HashSet;
+use smallvec::SmallVec;
+
+use super::timer::Timer;
+use super::{
+    ack_packet, BroadcastAckId, EngineCommand, SocketEvent, SocketId, SocketServer, Target,
+    UnknownNamespace, UnknownSocket,
+};
+use crate::engine::Frame;
+use crate::socket::{Event, Packet, Payload};
+
+/// A server emit waiting for the client's ack.
+#[derive(Debug)]
+pub(super) struct AckWait {
+    pub(super) deadline: Option<Instant>,
+    /// The broadcast it belongs to; its deadline is the broadcast's.
+    pub(super) broadcast: Option<u64>,
+}
+
+/// A broadcast with ack collecting one answer per recipient.
+#[derive(Debug)]
+pub(super) struct BroadcastWait {
+    pub(super) deadline: Option<Instant>,
+    ack_id: u64,
+    pending: HashSet<SocketId>,
+    responses: Vec<(SocketId, Payload)>,
+    timed_out: Vec<SocketId>,
+}
+
+impl SocketServer {
+    /// Emits `event` to `socket` (any ack id on `event` is dropped; see
+    /// [`emit_with_ack`](Self::emit_with_ack)). With recovery enabled the event gets its offset
+    /// as an extra last argument and is kept for replay.
+    pub fn emit(&mut self, socket: &SocketId, event: Event) -> Result<(), UnknownSocket> {
+        self.emit_to(socket, event, false)
+    }
+
+    /// Emits `event` to `socket` as a volatile packet: no recovery offset, never replayed.
+    /// (Sent like any other: this machine is not told when a transport is not writable.)
+    pub fn emit_volatile(&mut self, socket: &SocketId, event: Event) -> Result<(), UnknownSocket> {
+        self.emit_to(socket, event, true)
+    }
+
+    /// Emits `event` to `socket` asking for an ack; returns the ack id. The answer comes as
+    /// [`SocketEvent::AckReceived`]; with a `timeout`, no answer by then gives one
+    /// [`SocketEvent::AckTimedOut`] and a late answer is ignored. Ids come from a
+    /// per-namespace counter, as the reference's.
+    pub fn emit_with_ack(
+        &mut self,
+        now: Instant,
+        socket: &SocketId,
+        event: Event,
+        timeout: Option<Duration>,
+    ) -> Result<u64, UnknownSocket> {
+        self.touch(now);
+        let s = self
+            .sockets
+            .get(socket)
+            .filter(|s| s.is_live())
+            .ok_or(UnknownSocket)?;
+        let sid = s.sid.clone();
+        let n = self
+            .namespaces
+            .get_mut(s.nsp.as_bytes())
+            .ok_or(UnknownSocket)?;
+        let id = n.next_ack_id();
+        let packet = Packet::event(n.name.clone(), event.with_ack(id));
+        self.send_packet(&sid, &packet);
+        let deadline = timeout.map(|t| now + t);
+        self.acks.insert(
+            (socket.clone(), id),
+            AckWait {
+                deadline,
+                broadcast: None,
+            },
+        );
+        if let Some(at) = deadline {
+            self.timers.arm(at, Timer::Ack(socket.clone(), id));
+        }
+        if let Some(s) = self.sockets.get_mut(socket) {
+            s.awaiting.insert(id);
+        }
+        Ok(id)
+    }
+
+    /// Answers the client's event `ack_id` on `socket` with `payload` (the ack's argument
+    /// array, e.g. from [`Payload::ack`]). Only the first answer to an id the client asked
+    /// for is written; returns whether this one was.
+    pub fn ack(&mut self, socket: &SocketId, ack_id: u64, payload: Payload) -> bool {
+        let Some(s) = self.sockets.get_mut(socket).filter(|s| s.is_live()) else {
+            return false;
+        };
+        if !s.unanswered.remove(&ack_id) {
+            return false;
+        }
+        let (sid, packet) = (s.sid.clone(), ack_packet(&s.nsp, ack_id, payload));
+        self.send_packet(&sid, &packet);
+        true
+    }
+
+    /// Emits `event` to the sockets of `target` in namespace `nsp`, encoding it once: every
+    /// recipient gets the same frames. Returns the number of recipients.
+    pub fn broadcast(
+        &mut self,
+        nsp: &str,
+        target: &Target,
+        event: Event,
+    ) -> Result<usize, UnknownNamespace> {
+        self.broadcast_to(nsp, target, event, false)
+    }
+
+    /// [`broadcast`](Self::broadcast) as a volatile packet (no recovery offset, never
+    /// replayed).
+    pub fn broadcast_volatile(
+        &mut self,
+        nsp: &str,
+        target: &Target,
+        event: Event,
+    ) -> Result<usize, UnknownNamespace> {
+        self.broadcast_to(nsp, target, event, true)
+    }
+
+    /// Broadcasts `event` asking every recipient for an ack (one ack id for all, encoded
+    /// once). When all have answered, or at the `timeout`, one
+    /// [`SocketEvent::BroadcastAckDone`] reports the answers and who did not answer.
+    pub fn broadcast_with_ack(
+        &mut self,
+        now: Instant,
+        nsp: &str,
+        target: &Target,
+        event: Event,
+        timeout: Option<Duration>,
+    ) -> Result<BroadcastAckId, UnknownNamespace> {
+        self.touch(now);
+        let n = self
+            .namespaces
+            .get_mut(nsp.as_bytes())
+            .ok_or(UnknownNamespace)?;
+        let ack_id = n.next_ack_id();
+        let recipients = target.select(n);
+        let frames = Packet::event(n.name.clone(), event.with_ack(ack_id)).to_frames();
+        let id = self.next_broadcast_ack;
+        self.next_broadcast_ack += 1;
+        let mut pending = HashSet::new();
+        for socket in recipients {
+            let Some(s) = self.sockets.get_mut(&socket).filter(|s| s.is_live()) else {
+                continue;
+            };
+            s.awaiting.insert(ack_id);
+            self.commands.push_back(EngineCommand::Send {
+                sid: s.sid.clone(),
+                frames: frames.clone(),
+            });
+            let wait = AckWait {
+                deadline: None,
+                broadcast: Some(id),
+            };
+            self.acks.insert((socket.clone(), ack_id), wait);
+            pending.insert(socket);
+        }
+        let deadline = timeout.map(|t| now + t);
+        let done = pending.is_empty();
+        let wait = BroadcastWait {
+            deadline,
+            ack_id,
+            pending,
+            responses: Vec::new(),
+            timed_out: Vec::new(),
+        };
+        self.broadcast_acks.insert(id, wait);
+        if done {
+            self.finish_broadcast_ack(id);
+        } else if let Some(at) = deadline {
+            self.timers.arm(at, Timer::BroadcastAck(id));
+        }
+        Ok(BroadcastAckId(id))
+    }
+
+    fn emit_to(
+        &mut self,
+        socket: &SocketId,
+        event: Event,
+        volatile: bool,
+    ) -> Result<(), UnknownSocket> {
+        let s = self
+            .sockets
+            .get(socket)
+            .filter(|s| s.is_live())
+            .ok_or(UnknownSocket)?;
+        let (sid, nsp) = (s.sid.clone(), s.nsp.clone());
+        let event = without_ack(event);
+        let frames = if volatile {
+            Packet::event(nsp, event).to_frames()
+        } else {
+            // The reference emits through its adapter to the socket's own room, so the packet
+            // is logged for recovery like a broadcast.
+            self.record(&nsp, event, vec![socket.as_room().clone()], Vec::new())
+        };
+        self.send_frames(&sid, frames);
+        Ok(())
+    }
+
+    fn broadcast_to(
+        &mut self,
+        nsp: &str,
+        target: &Target,
+        event: Event,
+        volatile: bool,
+    ) -> Result<usize, UnknownNamespace> {
+        let n = self
+            .namespaces
+            .get(nsp.as_bytes())
+            .ok_or(UnknownNamespace)?;
+        let name = n.name.clone();
+        let recipients = target.select(n);
+        let event = without_ack(event);
+        let frames: SmallVec<[Frame; 1]> = if volatile {
+            Packet::event(name, event).to_frames()
+        } else {
+            let except = target.all_except_rooms();
+            self.record(&name, event, target.rooms.clone(), except)
+        };
+        let mut count = 0;
+        for socket in recipients {
+            let Some(s) = self.sockets.get(&socket).filter(|s| s.is_live()) else {
+                continue;
+            };
+            self.commands.push_back(EngineCommand::Send {
+                sid: s.sid.clone(),
+                frames: frames.clone(),
+            });
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    pub(super) fn ack_received(&mut self, socket: &SocketId, ack_id: u64, payload: Payload) {
+        let Some(wait) = self.acks.remove(&(socket.clone(), ack_id)) else {
+            return; // Unknown, answered or timed out: ignored.
+        };
+        if let Some(s) = self.sockets.get_mut(socket) {
+            s.awaiting.remove(&ack_id);
+        }
+        match wait.broadcast {
+            None => self.events.push_back(SocketEvent::AckReceived {
+                socket: socket.clone(),
+                ack_id,
+                payload,
+            }),
+            Some(b) => {
+                let Some(bw) = self.broadcast_acks.get_mut(&b) else {
+                    return;
+                };
+                bw.pending.remove(socket);
+                bw.responses.push((socket.clone(), payload));
+                if bw.pending.is_empty() {
+                    self.finish_broadcast_ack(b);
+                }
+            }
+        }
+    }
+
+    pub(super) fn ack_timed_out(&mut self, socket: SocketId, ack_id: u64) {
+        if self.acks.remove(&(socket.clone(), ack_id)).is_none() {
+            return;
+        }
+        if let Some(s) = self.sockets.get_mut(&socket) {
+            s.awaiting.remove(&ack_id);
+        }
+        self.events
+            .push_back(SocketEvent::AckTimedOut { socket, ack_id });
+    }
+
+    pub(super) fn finish_broadcast_ack(&mut self, id: u64) {
+        let Some(mut bw) = self.broadcast_acks.remove(&id) else {
+            return;
+        };
+        for socket in bw.pending.drain() {
+            self.acks.remove(&(socket.clone(), bw.ack_id));
+            if let Some(s) = self.sockets.get_mut(&socket) {
+                s.awaiting.remove(&bw.ack_id);
+            }
+            bw.timed_out.push(socket);
+        }
+        self.events.push_back(SocketEvent::BroadcastAckDone {
+            id: BroadcastAckId(id),
+            responses: bw.responses,
+            timed_out: bw.timed_out,
+        });
+    }
+
+    /// A socket left without answering `ack_id`. A broadcast counts it as not answering now;
+    /// a single emit with a timeout still reports `AckTimedOut` at its deadline (as the
+    /// reference's timer), one without a timeout is forgotten.
+    pub(super) fn abandon_ack(&mut self, socket: &SocketId, ack_id: u64) {
+        let key = (socket.clone(), ack_id);
+        let Some(wait) = self.acks.get(&key) else {
+            return;
+        };
+        match (wait.broadcast, wait.deadline) {
+            (Some(b), _) => {
+                self.acks.remove(&key);
+                let Some(bw) = self.broadcast_acks.get_mut(&b) else {
+                    return;
+                };
+                if bw.pending.remove(socket) {
+                    bw.timed_out.push(socket.clone());
+                }
+                if bw.pending.is_empty() {
+                    self.finish_broadcast_ack(b);
+                }
+            }
+            (None, None) => {
+                self.acks.remove(&key);
+            }
+            (None, Some(_)) => {}
+        }
+    }
+}
+
+/// The event without an ack id (plain emits never ask for one).
+fn without_ack(event: Event) -> Event {
+    match event.ack_id() {
+        None => event,
+        Some(_) => Event::from_parts(event.name().clone(), event.payload().clone(), None),
+    }
+}

@@ -1,0 +1,88 @@
+//! The identifiers the server hands out, and the errors for identifiers it does not know.
+
+use std::fmt;
+
+use crate::Str;
+
+/// A socket's public id: 20 characters, distinct from the Engine.IO session id (which
+/// authenticates requests and is never shown to other clients). Every socket is a member of
+/// the room named by its id.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SocketId(Str);
+
+impl SocketId {
+    /// Wraps an id (e.g. one the application stored or received from another node).
+    pub fn new(id: Str) -> Self {
+        SocketId(id)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The id as a [`Str`] (the name of the socket's own room).
+    pub fn as_room(&self) -> &Str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0.as_str(), f)
+    }
+}
+
+impl fmt::Display for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+/// A CONNECT waiting for the application's decision
+/// ([`accept_connect`](super::SocketServer::accept_connect) or
+/// [`reject_connect`](super::SocketServer::reject_connect)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectId(pub(super) u64);
+
+/// A broadcast waiting for acks, reported by
+/// [`BroadcastAckDone`](super::SocketEvent::BroadcastAckDone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BroadcastAckId(pub(super) u64);
+
+/// The application named a socket that is not connected (any more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownSocket;
+
+impl fmt::Display for UnknownSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no such connected socket")
+    }
+}
+
+impl std::error::Error for UnknownSocket {}
+
+/// The application named a connect request that is decided already or whose Engine.IO
+/// connection closed meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownConnect;
+
+impl fmt::Display for UnknownConnect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no such pending connect request")
+    }
+}
+
+impl std::error::Error for UnknownConnect {}
+
+/// The application named a namespace that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownNamespace;
+
+impl fmt::Display for UnknownNamespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no such namespace")
+    }
+}
+
+impl std::error::Error for UnknownNamespace {}

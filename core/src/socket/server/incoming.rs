@@ -1,0 +1,139 @@
+//! Inputs from the Engine.IO layer: a session opened, sent a message, closed.
+
+use std::time::Instant;
+
+use super::socket::{Conn, Slot, MAX_HELD_PACKETS};
+use super::timer::Timer;
+use super::{ConnInfo, DisconnectReason, SocketEvent, SocketId, SocketServer};
+use crate::engine::server::CloseReason;
+use crate::engine::Packet as EnginePacket;
+use crate::socket::{Decoder, Packet, PacketData};
+use crate::Str;
+
+impl SocketServer {
+    /// Engine.IO session `sid` opened (after its handshake). It has `connect_timeout` to join
+    /// a namespace before the server closes it.
+    pub fn handle_engine_open(&mut self, now: Instant, sid: Str, info: ConnInfo) {
+        self.touch(now);
+        let deadline = now + self.config.connect_timeout;
+        let conn = Conn {
+            info,
+            decoder: Decoder::new(self.config.max_attachments),
+            nsps: Vec::new(),
+            connect_deadline: Some(deadline),
+        };
+        self.conns.insert(sid.bytes().clone(), conn);
+        self.timers.arm(deadline, Timer::ConnectTimeout(sid));
+    }
+
+    /// Engine.IO session `sid` delivered a message ([`EnginePacket::Message`] or
+    /// [`EnginePacket::Binary`]; other packets are ignored).
+    ///
+    /// A message that does not decode closes the connection: its sockets leave with "forced
+    /// close", as in the reference (which closes the Engine.IO connection and reports that
+    /// close's reason).
+    pub fn handle_engine_message(&mut self, now: Instant, sid: &Str, packet: EnginePacket) {
+        self.touch(now);
+        let Some(conn) = self.conns.get_mut(sid.as_bytes()) else {
+            return;
+        };
+        let decoded = match packet {
+            EnginePacket::Message(text) => conn.decoder.decode_text(text),
+            EnginePacket::Binary(data) => conn.decoder.decode_binary(data),
+            _ => return,
+        };
+        match decoded {
+            Ok(Some(packet)) => self.handle_packet(now, sid, packet),
+            Ok(None) => {}
+            Err(_) => self.close_conn(now, sid, DisconnectReason::ForcedClose),
+        }
+    }
+
+    /// Engine.IO session `sid` closed; its sockets leave with the matching reason ("transport
+    /// close", "ping timeout", …). A session the server closed itself is already forgotten.
+    pub fn handle_engine_close(&mut self, now: Instant, sid: &Str, reason: CloseReason) {
+        self.touch(now);
+        let Some(conn) = self.conns.remove(sid.as_bytes()) else {
+            return;
+        };
+        self.drop_conn(now, conn, reason.into());
+    }
+
+    fn handle_packet(&mut self, now: Instant, sid: &Str, packet: Packet) {
+        if let PacketData::Connect(auth) = packet.data {
+            self.handle_connect(now, sid, packet.nsp, auth);
+            return;
+        }
+        let Some(conn) = self.conns.get_mut(sid.as_bytes()) else {
+            return;
+        };
+        match conn.slot_mut(&packet.nsp) {
+            Some(Slot::Pending { held, .. }) if held.len() < MAX_HELD_PACKETS => held.push(packet),
+            Some(Slot::Pending { .. }) => {}
+            Some(Slot::Connected(id)) => {
+                let id = id.clone();
+                self.dispatch(now, &id, packet);
+            }
+            // The reference ignores packets for a namespace the client is not in.
+            None => {}
+        }
+    }
+
+    /// A packet for a connected socket.
+    pub(super) fn dispatch(&mut self, now: Instant, id: &SocketId, packet: Packet) {
+        match packet.data {
+            PacketData::Event(event) => {
+                let Some(s) = self.sockets.get_mut(id).filter(|s| s.is_live()) else {
+                    return;
+                };
+                if let Some(ack) = event.ack_id() {
+                    s.unanswered.insert(ack);
+                }
+                self.events.push_back(SocketEvent::Event {
+                    socket: id.clone(),
+                    event,
+                });
+            }
+            PacketData::Ack(ack) => self.ack_received(id, ack.id, ack.payload),
+            PacketData::Disconnect => {
+                self.leave_namespace(now, id, DisconnectReason::ClientNamespaceDisconnect, false)
+            }
+            // The reference's socket ignores other packets.
+            PacketData::Connect(_) | PacketData::ConnectError(_) => {}
+        }
+    }
+
+    /// Forgets connection `sid` and asks the Engine.IO layer to close it; its sockets leave
+    /// with `reason`.
+    pub(super) fn close_conn(&mut self, now: Instant, sid: &Str, reason: DisconnectReason) {
+        let Some(conn) = self.conns.remove(sid.as_bytes()) else {
+            return;
+        };
+        self.commands
+            .push_back(super::EngineCommand::Close { sid: sid.clone() });
+        self.drop_conn(now, conn, reason);
+    }
+
+    fn drop_conn(&mut self, now: Instant, conn: Conn, reason: DisconnectReason) {
+        for request in conn.requests() {
+            self.pending.remove(&request);
+        }
+        for id in conn.sockets() {
+            self.leave_namespace(now, &id, reason, false);
+        }
+    }
+
+    pub(super) fn connect_timed_out(&mut self, sid: &Str) {
+        let Some(conn) = self.conns.get_mut(sid.as_bytes()) else {
+            return;
+        };
+        conn.connect_deadline = None;
+        if !conn.sockets().is_empty() {
+            return;
+        }
+        let now = self.last_now;
+        if let Some(now) = now {
+            self.close_conn(now, sid, DisconnectReason::ForcedServerClose);
+        }
+    }
+}

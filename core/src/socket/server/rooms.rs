@@ -1,0 +1,88 @@
+//! Rooms: a socket joining and leaving, and the server-side operations on a target.
+
+use super::{SocketId, SocketInfo, SocketServer, Target, UnknownNamespace, UnknownSocket};
+use crate::Str;
+
+impl SocketServer {
+    /// Adds `socket` to `rooms` (joining a room twice does nothing).
+    pub fn join(
+        &mut self,
+        socket: &SocketId,
+        rooms: impl IntoIterator<Item = Str>,
+    ) -> Result<(), UnknownSocket> {
+        let s = self.sockets.get_mut(socket).ok_or(UnknownSocket)?;
+        let n = self
+            .namespaces
+            .get_mut(s.nsp.as_bytes())
+            .ok_or(UnknownSocket)?;
+        for room in rooms {
+            if s.add_room(&room) {
+                n.add_to_room(&room, socket);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes `socket` from `room` (its own room too, if asked, as the reference allows).
+    pub fn leave(&mut self, socket: &SocketId, room: &str) -> Result<(), UnknownSocket> {
+        let s = self.sockets.get_mut(socket).ok_or(UnknownSocket)?;
+        if let Some(room) = s.remove_room(room) {
+            if let Some(n) = self.namespaces.get_mut(s.nsp.as_bytes()) {
+                n.remove_from_room(&room, socket);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every socket of `target` in `nsp` join `rooms`.
+    pub fn sockets_join(
+        &mut self,
+        nsp: &str,
+        target: &Target,
+        rooms: &[Str],
+    ) -> Result<(), UnknownNamespace> {
+        for id in self.select(nsp, target)? {
+            let _ = self.join(&id, rooms.iter().cloned());
+        }
+        Ok(())
+    }
+
+    /// Makes every socket of `target` in `nsp` leave `room`.
+    pub fn sockets_leave(
+        &mut self,
+        nsp: &str,
+        target: &Target,
+        room: &str,
+    ) -> Result<(), UnknownNamespace> {
+        for id in self.select(nsp, target)? {
+            let _ = self.leave(&id, room);
+        }
+        Ok(())
+    }
+
+    /// The sockets of `target` in `nsp`: id, handshake and rooms.
+    pub fn fetch_sockets(
+        &self,
+        nsp: &str,
+        target: &Target,
+    ) -> Result<Vec<SocketInfo>, UnknownNamespace> {
+        let ids = self.select(nsp, target)?;
+        let infos = ids.into_iter().filter_map(|id| {
+            let s = self.sockets.get(&id)?;
+            Some(SocketInfo {
+                handshake: s.handshake.clone(),
+                rooms: s.rooms.clone(),
+                id,
+            })
+        });
+        Ok(infos.collect())
+    }
+
+    fn select(&self, nsp: &str, target: &Target) -> Result<Vec<SocketId>, UnknownNamespace> {
+        let n = self
+            .namespaces
+            .get(nsp.as_bytes())
+            .ok_or(UnknownNamespace)?;
+        Ok(target.select(n))
+    }
+}

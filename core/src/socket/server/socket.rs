@@ -1,0 +1,107 @@
+//! The server's record of one socket and of one Engine.IO connection.
+
+use std::time::Instant;
+
+use hashbrown::HashSet;
+
+use super::handshake::{ConnInfo, Handshake};
+use super::ids::{ConnectId, SocketId};
+use crate::socket::{Decoder, Packet};
+use crate::Str;
+
+/// Packets held for a namespace whose CONNECT awaits the application; more are dropped (the
+/// reference drops them all), so a client cannot grow the server's memory by sending to a
+/// namespace it is not admitted to yet.
+pub(super) const MAX_HELD_PACKETS: usize = 1024;
+
+#[derive(Debug)]
+pub(super) struct SocketState {
+    pub(super) nsp: Str,
+    /// The Engine.IO session it writes to.
+    pub(super) sid: Str,
+    /// Its rooms in join order, its own id first.
+    pub(super) rooms: Vec<Str>,
+    pub(super) handshake: Handshake,
+    /// Its private session id (recovery only).
+    pub(super) pid: Option<Str>,
+    /// Ids of the client's events the application has not answered yet.
+    pub(super) unanswered: HashSet<u64>,
+    /// Ids of the server's emits this socket has not answered yet.
+    pub(super) awaiting: HashSet<u64>,
+    /// Set when it starts leaving: it is then detached from its connection and receives
+    /// nothing; its state goes when `Disconnected` is polled.
+    pub(super) leaving: Option<Leaving>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Leaving {
+    pub(super) at: Instant,
+    pub(super) reason: super::DisconnectReason,
+}
+
+impl SocketState {
+    pub(super) fn is_live(&self) -> bool {
+        self.leaving.is_none()
+    }
+
+    pub(super) fn add_room(&mut self, room: &Str) -> bool {
+        if self.rooms.contains(room) {
+            return false;
+        }
+        self.rooms.push(room.clone());
+        true
+    }
+
+    pub(super) fn remove_room(&mut self, room: &str) -> Option<Str> {
+        let i = self.rooms.iter().position(|r| r.as_str() == room)?;
+        Some(self.rooms.remove(i))
+    }
+}
+
+/// One Engine.IO connection: its decoder and what it is in each namespace.
+#[derive(Debug)]
+pub(super) struct Conn {
+    pub(super) info: ConnInfo,
+    pub(super) decoder: Decoder,
+    /// Namespace → its state on this connection; few entries, so a vector.
+    pub(super) nsps: Vec<(Str, Slot)>,
+    /// The connect timeout, until a namespace is joined.
+    pub(super) connect_deadline: Option<Instant>,
+}
+
+#[derive(Debug)]
+pub(super) enum Slot {
+    /// The CONNECT awaits the application; packets for the namespace wait here.
+    Pending {
+        request: ConnectId,
+        held: Vec<Packet>,
+    },
+    Connected(SocketId),
+}
+
+impl Conn {
+    pub(super) fn slot_mut(&mut self, nsp: &Str) -> Option<&mut Slot> {
+        self.nsps.iter_mut().find(|(n, _)| n == nsp).map(|(_, s)| s)
+    }
+
+    pub(super) fn remove_slot(&mut self, nsp: &Str) -> Option<Slot> {
+        let i = self.nsps.iter().position(|(n, _)| n == nsp)?;
+        Some(self.nsps.remove(i).1)
+    }
+
+    pub(super) fn sockets(&self) -> Vec<SocketId> {
+        let ids = self.nsps.iter().filter_map(|(_, s)| match s {
+            Slot::Connected(id) => Some(id.clone()),
+            Slot::Pending { .. } => None,
+        });
+        ids.collect()
+    }
+
+    pub(super) fn requests(&self) -> Vec<ConnectId> {
+        let ids = self.nsps.iter().filter_map(|(_, s)| match s {
+            Slot::Pending { request, .. } => Some(*request),
+            Slot::Connected(_) => None,
+        });
+        ids.collect()
+    }
+}

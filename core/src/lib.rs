@@ -9,7 +9,8 @@
 //! - [`engine`]: Engine.IO v4 — packets, WebSocket frames, polling payloads, the handshake
 //!   document and the HTTP error answers of the reference server.
 //! - [`socket`]: Socket.IO v5 — packets with namespaces, ack ids and binary attachments, the
-//!   incremental decoder, and [`Value`], the argument type that carries JSON and bytes together.
+//!   incremental decoder, [`Value`] (the argument type that carries JSON and bytes together),
+//!   and the server state machine [`socket::server::SocketServer`].
 //! - [`Str`]: cheaply clonable UTF-8 text backed by [`bytes::Bytes`], used wherever the protocol
 //!   carries text so that decoding can slice its input instead of copying it.
 //!

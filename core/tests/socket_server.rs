@@ -1057,3 +1057,21 @@ fn kept_session_expires_after_the_window() {
         [SocketEvent::ConnectRequest { .. }]
     ));
 }
+
+#[test]
+fn packets_held_during_the_middleware_are_bounded() {
+    let mut h = Harness::new();
+    h.open("E1");
+    h.text("E1", "0");
+    let request = h.request();
+    for i in 0..200 {
+        h.text("E1", &format!(r#"2["e",{i}]"#));
+    }
+    h.server.accept_connect(h.now, request).unwrap();
+    let events = h.events();
+    assert_eq!(
+        events.len(),
+        1 + 128,
+        "Connected, then the first 128 events"
+    );
+}

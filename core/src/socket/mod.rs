@@ -6,6 +6,9 @@
 //! ([`Payload::event`], [`Event::new`]) or from [`Value`]s; read one back with
 //! [`Payload::deserialize`] or [`Payload::to_value`].
 //!
+//! [`server::SocketServer`] is the server's state machine above the Engine.IO server:
+//! namespaces, sockets, rooms, acks, broadcasts and connection state recovery.
+//!
 //! ```
 //! use sio_core::socket::{Decoder, Event, Packet};
 //! use sio_core::Str;

@@ -44,10 +44,13 @@ impl SocketServer {
         }
         let request = ConnectId(self.next_connect);
         self.next_connect += 1;
-        let held = Vec::new();
         if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
-            conn.nsps
-                .push((nsp.clone(), Slot::Pending { request, held }));
+            let slot = Slot::Pending {
+                request,
+                held: Vec::new(),
+                held_bytes: 0,
+            };
+            conn.nsps.push((nsp.clone(), slot));
         }
         self.pending.insert(
             request,
@@ -82,7 +85,9 @@ impl SocketServer {
             .get_mut(p.sid.as_bytes())
             .and_then(|c| c.slot_mut(&p.nsp))
         {
-            Some(Slot::Pending { request: r, held }) if *r == request => std::mem::take(held),
+            Some(Slot::Pending {
+                request: r, held, ..
+            }) if *r == request => std::mem::take(held),
             _ => return Err(UnknownConnect),
         };
         let id = self.establish(&p.sid, &p.nsp, p.handshake, p.restored);

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::socket::{Conn, Slot, MAX_HELD_PACKETS};
+use super::socket::{Conn, Slot};
 use super::timer::Timer;
 use super::{ConnInfo, DisconnectReason, SocketEvent, SocketId, SocketServer};
 use crate::engine::server::CloseReason;
@@ -68,8 +68,7 @@ impl SocketServer {
             return;
         };
         match conn.slot_mut(&packet.nsp) {
-            Some(Slot::Pending { held, .. }) if held.len() < MAX_HELD_PACKETS => held.push(packet),
-            Some(Slot::Pending { .. }) => {}
+            Some(slot @ Slot::Pending { .. }) => slot.hold(packet),
             Some(Slot::Connected(id)) => {
                 let id = id.clone();
                 self.dispatch(now, &id, packet);

@@ -140,7 +140,7 @@ where
 
     let mut g = c.benchmark_group(format!("sio/encode/{case}"));
     g.bench_function("sio", |b| {
-        b.iter(|| black_box(ours_event(name, black_box(&data)).to_frames()))
+        b.iter(|| black_box(ours_event(name, black_box(&data)).into_frames()))
     });
     g.bench_function("socketioxide", |b| {
         b.iter(|| black_box(CommonParser.encode(theirs_event(name, black_box(&data)))))

@@ -247,3 +247,17 @@ fn readme_quick_start() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(&up.data[..], &[1, 2, 3]);
     Ok(())
 }
+
+#[test]
+fn into_frames_equals_to_frames() {
+    for (nsp, args) in [
+        ("/", Value::from("x")),
+        ("/chat", Value::from("x")),
+        ("/", Value::from(Bytes::from_static(b"b"))),
+    ] {
+        let p = Packet::event(nsp, Event::new("ev", &args).unwrap());
+        assert_eq!(p.clone().into_frames(), p.to_frames(), "{nsp}");
+    }
+    let ack = Packet::ack("/", Ack::new(1, &(Bytes::from_static(b"z"),)).unwrap());
+    assert_eq!(ack.clone().into_frames(), ack.to_frames());
+}

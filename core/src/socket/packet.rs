@@ -307,6 +307,34 @@ impl Packet {
         frames
     }
 
+    /// Like [`to_frames`](Self::to_frames), consuming the packet: the buffers move into the
+    /// frames instead of being shared (no reference count to set up for a single recipient).
+    pub fn into_frames(self) -> SmallVec<[Frame; 1]> {
+        let mut frames = SmallVec::new();
+        if let PacketData::Event(e) = &self.data {
+            let main = self.nsp.is_empty() || self.nsp.as_bytes() == MAIN_NAMESPACE.as_bytes();
+            if main && e.ack.is_none() && e.payload.framed().is_some() {
+                if let PacketData::Event(e) = self.data {
+                    if let Some(framed) = e.payload.into_framed() {
+                        frames.push(Frame::Text(framed));
+                    }
+                }
+                return frames;
+            }
+        }
+        let mut out = Vec::with_capacity(1 + self.encoded_len_hint());
+        out.push(b'4');
+        self.write_text(&mut out);
+        frames.push(Frame::Text(Str::from_trusted(out.into())));
+        let attachments = match self.data {
+            PacketData::Event(e) => e.payload.into_attachments(),
+            PacketData::Ack(a) => a.payload.into_attachments(),
+            _ => Vec::new(),
+        };
+        frames.extend(attachments.into_iter().map(Frame::Binary));
+        frames
+    }
+
     fn encoded_len_hint(&self) -> usize {
         let body = match &self.data {
             PacketData::Connect(Some(s)) | PacketData::ConnectError(s) => s.len(),

@@ -74,6 +74,16 @@ impl Payload {
         Ok(p)
     }
 
+    /// The ready frame, taken out of the payload.
+    pub(crate) fn into_framed(self) -> Option<Str> {
+        self.framed
+    }
+
+    /// The attachments, taken out of the payload.
+    pub(crate) fn into_attachments(self) -> Vec<Bytes> {
+        self.attachments
+    }
+
     /// The ready Engine.IO frame `42<json>`, when this payload was built for an event.
     pub(crate) fn framed(&self) -> Option<&Str> {
         self.framed.as_ref()

@@ -261,3 +261,30 @@ fn into_frames_equals_to_frames() {
     let ack = Packet::ack("/", Ack::new(1, &(Bytes::from_static(b"z"),)).unwrap());
     assert_eq!(ack.clone().into_frames(), ack.to_frames());
 }
+
+#[test]
+fn arguments_are_read_without_the_event_name() {
+    let e = Event::new("upload", &("a.bin", 3u32, Bytes::from_static(b"xyz"))).unwrap();
+    let (name, size): (String, u32) = e.deserialize_args().unwrap();
+    assert_eq!((name.as_str(), size), ("a.bin", 3));
+    let data: Bytes = e.deserialize_arg(2).unwrap();
+    assert_eq!(&data[..], b"xyz");
+    let all: Vec<Value> = e.deserialize_args().unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(e.deserialize_arg::<u32>(5).is_err());
+    let plain = Event::new("m", &("hi", 1)).unwrap();
+    assert_eq!(plain.deserialize_arg::<String>(0).unwrap(), "hi");
+    assert_eq!(plain.deserialize_args::<(String,)>().unwrap().0, "hi");
+}
+
+#[test]
+fn spread_sends_a_list_as_several_arguments() {
+    let p = Payload::event(
+        "e",
+        &sio_core::socket::Spread(vec![Value::from(1), Value::from("a")]),
+    )
+    .unwrap();
+    assert_eq!(p.json(), r#"["e",1,"a"]"#);
+    let p = Payload::ack(&sio_core::socket::Spread(Vec::<Value>::new())).unwrap();
+    assert_eq!(p.json(), "[]");
+}

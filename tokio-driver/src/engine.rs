@@ -47,7 +47,11 @@ impl std::fmt::Debug for EngineServer {
 impl EngineServer {
     /// A server with `config`.
     pub fn new(config: ServerConfig) -> Self {
-        let io = EngineIo::new(config);
+        Self::from_io(EngineIo::new(config))
+    }
+
+    /// Serves an existing shared state machine (the Socket.IO server's).
+    pub(crate) fn from_io(io: EngineIo) -> Self {
         let timer = tokio::spawn(crate::timer::run(io.clone()));
         EngineServer {
             inner: Arc::new(Inner {

@@ -33,13 +33,20 @@
 mod engine;
 mod http;
 mod layer;
+mod socketio;
 mod timer;
 mod ws;
 
 pub use engine::EngineServer;
 pub use layer::{EngineLayer, EngineService};
+pub use sio_core::api::socketio::{
+    AckError, BroadcastOperator, ConnectError, ConnectRequest, Message, Namespace, Socket,
+    SocketIo, SocketIoConfig,
+};
 pub use sio_core::api::EngineSession;
 pub use sio_core::engine::server::{CloseReason, ServerConfig, TransportKind, Transports};
+pub use sio_core::socket::server::{DisconnectReason, RecoveryConfig};
+pub use socketio::SocketIoServer;
 
 /// The current time, from tokio's clock (so tests with a paused clock drive the protocol).
 pub(crate) fn now() -> std::time::Instant {

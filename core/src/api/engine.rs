@@ -55,8 +55,22 @@ impl std::fmt::Debug for EngineIo {
     }
 }
 
+/// A protocol layer above Engine.IO (Socket.IO) that lives under the same lock: it receives the
+/// Engine.IO events instead of the per-session inboxes, and commands the Engine.IO server.
+pub(crate) trait Upper: Send + 'static {
+    /// One Engine.IO event.
+    fn engine_event(&mut self, now: Option<Instant>, event: Event, engine: &mut Server);
+    /// Fires the layer's expired timers.
+    fn handle_timeout(&mut self, now: Instant, engine: &mut Server);
+    /// The layer's next deadline.
+    fn poll_timeout(&mut self) -> Option<Instant>;
+    /// The layer itself, to downcast in commands.
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
 struct State {
     server: Server,
+    upper: Option<Box<dyn Upper>>,
     next_id: u64,
     /// The latest time a driver passed in; used where no time is given (a dropped request).
     last_now: Option<Instant>,
@@ -99,8 +113,33 @@ fn wake(w: &mut Option<Waker>) {
 }
 
 impl State {
-    /// Routes everything the state machine produced; wakes whoever waits for it.
+    /// Routes everything the state machine produced; wakes whoever waits for it. Events may
+    /// make the layer above send more, so this loops until the machines are quiet.
     fn flush(&mut self) {
+        loop {
+            self.route_transmits();
+            let Some(e) = self.server.poll_event() else {
+                break;
+            };
+            match self.upper.as_mut() {
+                Some(upper) => upper.engine_event(self.last_now, e, &mut self.server),
+                None => self.raw_event(e),
+            }
+        }
+        let mut deadline = self.server.poll_timeout();
+        if let Some(upper) = self.upper.as_mut() {
+            deadline = match (deadline, upper.poll_timeout()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        if deadline != self.deadline {
+            self.deadline = deadline;
+            wake(&mut self.timer_waker);
+        }
+    }
+
+    fn route_transmits(&mut self) {
         while let Some(t) = self.server.poll_transmit() {
             match t {
                 Transmit::Response { to, response } => {
@@ -124,7 +163,11 @@ impl State {
                 }
             }
         }
-        while let Some(e) = self.server.poll_event() {
+    }
+
+    /// Raw Engine.IO mode: events go to the per-session inboxes of [`EngineSession`]s.
+    fn raw_event(&mut self, e: Event) {
+        {
             match e {
                 Event::SessionOpened {
                     sid,
@@ -168,11 +211,6 @@ impl State {
                 }
             }
         }
-        let deadline = self.server.poll_timeout();
-        if deadline != self.deadline {
-            self.deadline = deadline;
-            wake(&mut self.timer_waker);
-        }
     }
 
     fn answer(&mut self, to: TransportId, answer: HttpAnswer) {
@@ -186,9 +224,19 @@ impl State {
 impl EngineIo {
     /// A server with `config`.
     pub fn new(config: ServerConfig) -> Self {
+        Self::build(config, None)
+    }
+
+    /// A server whose Engine.IO events go to `upper` (the Socket.IO layer).
+    pub(crate) fn with_upper(config: ServerConfig, upper: Box<dyn Upper>) -> Self {
+        Self::build(config, Some(upper))
+    }
+
+    fn build(config: ServerConfig, upper: Option<Box<dyn Upper>>) -> Self {
         EngineIo {
             inner: Arc::new(Mutex::new(State {
                 server: Server::new(config),
+                upper,
                 next_id: 0,
                 last_now: None,
                 http: HashMap::new(),
@@ -301,7 +349,25 @@ impl EngineIo {
 
     /// Fires expired timers.
     pub fn handle_timeout(&self, now: Instant) {
-        self.with(Some(now), |st| st.server.handle_timeout(now));
+        self.with(Some(now), |st| {
+            st.server.handle_timeout(now);
+            if let Some(upper) = st.upper.as_mut() {
+                upper.handle_timeout(now, &mut st.server);
+            }
+        });
+    }
+
+    /// Runs `f` on the layer above (of type `T`) and the Engine.IO server, then routes what
+    /// they produced. `None` if there is no such layer.
+    pub(crate) fn with_upper_mut<T: 'static, R>(
+        &self,
+        now: Option<Instant>,
+        f: impl FnOnce(&mut T, &mut Server) -> R,
+    ) -> Option<R> {
+        self.with(now, |st| {
+            let upper = st.upper.as_mut()?.as_any_mut().downcast_mut::<T>()?;
+            Some(f(upper, &mut st.server))
+        })
     }
 
     /// Resolves when the server's next deadline differs from `armed` (the one the driver's

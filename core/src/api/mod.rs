@@ -7,5 +7,9 @@
 //! the timer, and pass the current time in every call.
 
 pub mod engine;
+pub mod runtime;
+pub mod socketio;
 
 pub use engine::{EngineIo, EngineSession, HttpAnswer, WsOutgoing};
+pub use runtime::{BoxFuture, Runtime};
+pub use socketio::{Message, Namespace, Socket, SocketIo, SocketIoConfig};

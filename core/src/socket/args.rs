@@ -13,7 +13,7 @@ use serde_json::ser::{Compound, Formatter};
 
 type JsonSer<W, F> = serde_json::Serializer<W, F>;
 
-pub(crate) struct Spread<'s, W, F> {
+pub(crate) struct Spreader<'s, W, F> {
     pub(crate) ser: &'s mut JsonSer<W, F>,
     pub(crate) sep: &'s Cell<bool>,
 }
@@ -32,7 +32,7 @@ macro_rules! one_argument {
     )*};
 }
 
-impl<'s, W: Write, F: Formatter> Serializer for Spread<'s, W, F> {
+impl<'s, W: Write, F: Formatter> Serializer for Spreader<'s, W, F> {
     type Ok = ();
     type Error = serde_json::Error;
     type SerializeSeq = Compound<'s, W, F>;
@@ -121,5 +121,20 @@ impl<W: Write, F: Formatter> SerializeTuple for SpreadTuple<'_, W, F> {
 
     fn end(self) -> Result<(), Self::Error> {
         Ok(())
+    }
+}
+
+/// A list of values sent as that many event (or ack) arguments: it serializes as a tuple, so
+/// `emit("e", &Spread(vec![a, b]))` sends two arguments where a `Vec` would send one array.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spread<T>(pub Vec<T>);
+
+impl<T: Serialize> Serialize for Spread<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(self.0.len())?;
+        for v in &self.0 {
+            t.serialize_element(v)?;
+        }
+        t.end()
     }
 }

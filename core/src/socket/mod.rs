@@ -23,6 +23,7 @@
 //! ```
 
 mod args;
+mod args_de;
 mod decode;
 mod error;
 pub(crate) mod json;
@@ -33,6 +34,7 @@ mod validate;
 pub mod value;
 mod value_de;
 
+pub use args::Spread;
 pub use decode::{decode_header, Decoder, DEFAULT_MAX_ATTACHMENTS};
 pub use error::DecodeError;
 pub use packet::{

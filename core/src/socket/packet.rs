@@ -176,6 +176,21 @@ impl Event {
         self.ack
     }
 
+    /// The arguments (without the name) read as one value of type `T`: a tuple takes them in
+    /// order (`(String, u32)`), a sequence type takes them all (`Vec<Value>`); arguments
+    /// beyond a tuple's length are ignored. Attachments feed byte buffers.
+    pub fn deserialize_args<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        self.payload.deserialize_rest(1, false)
+    }
+
+    /// Argument `index` (0 is the first after the name) read as a `T`.
+    pub fn deserialize_arg<T: serde::de::DeserializeOwned>(
+        &self,
+        index: usize,
+    ) -> Result<T, serde_json::Error> {
+        self.payload.deserialize_rest(1 + index, true)
+    }
+
     /// The arguments (without the name) as values, attachments resolved.
     pub fn args(&self) -> Result<Vec<Value>, serde_json::Error> {
         match self.payload.to_value()? {

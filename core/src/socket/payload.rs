@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::args::Spread;
+use super::args::Spreader;
 use super::json::{write_str, write_value, JsFormatter};
 use super::value::Value;
 use crate::Str;
@@ -111,7 +111,7 @@ impl Payload {
                 need_comma,
             },
         );
-        args.serialize(Spread {
+        args.serialize(Spreader {
             ser: &mut ser,
             sep: &sep,
         })?;
@@ -161,6 +161,25 @@ impl Payload {
             serde_json::from_slice(self.json.as_bytes())
         } else {
             T::deserialize(self.to_value()?)
+        }
+    }
+
+    /// Reads the array's elements from index `skip` on: as one `T` (a tuple or a sequence type)
+    /// when `one` is false, or only the element at `skip` when `one` is true.
+    pub(crate) fn deserialize_rest<T: DeserializeOwned>(
+        &self,
+        skip: usize,
+        one: bool,
+    ) -> Result<T, serde_json::Error> {
+        use serde::de::DeserializeSeed;
+        let seed = super::args_de::Rest::<T>::new(skip, one);
+        if self.attachments.is_empty() {
+            let mut de = serde_json::Deserializer::from_slice(self.json.as_bytes());
+            let v = seed.deserialize(&mut de)?;
+            de.end()?;
+            Ok(v)
+        } else {
+            seed.deserialize(self.to_value()?)
         }
     }
 

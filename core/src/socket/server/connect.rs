@@ -137,12 +137,12 @@ impl SocketServer {
         restored: Option<Restored>,
     ) -> SocketId {
         let recovered = restored.is_some();
-        let (id, pid, rooms, missed) = match restored {
-            Some(r) => (r.id, Some(r.pid), r.rooms, r.missed),
+        let (id, pid, rooms, data, missed) = match restored {
+            Some(r) => (r.id, Some(r.pid), r.rooms, r.data, r.missed),
             None => {
                 let id = self.new_id();
                 let pid = self.config.recovery.map(|_| self.ids.next_sid());
-                (id, pid, Vec::new(), Vec::new())
+                (id, pid, Vec::new(), crate::Value::Null, Vec::new())
             }
         };
         let mut state = SocketState {
@@ -150,6 +150,7 @@ impl SocketServer {
             sid: sid.clone(),
             rooms: Vec::with_capacity(1 + rooms.len()),
             handshake,
+            data,
             pid: pid.clone(),
             unanswered: HashSet::new(),
             awaiting: HashSet::new(),

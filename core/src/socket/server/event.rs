@@ -189,7 +189,7 @@ pub enum SocketEvent {
 }
 
 /// A socket as [`fetch_sockets`](super::SocketServer::fetch_sockets) reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SocketInfo {
     /// Its id.
     pub id: SocketId,
@@ -197,4 +197,6 @@ pub struct SocketInfo {
     pub handshake: Handshake,
     /// Its rooms, its own id first.
     pub rooms: Vec<Str>,
+    /// The application's data for it.
+    pub data: crate::Value,
 }

@@ -36,6 +36,7 @@ pub(super) struct Kept {
     id: SocketId,
     nsp: Str,
     rooms: Vec<Str>,
+    data: crate::Value,
     pub(super) expires: Instant,
 }
 
@@ -45,6 +46,7 @@ pub(super) struct Restored {
     pub(super) id: SocketId,
     pub(super) pid: Str,
     pub(super) rooms: Vec<Str>,
+    pub(super) data: crate::Value,
     /// The frames of the missed events, oldest first.
     pub(super) missed: Vec<SmallVec<[Frame; 1]>>,
 }
@@ -94,6 +96,7 @@ impl SocketServer {
             id: id.clone(),
             nsp: s.nsp,
             rooms: s.rooms,
+            data: s.data,
             expires,
         };
         self.sessions.insert(pid.clone(), kept);
@@ -131,6 +134,7 @@ impl SocketServer {
             id: kept.id,
             pid,
             rooms: kept.rooms,
+            data: kept.data,
             missed,
         })
     }

@@ -72,6 +72,7 @@ impl SocketServer {
             Some(SocketInfo {
                 handshake: s.handshake.clone(),
                 rooms: s.rooms.clone(),
+                data: s.data.clone(),
                 id,
             })
         });
@@ -84,5 +85,22 @@ impl SocketServer {
             .get(nsp.as_bytes())
             .ok_or(UnknownNamespace)?;
         Ok(target.select(n))
+    }
+
+    /// Sets the application's data for `socket` (returned by
+    /// [`fetch_sockets`](Self::fetch_sockets), restored with the socket by recovery).
+    pub fn set_data(&mut self, socket: &SocketId, data: crate::Value) -> Result<(), UnknownSocket> {
+        self.sockets.get_mut(socket).ok_or(UnknownSocket)?.data = data;
+        Ok(())
+    }
+
+    /// The application's data for `socket` (`Null` until set).
+    pub fn data(&self, socket: &SocketId) -> Option<&crate::Value> {
+        self.sockets.get(socket).map(|s| &s.data)
+    }
+
+    /// The Engine.IO session `socket` writes to.
+    pub fn engine_sid(&self, socket: &SocketId) -> Option<&Str> {
+        self.sockets.get(socket).map(|s| &s.sid)
     }
 }

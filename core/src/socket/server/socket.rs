@@ -24,6 +24,8 @@ pub(super) struct SocketState {
     /// Its rooms in join order, its own id first.
     pub(super) rooms: Vec<Str>,
     pub(super) handshake: Handshake,
+    /// The application's data for it (the reference's `socket.data`).
+    pub(super) data: crate::Value,
     /// Its private session id (recovery only).
     pub(super) pid: Option<Str>,
     /// Ids of the client's events the application has not answered yet.

@@ -1,0 +1,248 @@
+//! The Socket.IO layer under the [`EngineIo`](crate::api::engine::EngineIo) lock: feeds the
+//! Engine.IO events to the [`SocketServer`], carries out its commands on the Engine.IO server,
+//! and routes its events to per-socket inboxes, ack slots and new tasks.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Instant;
+
+use hashbrown::HashMap;
+
+use super::ack::AckSlot;
+use super::namespace::{connect_task, ConnectionHandler, Handlers, Middleware};
+use super::socket::{socket_task, SocketHandlers};
+use super::SocketIo;
+use crate::api::engine::Upper;
+use crate::api::runtime::Runtime;
+use crate::engine::server::{Event as EngineEvent, Server};
+use crate::socket::server::{
+    BroadcastAckId, ConnInfo, DisconnectReason, EngineCommand, SocketEvent, SocketId, SocketServer,
+};
+use crate::socket::{Event, Payload};
+use crate::Str;
+
+/// What a socket's task takes from its inbox, in order.
+pub(crate) enum Item {
+    Event(Event),
+    Disconnecting(DisconnectReason),
+    Disconnected(DisconnectReason),
+}
+
+/// A connected socket, as the layer sees it.
+pub(crate) struct SocketSlot {
+    pub(crate) recovered: bool,
+    pub(crate) inbox: VecDeque<Item>,
+    pub(crate) waker: Option<Waker>,
+    pub(crate) handlers: SocketHandlers,
+}
+
+pub(crate) struct Layer {
+    pub(crate) server: SocketServer,
+    rt: Arc<dyn Runtime>,
+    /// The server handle the spawned tasks use (set right after construction).
+    io: Option<SocketIo>,
+    pub(crate) namespaces: HashMap<Str, Handlers>,
+    pub(crate) dynamic_handler: Option<ConnectionHandler>,
+    pub(crate) sockets: HashMap<SocketId, SocketSlot>,
+    pub(crate) acks: HashMap<(SocketId, u64), AckSlot<Payload>>,
+    pub(crate) broadcast_acks: HashMap<BroadcastAckId, AckSlot<super::ack::Responses>>,
+}
+
+impl Layer {
+    pub(crate) fn new(server: SocketServer, rt: Arc<dyn Runtime>) -> Self {
+        Layer {
+            server,
+            rt,
+            io: None,
+            namespaces: HashMap::new(),
+            dynamic_handler: None,
+            sockets: HashMap::new(),
+            acks: HashMap::new(),
+            broadcast_acks: HashMap::new(),
+        }
+    }
+
+    /// Gives the layer the handle its tasks use. The handle keeps the server alive, as a
+    /// server serves until it is shut down.
+    pub(crate) fn bind(&mut self, io: SocketIo) {
+        self.io = Some(io);
+    }
+
+    fn now(&self, now: Option<Instant>) -> Instant {
+        now.unwrap_or_else(|| self.rt.now())
+    }
+
+    /// Carries out the Socket.IO server's commands and routes its events.
+    pub(crate) fn pump(&mut self, engine: &mut Server) {
+        loop {
+            let mut progressed = false;
+            while let Some(cmd) = self.server.poll_engine_command() {
+                progressed = true;
+                match cmd {
+                    EngineCommand::Send { sid, frames } => {
+                        for frame in frames {
+                            let _ = engine.send_frame(&sid, frame);
+                        }
+                    }
+                    EngineCommand::Close { sid } => {
+                        let now = self.rt.now();
+                        let _ = engine.close(now, &sid);
+                    }
+                }
+            }
+            while let Some(event) = self.server.poll_event() {
+                progressed = true;
+                self.route(event);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn route(&mut self, event: SocketEvent) {
+        match event {
+            SocketEvent::ConnectRequest {
+                request,
+                nsp,
+                auth,
+                handshake,
+            } => {
+                let middlewares: Vec<Middleware> = self
+                    .namespaces
+                    .get(&nsp)
+                    .map(|h| h.middlewares.clone())
+                    .unwrap_or_default();
+                if let Some(io) = self.io.clone() {
+                    let task = connect_task(io, request, nsp, auth, handshake, middlewares);
+                    self.rt.spawn(Box::pin(task));
+                }
+            }
+            SocketEvent::Connected {
+                socket,
+                nsp,
+                recovered,
+            } => {
+                let handler = self
+                    .namespaces
+                    .get(&nsp)
+                    .and_then(|h| h.connection.clone())
+                    .or_else(|| self.dynamic_handler.clone());
+                self.sockets.insert(
+                    socket.clone(),
+                    SocketSlot {
+                        recovered,
+                        inbox: VecDeque::new(),
+                        waker: None,
+                        handlers: SocketHandlers::default(),
+                    },
+                );
+                if let Some(io) = self.io.clone() {
+                    self.rt
+                        .spawn(Box::pin(socket_task(io, socket, nsp, handler)));
+                }
+            }
+            SocketEvent::Event { socket, event } => self.deliver(&socket, Item::Event(event)),
+            SocketEvent::AckReceived {
+                socket,
+                ack_id,
+                payload,
+            } => {
+                if let Some(slot) = self.acks.remove(&(socket, ack_id)) {
+                    slot.complete(Ok(payload));
+                }
+            }
+            SocketEvent::AckTimedOut { socket, ack_id } => {
+                if let Some(slot) = self.acks.remove(&(socket, ack_id)) {
+                    slot.complete(Err(super::AckError::Timeout));
+                }
+            }
+            SocketEvent::BroadcastAckDone {
+                id,
+                responses,
+                timed_out,
+            } => {
+                if let Some(slot) = self.broadcast_acks.remove(&id) {
+                    slot.complete(if timed_out.is_empty() {
+                        Ok(responses)
+                    } else {
+                        Err(super::AckError::Timeout)
+                    });
+                }
+            }
+            SocketEvent::Disconnecting { socket, reason } => {
+                self.deliver(&socket, Item::Disconnecting(reason))
+            }
+            SocketEvent::Disconnected { socket, reason } => {
+                // Acks the socket can no longer answer fail now.
+                let gone: Vec<_> = self
+                    .acks
+                    .keys()
+                    .filter(|(s, _)| *s == socket)
+                    .cloned()
+                    .collect();
+                for key in gone {
+                    if let Some(slot) = self.acks.remove(&key) {
+                        slot.complete(Err(super::AckError::Disconnected));
+                    }
+                }
+                self.deliver(&socket, Item::Disconnected(reason))
+            }
+        }
+    }
+
+    fn deliver(&mut self, socket: &SocketId, item: Item) {
+        if let Some(slot) = self.sockets.get_mut(socket) {
+            slot.inbox.push_back(item);
+            if let Some(w) = slot.waker.take() {
+                w.wake();
+            }
+        }
+    }
+}
+
+impl Upper for Layer {
+    fn engine_event(&mut self, now: Option<Instant>, event: EngineEvent, engine: &mut Server) {
+        let now = self.now(now);
+        match event {
+            EngineEvent::SessionOpened {
+                sid, query, origin, ..
+            } => {
+                let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let info = ConnInfo {
+                    url: format!("{}?{}", engine.config().path, qs.join("&")),
+                    query,
+                    headers: origin
+                        .map(|o| vec![("origin".to_owned(), o)])
+                        .unwrap_or_default(),
+                    address: String::new(),
+                    secure: false,
+                    issued: self.rt.unix_millis(),
+                };
+                self.server.handle_engine_open(now, sid, info);
+            }
+            EngineEvent::Message { sid, packet } => {
+                self.server.handle_engine_message(now, &sid, packet)
+            }
+            EngineEvent::Upgraded { .. } => {}
+            EngineEvent::SessionClosed { sid, reason } => {
+                self.server.handle_engine_close(now, &sid, reason)
+            }
+        }
+        self.pump(engine);
+    }
+
+    fn handle_timeout(&mut self, now: Instant, engine: &mut Server) {
+        self.server.handle_timeout(now);
+        self.pump(engine);
+    }
+
+    fn poll_timeout(&mut self) -> Option<Instant> {
+        self.server.poll_timeout()
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}

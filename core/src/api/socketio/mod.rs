@@ -1,0 +1,155 @@
+//! The Socket.IO server's async face: [`SocketIo`], [`Namespace`], [`Socket`], [`Message`].
+//!
+//! ```ignore
+//! let io = SocketIo::new(config, runtime);
+//! io.of("/").on_connection(|socket: Socket| async move {
+//!     socket.on("chat", |socket: Socket, msg: Message| async move {
+//!         let text: String = msg.arg(0).unwrap_or_default();
+//!         socket.broadcast().emit("chat", &(text,)).ok();
+//!         msg.ack(&"ok").ok();
+//!     });
+//! });
+//! ```
+//!
+//! Events of one socket are dispatched in arrival order by one task per socket: a handler is
+//! called and its future polled once right away, so everything it does before its first
+//! `.await` happens before the next event is dispatched (as a Node.js handler's synchronous
+//! part); only a handler that then waits is moved to a task of its own.
+//!
+//! Everything protocol lives in [`crate::socket::server::SocketServer`]; this layer shares it
+//! with the Engine.IO server under one lock ([`EngineIo`]) and runs the application's handlers
+//! outside that lock.
+
+mod ack;
+mod layer;
+mod message;
+mod namespace;
+mod socket;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use ack::{AckError, AckFuture, BroadcastAckFuture, Responses};
+pub use message::Message;
+pub use namespace::{BroadcastOperator, ConnectError, ConnectRequest, Namespace};
+pub use socket::Socket;
+
+use super::engine::EngineIo;
+use super::runtime::Runtime;
+use crate::engine::server::ServerConfig;
+use crate::socket::server::{RecoveryConfig, SocketServer, SocketServerConfig};
+use layer::Layer;
+
+/// The options of a Socket.IO server: the Engine.IO options under it and its own.
+#[derive(Debug)]
+pub struct SocketIoConfig {
+    /// The Engine.IO server's options; `path` defaults to `/socket.io/` here.
+    pub engine: ServerConfig,
+    /// Time an Engine.IO connection has to join a namespace (reference 45 s).
+    pub connect_timeout: Duration,
+    /// Most binary attachments a packet may announce (reference 10).
+    pub max_attachments: usize,
+    /// Connection state recovery (off by default, as the reference).
+    pub recovery: Option<RecoveryConfig>,
+}
+
+impl Default for SocketIoConfig {
+    fn default() -> Self {
+        let socket = SocketServerConfig::default();
+        SocketIoConfig {
+            engine: ServerConfig {
+                path: "/socket.io/".to_owned(),
+                ..ServerConfig::default()
+            },
+            connect_timeout: socket.connect_timeout,
+            max_attachments: socket.max_attachments,
+            recovery: None,
+        }
+    }
+}
+
+/// A Socket.IO server. Cloning shares it.
+#[derive(Clone)]
+pub struct SocketIo {
+    pub(crate) io: EngineIo,
+    pub(crate) rt: Arc<dyn Runtime>,
+}
+
+impl std::fmt::Debug for SocketIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIo").finish_non_exhaustive()
+    }
+}
+
+impl SocketIo {
+    /// A server with `config`, running its tasks on `runtime` (drivers provide one).
+    pub fn new(config: SocketIoConfig, runtime: Arc<dyn Runtime>) -> Self {
+        let socket = SocketServerConfig {
+            connect_timeout: config.connect_timeout,
+            max_attachments: config.max_attachments,
+            recovery: config.recovery,
+            ..SocketServerConfig::default()
+        };
+        let layer = Layer::new(SocketServer::new(socket), runtime.clone());
+        let io = EngineIo::with_upper(config.engine, Box::new(layer));
+        let this = SocketIo { io, rt: runtime };
+        this.with(|l, _| l.bind(this.clone()));
+        this
+    }
+
+    /// The Engine.IO plumbing drivers serve (HTTP requests, WebSockets, the timer).
+    pub fn engine(&self) -> &EngineIo {
+        &self.io
+    }
+
+    /// Namespace `name` (created if it does not exist; `/` always does).
+    pub fn of(&self, name: &str) -> Namespace {
+        let name = crate::Str::from(name.to_owned());
+        self.with(|l, _| l.server.add_namespace(name.clone()));
+        Namespace {
+            io: self.clone(),
+            name,
+        }
+    }
+
+    /// Lets clients create namespaces whose names `accept` says yes to; each is created on its
+    /// first CONNECT and then served by the handlers set with [`of`](Self::of)`(name)` or
+    /// [`on_dynamic_connection`](Self::on_dynamic_connection).
+    pub fn dynamic_namespaces(&self, accept: impl Fn(&str) -> bool + Send + Sync + 'static) {
+        self.with(|l, _| l.server.add_dynamic_namespaces(Box::new(accept)));
+    }
+
+    /// The connection handler of dynamically created namespaces (those without their own).
+    pub fn on_dynamic_connection<F, Fut>(&self, handler: F)
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let h: namespace::ConnectionHandler = Arc::new(move |s| Box::pin(handler(s)));
+        self.with(|l, _| l.dynamic_handler = Some(h));
+    }
+
+    /// The main namespace `/`.
+    pub fn sockets(&self) -> Namespace {
+        self.of(crate::socket::MAIN_NAMESPACE)
+    }
+
+    /// Closes every connection ("server shutting down").
+    pub fn shutdown(&self) {
+        self.io.shutdown();
+    }
+
+    pub(crate) fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Layer, &mut crate::engine::server::Server) -> R,
+    ) -> R {
+        let now = self.rt.now();
+        self.io
+            .with_upper_mut::<Layer, R>(Some(now), |l, e| {
+                let r = f(l, e);
+                l.pump(e);
+                r
+            })
+            .unwrap_or_else(|| unreachable!("a SocketIo always has its layer"))
+    }
+}

@@ -1,0 +1,349 @@
+//! [`Socket`]: one client in one namespace — handlers, emits, rooms — and the task that
+//! dispatches its events in order.
+
+use std::future::{poll_fn, Future};
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use hashbrown::HashMap;
+use serde::Serialize;
+
+use super::ack::{AckError, AckFuture};
+use super::layer::{Item, Layer};
+use super::message::Message;
+use super::namespace::{BroadcastOperator, ConnectionHandler};
+use super::SocketIo;
+use crate::api::runtime::BoxFuture;
+use crate::socket::server::{DisconnectReason, Handshake, SocketId, Target};
+use crate::socket::Event;
+use crate::Str;
+
+pub(crate) type EventHandler = Arc<dyn Fn(Socket, Message) -> BoxFuture + Send + Sync>;
+pub(crate) type DisconnectHandler =
+    Arc<dyn Fn(Socket, DisconnectReason) -> BoxFuture + Send + Sync>;
+
+/// The handlers registered on one socket.
+#[derive(Default)]
+pub(crate) struct SocketHandlers {
+    pub(crate) events: HashMap<String, Vec<EventHandler>>,
+    pub(crate) any: Vec<EventHandler>,
+    pub(crate) disconnecting: Vec<DisconnectHandler>,
+    pub(crate) disconnect: Vec<DisconnectHandler>,
+}
+
+enum Next {
+    Event(Event, Vec<EventHandler>),
+    Leaving(DisconnectReason, Vec<DisconnectHandler>, bool),
+    Gone,
+}
+
+impl Layer {
+    /// The next item of a socket's inbox with the handlers to run for it, or `None` (after
+    /// registering `waker`) if the inbox is empty.
+    fn next_item(&mut self, socket: &SocketId, waker: &Waker) -> Option<Next> {
+        let Some(slot) = self.sockets.get_mut(socket) else {
+            return Some(Next::Gone);
+        };
+        let Some(item) = slot.inbox.pop_front() else {
+            slot.waker = Some(waker.clone());
+            return None;
+        };
+        let h = &slot.handlers;
+        Some(match item {
+            Item::Event(e) => {
+                let mut hs = h.any.clone();
+                if let Some(named) = h.events.get(e.name().as_str()) {
+                    hs.extend(named.iter().cloned());
+                }
+                Next::Event(e, hs)
+            }
+            Item::Disconnecting(r) => Next::Leaving(r, h.disconnecting.clone(), false),
+            Item::Disconnected(r) => Next::Leaving(r, h.disconnect.clone(), true),
+        })
+    }
+}
+
+/// Polls a handler's future once now; only if it waits does it get a task of its own. So the
+/// part of a handler before its first `.await` runs before the next event is dispatched.
+async fn run(io: &SocketIo, mut fut: BoxFuture) {
+    let done = poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_ready())).await;
+    if !done {
+        io.rt.spawn(fut);
+    }
+}
+
+/// The task of one socket: the connection handler, then every event in arrival order.
+pub(crate) async fn socket_task(
+    io: SocketIo,
+    id: SocketId,
+    nsp: Str,
+    handler: Option<ConnectionHandler>,
+) {
+    let socket = Socket {
+        io: io.clone(),
+        id: id.clone(),
+        nsp,
+    };
+    if let Some(h) = handler {
+        run(&io, h(socket.clone())).await;
+    }
+    loop {
+        let next = poll_fn(|cx| match io.with(|l, _| l.next_item(&id, cx.waker())) {
+            Some(n) => Poll::Ready(n),
+            None => Poll::Pending,
+        })
+        .await;
+        match next {
+            Next::Event(event, handlers) => {
+                for h in handlers {
+                    let msg = Message {
+                        io: io.clone(),
+                        socket: id.clone(),
+                        event: event.clone(),
+                    };
+                    run(&io, h(socket.clone(), msg)).await;
+                }
+            }
+            Next::Leaving(reason, handlers, last) => {
+                for h in handlers {
+                    run(&io, h(socket.clone(), reason)).await;
+                }
+                if last {
+                    io.with(|l, _| l.sockets.remove(&id));
+                    return;
+                }
+            }
+            Next::Gone => return,
+        }
+    }
+}
+
+/// One client connected to one namespace. Cloning gives another handle to the same socket.
+#[derive(Clone, Debug)]
+pub struct Socket {
+    pub(crate) io: SocketIo,
+    pub(crate) id: SocketId,
+    pub(crate) nsp: Str,
+}
+
+impl Socket {
+    /// The socket id (20 characters; also the name of a room only this socket is in).
+    pub fn id(&self) -> &SocketId {
+        &self.id
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &str {
+        &self.nsp
+    }
+
+    /// The handshake (query, headers, auth, time) it connected with.
+    pub fn handshake(&self) -> Option<Handshake> {
+        let id = self.id.clone();
+        self.io.with(|l, _| l.server.handshake(&id).cloned())
+    }
+
+    /// Whether it is still connected.
+    pub fn connected(&self) -> bool {
+        let id = self.id.clone();
+        self.io.with(|l, _| l.server.is_connected(&id))
+    }
+
+    /// Whether it was restored by connection state recovery (same id and rooms, missed events
+    /// replayed).
+    pub fn recovered(&self) -> bool {
+        let id = self.id.clone();
+        self.io
+            .with(|l, _| l.sockets.get(&id).is_some_and(|s| s.recovered))
+    }
+
+    /// Stores the application's data for this socket (the reference's `socket.data`): any
+    /// serializable value; returned by `fetch_sockets` and restored by recovery.
+    pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), serde_json::Error> {
+        let value = crate::Value::from_serialize(data)?;
+        let id = self.id.clone();
+        self.io.with(|l, _| l.server.set_data(&id, value)).ok();
+        Ok(())
+    }
+
+    /// The application's data for this socket, read as a `T`.
+    pub fn data<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        let id = self.id.clone();
+        let value = self.io.with(|l, _| l.server.data(&id).cloned())?;
+        value.deserialize_into().ok()
+    }
+
+    /// The Engine.IO transport the socket's connection runs on now.
+    pub fn transport(&self) -> Option<crate::engine::server::TransportKind> {
+        let id = self.id.clone();
+        self.io.with(|l, engine| {
+            let sid = l.server.engine_sid(&id)?;
+            engine.transport_of(sid)
+        })
+    }
+
+    fn handlers(&self, f: impl FnOnce(&mut SocketHandlers)) {
+        let id = self.id.clone();
+        self.io.with(|l, _| {
+            if let Some(s) = l.sockets.get_mut(&id) {
+                f(&mut s.handlers);
+            }
+        });
+    }
+
+    /// Calls `handler` for each `event` the client emits (several handlers run in the order
+    /// they were added).
+    pub fn on<F, Fut>(&self, event: &str, handler: F)
+    where
+        F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let h: EventHandler = Arc::new(move |s, m| Box::pin(handler(s, m)));
+        let event = event.to_owned();
+        self.handlers(|hs| hs.events.entry(event).or_default().push(h));
+    }
+
+    /// Calls `handler` for every event the client emits, before the event's own handlers.
+    pub fn on_any<F, Fut>(&self, handler: F)
+    where
+        F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let h: EventHandler = Arc::new(move |s, m| Box::pin(handler(s, m)));
+        self.handlers(|hs| hs.any.push(h));
+    }
+
+    /// Calls `handler` when the socket is leaving, while its rooms are still readable.
+    pub fn on_disconnecting<F, Fut>(&self, handler: F)
+    where
+        F: Fn(Socket, DisconnectReason) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let h: DisconnectHandler = Arc::new(move |s, r| Box::pin(handler(s, r)));
+        self.handlers(|hs| hs.disconnecting.push(h));
+    }
+
+    /// Calls `handler` once the socket has left, with the reason.
+    pub fn on_disconnect<F, Fut>(&self, handler: F)
+    where
+        F: Fn(Socket, DisconnectReason) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let h: DisconnectHandler = Arc::new(move |s, r| Box::pin(handler(s, r)));
+        self.handlers(|hs| hs.disconnect.push(h));
+    }
+
+    /// Sends an event to this client (arguments spread: a tuple gives several).
+    pub fn emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<(), serde_json::Error> {
+        let event = Event::new(event, args)?;
+        let id = self.id.clone();
+        self.io.with(|l, _| l.server.emit(&id, event)).ok();
+        Ok(())
+    }
+
+    /// Sends an event that may be dropped (no recovery offset, never replayed).
+    pub fn emit_volatile<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<(), serde_json::Error> {
+        let event = Event::new(event, args)?;
+        let id = self.id.clone();
+        self.io.with(|l, _| l.server.emit_volatile(&id, event)).ok();
+        Ok(())
+    }
+
+    /// Sends an event and waits for the client's ack (without time limit; see
+    /// [`emit_with_ack_timeout`](Self::emit_with_ack_timeout)).
+    pub fn emit_with_ack<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> AckFuture {
+        self.ack_emit(event, args, None)
+    }
+
+    /// Sends an event and waits at most `timeout` for the client's ack.
+    pub fn emit_with_ack_timeout<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+        timeout: Duration,
+    ) -> AckFuture {
+        self.ack_emit(event, args, Some(timeout))
+    }
+
+    fn ack_emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+        timeout: Option<Duration>,
+    ) -> AckFuture {
+        let Ok(event) = Event::new(event, args) else {
+            return AckFuture::failed(AckError::NotSent);
+        };
+        let id = self.id.clone();
+        let now = self.io.rt.now();
+        let (slot, fut) = AckFuture::pair();
+        self.io.with(
+            move |l, _| match l.server.emit_with_ack(now, &id, event, timeout) {
+                Ok(ack) => {
+                    l.acks.insert((id, ack), slot);
+                }
+                Err(_) => slot.complete(Err(AckError::Disconnected)),
+            },
+        );
+        fut
+    }
+
+    /// Joins `room`.
+    pub fn join(&self, room: impl Into<Str>) {
+        let (id, room) = (self.id.clone(), room.into());
+        self.io.with(|l, _| l.server.join(&id, [room])).ok();
+    }
+
+    /// Leaves `room`.
+    pub fn leave(&self, room: &str) {
+        let id = self.id.clone();
+        self.io.with(|l, _| l.server.leave(&id, room)).ok();
+    }
+
+    /// The rooms it is in (its own id first).
+    pub fn rooms(&self) -> Vec<Str> {
+        let id = self.id.clone();
+        self.io
+            .with(|l, _| l.server.rooms(&id).map(<[Str]>::to_vec))
+            .unwrap_or_default()
+    }
+
+    fn others(&self) -> BroadcastOperator {
+        BroadcastOperator {
+            io: self.io.clone(),
+            nsp: self.nsp.clone(),
+            target: Target::all().excluding(self.id.clone()),
+            volatile: false,
+            timeout: None,
+        }
+    }
+
+    /// The other sockets in `room` (the sender is left out, as `socket.to(room)` in Node).
+    pub fn to(&self, room: impl Into<Str>) -> BroadcastOperator {
+        self.others().to(room)
+    }
+
+    /// Every other socket of the namespace.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        self.others()
+    }
+
+    /// Leaves the namespace ("server namespace disconnect"); with `close`, closes the whole
+    /// connection.
+    pub fn disconnect(&self, close: bool) {
+        let id = self.id.clone();
+        let now = self.io.rt.now();
+        self.io
+            .with(|l, _| l.server.disconnect(now, &id, close))
+            .ok();
+    }
+}

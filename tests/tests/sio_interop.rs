@@ -1,0 +1,64 @@
+//! The official `socket.io-client` 4.8 (npm, under Node) against our Socket.IO server over real
+//! loopback sockets, on polling, WebSocket and the upgrade between them: connect, echo, binary,
+//! acks both ways, rooms, broadcast, namespaces (static, dynamic, middleware), disconnect
+//! reasons, ordering, volatile, catch-all, connection state recovery, auth and query.
+//! Scenarios: `tests/js/sio-scenarios.mjs`; server: `src/bin/sio-echo.rs` (the contract of
+//! `tests/js/sio-reference-server.mjs`, which runs the same scenarios on npm `socket.io`).
+
+use sio_tests::peers::{run_scenario, ServerProcess};
+
+const PING: [&str; 4] = ["--ping-interval", "300", "--ping-timeout", "200"];
+
+const SCENARIOS: [&str; 13] = [
+    "connect",
+    "echo",
+    "binary",
+    "acks-from-server",
+    "rooms",
+    "broadcast",
+    "namespaces",
+    "disconnect-reasons",
+    "ordering",
+    "volatile",
+    "catch-all",
+    "recovery",
+    "auth-and-query",
+];
+
+#[test]
+fn socket_io_client_against_tokio_driver() {
+    // One server per transport setting, run side by side: scenarios such as `broadcast` count
+    // every socket of the server, so they must not share one.
+    let threads: Vec<_> = ["polling", "websocket", "both"]
+        .into_iter()
+        .map(|transports| {
+            std::thread::spawn(move || {
+                let server = ServerProcess::start(env!("CARGO_BIN_EXE_sio-echo"), &PING);
+                let url = server.url();
+                let mut failed = Vec::new();
+                for name in SCENARIOS {
+                    let mut extra = vec!["--transports", transports];
+                    extra.extend(PING);
+                    let r = run_scenario("sio-scenarios.mjs", &url, name, &extra);
+                    println!(
+                        "{transports} {name}: {}",
+                        if r.ok { "ok" } else { "FAILED" }
+                    );
+                    if !r.ok {
+                        failed.push(format!("{transports} {name}: {}", r.line));
+                    }
+                }
+                failed
+            })
+        })
+        .collect();
+    let failed: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("scenario thread"))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "failed scenarios:\n{}",
+        failed.join("\n")
+    );
+}

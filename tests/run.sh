@@ -13,6 +13,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "npm packages of the JavaScript peers (tests/js, pinned by package-lock.json)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 
+step "Debian's chromium for the browser test"
+bash tests/install-browser.sh
+
 step "golden vectors are exactly what the reference parsers produce"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -25,6 +28,6 @@ for f in eio.json sio.json; do
 done
 echo "golden vectors match the reference parsers"
 
-step "cargo test (unit, golden, property, fuzz-corpus replay, doc tests)"
+step "cargo test (unit, golden, property, simulation, fuzz-corpus replay, interop, browser, doc)"
 cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc

@@ -64,7 +64,8 @@ let opts;
 try {
   const args = parseArgs(process.argv.slice(2));
   for (const k of Object.keys(args)) {
-    if (!["url", "screenshots", "timeout", "chromium"].includes(k)) throw new Error(`unknown flag --${k}`);
+    // `--scenario` is accepted for symmetry with the other scenario scripts (there is one).
+    if (!["url", "scenario", "screenshots", "timeout", "chromium"].includes(k)) throw new Error(`unknown flag --${k}`);
   }
   if (typeof args.url !== "string") throw new Error("--url http://127.0.0.1:PORT is required");
   const url = new URL(args.url);

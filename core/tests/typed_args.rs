@@ -288,3 +288,11 @@ fn spread_sends_a_list_as_several_arguments() {
     let p = Payload::ack(&sio_core::socket::Spread(Vec::<Value>::new())).unwrap();
     assert_eq!(p.json(), "[]");
 }
+
+#[test]
+fn reserved_event_names_cannot_be_emitted() {
+    for name in sio_core::socket::RESERVED_EVENTS {
+        assert!(Event::new(name, &()).is_err(), "{name}");
+    }
+    assert!(Event::new("connection", &()).is_ok());
+}

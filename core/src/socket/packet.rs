@@ -108,6 +108,12 @@ impl Event {
         name: &str,
         args: &T,
     ) -> Result<Event, serde_json::Error> {
+        if RESERVED_EVENTS.contains(&name) {
+            // The receiving side would close the connection (the reference throws here too).
+            return Err(serde::ser::Error::custom(format!(
+                "\"{name}\" is a reserved event name"
+            )));
+        }
         let payload = Payload::event(name, args)?;
         // The name as written in the JSON (`["name",…`): share it when it needed no escaping.
         let json = payload.json();
@@ -124,7 +130,9 @@ impl Event {
         })
     }
 
-    /// An event from a name and argument values (built without serde).
+    /// An event from a name and argument values (built without serde). The name must not be
+    /// one of [`RESERVED_EVENTS`] (the peer would refuse the packet); use [`Event::new`] to
+    /// have that checked.
     pub fn from_values(name: &str, args: &[Value]) -> Event {
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(Value::from(name));

@@ -44,6 +44,8 @@ pub(crate) struct Layer {
     io: Option<SocketIo>,
     pub(crate) namespaces: HashMap<Str, Handlers>,
     pub(crate) dynamic_handler: Option<ConnectionHandler>,
+    /// Listeners of `server_side_emit`, by event name.
+    pub(crate) server_events: HashMap<String, Vec<super::ServerEventHandler>>,
     pub(crate) sockets: HashMap<SocketId, SocketSlot>,
     pub(crate) acks: HashMap<(SocketId, u64), AckSlot<Payload>>,
     pub(crate) broadcast_acks: HashMap<BroadcastAckId, AckSlot<super::ack::Responses>>,
@@ -57,6 +59,7 @@ impl Layer {
             io: None,
             namespaces: HashMap::new(),
             dynamic_handler: None,
+            server_events: HashMap::new(),
             sockets: HashMap::new(),
             acks: HashMap::new(),
             broadcast_acks: HashMap::new(),

@@ -68,6 +68,9 @@ impl Default for SocketIoConfig {
     }
 }
 
+pub(crate) type ServerEventHandler =
+    Arc<dyn Fn(Vec<crate::Value>) -> crate::api::runtime::BoxFuture + Send + Sync>;
+
 /// A Socket.IO server. Cloning shares it.
 #[derive(Clone)]
 pub struct SocketIo {
@@ -127,6 +130,34 @@ impl SocketIo {
     {
         let h: namespace::ConnectionHandler = Arc::new(move |s| Box::pin(handler(s)));
         self.with(|l, _| l.dynamic_handler = Some(h));
+    }
+
+    /// Listens to `event` sent with [`server_side_emit`](Self::server_side_emit). With one
+    /// node (sio has no cluster adapter yet), the server's own emits reach these listeners.
+    pub fn on_server_event<F, Fut>(&self, event: &str, handler: F)
+    where
+        F: Fn(Vec<crate::Value>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let h: ServerEventHandler = Arc::new(move |args| Box::pin(handler(args)));
+        let event = event.to_owned();
+        self.with(|l, _| l.server_events.entry(event).or_default().push(h));
+    }
+
+    /// Sends an event to the servers of the cluster (arguments spread as for emits). On one
+    /// node it reaches this server's own [`on_server_event`](Self::on_server_event) listeners.
+    pub fn server_side_emit<T: serde::Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<(), serde_json::Error> {
+        let args: Vec<crate::Value> = crate::socket::Event::new(event, args)?.args()?;
+        let name = event.to_owned();
+        let handlers = self.with(|l, _| l.server_events.get(&name).cloned().unwrap_or_default());
+        for h in handlers {
+            self.rt.spawn(h(args.clone()));
+        }
+        Ok(())
     }
 
     /// The main namespace `/`.

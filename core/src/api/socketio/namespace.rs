@@ -238,6 +238,18 @@ impl BroadcastOperator {
         self
     }
 
+    /// Only this node's sockets. sio has no cluster adapter yet, so every socket is local and
+    /// this changes nothing; it is accepted for code written for the reference.
+    pub fn local(self) -> Self {
+        self
+    }
+
+    /// Accepted for code written for the reference and ignored: sio sends WebSocket frames
+    /// uncompressed (no permessage-deflate) and polling bodies without gzip.
+    pub fn compress(self, _compress: bool) -> Self {
+        self
+    }
+
     /// `emit_with_ack` waits at most `timeout`.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);

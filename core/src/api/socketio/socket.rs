@@ -20,6 +20,13 @@ use crate::socket::Event;
 use crate::Str;
 
 pub(crate) type EventHandler = Arc<dyn Fn(Socket, Message) -> BoxFuture + Send + Sync>;
+pub(crate) type SocketMiddleware = Arc<
+    dyn Fn(Socket, Message) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+        + Send
+        + Sync,
+>;
+pub(crate) type ErrorHandler = Arc<dyn Fn(Socket, String) -> BoxFuture + Send + Sync>;
+pub(crate) type OutgoingListener = Arc<dyn Fn(&Socket, &Event) + Send + Sync>;
 pub(crate) type DisconnectHandler =
     Arc<dyn Fn(Socket, DisconnectReason) -> BoxFuture + Send + Sync>;
 
@@ -30,10 +37,18 @@ pub(crate) struct SocketHandlers {
     pub(crate) any: Vec<EventHandler>,
     pub(crate) disconnecting: Vec<DisconnectHandler>,
     pub(crate) disconnect: Vec<DisconnectHandler>,
+    pub(crate) middlewares: Vec<SocketMiddleware>,
+    pub(crate) errors: Vec<ErrorHandler>,
+    pub(crate) outgoing: Vec<OutgoingListener>,
 }
 
 enum Next {
-    Event(Event, Vec<EventHandler>),
+    Event(
+        Event,
+        Vec<EventHandler>,
+        Vec<SocketMiddleware>,
+        Vec<ErrorHandler>,
+    ),
     Leaving(DisconnectReason, Vec<DisconnectHandler>, bool),
     Gone,
 }
@@ -56,7 +71,7 @@ impl Layer {
                 if let Some(named) = h.events.get(e.name().as_str()) {
                     hs.extend(named.iter().cloned());
                 }
-                Next::Event(e, hs)
+                Next::Event(e, hs, h.middlewares.clone(), h.errors.clone())
             }
             Item::Disconnecting(r) => Next::Leaving(r, h.disconnecting.clone(), false),
             Item::Disconnected(r) => Next::Leaving(r, h.disconnect.clone(), true),
@@ -95,7 +110,27 @@ pub(crate) async fn socket_task(
         })
         .await;
         match next {
-            Next::Event(event, handlers) => {
+            Next::Event(event, handlers, middlewares, errors) => {
+                // Per-socket middleware (the reference's `socket.use`): a refusal skips the
+                // handlers and raises `error` on the server socket.
+                let mut refused = None;
+                for m in middlewares {
+                    let msg = Message {
+                        io: io.clone(),
+                        socket: id.clone(),
+                        event: event.clone(),
+                    };
+                    if let Err(e) = m(socket.clone(), msg).await {
+                        refused = Some(e);
+                        break;
+                    }
+                }
+                if let Some(e) = refused {
+                    for h in errors {
+                        run(&io, h(socket.clone(), e.clone())).await;
+                    }
+                    continue;
+                }
                 for h in handlers {
                     let msg = Message {
                         io: io.clone(),
@@ -234,6 +269,48 @@ impl Socket {
         self.handlers(|hs| hs.disconnect.push(h));
     }
 
+    /// Adds a middleware for the client's events (the reference's `socket.use`): it runs
+    /// before the handlers of every event, in the order added; an `Err` skips the handlers and
+    /// calls the [`on_error`](Self::on_error) handlers with it.
+    pub fn use_middleware<F, Fut>(&self, middleware: F)
+    where
+        F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let m: SocketMiddleware = Arc::new(move |s, msg| Box::pin(middleware(s, msg)));
+        self.handlers(|hs| hs.middlewares.push(m));
+    }
+
+    /// Calls `handler` when a middleware refuses an event.
+    pub fn on_error<F, Fut>(&self, handler: F)
+    where
+        F: Fn(Socket, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let h: ErrorHandler = Arc::new(move |s, e| Box::pin(handler(s, e)));
+        self.handlers(|hs| hs.errors.push(h));
+    }
+
+    /// Calls `listener` for every event emitted to this socket through it (`emit`,
+    /// `emit_with_ack`, …; the reference's `onAnyOutgoing`), before it is sent.
+    pub fn on_any_outgoing(&self, listener: impl Fn(&Socket, &Event) + Send + Sync + 'static) {
+        let l: OutgoingListener = Arc::new(listener);
+        self.handlers(|hs| hs.outgoing.push(l));
+    }
+
+    fn outgoing(&self, event: &Event) {
+        let id = self.id.clone();
+        let listeners = self.io.with(|l, _| {
+            l.sockets
+                .get(&id)
+                .map(|s| s.handlers.outgoing.clone())
+                .unwrap_or_default()
+        });
+        for l in listeners {
+            l(self, event);
+        }
+    }
+
     /// Sends an event to this client (arguments spread: a tuple gives several).
     pub fn emit<T: Serialize + ?Sized>(
         &self,
@@ -241,6 +318,7 @@ impl Socket {
         args: &T,
     ) -> Result<(), serde_json::Error> {
         let event = Event::new(event, args)?;
+        self.outgoing(&event);
         let id = self.id.clone();
         self.io.with(|l, _| l.server.emit(&id, event)).ok();
         Ok(())
@@ -253,6 +331,7 @@ impl Socket {
         args: &T,
     ) -> Result<(), serde_json::Error> {
         let event = Event::new(event, args)?;
+        self.outgoing(&event);
         let id = self.id.clone();
         self.io.with(|l, _| l.server.emit_volatile(&id, event)).ok();
         Ok(())
@@ -283,6 +362,7 @@ impl Socket {
         let Ok(event) = Event::new(event, args) else {
             return AckFuture::failed(AckError::NotSent);
         };
+        self.outgoing(&event);
         let id = self.id.clone();
         let now = self.io.rt.now();
         let (slot, fut) = AckFuture::pair();

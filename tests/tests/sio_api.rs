@@ -1,0 +1,146 @@
+//! Parts of the Socket.IO server API that the npm reference server cannot act out (it has no
+//! same-node `serverSideEmit`) or that the interop contract does not use: per-socket
+//! middleware with `on_error`, outgoing listeners, `server_side_emit`, reserved names. Driven
+//! over real HTTP long-polling with packets written by hand (the wire format itself is
+//! covered by the golden and interop tests).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sio_tokio::{Message, Socket, SocketIoConfig, SocketIoServer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+async fn http(port: u16, method: &str, target: &str, body: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let req = format!(
+        "{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut raw))
+        .await
+        .expect("answer in time")
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
+}
+
+/// A polling client that has joined `/`.
+struct Client {
+    port: u16,
+    sid: String,
+}
+
+impl Client {
+    async fn connect(port: u16) -> Client {
+        let open = http(port, "GET", "/socket.io/?EIO=4&transport=polling", "").await;
+        let v: serde_json::Value = serde_json::from_str(&open[1..]).unwrap();
+        let c = Client {
+            port,
+            sid: v["sid"].as_str().unwrap().to_owned(),
+        };
+        c.send("0").await;
+        let reply = c.poll().await;
+        assert!(reply.starts_with("40{\"sid\":"), "{reply}");
+        c
+    }
+
+    fn url(&self) -> String {
+        format!("/socket.io/?EIO=4&transport=polling&sid={}", self.sid)
+    }
+
+    async fn send(&self, packet: &str) {
+        assert_eq!(
+            http(self.port, "POST", &self.url(), &format!("4{packet}")).await,
+            "ok"
+        );
+    }
+
+    async fn poll(&self) -> String {
+        http(self.port, "GET", &self.url(), "").await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_middleware_outgoing_listeners_and_server_side_emit() {
+    let io = SocketIoServer::new(SocketIoConfig::default());
+    let outgoing = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = outgoing.clone();
+    let app = io.io().clone();
+    io.of("/").on_connection(move |socket: Socket| {
+        let (seen, app) = (seen.clone(), app.clone());
+        async move {
+            socket.on_any_outgoing(move |_, event| {
+                seen.lock().unwrap().push(event.name().to_string());
+            });
+            socket.use_middleware(|_, msg: Message| async move {
+                if msg.name() == "forbidden" {
+                    Err("not allowed".to_owned())
+                } else {
+                    Ok(())
+                }
+            });
+            socket.on_error(|socket: Socket, err: String| async move {
+                let _ = socket.emit("mw-error", &err);
+            });
+            socket.on("forbidden", |socket: Socket, _| async move {
+                let _ = socket.emit("should-not-happen", &());
+            });
+            socket.on("hello", |socket: Socket, msg: Message| async move {
+                let who: String = msg.arg(0).unwrap();
+                let _ = socket.emit("hello-back", &who);
+            });
+            socket.on("sse", move |_, msg: Message| {
+                let app = app.clone();
+                async move {
+                    let n: u32 = msg.arg(0).unwrap();
+                    app.server_side_emit("bump", &(n, "x")).unwrap();
+                }
+            });
+            // Reserved names are refused before anything is sent.
+            assert!(socket.emit("disconnect", &()).is_err());
+        }
+    });
+    let bumped = Arc::new(Mutex::new(Vec::new()));
+    let b = bumped.clone();
+    io.io().on_server_event("bump", move |args| {
+        b.lock().unwrap().push(args);
+        async {}
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(io.clone().serve(listener));
+
+    let c = Client::connect(port).await;
+    c.send(r#"2["forbidden"]"#).await;
+    c.send(r#"2["hello","ann"]"#).await;
+    c.send(r#"2["sse",7]"#).await;
+    let mut got = String::new();
+    for _ in 0..10 {
+        got.push_str(&c.poll().await);
+        got.push('\u{1e}');
+        if got.contains("hello-back") {
+            break;
+        }
+    }
+    // The middleware refused `forbidden`: its handler did not run, on_error did.
+    assert!(got.contains(r#"42["mw-error","not allowed"]"#), "{got}");
+    assert!(!got.contains("should-not-happen"), "{got}");
+    assert!(got.contains(r#"42["hello-back","ann"]"#), "{got}");
+    // Events pass the middleware in order, and outgoing listeners saw every emit.
+    assert_eq!(*outgoing.lock().unwrap(), vec!["mw-error", "hello-back"]);
+    for _ in 0..50 {
+        if !bumped.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let bumped = bumped.lock().unwrap();
+    assert_eq!(bumped.len(), 1);
+    assert_eq!(bumped[0][0].as_u64(), Some(7));
+    assert_eq!(bumped[0][1].as_str(), Some("x"));
+}

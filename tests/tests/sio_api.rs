@@ -71,9 +71,12 @@ async fn socket_middleware_outgoing_listeners_and_server_side_emit() {
     let outgoing = Arc::new(Mutex::new(Vec::<String>::new()));
     let seen = outgoing.clone();
     let app = io.io().clone();
+    let handshake = Arc::new(Mutex::new(None));
+    let hs = handshake.clone();
     io.of("/").on_connection(move |socket: Socket| {
-        let (seen, app) = (seen.clone(), app.clone());
+        let (seen, app, hs) = (seen.clone(), app.clone(), hs.clone());
         async move {
+            *hs.lock().unwrap() = socket.handshake();
             socket.on_any_outgoing(move |_, event| {
                 seen.lock().unwrap().push(event.name().to_string());
             });
@@ -116,6 +119,17 @@ async fn socket_middleware_outgoing_listeners_and_server_side_emit() {
     tokio::spawn(io.clone().serve(listener));
 
     let c = Client::connect(port).await;
+    // The handshake carries what the driver saw of the request.
+    let h = handshake.lock().unwrap().clone().expect("handshake");
+    assert!(
+        h.conn.address.starts_with("127.0.0.1:"),
+        "{:?}",
+        h.conn.address
+    );
+    assert_eq!(h.header("host"), Some("x"));
+    assert_eq!(h.query("transport"), Some("polling"));
+    assert!(!h.xdomain);
+    assert!(h.conn.issued > 1_600_000_000_000);
     c.send(r#"2["forbidden"]"#).await;
     c.send(r#"2["hello","ann"]"#).await;
     c.send(r#"2["sse",7]"#).await;

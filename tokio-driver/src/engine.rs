@@ -84,14 +84,15 @@ impl EngineServer {
             if *stop.borrow_and_update() {
                 return Ok(());
             }
-            let (stream, _) = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => accepted?,
                 _ = stop.changed() => continue,
             };
             let _ = stream.set_nodelay(true);
             let this = self.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |req| {
+                let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(crate::http::PeerAddr(peer));
                     let this = this.clone();
                     async move { Ok::<_, Infallible>(this.handle(req).await) }
                 });

@@ -86,16 +86,27 @@ where
     out.freeze()
 }
 
-/// The core's request for an HTTP request's head and body.
+/// The peer's address, put in a request's extensions by the drivers' `serve`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerAddr(pub(crate) std::net::SocketAddr);
+
+/// The core's request for an HTTP request's head and body (all headers kept, for the
+/// application's handshake).
 pub(crate) fn core_request<B>(req: &Request<B>, body: Bytes) -> server::Request {
     let headers = req.headers();
-    server::Request::from_parts(
+    let mut r = server::Request::from_parts(
         req.method().as_str(),
         req.uri().path(),
         req.uri().query(),
         |name| headers.get(name).and_then(|v| v.to_str().ok()),
         body,
-    )
+    );
+    r.headers = headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    r.remote_address = req.extensions().get::<PeerAddr>().map(|a| a.0.to_string());
+    r
 }
 
 /// A hyper response for a core response (adds `Content-Length`).

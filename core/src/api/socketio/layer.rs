@@ -210,17 +210,24 @@ impl Upper for Layer {
         let now = self.now(now);
         match event {
             EngineEvent::SessionOpened {
-                sid, query, origin, ..
+                sid,
+                query,
+                origin,
+                mut headers,
+                remote_address,
+                secure,
+                ..
             } => {
                 let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                if let (Some(o), false) = (origin, headers.iter().any(|(k, _)| k == "origin")) {
+                    headers.push(("origin".to_owned(), o));
+                }
                 let info = ConnInfo {
                     url: format!("{}?{}", engine.config().path, qs.join("&")),
                     query,
-                    headers: origin
-                        .map(|o| vec![("origin".to_owned(), o)])
-                        .unwrap_or_default(),
-                    address: String::new(),
-                    secure: false,
+                    headers,
+                    address: remote_address.unwrap_or_default(),
+                    secure,
                     issued: self.rt.unix_millis(),
                 };
                 self.server.handle_engine_open(now, sid, info);

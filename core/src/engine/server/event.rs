@@ -77,6 +77,12 @@ pub enum Event {
         query: Vec<(String, String)>,
         /// The handshake request's `Origin` header.
         origin: Option<String>,
+        /// The handshake request's headers (as the driver passed them).
+        headers: Vec<(String, String)>,
+        /// The peer's address, if the driver knows it.
+        remote_address: Option<String>,
+        /// Whether the connection is TLS.
+        secure: bool,
     },
     /// The client sent a message: a [`Packet::Message`] or a [`Packet::Binary`].
     Message {

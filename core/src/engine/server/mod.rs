@@ -32,11 +32,22 @@ use sid::SidGenerator;
 
 /// A WebSocket the driver was told to accept and that has not opened yet.
 #[derive(Debug)]
+/// What a session's handshake request tells of the peer.
+struct Peer {
+    origin: Option<String>,
+    headers: Vec<(String, String)>,
+    remote_address: Option<String>,
+    secure: bool,
+}
+
 struct PendingWs {
     /// The session it upgrades, or `None` for a WebSocket handshake.
     sid: Option<Str>,
     query: Vec<(String, String)>,
     origin: Option<String>,
+    headers: Vec<(String, String)>,
+    remote_address: Option<String>,
+    secure: bool,
     /// Accepted only to be closed once open (the reference's order of checks).
     refuse: bool,
 }
@@ -221,6 +232,9 @@ impl Server {
                 sid: sid.map(|s| Str::from(s.to_owned())),
                 refuse: transport != "websocket",
                 origin: req.origin.clone(),
+                headers: req.headers.clone(),
+                remote_address: req.remote_address.clone(),
+                secure: req.secure,
                 query,
             };
             self.pending_ws.insert(id, pending);
@@ -263,7 +277,13 @@ impl Server {
         let sid = self.new_sid();
         let session =
             Session::open_polling(now, sid.clone(), id, headers, &self.config, &mut self.out);
-        self.opened(sid, session, TransportKind::Polling, query, req.origin);
+        let peer = Peer {
+            origin: req.origin,
+            headers: req.headers,
+            remote_address: req.remote_address,
+            secure: req.secure,
+        };
+        self.opened(sid, session, TransportKind::Polling, query, peer);
     }
 
     /// The WebSocket accepted by [`Transmit::AcceptWebSocket`] for request `id` is open.
@@ -296,7 +316,12 @@ impl Server {
                     session,
                     TransportKind::WebSocket,
                     pending.query,
-                    pending.origin,
+                    Peer {
+                        origin: pending.origin,
+                        headers: pending.headers,
+                        remote_address: pending.remote_address,
+                        secure: pending.secure,
+                    },
                 );
             }
         }
@@ -514,7 +539,7 @@ impl Server {
         session: Session,
         transport: TransportKind,
         query: Vec<(String, String)>,
-        origin: Option<String>,
+        peer: Peer,
     ) {
         let key = sid.bytes().clone();
         self.sessions.insert(key.clone(), session);
@@ -522,7 +547,10 @@ impl Server {
             sid,
             transport,
             query,
-            origin,
+            origin: peer.origin,
+            headers: peer.headers,
+            remote_address: peer.remote_address,
+            secure: peer.secure,
         });
         self.settle(&key);
     }

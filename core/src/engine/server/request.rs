@@ -43,6 +43,13 @@ pub struct Request {
     pub content_type: Option<String>,
     /// The `Access-Control-Request-Headers` header of a preflight, if any.
     pub access_control_request_headers: Option<String>,
+    /// The request headers the application may want to see (names in lower case); the
+    /// protocol itself only reads the ones above.
+    pub headers: Vec<(String, String)>,
+    /// The peer's address, as the driver formats it (`127.0.0.1:53012`), if known.
+    pub remote_address: Option<String>,
+    /// Whether the connection is TLS.
+    pub secure: bool,
     /// The whole body. Drivers read at most `max_payload + 1` bytes of it, so that the core
     /// can tell an oversized body (413) without the driver buffering it.
     pub body: Bytes,
@@ -62,6 +69,9 @@ impl Request {
             websocket_upgrade: false,
             content_type: None,
             access_control_request_headers: None,
+            headers: Vec::new(),
+            remote_address: None,
+            secure: false,
             body: Bytes::new(),
         }
     }
@@ -100,6 +110,9 @@ impl Request {
             content_type: header("content-type").map(str::to_owned),
             access_control_request_headers: header("access-control-request-headers")
                 .map(str::to_owned),
+            headers: Vec::new(),
+            remote_address: None,
+            secure: false,
             body,
         }
     }

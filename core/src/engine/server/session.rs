@@ -393,12 +393,14 @@ impl Session {
                 }
             }
             Active::Polling { get: Some(_) } => {
-                if self.closing {
-                    let mut frames: Vec<Frame> = self.buffer.drain(..).collect();
-                    frames.push(Packet::Close.encode());
-                    self.respond_to_get(&frames, out);
+                if self.closing && self.buffer.is_empty() {
+                    self.respond_to_get(&[Packet::Close.encode()], out);
                     self.finish_close(CloseReason::ForcedClose, out);
                 } else if !self.buffer.is_empty() {
+                    // While closing too: the buffer goes first, `close` on the next GET (as
+                    // the reference, which closes the transport once it drained). One payload
+                    // with both would let socket.io-client see the transport close before the
+                    // packets (it dispatches decoded packets on the next tick).
                     let frames: Vec<Frame> = self.buffer.drain(..).collect();
                     self.respond_to_get(&frames, out);
                 }

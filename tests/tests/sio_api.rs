@@ -158,3 +158,43 @@ async fn socket_middleware_outgoing_listeners_and_server_side_emit() {
     assert_eq!(bumped[0][0].as_u64(), Some(7));
     assert_eq!(bumped[0][1].as_str(), Some("x"));
 }
+
+/// A client sending malformed Socket.IO packets is disconnected; the others go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_packets_close_only_their_connection() {
+    let io = SocketIoServer::new(SocketIoConfig::default());
+    io.of("/").on_connection(|socket: Socket| async move {
+        socket.on("echo", |socket: Socket, msg: Message| async move {
+            let v: String = msg.arg(0).unwrap_or_default();
+            let _ = socket.emit("echo", &v);
+        });
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(io.clone().serve(listener));
+
+    for bad in [
+        r#"2{}"#,
+        r#"2["connect"]"#,
+        r#"51-["a",{"_placeholder":true,"num":3}]"#,
+        "9",
+        r#"2["a""#,
+    ] {
+        let good = Client::connect(port).await;
+        let evil = Client::connect(port).await;
+        assert_eq!(io.sockets().socket_count(), 2);
+        evil.send(bad).await;
+        // The offender's session is gone: its next poll is refused (unknown sid) or closes.
+        let after = http(port, "GET", &evil.url(), "").await;
+        assert!(
+            after.contains("Session ID unknown") || after == "1",
+            "{bad}: {after}"
+        );
+        good.send(r#"2["echo","still here"]"#).await;
+        let got = good.poll().await;
+        assert!(got.contains(r#"42["echo","still here"]"#), "{bad}: {got}");
+        assert_eq!(io.sockets().socket_count(), 1, "{bad}");
+        good.send("1").await; // leave the namespace
+        let _ = http(port, "POST", &good.url(), "1").await; // and close the session
+    }
+}

@@ -45,7 +45,7 @@ impl std::fmt::Debug for EngineServer {
 
 /// Where the server's tasks run.
 #[derive(Clone)]
-enum Spawner {
+pub(crate) enum Spawner {
     /// smol's global executor ([`smol::spawn`]).
     Global,
     /// The application's executor.
@@ -53,7 +53,10 @@ enum Spawner {
 }
 
 impl Spawner {
-    fn spawn<T: Send + 'static>(&self, f: impl Future<Output = T> + Send + 'static) -> Task<T> {
+    pub(crate) fn spawn<T: Send + 'static>(
+        &self,
+        f: impl Future<Output = T> + Send + 'static,
+    ) -> Task<T> {
         match self {
             Spawner::Global => smol::spawn(f),
             Spawner::Executor(ex) => ex.spawn(f),
@@ -64,16 +67,16 @@ impl Spawner {
 impl EngineServer {
     /// A server with `config`, its tasks on smol's global executor ([`smol::spawn`]).
     pub fn new(config: ServerConfig) -> Self {
-        Self::build(config, Spawner::Global)
+        Self::from_io(EngineIo::new(config), Spawner::Global)
     }
 
     /// A server with `config`, its tasks on `executor` (which the application runs).
     pub fn with_executor(config: ServerConfig, executor: Arc<Executor<'static>>) -> Self {
-        Self::build(config, Spawner::Executor(executor))
+        Self::from_io(EngineIo::new(config), Spawner::Executor(executor))
     }
 
-    fn build(config: ServerConfig, spawner: Spawner) -> Self {
-        let io = EngineIo::new(config);
+    /// Serves an existing shared state machine (the Socket.IO server's), its tasks on `spawner`.
+    pub(crate) fn from_io(io: EngineIo, spawner: Spawner) -> Self {
         let timer = spawner.spawn(crate::timer::run(io.clone()));
         let (stop, stopped) = smol::channel::bounded(1);
         EngineServer {

@@ -5,17 +5,19 @@
 //! [`smol::Timer`]), and drives [`sio_core`]'s state machines through the runtime-agnostic
 //! [`sio_core::api`] layer. It knows nothing of the protocol.
 //!
-//! Today it serves **Engine.IO** ([`EngineServer`]): raw Engine.IO sessions over long-polling
-//! and WebSocket, with the upgrade between them, standalone ([`EngineServer::serve`]) or from
-//! your own hyper service ([`EngineServer::handle`]). The Socket.IO server builds on it.
+//! It serves **Socket.IO** ([`SocketIoServer`]: namespaces, sockets, rooms, acks, middleware,
+//! connection state recovery — the application API is [`sio_core::api::socketio`], the same
+//! under every driver) and, beneath it, raw **Engine.IO** ([`EngineServer`]): sessions over
+//! long-polling and WebSocket, with the upgrade between them. Both serve standalone (`serve`)
+//! or from your own hyper service (`handle`).
 //!
 //! ## Tasks
 //!
-//! The server spawns its tasks (the timer, one per connection, one per WebSocket) on smol's
-//! global executor ([`smol::spawn`]) when built with [`EngineServer::new`], or on your own
-//! [`smol::Executor`] with [`EngineServer::with_executor`]. The global executor runs on its own
-//! background thread(s) (`SMOL_THREADS`, default 1), so `smol::block_on` in `main` is enough;
-//! your own executor must be run (e.g. `executor.run(…)` on one or more threads).
+//! A server spawns its tasks (the timer, one per connection, one per WebSocket, and for
+//! Socket.IO the application's handlers) on smol's global executor ([`smol::spawn`]) when built
+//! with `new`, or on your own [`smol::Executor`] with `with_executor`. The global executor runs
+//! on its own background thread(s) (`SMOL_THREADS`, default 1), so `smol::block_on` in `main`
+//! is enough; your own executor must be run (e.g. `executor.run(…)` on one or more threads).
 //!
 //! Time is read from [`std::time::Instant::now`] (smol has no virtual clock).
 //!
@@ -48,12 +50,19 @@ mod engine;
 #[path = "../../tokio-driver/src/http.rs"]
 mod http;
 mod io;
+mod socketio;
 mod timer;
 mod ws;
 
 pub use engine::EngineServer;
+pub use sio_core::api::socketio::{
+    AckError, BroadcastOperator, ConnectError, ConnectRequest, Message, Namespace, Socket,
+    SocketIo, SocketIoConfig,
+};
 pub use sio_core::api::EngineSession;
 pub use sio_core::engine::server::{CloseReason, ServerConfig, TransportKind, Transports};
+pub use sio_core::socket::server::{DisconnectReason, RecoveryConfig};
+pub use socketio::SocketIoServer;
 
 /// The current time (smol has no clock of its own to pause).
 pub(crate) fn now() -> std::time::Instant {

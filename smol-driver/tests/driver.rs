@@ -1,5 +1,6 @@
-//! The smol driver's own glue: both spawners, the timer (heartbeats), shutdown, and the
-//! WebSocket upgrade when the connection is not a plain smol TCP stream (hyper's wrapper kept).
+//! The smol driver's own glue: both spawners (the Socket.IO handlers' tasks included), the
+//! timer (heartbeats), shutdown, and the WebSocket upgrade when the connection is not a plain
+//! smol TCP stream (hyper's wrapper kept).
 //! The protocol itself is covered by the interop tests in `sio-tests`.
 
 use std::convert::Infallible;
@@ -179,4 +180,88 @@ fn websocket_through_hypers_wrapper_with_heartbeats() {
         ws.send(Message::text("4bye")).await.unwrap();
         assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("4bye"));
     }));
+}
+
+/// A raw `POST` with `Connection: close`: the status line and the body.
+async fn post(port: u16, target: &str, body: &str) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let req = format!(
+        "POST {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    (
+        head.lines().next().unwrap_or("").to_owned(),
+        body.to_owned(),
+    )
+}
+
+#[test]
+fn socket_io_tasks_and_handlers_run_on_the_application_executor() {
+    use sio_smol::{Message, Socket, SocketIoConfig, SocketIoServer};
+
+    let ex = Arc::new(Executor::new());
+    let (stop, stopped) = smol::channel::bounded::<()>(1);
+    let runner = {
+        let ex = ex.clone();
+        std::thread::Builder::new()
+            .name("app-executor".into())
+            .spawn(move || smol::block_on(ex.run(stopped.recv())))
+            .unwrap()
+    };
+    let thread = || std::thread::current().name().unwrap_or("?").to_owned();
+    smol::block_on(in_time(async {
+        let server = SocketIoServer::with_executor(SocketIoConfig::default(), ex.clone());
+        server
+            .sockets()
+            .on_connection(move |socket: Socket| async move {
+                let _ = socket.emit("connected-on", &thread());
+                socket.on("where", move |_, msg: Message| async move {
+                    // A handler that waits goes to a task of its own (the runtime's spawn).
+                    smol::Timer::after(Duration::from_millis(5)).await;
+                    let _ = msg.ack(&thread());
+                });
+            });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let serving = ex.spawn(server.clone().serve(listener));
+
+        let (_, open) = get(port, "/socket.io/?EIO=4&transport=polling").await;
+        let sid = open
+            .split("\"sid\":\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("a handshake")
+            .to_owned();
+        let poll = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+        let (status, body) = post(port, &poll, "40").await;
+        assert!(status.contains(" 200 "), "{status} {body}");
+        let mut received = String::new();
+        while !received.contains("connected-on") {
+            received.push_str(&get(port, &poll).await.1);
+            received.push('\x1e');
+        }
+        assert!(received.starts_with("40{\"sid\":"), "{received}");
+        assert!(
+            received.contains(r#"42["connected-on","app-executor"]"#),
+            "{received}"
+        );
+
+        let (status, _) = post(port, &poll, r#"421["where"]"#).await;
+        assert!(status.contains(" 200 "), "{status}");
+        let mut received = String::new();
+        while !received.contains("431") {
+            received.push_str(&get(port, &poll).await.1);
+        }
+        assert!(received.contains(r#"431["app-executor"]"#), "{received}");
+
+        server.shutdown();
+        assert!(serving.await.is_ok());
+    }));
+    stop.close();
+    let _ = runner.join().expect("executor thread");
 }

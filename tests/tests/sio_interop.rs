@@ -2,8 +2,9 @@
 //! loopback sockets, on polling, WebSocket and the upgrade between them: connect, echo, binary,
 //! acks both ways, rooms, broadcast, namespaces (static, dynamic, middleware), disconnect
 //! reasons, ordering, volatile, catch-all, connection state recovery, auth and query.
-//! Scenarios: `tests/js/sio-scenarios.mjs`; server: `src/bin/sio-echo.rs` (the contract of
-//! `tests/js/sio-reference-server.mjs`, which runs the same scenarios on npm `socket.io`).
+//! Scenarios: `tests/js/sio-scenarios.mjs`; server: `src/bin/sio-echo.rs` on each async driver
+//! (the contract of `tests/js/sio-reference-server.mjs`, which runs the same scenarios on npm
+//! `socket.io`).
 
 use sio_tests::peers::{run_scenario, ServerProcess};
 
@@ -25,15 +26,16 @@ const SCENARIOS: [&str; 13] = [
     "auth-and-query",
 ];
 
-#[test]
-fn socket_io_client_against_tokio_driver() {
-    // One server per transport setting, run side by side: scenarios such as `broadcast` count
-    // every socket of the server, so they must not share one.
+/// Runs every scenario against `sio-echo --driver <driver>`: one server per transport setting,
+/// run side by side (scenarios such as `broadcast` count every socket of the server, so they
+/// must not share one).
+fn all_scenarios_pass(driver: &'static str) {
     let threads: Vec<_> = ["polling", "websocket", "both"]
         .into_iter()
         .map(|transports| {
             std::thread::spawn(move || {
-                let server = ServerProcess::start(env!("CARGO_BIN_EXE_sio-echo"), &PING);
+                let args = [&["--driver", driver][..], &PING].concat();
+                let server = ServerProcess::start(env!("CARGO_BIN_EXE_sio-echo"), &args);
                 let url = server.url();
                 let mut failed = Vec::new();
                 for name in SCENARIOS {
@@ -41,7 +43,7 @@ fn socket_io_client_against_tokio_driver() {
                     extra.extend(PING);
                     let r = run_scenario("sio-scenarios.mjs", &url, name, &extra);
                     println!(
-                        "{transports} {name}: {}",
+                        "{driver} {transports} {name}: {}",
                         if r.ok { "ok" } else { "FAILED" }
                     );
                     if !r.ok {
@@ -58,7 +60,17 @@ fn socket_io_client_against_tokio_driver() {
         .collect();
     assert!(
         failed.is_empty(),
-        "failed scenarios:\n{}",
+        "{driver}: failed scenarios:\n{}",
         failed.join("\n")
     );
+}
+
+#[test]
+fn socket_io_client_against_tokio_driver() {
+    all_scenarios_pass("tokio");
+}
+
+#[test]
+fn socket_io_client_against_smol_driver() {
+    all_scenarios_pass("smol");
 }

@@ -1,24 +1,30 @@
 //! The Socket.IO server of the interop tests: the contract of
-//! `tests/js/sio-reference-server.mjs` (the same server on npm `socket.io`), on sio.
+//! `tests/js/sio-reference-server.mjs` (the same server on npm `socket.io`), on sio, on the
+//! driver named by `--driver`. Both drivers run the very same handlers ([`setup`] takes the
+//! runtime-agnostic [`SocketIo`]).
 //!
-//! `sio-echo [--port 0] [--ping-interval MS] [--ping-timeout MS]`; prints `listening <port>`.
+//! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]`;
+//! prints `listening <port>`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
+use sio_core::api::socketio::{ConnectError, Message, Socket, SocketIo, SocketIoConfig};
 use sio_core::engine::server::{ServerConfig, TransportKind};
+use sio_core::socket::server::RecoveryConfig;
 use sio_core::socket::Spread;
 use sio_core::{Map, Value};
-use sio_tokio::{ConnectError, Message, RecoveryConfig, Socket, SocketIoConfig, SocketIoServer};
 
 fn main() {
+    let mut driver = "tokio".to_owned();
     let mut port = 0u16;
     let (mut interval, mut timeout) = (25_000u64, 20_000u64);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
+            "--driver" => driver = value,
             "--port" => port = value.parse().expect("port"),
             "--ping-interval" => interval = value.parse().expect("ms"),
             "--ping-timeout" => timeout = value.parse().expect("ms"),
@@ -35,19 +41,46 @@ fn main() {
         recovery: Some(RecoveryConfig::default()),
         ..SocketIoConfig::default()
     };
+    match driver.as_str() {
+        "tokio" => tokio_main(config, port),
+        "smol" => smol_main(config, port),
+        other => panic!("unknown driver {other}"),
+    }
+}
+
+fn tokio_main(config: SocketIoConfig, port: u16) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let io = SocketIoServer::new(config);
-        setup(&io);
+        let server = sio_tokio::SocketIoServer::new(config);
+        setup(server.io());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("bind");
         println!("listening {}", listener.local_addr().expect("addr").port());
-        io.serve(listener).await.expect("serve");
+        server.serve(listener).await.expect("serve");
+    });
+}
+
+fn smol_main(config: SocketIoConfig, port: u16) {
+    // The server's tasks and the handlers run on the application's executor, on two threads
+    // (as the tokio runtime's two workers); `main` only waits.
+    let ex = Arc::new(smol::Executor::new());
+    for _ in 0..2 {
+        let ex = ex.clone();
+        std::thread::spawn(move || smol::block_on(ex.run(smol::future::pending::<()>())));
+    }
+    smol::block_on(async move {
+        let server = sio_smol::SocketIoServer::with_executor(config, ex.clone());
+        setup(server.io());
+        let listener = smol::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind");
+        println!("listening {}", listener.local_addr().expect("addr").port());
+        ex.spawn(server.serve(listener)).await.expect("serve");
     });
 }
 
@@ -69,8 +102,9 @@ fn first(p: &sio_core::socket::Payload) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn setup(server: &SocketIoServer) {
-    let io = server.io().clone();
+/// The handlers of the reference server's contract, on any driver's server.
+fn setup(server: &SocketIo) {
+    let io = server.clone();
     let main = server.of("/");
     main.on_connection(move |socket: Socket| {
         let io = io.clone();
@@ -275,15 +309,13 @@ fn setup(server: &SocketIoServer) {
         let _ = socket.emit("hello-admin", socket.id().as_str());
     });
 
-    server.io().dynamic_namespaces(|name| {
+    server.dynamic_namespaces(|name| {
         name.strip_prefix("/dyn-").is_some_and(|rest| {
             !rest.is_empty() && rest.chars().all(|c| c.is_alphanumeric() || c == '_')
         })
     });
-    server
-        .io()
-        .on_dynamic_connection(|socket: Socket| async move {
-            let nsp = socket.namespace().to_owned();
-            let _ = socket.emit("hello-dyn", &nsp);
-        });
+    server.on_dynamic_connection(|socket: Socket| async move {
+        let nsp = socket.namespace().to_owned();
+        let _ = socket.emit("hello-dyn", &nsp);
+    });
 }

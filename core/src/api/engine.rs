@@ -68,7 +68,7 @@ pub(crate) trait Upper: Send + 'static {
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
-struct State {
+pub(crate) struct State {
     server: Server,
     upper: Option<Box<dyn Upper>>,
     next_id: u64,
@@ -249,6 +249,17 @@ impl EngineIo {
                 shut_down: false,
             })),
         }
+    }
+
+    /// A handle that does not keep the server alive (for the layer above, which the server
+    /// owns: a strong handle there would be a reference cycle).
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Mutex<State>> {
+        Arc::downgrade(&self.inner)
+    }
+
+    /// The server behind a [`downgrade`](Self::downgrade)d handle, if it still exists.
+    pub(crate) fn upgrade(weak: &std::sync::Weak<Mutex<State>>) -> Option<EngineIo> {
+        weak.upgrade().map(|inner| EngineIo { inner })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -40,8 +40,9 @@ pub(crate) struct SocketSlot {
 pub(crate) struct Layer {
     pub(crate) server: SocketServer,
     rt: Arc<dyn Runtime>,
-    /// The server handle the spawned tasks use (set right after construction).
-    io: Option<SocketIo>,
+    /// The server the spawned tasks use, held weakly: the server owns this layer, so a strong
+    /// handle would keep it alive forever (set right after construction).
+    io: Option<std::sync::Weak<std::sync::Mutex<crate::api::engine::State>>>,
     pub(crate) namespaces: HashMap<Str, Handlers>,
     pub(crate) dynamic_handler: Option<ConnectionHandler>,
     /// Listeners of `server_side_emit`, by event name.
@@ -66,10 +67,18 @@ impl Layer {
         }
     }
 
-    /// Gives the layer the handle its tasks use. The handle keeps the server alive, as a
-    /// server serves until it is shut down.
-    pub(crate) fn bind(&mut self, io: SocketIo) {
-        self.io = Some(io);
+    /// Gives the layer the (weak) handle its tasks use.
+    pub(crate) fn bind(&mut self, io: &SocketIo) {
+        self.io = Some(io.io.downgrade());
+    }
+
+    /// A strong handle for a task, while the server exists.
+    fn handle(&self) -> Option<SocketIo> {
+        let io = crate::api::engine::EngineIo::upgrade(self.io.as_ref()?)?;
+        Some(SocketIo {
+            io,
+            rt: self.rt.clone(),
+        })
     }
 
     fn now(&self, now: Option<Instant>) -> Instant {
@@ -117,7 +126,7 @@ impl Layer {
                     .get(&nsp)
                     .map(|h| h.middlewares.clone())
                     .unwrap_or_default();
-                if let Some(io) = self.io.clone() {
+                if let Some(io) = self.handle() {
                     let task = connect_task(io, request, nsp, auth, handshake, middlewares);
                     self.rt.spawn(Box::pin(task));
                 }
@@ -141,7 +150,7 @@ impl Layer {
                         handlers: SocketHandlers::default(),
                     },
                 );
-                if let Some(io) = self.io.clone() {
+                if let Some(io) = self.handle() {
                     self.rt
                         .spawn(Box::pin(socket_task(io, socket, nsp, handler)));
                 }

@@ -5,7 +5,7 @@
 //! io.of("/").on_connection(|socket: Socket| async move {
 //!     socket.on("chat", |socket: Socket, msg: Message| async move {
 //!         let text: String = msg.arg(0).unwrap_or_default();
-//!         socket.broadcast().emit("chat", &(text,)).ok();
+//!         socket.broadcast().emit("chat", &text).ok();
 //!         msg.ack(&"ok").ok();
 //!     });
 //! });
@@ -96,7 +96,7 @@ impl SocketIo {
         let layer = Layer::new(SocketServer::new(socket), runtime.clone());
         let io = EngineIo::with_upper(config.engine, Box::new(layer));
         let this = SocketIo { io, rt: runtime };
-        this.with(|l, _| l.bind(this.clone()));
+        this.with(|l, _| l.bind(&this));
         this
     }
 
@@ -182,5 +182,34 @@ impl SocketIo {
                 r
             })
             .unwrap_or_else(|| unreachable!("a SocketIo always has its layer"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::runtime::BoxFuture;
+
+    struct Nop;
+    impl Runtime for Nop {
+        fn spawn(&self, _: BoxFuture) {}
+        #[allow(clippy::disallowed_methods)]
+        fn now(&self) -> std::time::Instant {
+            std::time::Instant::now()
+        }
+        fn unix_millis(&self) -> u64 {
+            0
+        }
+    }
+
+    #[test]
+    fn a_dropped_server_is_freed() {
+        let rt: Arc<dyn Runtime> = Arc::new(Nop);
+        let io = SocketIo::new(SocketIoConfig::default(), rt.clone());
+        io.of("/chat").on_connection(|_| async {});
+        assert!(Arc::strong_count(&rt) > 1);
+        drop(io);
+        // No reference cycle between the server and its Socket.IO layer.
+        assert_eq!(Arc::strong_count(&rt), 1);
     }
 }

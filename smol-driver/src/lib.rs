@@ -53,6 +53,8 @@ mod io;
 mod socketio;
 mod timer;
 mod ws;
+#[path = "../../tokio-driver/src/ws_loop.rs"]
+mod ws_loop;
 
 pub use engine::EngineServer;
 pub use sio_core::api::socketio::{

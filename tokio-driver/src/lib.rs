@@ -36,6 +36,7 @@ mod layer;
 mod socketio;
 mod timer;
 mod ws;
+mod ws_loop;
 
 pub use engine::EngineServer;
 pub use layer::{EngineLayer, EngineService};

@@ -98,7 +98,7 @@ impl Harness {
         let cmds = self.commands();
         cmds.into_iter()
             .map(|c| match c {
-                EngineCommand::Send { sid, frames } => {
+                EngineCommand::Send { sid, frames, .. } => {
                     Out::Send(sid.to_string(), frames.iter().map(render).collect())
                 }
                 EngineCommand::Close { sid } => Out::Close(sid.to_string()),
@@ -467,7 +467,7 @@ fn broadcast_encodes_once_and_excludes_sender() {
     let mut sids = Vec::new();
     let mut ptrs = Vec::new();
     for c in &cmds {
-        let EngineCommand::Send { sid, frames } = c else {
+        let EngineCommand::Send { sid, frames, .. } = c else {
             panic!("{c:?}")
         };
         sids.push(sid.to_string());

@@ -649,3 +649,29 @@ fn other_paths_get_404() {
     let id = h.get("/engine.io?EIO=4&transport=polling");
     assert_eq!(h.response(id).unwrap().status, 404);
 }
+
+#[test]
+fn volatile_frames_go_out_only_when_the_transport_can_write() {
+    let mut h = Harness::new();
+    let sid = h.handshake();
+    let frame = |s: &'static str| msg(s).encode();
+    // Polling without a parked GET: dropped, nothing queued.
+    assert_eq!(h.server.send_volatile(&sid, &[frame("a")]), Ok(false));
+    let get = h.get(&poll(&sid));
+    assert!(
+        h.response(get).is_none(),
+        "the GET parks: nothing was queued"
+    );
+    // With the GET parked: sent at once.
+    assert_eq!(h.server.send_volatile(&sid, &[frame("b")]), Ok(true));
+    h.drain();
+    assert_eq!(h.body(get), "4b");
+    // After the upgrade, a WebSocket can always write.
+    let w = h.websocket(&ws(&sid));
+    h.ws_send(w, "2probe");
+    h.ws_send(w, "5");
+    h.ws_frames(w);
+    assert_eq!(h.server.send_volatile(&sid, &[frame("c")]), Ok(true));
+    h.drain();
+    assert_eq!(h.ws_frames(w), vec!["4c".to_owned()]);
+}

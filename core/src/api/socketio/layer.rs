@@ -92,10 +92,21 @@ impl Layer {
             while let Some(cmd) = self.server.poll_engine_command() {
                 progressed = true;
                 match cmd {
-                    EngineCommand::Send { sid, frames } => {
+                    EngineCommand::Send {
+                        sid,
+                        frames,
+                        volatile: false,
+                    } => {
                         for frame in frames {
                             let _ = engine.send_frame(&sid, frame);
                         }
+                    }
+                    EngineCommand::Send {
+                        sid,
+                        frames,
+                        volatile: true,
+                    } => {
+                        let _ = engine.send_volatile(&sid, &frames);
                     }
                     EngineCommand::Close { sid } => {
                         let now = self.rt.now();

@@ -419,6 +419,23 @@ impl Server {
         Ok(())
     }
 
+    /// Queues frames (one packet: text, then attachments) for session `sid` only if its
+    /// transport can write them now, as the reference's volatile emits; returns whether they
+    /// were queued (dropped otherwise).
+    pub fn send_volatile(&mut self, sid: &str, frames: &[Frame]) -> Result<bool, SendError> {
+        let s = self
+            .sessions
+            .get_mut(sid.as_bytes())
+            .ok_or(SendError::UnknownSession)?;
+        if !s.is_writable() {
+            return Ok(false);
+        }
+        for frame in frames {
+            s.send_frame(frame.clone(), &mut self.out);
+        }
+        Ok(true)
+    }
+
     /// Closes session `sid` ("forced close") once what is queued for it is delivered.
     pub fn close(&mut self, now: Instant, sid: &str) -> Result<(), UnknownSession> {
         let key = Bytes::copy_from_slice(sid.as_bytes());

@@ -326,6 +326,18 @@ impl Session {
         self.flush(out);
     }
 
+    /// Whether a frame sent now would go out at once: a WebSocket that is not upgrading, or a
+    /// parked GET with nothing queued (the reference's `transport.writable`).
+    pub(crate) fn is_writable(&self) -> bool {
+        if self.closing || self.closed || self.probe.is_some() || !self.buffer.is_empty() {
+            return false;
+        }
+        match &self.active {
+            Active::WebSocket(_) => true,
+            Active::Polling { get } => get.is_some(),
+        }
+    }
+
     /// The application closes the session: the buffer drains first, as the reference's
     /// `socket.close()`.
     pub(crate) fn force_close(&mut self, now: Instant, out: &mut Outbox) {

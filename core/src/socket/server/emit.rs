@@ -154,6 +154,7 @@ impl SocketServer {
             self.commands.push_back(EngineCommand::Send {
                 sid: s.sid.clone(),
                 frames: frames.clone(),
+                volatile: false,
             });
             let wait = AckWait {
                 deadline: None,
@@ -200,7 +201,11 @@ impl SocketServer {
             // is logged for recovery like a broadcast.
             self.record(&nsp, event, vec![socket.as_room().clone()], Vec::new())
         };
-        self.send_frames(&sid, frames);
+        self.commands.push_back(EngineCommand::Send {
+            sid,
+            frames,
+            volatile,
+        });
         Ok(())
     }
 
@@ -232,6 +237,7 @@ impl SocketServer {
             self.commands.push_back(EngineCommand::Send {
                 sid: s.sid.clone(),
                 frames: frames.clone(),
+                volatile,
             });
             count += 1;
         }

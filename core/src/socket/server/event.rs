@@ -24,6 +24,8 @@ pub enum EngineCommand {
         sid: Str,
         /// The frames, in order.
         frames: SmallVec<[Frame; 1]>,
+        /// A volatile event: send it only if the transport can write it now, else drop it.
+        volatile: bool,
     },
     /// Close session `sid` once what was sent before is delivered. The server has already
     /// forgotten the connection; its later `SessionClosed` needs no report (reporting it is

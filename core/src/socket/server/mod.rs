@@ -85,9 +85,9 @@ pub type NamespaceFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
 /// recovery sessions) share one binary heap with lazy invalidation: each record stores its
 /// deadline, and heap entries that no longer match are dropped when they reach the top.
 ///
-/// Volatile emits: this machine has no input telling whether a session's transport is
-/// writable, so a volatile event is sent like any other; it only differs in taking no
-/// recovery offset and never being replayed.
+/// Volatile emits take no recovery offset, are never replayed, and their
+/// [`EngineCommand::Send`] is marked `volatile`: the Engine.IO layer sends them only if the
+/// transport can write at once ([`Server::send_volatile`](crate::engine::server::Server::send_volatile)).
 pub struct SocketServer {
     config: SocketServerConfig,
     ids: SidGenerator,
@@ -306,6 +306,7 @@ impl SocketServer {
         self.commands.push_back(EngineCommand::Send {
             sid: sid.clone(),
             frames,
+            volatile: false,
         });
     }
 

@@ -198,3 +198,44 @@ async fn malformed_packets_close_only_their_connection() {
         let _ = http(port, "POST", &good.url(), "1").await; // and close the session
     }
 }
+
+/// The polling → WebSocket upgrade is reported to the socket (`on_upgrade`), and its
+/// transport changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_is_reported_to_the_socket() {
+    let io = SocketIoServer::new(SocketIoConfig::default());
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let tx = Arc::new(Mutex::new(tx));
+    io.of("/").on_connection(move |socket: Socket| {
+        let tx = tx.clone();
+        async move {
+            socket.on_upgrade(move |socket: Socket| {
+                let tx = tx.clone();
+                async move {
+                    let t = format!("{:?}", socket.transport());
+                    let _ = tx.lock().unwrap().send(t);
+                }
+            });
+        }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(io.clone().serve(listener));
+    let c = Client::connect(port).await;
+    let url = format!(
+        "ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket&sid={}",
+        c.sid
+    );
+    let upgraded = tokio::task::spawn_blocking(move || {
+        let (mut ws, _) = tungstenite::connect(url).expect("websocket");
+        ws.send(tungstenite::Message::text("2probe")).unwrap();
+        let pong = ws.read().unwrap();
+        assert_eq!(pong.to_text().unwrap(), "3probe");
+        ws.send(tungstenite::Message::text("5")).unwrap();
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("on_upgrade called")
+    })
+    .await
+    .unwrap();
+    assert_eq!(upgraded, "Some(WebSocket)");
+}

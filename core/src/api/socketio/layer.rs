@@ -25,6 +25,7 @@ use crate::Str;
 /// What a socket's task takes from its inbox, in order.
 pub(crate) enum Item {
     Event(Event),
+    Upgraded,
     Disconnecting(DisconnectReason),
     Disconnected(DisconnectReason),
 }
@@ -255,7 +256,11 @@ impl Upper for Layer {
             EngineEvent::Message { sid, packet } => {
                 self.server.handle_engine_message(now, &sid, packet)
             }
-            EngineEvent::Upgraded { .. } => {}
+            EngineEvent::Upgraded { sid } => {
+                for socket in self.server.sockets_of_connection(&sid) {
+                    self.deliver(&socket, Item::Upgraded);
+                }
+            }
             EngineEvent::SessionClosed { sid, reason } => {
                 self.server.handle_engine_close(now, &sid, reason)
             }

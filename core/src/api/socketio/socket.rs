@@ -40,9 +40,11 @@ pub(crate) struct SocketHandlers {
     pub(crate) middlewares: Vec<SocketMiddleware>,
     pub(crate) errors: Vec<ErrorHandler>,
     pub(crate) outgoing: Vec<OutgoingListener>,
+    pub(crate) upgrade: Vec<ConnectionHandler>,
 }
 
 enum Next {
+    Upgraded(Vec<ConnectionHandler>),
     Event(
         Event,
         Vec<EventHandler>,
@@ -73,6 +75,7 @@ impl Layer {
                 }
                 Next::Event(e, hs, h.middlewares.clone(), h.errors.clone())
             }
+            Item::Upgraded => Next::Upgraded(h.upgrade.clone()),
             Item::Disconnecting(r) => Next::Leaving(r, h.disconnecting.clone(), false),
             Item::Disconnected(r) => Next::Leaving(r, h.disconnect.clone(), true),
         })
@@ -147,6 +150,11 @@ pub(crate) async fn socket_task(
                 if last {
                     io.with(|l, _| l.sockets.remove(&id));
                     return;
+                }
+            }
+            Next::Upgraded(handlers) => {
+                for h in handlers {
+                    run(&io, h(socket.clone())).await;
                 }
             }
             Next::Gone => return,
@@ -247,6 +255,17 @@ impl Socket {
     {
         let h: EventHandler = Arc::new(move |s, m| Box::pin(handler(s, m)));
         self.handlers(|hs| hs.any.push(h));
+    }
+
+    /// Calls `handler` when the socket's connection moves from long-polling to WebSocket (the
+    /// reference's `socket.conn.on("upgrade")`).
+    pub fn on_upgrade<F, Fut>(&self, handler: F)
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let h: ConnectionHandler = Arc::new(move |s| Box::pin(handler(s)));
+        self.handlers(|hs| hs.upgrade.push(h));
     }
 
     /// Calls `handler` when the socket is leaving, while its rooms are still readable.

@@ -103,4 +103,20 @@ impl SocketServer {
     pub fn engine_sid(&self, socket: &SocketId) -> Option<&Str> {
         self.sockets.get(socket).map(|s| &s.sid)
     }
+
+    /// The sockets connected over Engine.IO session `sid` (one per namespace joined).
+    pub fn sockets_of_connection(&self, sid: &str) -> Vec<SocketId> {
+        self.conns
+            .get(sid.as_bytes())
+            .map(|c| {
+                c.nsps
+                    .iter()
+                    .filter_map(|(_, slot)| match slot {
+                        super::socket::Slot::Connected(id) => Some(id.clone()),
+                        super::socket::Slot::Pending { .. } => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }

@@ -311,22 +311,30 @@ impl Socket {
     }
 
     /// Calls `listener` for every event emitted to this socket through it (`emit`,
-    /// `emit_with_ack`, …; the reference's `onAnyOutgoing`), before it is sent.
+    /// `emit_with_ack`, …; the reference's `onAnyOutgoing`), as it is queued.
     pub fn on_any_outgoing(&self, listener: impl Fn(&Socket, &Event) + Send + Sync + 'static) {
         let l: OutgoingListener = Arc::new(listener);
         self.handlers(|hs| hs.outgoing.push(l));
     }
 
-    fn outgoing(&self, event: &Event) {
+    /// Queues `event` with `send` and tells the outgoing listeners, under one lock (a second
+    /// lock per emit would be paid by every emit, listeners or not).
+    fn send(&self, event: Event, send: impl FnOnce(&mut Layer, &SocketId, Event)) {
         let id = self.id.clone();
-        let listeners = self.io.with(|l, _| {
-            l.sockets
+        let (listeners, sent) = self.io.with(|l, _| {
+            let listeners = l
+                .sockets
                 .get(&id)
                 .map(|s| s.handlers.outgoing.clone())
-                .unwrap_or_default()
+                .unwrap_or_default();
+            let sent = (!listeners.is_empty()).then(|| event.clone());
+            send(l, &id, event);
+            (listeners, sent)
         });
-        for l in listeners {
-            l(self, event);
+        if let Some(event) = sent {
+            for l in listeners {
+                l(self, &event);
+            }
         }
     }
 
@@ -337,9 +345,9 @@ impl Socket {
         args: &T,
     ) -> Result<(), serde_json::Error> {
         let event = Event::new(event, args)?;
-        self.outgoing(&event);
-        let id = self.id.clone();
-        self.io.with(|l, _| l.server.emit(&id, event)).ok();
+        self.send(event, |l, id, event| {
+            let _ = l.server.emit(id, event);
+        });
         Ok(())
     }
 
@@ -350,9 +358,9 @@ impl Socket {
         args: &T,
     ) -> Result<(), serde_json::Error> {
         let event = Event::new(event, args)?;
-        self.outgoing(&event);
-        let id = self.id.clone();
-        self.io.with(|l, _| l.server.emit_volatile(&id, event)).ok();
+        self.send(event, |l, id, event| {
+            let _ = l.server.emit_volatile(id, event);
+        });
         Ok(())
     }
 
@@ -381,18 +389,16 @@ impl Socket {
         let Ok(event) = Event::new(event, args) else {
             return AckFuture::failed(AckError::NotSent);
         };
-        self.outgoing(&event);
-        let id = self.id.clone();
         let now = self.io.rt.now();
         let (slot, fut) = AckFuture::pair();
-        self.io.with(
-            move |l, _| match l.server.emit_with_ack(now, &id, event, timeout) {
+        self.send(event, move |l, id, event| {
+            match l.server.emit_with_ack(now, id, event, timeout) {
                 Ok(ack) => {
-                    l.acks.insert((id, ack), slot);
+                    l.acks.insert((id.clone(), ack), slot);
                 }
                 Err(_) => slot.complete(Err(AckError::Disconnected)),
-            },
-        );
+            }
+        });
         fut
     }
 

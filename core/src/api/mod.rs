@@ -6,6 +6,7 @@
 //! runtime. Drivers (`sio-tokio`, `sio-smol`) own the sockets, the HTTP and WebSocket framing and
 //! the timer, and pass the current time in every call.
 
+pub mod client;
 pub mod engine;
 pub mod runtime;
 pub mod socketio;

@@ -7,6 +7,7 @@
 //! - [`Handshake`]: the JSON document of the `open` packet.
 //! - [`ErrorCode`]: the reference server's HTTP error answers (`{"code":N,"message":"…"}`).
 //! - [`server`]: the sans-IO server state machine (sessions over polling and WebSocket).
+//! - [`client`]: the sans-IO client state machine (handshake, polling loop, upgrade, heartbeat).
 //!
 //! All decoding returns a typed [`DecodeError`] on bad input and never panics.
 
@@ -14,6 +15,7 @@ pub mod base64;
 mod error;
 mod handshake;
 mod packet;
+pub mod client;
 pub mod payload;
 pub mod server;
 

@@ -29,6 +29,7 @@ mod error;
 pub(crate) mod json;
 mod packet;
 mod payload;
+pub mod client;
 pub mod server;
 mod validate;
 pub mod value;

@@ -20,7 +20,7 @@
 //! with the Engine.IO server under one lock ([`EngineIo`]) and runs the application's handlers
 //! outside that lock.
 
-mod ack;
+pub(crate) mod ack;
 mod layer;
 mod message;
 mod namespace;

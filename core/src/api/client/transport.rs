@@ -1,0 +1,106 @@
+//! The tasks that carry out the manager's requests and WebSockets with the driver's I/O.
+
+use std::future::poll_fn;
+use std::sync::Weak;
+use std::task::Poll;
+
+use super::io::{HttpRequest, WsRequest};
+use super::{Client, Shared};
+use crate::engine::client::IoId;
+
+fn client(shared: &Weak<Shared>) -> Option<Client> {
+    shared.upgrade().map(|shared| Client { shared })
+}
+
+/// Performs one polling request and feeds its answer back.
+pub(super) async fn http_task(shared: Weak<Shared>, id: IoId, req: HttpRequest) {
+    let Some(io) = shared.upgrade().map(|s| s.io.clone()) else {
+        return;
+    };
+    let result = io.http(req).await;
+    if let Some(c) = client(&shared) {
+        c.with(|st, now| st.manager.handle_http_response(now, id, result));
+    }
+}
+
+/// Opens one WebSocket, then moves messages both ways until either side closes it.
+pub(super) async fn ws_task(shared: Weak<Shared>, id: IoId, req: WsRequest) {
+    let Some(io) = shared.upgrade().map(|s| s.io.clone()) else {
+        return;
+    };
+    let mut conn = match io.websocket(req).await {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some(c) = client(&shared) {
+                c.with(|st, now| {
+                    st.ws.remove(&id);
+                    st.manager.handle_ws_closed(now, id, Some(e));
+                });
+            }
+            return;
+        }
+    };
+    let Some(c) = client(&shared) else { return };
+    c.with(|st, now| st.manager.handle_ws_open(now, id));
+    drop(c);
+    // Reads first (up to a batch per wake-up), then writes what the manager queued.
+    let end: Option<String> = poll_fn(|cx| {
+        let Some(c) = client(&shared) else {
+            return Poll::Ready(None);
+        };
+        for _ in 0..64 {
+            match conn.poll_recv(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    c.with(|st, now| st.manager.handle_ws_message(now, id, frame));
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(e)),
+                Poll::Ready(None) => return Poll::Ready(Some(String::new())),
+                Poll::Pending => break,
+            }
+        }
+        let mut st = c.lock();
+        let Some(slot) = st.ws.get_mut(&id) else {
+            return Poll::Ready(None);
+        };
+        while !slot.outbox.is_empty() {
+            match conn.poll_ready(cx) {
+                Poll::Ready(Ok(())) => {
+                    let Some(f) = slot.outbox.pop_front() else { break };
+                    if let Err(e) = conn.start_send(f) {
+                        return Poll::Ready(Some(e));
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Some(e)),
+                Poll::Pending => break,
+            }
+        }
+        if let Poll::Ready(Err(e)) = conn.poll_flush(cx) {
+            return Poll::Ready(Some(e));
+        }
+        if slot.close && slot.outbox.is_empty() {
+            return Poll::Ready(None);
+        }
+        slot.waker = Some(cx.waker().clone());
+        Poll::Pending
+    })
+    .await;
+    match end {
+        // The manager closed it: close politely.
+        None => {
+            let _ = poll_fn(|cx| conn.poll_close(cx)).await;
+            if let Some(c) = client(&shared) {
+                c.with(|st, _| st.ws.remove(&id));
+            }
+        }
+        // The peer closed it (empty) or it failed.
+        Some(e) => {
+            if let Some(c) = client(&shared) {
+                let error = (!e.is_empty()).then_some(e);
+                c.with(|st, now| {
+                    st.ws.remove(&id);
+                    st.manager.handle_ws_closed(now, id, error);
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The options of a Socket.IO client: the manager's (connection, reconnection) and each
+//! namespace socket's (auth, acks, retries).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::client::ClientConfig;
+use crate::socket::DEFAULT_MAX_ATTACHMENTS;
+use crate::Value;
+
+/// The options of a [`Manager`](super::Manager), with the defaults of `socket.io-client` 4.8.
+#[derive(Debug, Clone)]
+pub struct ManagerConfig {
+    /// The Engine.IO options; the path defaults to `/socket.io/`.
+    pub engine: ClientConfig,
+    /// Whether to reconnect after losing the connection (default true).
+    pub reconnection: bool,
+    /// How many reconnection attempts before giving up (default unlimited: `u32::MAX`).
+    pub reconnection_attempts: u32,
+    /// The first delay before reconnecting (default 1 s), doubled at each attempt.
+    pub reconnection_delay: Duration,
+    /// The largest delay between attempts (default 5 s).
+    pub reconnection_delay_max: Duration,
+    /// How much each delay varies at random, 0 to 1 (default 0.5).
+    pub randomization_factor: f64,
+    /// How long a connection attempt may take before it counts as failed (default 20 s).
+    pub timeout: Duration,
+    /// The most attachments a binary packet from the server may announce (default 10).
+    pub max_attachments: usize,
+    /// Seeds the randomization of the reconnection delays (tests set it; the default comes
+    /// from the operating system's hasher seed).
+    pub seed: u64,
+}
+
+impl Default for ManagerConfig {
+    fn default() -> Self {
+        ManagerConfig {
+            engine: ClientConfig {
+                path: "/socket.io/".to_owned(),
+                ..ClientConfig::default()
+            },
+            reconnection: true,
+            reconnection_attempts: u32::MAX,
+            reconnection_delay: Duration::from_millis(1000),
+            reconnection_delay_max: Duration::from_millis(5000),
+            randomization_factor: 0.5,
+            timeout: Duration::from_millis(20_000),
+            max_attachments: DEFAULT_MAX_ATTACHMENTS,
+            seed: os_seed(),
+        }
+    }
+}
+
+fn os_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x5eed);
+    h.finish()
+}
+
+/// What a socket sends as auth in its CONNECT packet.
+#[derive(Clone, Default)]
+pub enum Auth {
+    /// Nothing.
+    #[default]
+    None,
+    /// The same object at every connection.
+    Static(Value),
+    /// An object computed anew at each connection (a fresh token after a reconnection).
+    Computed(Arc<dyn Fn() -> Value + Send + Sync>),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Static(v) => f.debug_tuple("Static").field(v).finish(),
+            Auth::Computed(_) => f.write_str("Computed(..)"),
+        }
+    }
+}
+
+impl Auth {
+    pub(crate) fn value(&self) -> Option<Value> {
+        match self {
+            Auth::None => None,
+            Auth::Static(v) => Some(v.clone()),
+            Auth::Computed(f) => Some(f()),
+        }
+    }
+}
+
+/// The options of one namespace socket.
+#[derive(Debug, Clone, Default)]
+pub struct SocketConfig {
+    /// The auth object of the CONNECT packet.
+    pub auth: Auth,
+    /// The default ack timeout of this socket's emits (the reference's `ackTimeout`; none by
+    /// default).
+    pub ack_timeout: Option<Duration>,
+    /// How many times an unacknowledged event is sent again (the reference's `retries`,
+    /// default 0). With retries, every non-volatile emit asks the server for an ack, one
+    /// event is in flight at a time, and an event counts as delivered only once acked: at
+    /// least once delivery.
+    pub retries: u32,
+}

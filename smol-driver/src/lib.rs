@@ -45,6 +45,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
+#[path = "../../tokio-driver/src/client_io.rs"]
+mod client_io;
 mod engine;
 // The hyper glue is runtime-independent and identical for both drivers: one file, shared.
 #[path = "../../tokio-driver/src/http.rs"]

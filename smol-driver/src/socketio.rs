@@ -17,8 +17,8 @@ use crate::EngineServer;
 
 /// smol as the async layer's runtime: the application's handlers run where the server's own
 /// tasks do (the global executor or the application's).
-struct Smol {
-    spawner: Spawner,
+pub(crate) struct Smol {
+    pub(crate) spawner: Spawner,
 }
 
 impl Runtime for Smol {

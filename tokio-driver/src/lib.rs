@@ -30,6 +30,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
+mod client_io;
 mod engine;
 mod http;
 mod layer;

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use crate::{EngineLayer, EngineServer};
 
 /// tokio as the async layer's runtime.
-struct Tokio;
+pub(crate) struct Tokio;
 
 impl Runtime for Tokio {
     fn spawn(&self, future: BoxFuture) {

@@ -33,6 +33,8 @@
 //   volatile (n)           n x socket.volatile.emit("v", i)
 //   emit-burst (n)         n x socket.emit("burst", i)
 //   any-log (ack)          ack(names of every event this socket received, via onAny)
+//   ack-on-try (key, n, ack)  counts calls per key (server-wide); acks with the count
+//                          only from the n-th call on (retries test)
 // Namespace "/admin": middleware rejects with Error("not authorized"),
 //   err.data = {reason: "bad token"}, unless auth.token === "secret";
 //   on connect emits ("hello-admin", socket.id).
@@ -79,6 +81,7 @@ const io = new Server(httpServer, {
   },
 });
 
+const tries = new Map();
 const sortedRooms = (socket) => [...socket.rooms].sort();
 
 function traceLifecycle(socket) {
@@ -183,6 +186,12 @@ io.on("connection", (socket) => {
 
   socket.on("emit-burst", (n) => {
     for (let i = 0; i < Number(n); i++) socket.emit("burst", i);
+  });
+
+  socket.on("ack-on-try", (key, n, ack) => {
+    const count = (tries.get(key) ?? 0) + 1;
+    tries.set(key, count);
+    if (count >= Number(n) && typeof ack === "function") ack(count);
   });
 
   socket.on("any-log", (ack) => {

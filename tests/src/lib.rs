@@ -12,6 +12,8 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
+pub mod client_scenarios;
 pub mod echo;
 pub mod peers;
+pub mod proxy;
 pub mod sim;

@@ -102,6 +102,11 @@ fn first(p: &sio_core::socket::Payload) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// Calls of `ack-on-try` per key, across sockets (a retried event comes on the same socket,
+/// or on its recovered successor).
+static TRIES: std::sync::OnceLock<Mutex<std::collections::HashMap<String, u64>>> =
+    std::sync::OnceLock::new();
+
 /// The handlers of the reference server's contract, on any driver's server.
 fn setup(server: &SocketIo) {
     let io = server.clone();
@@ -283,6 +288,23 @@ fn setup(server: &SocketIo) {
                 let n: u64 = msg.arg(0).unwrap_or(0);
                 for i in 0..n {
                     let _ = socket.emit("burst", &i);
+                }
+            });
+            let tries = TRIES.get_or_init(Default::default);
+            socket.on("ack-on-try", move |_, msg: Message| {
+                // Counts the calls per key; acks (with the count) only from the n-th on.
+                let key: String = msg.arg(0).unwrap_or_default();
+                let n: u64 = msg.arg(1).unwrap_or(1);
+                let count = {
+                    let mut t = tries.lock().unwrap();
+                    let c = t.entry(key).or_insert(0);
+                    *c += 1;
+                    *c
+                };
+                async move {
+                    if count >= n {
+                        let _ = msg.ack(&count);
+                    }
                 }
             });
             socket.on("any-log", move |_, msg: Message| {

@@ -48,7 +48,14 @@ pub(super) async fn ws_task(shared: Weak<Shared>, id: IoId, req: WsRequest) {
         let Some(c) = client(&shared) else {
             return Poll::Ready(None);
         };
-        for _ in 0..64 {
+        let mut budget = 64;
+        loop {
+            if budget == 0 {
+                // More may be buffered: come back after the writes, without hogging the thread.
+                cx.waker().wake_by_ref();
+                break;
+            }
+            budget -= 1;
             match conn.poll_recv(cx) {
                 Poll::Ready(Some(Ok(frame))) => {
                     c.with(|st, now| st.manager.handle_ws_message(now, id, frame));

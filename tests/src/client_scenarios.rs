@@ -1,0 +1,563 @@
+//! Scenarios for sio's Socket.IO client against a server of the reference contract
+//! (`tests/js/sio-reference-server.mjs`: npm `socket.io` under Node, or `sio-echo` on either
+//! driver). Each scenario builds its clients with the driver given (`sio_tokio::client::client`
+//! or `sio_smol::client::client`) and the transports given, and panics with what it saw when
+//! the server or the client misbehaves.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{json, Value as Json};
+use sio_core::api::client::{
+    Auth, Client, ClientBuilder, ClientEvent, ClientSocket, ConnectErrorInfo, Message,
+};
+use sio_core::engine::server::TransportKind;
+use sio_core::socket::client::SocketConfig;
+use sio_core::Value;
+use smol::channel::{unbounded, Receiver, Sender};
+
+/// Makes a client builder for a URL on one driver.
+pub type Maker = fn(&str) -> ClientBuilder;
+
+/// Where and how a scenario connects.
+#[derive(Clone)]
+pub struct Ctx {
+    /// The server (or a proxy in front of it).
+    pub url: String,
+    /// The client's transports.
+    pub transports: &'static [TransportKind],
+    /// The client driver.
+    pub mk: Maker,
+}
+
+impl Ctx {
+    /// A client builder with the scenario's transports and quick reconnection.
+    pub fn builder(&self, url: &str) -> ClientBuilder {
+        (self.mk)(url)
+            .transports(self.transports)
+            .reconnection_delay(Duration::from_millis(100))
+            .reconnection_delay_max(Duration::from_millis(400))
+    }
+
+    fn upgrades(&self) -> bool {
+        self.transports.len() > 1
+    }
+
+    fn final_transport(&self) -> &'static str {
+        match self.transports.last() {
+            Some(TransportKind::WebSocket) => "websocket",
+            _ => "polling",
+        }
+    }
+}
+
+/// One thing a client saw: a name and its arguments as JSON (binary as `{"bin":[..]}`).
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// `connect`, `disconnect`, `connect_error`, `open`, `reconnect`, … or an event name.
+    pub name: String,
+    /// The arguments.
+    pub args: Vec<Json>,
+}
+
+/// What the handlers of a client saw, in order.
+pub struct Log {
+    tx: Sender<Seen>,
+    rx: Receiver<Seen>,
+    backlog: Vec<Seen>,
+    all: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        let (tx, rx) = unbounded();
+        Log {
+            tx,
+            rx,
+            backlog: Vec::new(),
+            all: Arc::default(),
+        }
+    }
+}
+
+/// Binary values as `{"bin":[bytes]}`, everything else as JSON.
+pub fn to_json(v: &Value) -> Json {
+    match v {
+        Value::Binary(b) => json!({ "bin": b.to_vec() }),
+        Value::Array(a) => Json::Array(a.iter().map(to_json).collect()),
+        Value::Object(o) => Json::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        other => other.clone().deserialize_into().unwrap_or(Json::Null),
+    }
+}
+
+impl Log {
+    fn sink(&self) -> (Sender<Seen>, Arc<Mutex<Vec<Seen>>>) {
+        (self.tx.clone(), self.all.clone())
+    }
+
+    fn push(tx: &Sender<Seen>, all: &Mutex<Vec<Seen>>, name: &str, args: Vec<Json>) {
+        let s = Seen {
+            name: name.to_owned(),
+            args,
+        };
+        all.lock().unwrap_or_else(|e| e.into_inner()).push(s.clone());
+        let _ = tx.try_send(s);
+    }
+
+    /// Records every event, connect, disconnect and connect error of `socket`.
+    pub fn watch(&self, socket: &ClientSocket) {
+        let (tx, all) = self.sink();
+        socket.on_any(move |_, msg: Message| {
+            let args = msg.values().unwrap_or_default().iter().map(to_json).collect();
+            Log::push(&tx, &all, msg.name(), args);
+            async {}
+        });
+        let (tx, all) = self.sink();
+        socket.on_connect(move |s: ClientSocket| {
+            Log::push(&tx, &all, "connect", vec![json!(s.id()), json!(s.recovered())]);
+            async {}
+        });
+        let (tx, all) = self.sink();
+        socket.on_disconnect(move |_, reason| {
+            Log::push(&tx, &all, "disconnect", vec![json!(reason.as_str())]);
+            async {}
+        });
+        let (tx, all) = self.sink();
+        socket.on_connect_error(move |_, e: ConnectErrorInfo| {
+            let data = e.data.as_ref().map_or(Json::Null, to_json);
+            Log::push(&tx, &all, "connect_error", vec![json!(e.message), data]);
+            async {}
+        });
+    }
+
+    /// Records the connection's events (`open`, `close`, `reconnect_attempt`, …).
+    pub fn watch_client(&self, client: &Client) {
+        let (tx, all) = self.sink();
+        client.on_event(move |_, e: ClientEvent| {
+            let (name, args) = match e {
+                ClientEvent::Open => ("open", vec![]),
+                ClientEvent::Close(r) => ("close", vec![json!(r.as_str())]),
+                ClientEvent::Error(m) => ("error", vec![json!(m)]),
+                ClientEvent::Upgrade => ("upgrade", vec![]),
+                ClientEvent::ReconnectAttempt(n) => ("reconnect_attempt", vec![json!(n)]),
+                ClientEvent::Reconnect(n) => ("reconnect", vec![json!(n)]),
+                ClientEvent::ReconnectError(m) => ("reconnect_error", vec![json!(m)]),
+                ClientEvent::ReconnectFailed => ("reconnect_failed", vec![]),
+            };
+            Log::push(&tx, &all, name, args);
+            async {}
+        });
+    }
+
+    /// Waits (at most 10 s) for the next `name` not yet taken.
+    pub async fn next(&mut self, name: &str) -> Vec<Json> {
+        if let Some(i) = self.backlog.iter().position(|s| s.name == name) {
+            return self.backlog.remove(i).args;
+        }
+        let all = self.all.clone();
+        within(&format!("{name:?}"), Duration::from_secs(10), async {
+            loop {
+                let s = self.rx.recv().await.expect("log open");
+                if s.name == name {
+                    return s.args;
+                }
+                self.backlog.push(s);
+            }
+        })
+        .await
+        .unwrap_or_else(|| panic!("no {name:?} within 10 s; saw {:?}", all.lock().unwrap()))
+    }
+
+    /// How many `name` were seen so far.
+    pub fn count(&self, name: &str) -> usize {
+        self.all.lock().unwrap().iter().filter(|s| s.name == name).count()
+    }
+
+    /// Everything seen so far, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.all.lock().unwrap().clone()
+    }
+}
+
+/// `f`, or `None` after `d`.
+pub async fn within<T>(_what: &str, d: Duration, f: impl Future<Output = T>) -> Option<T> {
+    smol::future::or(async { Some(f.await) }, async {
+        smol::Timer::after(d).await;
+        None
+    })
+    .await
+}
+
+/// Sleeps `ms` milliseconds (runtime-independent).
+pub async fn sleep(ms: u64) {
+    smol::Timer::after(Duration::from_millis(ms)).await;
+}
+
+/// Emits with an ack and returns its arguments as JSON.
+pub async fn ask<T: serde::Serialize + ?Sized>(s: &ClientSocket, event: &str, args: &T) -> Vec<Json> {
+    let fut = s.emit_with_ack_timeout(event, args, Duration::from_secs(5));
+    let payload = fut
+        .await
+        .unwrap_or_else(|e| panic!("ack of {event:?} failed: {e}"));
+    payload
+        .to_value()
+        .map(|v| match v {
+            Value::Array(a) => a.iter().map(to_json).collect(),
+            other => vec![to_json(&other)],
+        })
+        .expect("ack payload")
+}
+
+fn auth(v: Json) -> SocketConfig {
+    SocketConfig {
+        auth: Auth::Static(Value::from_serialize(&v).expect("auth")),
+        ..SocketConfig::default()
+    }
+}
+
+/// Waits until the client runs on the scenario's last transport.
+async fn settled(ctx: &Ctx, log: &mut Log, client: &Client) {
+    if ctx.upgrades() {
+        log.next("upgrade").await;
+    }
+    let want = match ctx.final_transport() {
+        "websocket" => TransportKind::WebSocket,
+        _ => TransportKind::Polling,
+    };
+    assert_eq!(client.transport(), Some(want));
+}
+
+/// Connect with auth and query, whoami, echo with and without ack, JSON and binary both
+/// ways, the server's acks answered (binary included), broadcast acks, a 300-event burst in
+/// order, catch-all both ways, and the client's own disconnect.
+pub async fn basics(ctx: Ctx) {
+    let mut log = Log::default();
+    let client = ctx
+        .builder(&format!("{}/?tag=t1", ctx.url))
+        .build()
+        .expect("client");
+    log.watch_client(&client);
+    let s = client.socket_with_config("/", auth(json!({ "nick": "rusty" })));
+    log.watch(&s);
+    s.on("question", |_, m: Message| async move {
+        let n: u64 = m.arg(0).unwrap_or(0);
+        m.ack(&(n + 1, Bytes::from_static(&[9, 8, 7]))).expect("ack");
+    });
+    s.on("poll", |_, m: Message| async move {
+        m.ack(&"pong").expect("ack");
+    });
+    s.connect();
+    let c = log.next("connect").await;
+    assert_eq!(c[0], json!(s.id().expect("id")), "connect: {c:?}");
+    assert_eq!(c[1], json!(false));
+    assert_eq!(log.count("open"), 1);
+    settled(&ctx, &mut log, &client).await;
+
+    let who = ask(&s, "whoami", &()).await;
+    let w = &who[0];
+    assert_eq!(w["nick"], "rusty", "{w}");
+    assert_eq!(w["id"], json!(s.id().expect("id")), "{w}");
+    assert_eq!(w["recovered"], false, "{w}");
+    assert_eq!(w["transport"], ctx.final_transport(), "{w}");
+    assert_eq!(w["handshakeQuery"]["tag"], "t1", "{w}");
+    assert_eq!(w["handshakeQuery"]["EIO"], "4", "{w}");
+
+    // Echo with ack: JSON and binary at depth come back as sent.
+    let sent = json!({"x": [1, 2.5, "é"], "y": null});
+    let back = ask(&s, "echo", &("a", 1, &sent)).await;
+    assert_eq!(back, vec![json!("a"), json!(1), sent.clone()]);
+    #[derive(serde::Serialize)]
+    struct WithBin {
+        data: Bytes,
+        nested: Vec<Bytes>,
+    }
+    let bin = WithBin {
+        data: Bytes::from_static(&[1, 2, 3]),
+        nested: vec![Bytes::from_static(&[]), Bytes::from_static(&[255; 40])],
+    };
+    let back = ask(&s, "echo", &("bin", &bin)).await;
+    assert_eq!(back[0], json!("bin"));
+    assert_eq!(back[1]["data"], json!({"bin": [1, 2, 3]}));
+    assert_eq!(back[1]["nested"][0], json!({"bin": []}));
+    assert_eq!(back[1]["nested"][1], json!({"bin": vec![255; 40]}));
+
+    // Echo without ack: the server emits it back (with the recovery offset appended).
+    s.emit("echo", &("plain", Bytes::from_static(&[4, 5]))).expect("emit");
+    let e = log.next("echo").await;
+    assert_eq!(e[0], json!("plain"), "{e:?}");
+    assert_eq!(e[1], json!({"bin": [4, 5]}), "{e:?}");
+    assert!(e.len() == 3 && e[2].is_string(), "offset expected: {e:?}");
+
+    // The server's emitWithAck, answered with JSON and binary.
+    let r = ask(&s, "ask-client", &()).await;
+    assert_eq!(r[0]["answer"], json!(43), "{r:?}");
+    assert!(log.count("question") == 1);
+    // A broadcast with acks reaches this client, which answers.
+    let r = ask(&s, "broadcast-ask", &()).await;
+    assert_eq!(r[0], json!(["pong"]), "{r:?}");
+
+    // Order: 300 events in a burst arrive in order.
+    s.emit("emit-burst", &300).expect("emit");
+    for i in 0..300 {
+        let b = log.next("burst").await;
+        assert_eq!(b[0], json!(i), "burst out of order");
+    }
+
+    // Catch-all on the server saw what we sent.
+    let names = ask(&s, "any-log", &()).await;
+    for n in ["whoami", "echo", "ask-client", "broadcast-ask", "emit-burst"] {
+        assert!(names[0].as_array().unwrap().contains(&json!(n)), "{names:?}");
+    }
+
+    s.disconnect();
+    let d = log.next("disconnect").await;
+    assert_eq!(d[0], "io client disconnect");
+    assert!(!s.active() && !s.connected());
+    sleep(100).await;
+    assert!(!client.is_open(), "the last socket gone, the connection closes");
+    client.close();
+}
+
+/// Several namespaces on one connection: static, with an accepting and a refusing
+/// middleware (message and data), dynamic, unknown.
+pub async fn namespaces(ctx: Ctx) {
+    let log = Log::default();
+    let client = ctx.builder(&ctx.url).build().expect("client");
+    log.watch_client(&client);
+    let main = client.socket("/");
+    let admin = client.socket_with_config("/admin", auth(json!({"token": "secret"})));
+    let dyn_ = client.socket("/dyn-abc");
+    let nope = client.socket("/nope");
+    let mut logs: Vec<Log> = (0..4).map(|_| Log::default()).collect();
+    for (l, s) in logs.iter().zip([&main, &admin, &dyn_, &nope]) {
+        l.watch(s);
+        s.connect();
+    }
+    logs[0].next("connect").await;
+    logs[1].next("connect").await;
+    let hello = logs[1].next("hello-admin").await;
+    assert_eq!(hello[0], json!(admin.id().expect("admin id")));
+    logs[2].next("connect").await;
+    assert_eq!(logs[2].next("hello-dyn").await[0], json!("/dyn-abc"));
+    let err = logs[3].next("connect_error").await;
+    assert_eq!(err[0], json!("Invalid namespace"), "{err:?}");
+    assert!(!nope.active());
+    assert_ne!(main.id(), admin.id());
+    assert_eq!(log.count("open"), 1, "one engine connection for every namespace");
+    let engine = client.engine_id().expect("engine id");
+    assert_eq!(engine.len(), 20);
+
+    // A refused middleware: message and data; the socket is not retried.
+    let other = ctx.builder(&ctx.url).build().expect("client");
+    let bad = other.socket_with_config("/admin", auth(json!({"token": "nope"})));
+    let mut bl = Log::default();
+    bl.watch(&bad);
+    bad.connect();
+    let err = bl.next("connect_error").await;
+    assert_eq!(err[0], json!("not authorized"));
+    assert_eq!(err[1], json!({"reason": "bad token"}));
+    assert!(!bad.active());
+    // The same socket connects once given the right token.
+    let bad = other.socket_with_config("/admin", auth(json!({"token": "secret"})));
+    bad.connect();
+    bl.next("connect").await;
+    other.close();
+
+    // Leaving one namespace keeps the others.
+    dyn_.disconnect();
+    assert_eq!(logs[2].next("disconnect").await[0], "io client disconnect");
+    let who = ask(&main, "whoami", &()).await;
+    assert_eq!(who[0]["id"], json!(main.id().unwrap()));
+    assert_eq!(client.engine_id().as_deref(), Some(engine.as_str()));
+    client.close();
+    assert_eq!(logs[0].next("disconnect").await[0], "forced close");
+}
+
+/// Rooms and broadcasts between two clients; the server kicks one ("io server disconnect",
+/// no reconnection), then lets the other go with `disconnect(true)`.
+pub async fn rooms(ctx: Ctx) {
+    let (mut la, mut lb) = (Log::default(), Log::default());
+    let ca = ctx.builder(&ctx.url).build().expect("client");
+    let cb = ctx.builder(&ctx.url).build().expect("client");
+    let a = ca.socket_with_config("/", auth(json!({"nick": "a"})));
+    let b = cb.socket_with_config("/", auth(json!({"nick": "b"})));
+    la.watch(&a);
+    lb.watch(&b);
+    a.connect();
+    b.connect();
+    la.next("connect").await;
+    lb.next("connect").await;
+    let rooms = ask(&b, "join", &"r").await;
+    let bid = b.id().unwrap();
+    let mut want = vec![bid.clone(), "r".to_owned()];
+    want.sort();
+    assert_eq!(rooms[0], json!(want));
+    a.emit("to-room", &("r", "hi")).expect("emit");
+    let m = lb.next("room-msg").await;
+    assert_eq!(&m[..2], &[json!("hi"), json!(a.id().unwrap())]);
+    a.emit("broadcast", &"b1").expect("emit");
+    assert_eq!(lb.next("bcast").await[0], json!("b1"));
+    a.emit("all", &"everyone").expect("emit");
+    assert_eq!(la.next("all").await[0], json!("everyone"));
+    assert_eq!(lb.next("all").await[0], json!("everyone"));
+    assert_eq!(la.count("bcast"), 0, "a broadcast skips its sender");
+    let fetched = ask(&a, "fetch", &"r").await;
+    assert_eq!(fetched[0], json!([{"id": bid, "rooms": want, "nick": "b"}]));
+
+    a.emit("kick", &"r").expect("emit");
+    assert_eq!(lb.next("disconnect").await[0], "io server disconnect");
+    sleep(300).await;
+    assert!(!b.active() && !b.connected(), "no reconnection after the server's disconnect");
+    // Connecting again is the application's choice.
+    b.connect();
+    lb.next("connect").await;
+    assert_ne!(b.id(), Some(bid));
+
+    a.emit("disconnect-me", &true).expect("emit");
+    assert_eq!(la.next("disconnect").await[0], "io server disconnect");
+    ca.close();
+    cb.close();
+}
+
+/// At-least-once delivery: with `retries` and `ack_timeout`, an event the server does not ack
+/// is sent again until it does.
+pub async fn retries(ctx: Ctx, key: &str) {
+    let mut log = Log::default();
+    let client = ctx.builder(&ctx.url).build().expect("client");
+    let s = client.socket_with_config(
+        "/",
+        SocketConfig {
+            retries: 4,
+            ack_timeout: Some(Duration::from_millis(250)),
+            ..SocketConfig::default()
+        },
+    );
+    log.watch(&s);
+    s.connect();
+    log.next("connect").await;
+    let fut = s.emit_with_ack("ack-on-try", &(key, 3));
+    let r = within("retries", Duration::from_secs(10), fut)
+        .await
+        .expect("ack within 10 s")
+        .expect("acked");
+    let count: u64 = r.deserialize::<(u64,)>().expect("count").0;
+    assert_eq!(count, 3, "acked on the third try");
+    // Exhausted retries fail the emit.
+    let s2 = client.socket_with_config(
+        "/",
+        SocketConfig {
+            retries: 1,
+            ack_timeout: Some(Duration::from_millis(150)),
+            ..SocketConfig::default()
+        },
+    );
+    let r = s2
+        .emit_with_ack("ack-on-try", &(format!("{key}-never"), 100))
+        .await;
+    assert!(r.is_err(), "{r:?}");
+    client.close();
+}
+
+/// The connection is cut under the client (TCP closed by a proxy); the client reconnects
+/// by itself, recovers its session (same id, rooms) and gets the events it missed, in
+/// order, before the connect. `cut` cuts the connection; `direct` is the server's URL.
+pub async fn recovery(ctx: Ctx, direct: &str, cut: impl Fn()) {
+    let (mut la, mut lb) = (Log::default(), Log::default());
+    // The server must notice the lost connection (and store the session) before the client
+    // is back: a reconnection sooner than that starts afresh, with the reference too.
+    let ca = ctx
+        .builder(&ctx.url)
+        .reconnection_delay(Duration::from_millis(1000))
+        .reconnection_delay_max(Duration::from_millis(1000))
+        .randomization_factor(0.0)
+        .build()
+        .expect("client");
+    la.watch_client(&ca);
+    let a = ca.socket("/");
+    la.watch(&a);
+    a.connect();
+    la.next("connect").await;
+    settled(&ctx, &mut la, &ca).await;
+    ask(&a, "join", &"rr").await;
+    let id = a.id().unwrap();
+    let cb = (ctx.mk)(direct).build().expect("client");
+    let b = cb.socket("/");
+    lb.watch(&b);
+    b.connect();
+    lb.next("connect").await;
+    // One event before the cut, so the client knows an offset.
+    b.emit("to-room", &("rr", "before")).expect("emit");
+    assert_eq!(la.next("room-msg").await[0], json!("before"));
+
+    cut();
+    let d = la.next("disconnect").await;
+    assert!(
+        d[0] == "transport close" || d[0] == "transport error",
+        "disconnect after a cut: {d:?}"
+    );
+    // Missed while away. Emits of the cut client wait in its buffer.
+    b.emit("to-room", &("rr", "missed-1")).expect("emit");
+    b.emit("to-room", &("rr", "missed-2")).expect("emit");
+    a.emit("echo", &"from-buffer").expect("emit");
+    a.emit_volatile("echo", &"volatile-dropped").expect("emit");
+    assert!(a.buffered() >= 1);
+    let c = la.next("connect").await;
+    assert_eq!(c, vec![json!(id), json!(true)], "recovered with the same id");
+    la.next("reconnect").await;
+    assert!(la.count("reconnect_attempt") >= 1);
+    let m1 = la.next("room-msg").await;
+    let m2 = la.next("room-msg").await;
+    assert_eq!((&m1[0], &m2[0]), (&json!("missed-1"), &json!("missed-2")));
+    // The replayed events came before the connect, as the reference client orders them.
+    let order: Vec<String> = la
+        .seen()
+        .into_iter()
+        .filter(|s| s.name == "room-msg" || s.name == "connect")
+        .map(|s| format!("{}:{}", s.name, s.args.first().map_or(Json::Null, Clone::clone)))
+        .collect();
+    let pos = |x: &str| order.iter().position(|o| o == x).unwrap_or(usize::MAX);
+    assert!(pos("room-msg:\"missed-2\"") < order.iter().rposition(|o| o.starts_with("connect")).unwrap(), "{order:?}");
+    assert_eq!(la.next("echo").await[0], json!("from-buffer"));
+    let who = ask(&a, "whoami", &()).await;
+    assert_eq!(who[0]["recovered"], true);
+    let rooms = who[0]["rooms"].as_array().unwrap().clone();
+    assert!(rooms.contains(&json!("rr")), "{rooms:?}");
+    sleep(200).await;
+    assert!(
+        !la.seen().iter().any(|s| s.name == "echo" && s.args.first() == Some(&json!("volatile-dropped"))),
+        "a volatile emit made offline is dropped"
+    );
+    ca.close();
+    cb.close();
+}
+
+/// The server goes away and comes back on the same port: the client reconnects with backoff
+/// and sends what was emitted meanwhile. `restart` stops the server, waits, starts it again.
+pub async fn restart(ctx: Ctx, restart: impl FnOnce() + Send + 'static) {
+    let mut log = Log::default();
+    let client = ctx.builder(&ctx.url).build().expect("client");
+    log.watch_client(&client);
+    let s = client.socket("/");
+    log.watch(&s);
+    s.connect();
+    log.next("connect").await;
+    let first = s.id().unwrap();
+    let t = std::thread::spawn(restart);
+    let d = log.next("disconnect").await;
+    assert!(
+        d[0] == "transport close" || d[0] == "transport error",
+        "disconnect when the server stops: {d:?}"
+    );
+    s.emit("echo", &"while-down").expect("emit");
+    log.next("reconnect_attempt").await;
+    log.next("reconnect").await;
+    t.join().expect("restart thread");
+    let c = log.next("connect").await;
+    assert_ne!(c[0], json!(first), "a new server knows nothing of the old session");
+    assert_eq!(c[1], json!(false));
+    assert_eq!(log.next("echo").await[0], json!("while-down"));
+    assert!(log.count("reconnect_error") >= 1, "attempts failed while the server was down");
+    client.close();
+}

@@ -1,0 +1,132 @@
+//! sio's Socket.IO client against real servers over loopback: npm `socket.io` 4.8 under Node
+//! (`tests/js/sio-reference-server.mjs`) and sio's own server on both drivers
+//! (`src/bin/sio-echo.rs`, the same contract), on polling, WebSocket and the upgrade, with the
+//! client on tokio and on smol. Scenarios: `src/client_scenarios.rs`.
+
+use std::future::Future;
+
+use sio_core::engine::server::TransportKind::{self, Polling, WebSocket};
+use sio_tests::client_scenarios::{self as sc, Ctx, Maker};
+use sio_tests::peers::{js_dir, ServerProcess};
+use sio_tests::proxy::Proxy;
+
+const MODES: [(&str, &[TransportKind]); 3] = [
+    ("polling", &[Polling]),
+    ("websocket", &[WebSocket]),
+    ("upgrade", &[Polling, WebSocket]),
+];
+
+const PING: [&str; 4] = ["--ping-interval", "300", "--ping-timeout", "200"];
+
+fn node_server(port: u16) -> ServerProcess {
+    let script = js_dir().join("sio-reference-server.mjs");
+    let port = port.to_string();
+    let args = [
+        &[script.to_str().expect("path"), "--port", &port][..],
+        &PING,
+    ]
+    .concat();
+    ServerProcess::start("node", &args)
+}
+
+fn sio_server(driver: &str) -> ServerProcess {
+    let args = [&["--driver", driver][..], &PING].concat();
+    ServerProcess::start(env!("CARGO_BIN_EXE_sio-echo"), &args)
+}
+
+const TOKIO: Maker = sio_tokio::client::client;
+const SMOL: Maker = sio_smol::client::client;
+
+/// Runs `f` on the client driver's runtime.
+fn run<F: Future<Output = ()> + Send + 'static>(mk: Maker, f: F) {
+    if mk == TOKIO {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f);
+    } else {
+        smol::block_on(f);
+    }
+}
+
+/// Every scenario that needs only a server, in each transport mode (one server per mode).
+fn scenarios(server: impl Fn() -> ServerProcess + Sync, mk: Maker, tag: &str) {
+    std::thread::scope(|scope| {
+        for (mode, transports) in MODES {
+            let server = &server;
+            scope.spawn(move || {
+                let s = server();
+                let ctx = Ctx {
+                    url: s.url(),
+                    transports,
+                    mk,
+                };
+                println!("{tag} {mode}: basics");
+                run(mk, sc::basics(ctx.clone()));
+                println!("{tag} {mode}: namespaces");
+                run(mk, sc::namespaces(ctx.clone()));
+                println!("{tag} {mode}: rooms");
+                run(mk, sc::rooms(ctx.clone()));
+                println!("{tag} {mode}: retries");
+                let key = format!("{tag}-{mode}");
+                run(mk, async move { sc::retries(ctx, &key).await });
+                let proxy = Proxy::start(s.port);
+                let ctx = Ctx {
+                    url: proxy.url(),
+                    transports,
+                    mk,
+                };
+                println!("{tag} {mode}: recovery");
+                let direct = s.url();
+                let proxy = std::sync::Arc::new(proxy);
+                let p = proxy.clone();
+                run(mk, async move { sc::recovery(ctx, &direct, move || p.cut_for(std::time::Duration::from_millis(300))).await });
+            });
+        }
+    });
+}
+
+#[test]
+fn tokio_client_with_the_node_reference_server() {
+    scenarios(|| node_server(0), TOKIO, "node/tokio-client");
+}
+
+#[test]
+fn smol_client_with_sio_on_tokio() {
+    scenarios(|| sio_server("tokio"), SMOL, "sio-tokio/smol-client");
+}
+
+#[test]
+fn tokio_client_with_sio_on_smol() {
+    scenarios(|| sio_server("smol"), TOKIO, "sio-smol/tokio-client");
+}
+
+/// The Node server stops and starts again on the same port: automatic reconnection with
+/// backoff, and what was emitted meanwhile is sent.
+#[test]
+fn reconnects_after_a_node_server_restart() {
+    for (mode, transports) in MODES {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let server = node_server(port);
+        let ctx = Ctx {
+            url: server.url(),
+            transports,
+            mk: TOKIO,
+        };
+        println!("restart {mode}");
+        run(
+            TOKIO,
+            sc::restart(ctx, move || {
+                drop(server);
+                std::thread::sleep(std::time::Duration::from_millis(700));
+                // Kept alive by the thread until the scenario ends with the process.
+                std::mem::forget(node_server(port));
+            }),
+        );
+    }
+}

@@ -165,10 +165,7 @@ impl Client {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.shared
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs `f` on the state at the runtime's current time, then carries out what the manager
@@ -312,8 +309,11 @@ impl State {
                     headers: shared.target.headers.clone(),
                     body,
                 };
-                self.spawns
-                    .push(Box::pin(transport::http_task(Arc::downgrade(shared), id, req)));
+                self.spawns.push(Box::pin(transport::http_task(
+                    Arc::downgrade(shared),
+                    id,
+                    req,
+                )));
             }
             Transmit::WsOpen { id, query } => {
                 let req = WsRequest {
@@ -322,8 +322,11 @@ impl State {
                     headers: shared.target.headers.clone(),
                 };
                 self.ws.insert(id, WsSlot::default());
-                self.spawns
-                    .push(Box::pin(transport::ws_task(Arc::downgrade(shared), id, req)));
+                self.spawns.push(Box::pin(transport::ws_task(
+                    Arc::downgrade(shared),
+                    id,
+                    req,
+                )));
             }
             Transmit::WsSend { id, frame } => {
                 if let Some(slot) = self.ws.get_mut(&id) {
@@ -449,7 +452,9 @@ async fn client_task(client: Client) {
             }
         })
         .await;
-        let Some((event, handlers)) = next else { return };
+        let Some((event, handlers)) = next else {
+            return;
+        };
         for h in handlers {
             socket::run(&client, h(client.clone(), event.clone())).await;
         }

@@ -556,11 +556,7 @@ impl Manager {
         }
     }
 
-    fn on_decoded(
-        &mut self,
-        now: Instant,
-        r: Result<Option<Packet>, crate::socket::DecodeError>,
-    ) {
+    fn on_decoded(&mut self, now: Instant, r: Result<Option<Packet>, crate::socket::DecodeError>) {
         match r {
             Ok(Some(p)) => self.on_packet(now, p),
             Ok(None) => {}

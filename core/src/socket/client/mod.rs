@@ -436,7 +436,12 @@ impl Manager {
             self.last_io_id = self.last_io_id.max(e.last_id());
             let Some(ev) = e.poll_event() else { return };
             match ev {
-                EngineEvent::Open(_) => self.on_open(now),
+                EngineEvent::Open(_) => {
+                    // As engine.io-client's priorWebsocketSuccess: true only while the last
+                    // connection opened over (or upgraded to) WebSocket without error since.
+                    self.prior_websocket_success = e.transport() == TransportKind::WebSocket;
+                    self.on_open(now)
+                }
                 EngineEvent::Message(text) => {
                     let r = self.decoder.decode_text(text);
                     self.on_decoded(now, r);
@@ -452,6 +457,9 @@ impl Manager {
                 }
                 EngineEvent::UpgradeError(_) => {}
                 EngineEvent::Closed(reason) => {
+                    if matches!(reason, CloseReason::TransportError(_)) {
+                        self.prior_websocket_success = false;
+                    }
                     if let Some(mut e) = self.engine.take() {
                         self.take_transmits(&mut e);
                     }

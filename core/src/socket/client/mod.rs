@@ -748,11 +748,15 @@ impl Manager {
             return;
         }
         let default_timeout = s.config.ack_timeout;
-        let id = s.ack_id();
+        // The id is taken only when the event goes out, as the reference numbers its acks.
+        let next_id = s.next_ack_id;
         let Some(q) = s.queue.front_mut() else { return };
         if q.pending && !force {
             return;
         }
+        let id = next_id;
+        s.next_ack_id += 1;
+        let q = s.queue.front_mut().expect("checked above");
         q.pending = true;
         q.tries += 1;
         let deadline = q.timeout.or(default_timeout).map(|t| now + t);

@@ -701,10 +701,10 @@ impl Manager {
             (Some(pid), auth) => {
                 let mut m = Map::new();
                 m.insert("pid", Value::String(pid.to_string()));
-                m.insert(
-                    "offset",
-                    s.last_offset.clone().map_or(Value::Null, Value::String),
-                );
+                // The reference's `offset: undefined` is left out of the JSON.
+                if let Some(offset) = &s.last_offset {
+                    m.insert("offset", Value::String(offset.clone()));
+                }
                 if let Some(Value::Object(a)) = auth {
                     for (k, v) in a.iter() {
                         m.insert(k.clone(), v.clone());

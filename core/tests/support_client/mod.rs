@@ -31,6 +31,7 @@ pub struct Sim {
     pub now: Instant,
     pub out: Vec<Tx>,
     pub events: Vec<Event>,
+    pub parked: Option<IoId>,
 }
 
 /// A manager config with a fixed seed, no jitter unless asked, and no upgrade unless asked.
@@ -73,6 +74,7 @@ impl Sim {
             now: t0,
             out: Vec::new(),
             events: Vec::new(),
+            parked: None,
         }
     }
 
@@ -230,6 +232,31 @@ impl Sim {
         let h = self.m.emit(self.now, nsp, ev(name, args), opts).unwrap();
         self.drain();
         h
+    }
+
+    /// Like [`handshake_and_connect`](Self::handshake_and_connect), then checks that the
+    /// client POSTs `posts` one by one after the CONNECT reply (answering each).
+    pub fn handshake_and_connect_posting(&mut self, posts: &[&str]) {
+        let get = self.get();
+        self.reply(get, HS_NO_UPGRADE);
+        let get = self.get();
+        let (post, body) = self.post();
+        assert!(body.starts_with("40"), "{body}");
+        self.reply(post, "ok");
+        self.reply(get, r#"40{"sid":"s1"}"#);
+        let get = self.get();
+        for expected in posts {
+            let (post, body) = self.post();
+            assert_eq!(&body, expected);
+            self.reply(post, "ok");
+        }
+        assert!(self.out.is_empty(), "{:?}", self.out);
+        self.parked = Some(get);
+    }
+
+    /// The GET the last [`handshake_and_connect_posting`] left parked.
+    pub fn last_get(&self) -> IoId {
+        self.parked.expect("a parked GET")
     }
 
     /// Plays the server through the polling handshake (no upgrade offered) and socket `/`'s

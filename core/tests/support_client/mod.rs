@@ -6,9 +6,7 @@
 pub use std::time::{Duration, Instant};
 
 pub use bytes::Bytes;
-pub use sio_core::engine::client::{
-    ClientConfig, HttpMethod, HttpResult, IoId, Transmit as Tx,
-};
+pub use sio_core::engine::client::{ClientConfig, HttpMethod, HttpResult, IoId, Transmit as Tx};
 pub use sio_core::engine::server::TransportKind;
 pub use sio_core::engine::Frame;
 pub use sio_core::socket::client::{
@@ -21,7 +19,8 @@ pub use sio_core::{Str, Value};
 /// A handshake over polling that offers the upgrade (the reference server's defaults).
 pub const HS: &str = r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 /// A handshake over polling without upgrades.
-pub const HS_NO_UPGRADE: &str = r#"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+pub const HS_NO_UPGRADE: &str =
+    r#"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
 /// The client, a virtual clock, and what it output that the test has not looked at yet.
 pub struct Sim {
@@ -228,7 +227,13 @@ impl Sim {
     }
 
     /// Emits `name` with `args` on `nsp`.
-    pub fn emit(&mut self, nsp: &str, name: &str, args: &[Value], opts: EmitOptions) -> Option<AckHandle> {
+    pub fn emit(
+        &mut self,
+        nsp: &str,
+        name: &str,
+        args: &[Value],
+        opts: EmitOptions,
+    ) -> Option<AckHandle> {
         let h = self.m.emit(self.now, nsp, ev(name, args), opts).unwrap();
         self.drain();
         h

@@ -67,6 +67,10 @@ pub struct Manager {
     config: ManagerConfig,
     state: ReadyState,
     engine: Option<EngineClient>,
+    /// An engine the manager closed while it still had packets to write (a last
+    /// DISCONNECT behind an in-flight POST): it finishes writing and then tells the server
+    /// (`1`), as the reference's `close()` does on drain, without reporting anything more.
+    draining: Option<EngineClient>,
     decoder: Decoder,
     sockets: Vec<SocketState>,
     backoff: Backoff,
@@ -98,6 +102,7 @@ impl Manager {
             config,
             state: ReadyState::Closed,
             engine: None,
+            draining: None,
             sockets: Vec::new(),
             backoff,
             reconnecting: false,
@@ -176,7 +181,10 @@ impl Manager {
         if let Some(t) = self.transmits.pop_front() {
             return Some(t);
         }
-        self.engine.as_mut().and_then(EngineClient::poll_transmit)
+        if let Some(t) = self.engine.as_mut().and_then(EngineClient::poll_transmit) {
+            return Some(t);
+        }
+        self.draining.as_mut().and_then(EngineClient::poll_transmit)
     }
 
     /// The next event for the application.
@@ -192,6 +200,7 @@ impl Manager {
             .flat_map(|s| s.acks.values().filter_map(|a| a.deadline));
         [
             self.engine.as_ref().and_then(EngineClient::poll_timeout),
+            self.draining.as_ref().and_then(EngineClient::poll_timeout),
             self.reconnect_at,
             self.open_deadline,
         ]
@@ -311,6 +320,10 @@ impl Manager {
 
     /// Feeds the answer to HTTP request `id`.
     pub fn handle_http_response(&mut self, now: Instant, id: IoId, result: HttpResult) {
+        if let Some(d) = &mut self.draining {
+            d.handle_http_response(now, id, result.clone());
+            self.drain_closing();
+        }
         if let Some(e) = &mut self.engine {
             e.handle_http_response(now, id, result);
         }
@@ -319,6 +332,10 @@ impl Manager {
 
     /// WebSocket `id` opened.
     pub fn handle_ws_open(&mut self, now: Instant, id: IoId) {
+        if let Some(d) = &mut self.draining {
+            d.handle_ws_open(now, id);
+            self.drain_closing();
+        }
         if let Some(e) = &mut self.engine {
             e.handle_ws_open(now, id);
         }
@@ -327,6 +344,10 @@ impl Manager {
 
     /// A message came on WebSocket `id`.
     pub fn handle_ws_message(&mut self, now: Instant, id: IoId, frame: Frame) {
+        if let Some(d) = &mut self.draining {
+            d.handle_ws_message(now, id, frame.clone());
+            self.drain_closing();
+        }
         if let Some(e) = &mut self.engine {
             e.handle_ws_message(now, id, frame);
         }
@@ -335,6 +356,10 @@ impl Manager {
 
     /// WebSocket `id` closed (with the error, if it failed).
     pub fn handle_ws_closed(&mut self, now: Instant, id: IoId, error: Option<String>) {
+        if let Some(d) = &mut self.draining {
+            d.handle_ws_closed(now, id, error.clone());
+            self.drain_closing();
+        }
         if let Some(e) = &mut self.engine {
             e.handle_ws_closed(now, id, error);
         }
@@ -344,6 +369,10 @@ impl Manager {
     /// Runs what is due: the heartbeat watchdog, the connection timeout, the next
     /// reconnection attempt, ack timeouts. Safe to call early.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(d) = &mut self.draining {
+            d.handle_timeout(now);
+            self.drain_closing();
+        }
         if let Some(e) = &mut self.engine {
             e.handle_timeout(now);
         }
@@ -410,6 +439,11 @@ impl Manager {
         }
         self.skip_reconnect = false;
         self.state = ReadyState::Opening;
+        // A closing engine still numbering requests would collide with the new one's ids:
+        // it is abandoned (what it had left to write is lost, as with a dropped connection).
+        if let Some(mut d) = self.draining.take() {
+            self.take_transmits(&mut d);
+        }
         let engine = EngineClient::new_with_id_base(
             self.config.engine.clone(),
             self.prior_websocket_success,
@@ -419,6 +453,19 @@ impl Manager {
         self.engine = Some(engine);
         self.open_deadline = (!self.config.timeout.is_zero()).then(|| now + self.config.timeout);
         self.drive(now);
+    }
+
+    /// Moves the draining engine's transmits to the manager's queue, dropping its events, and
+    /// forgets it once it has closed.
+    fn drain_closing(&mut self) {
+        let Some(mut d) = self.draining.take() else {
+            return;
+        };
+        while d.poll_event().is_some() {}
+        self.take_transmits(&mut d);
+        if !d.is_closed() {
+            self.draining = Some(d);
+        }
     }
 
     /// Moves a finished engine's last transmits (its closes) to the manager's queue.
@@ -530,6 +577,10 @@ impl Manager {
         if let Some(mut e) = self.engine.take() {
             e.close();
             self.take_transmits(&mut e);
+            while e.poll_event().is_some() {}
+            if !e.is_closed() {
+                self.draining = Some(e);
+            }
         }
         self.attempt = false;
         self.open_deadline = None;

@@ -347,7 +347,7 @@ impl State {
         }
     }
 
-    fn to_socket(&mut self, nsp: &Str, item: Item) {
+    fn deliver_to_socket(&mut self, nsp: &Str, item: Item) {
         if let Some(slot) = self.sockets.get_mut(nsp) {
             slot.inbox.push_back(item);
             if let Some(w) = slot.waker.take() {
@@ -356,7 +356,7 @@ impl State {
         }
     }
 
-    fn to_client(&mut self, e: ClientEvent) {
+    fn deliver_to_client(&mut self, e: ClientEvent) {
         self.client_inbox.push_back(e);
         if let Some(w) = self.client_waker.take() {
             w.wake();
@@ -365,21 +365,21 @@ impl State {
 
     fn dispatch(&mut self, e: Event) {
         match e {
-            Event::Open => self.to_client(ClientEvent::Open),
-            Event::Close(r) => self.to_client(ClientEvent::Close(r)),
-            Event::Error(m) => self.to_client(ClientEvent::Error(m)),
-            Event::Upgraded => self.to_client(ClientEvent::Upgrade),
+            Event::Open => self.deliver_to_client(ClientEvent::Open),
+            Event::Close(r) => self.deliver_to_client(ClientEvent::Close(r)),
+            Event::Error(m) => self.deliver_to_client(ClientEvent::Error(m)),
+            Event::Upgraded => self.deliver_to_client(ClientEvent::Upgrade),
             Event::Ping => {}
-            Event::ReconnectAttempt(n) => self.to_client(ClientEvent::ReconnectAttempt(n)),
-            Event::Reconnect(n) => self.to_client(ClientEvent::Reconnect(n)),
-            Event::ReconnectError(m) => self.to_client(ClientEvent::ReconnectError(m)),
-            Event::ReconnectFailed => self.to_client(ClientEvent::ReconnectFailed),
-            Event::Connect { nsp, .. } => self.to_socket(&nsp, Item::Connect),
+            Event::ReconnectAttempt(n) => self.deliver_to_client(ClientEvent::ReconnectAttempt(n)),
+            Event::Reconnect(n) => self.deliver_to_client(ClientEvent::Reconnect(n)),
+            Event::ReconnectError(m) => self.deliver_to_client(ClientEvent::ReconnectError(m)),
+            Event::ReconnectFailed => self.deliver_to_client(ClientEvent::ReconnectFailed),
+            Event::Connect { nsp, .. } => self.deliver_to_socket(&nsp, Item::Connect),
             Event::ConnectError { nsp, message, data } => {
-                self.to_socket(&nsp, Item::ConnectError(message, data))
+                self.deliver_to_socket(&nsp, Item::ConnectError(message, data))
             }
-            Event::Disconnect { nsp, reason } => self.to_socket(&nsp, Item::Disconnect(reason)),
-            Event::Message { nsp, event } => self.to_socket(&nsp, Item::Event(event)),
+            Event::Disconnect { nsp, reason } => self.deliver_to_socket(&nsp, Item::Disconnect(reason)),
+            Event::Message { nsp, event } => self.deliver_to_socket(&nsp, Item::Event(event)),
             Event::Ack { handle, result, .. } => {
                 if let Some(slot) = self.acks.remove(&handle) {
                     slot.complete(result.map_err(|f| match f {

@@ -58,7 +58,8 @@ pub enum ClientEvent {
     Open,
     /// The connection closed.
     Close(DisconnectReason),
-    /// A connection attempt failed.
+    /// A connection attempt failed, or the open connection failed (just before its
+    /// `Close(TransportError)`).
     Error(String),
     /// The connection moved from polling to WebSocket.
     Upgrade,

@@ -519,7 +519,12 @@ impl Manager {
                     } else {
                         let reason = match reason {
                             CloseReason::TransportClose => DisconnectReason::TransportClose,
-                            CloseReason::TransportError(_) => DisconnectReason::TransportError,
+                            CloseReason::TransportError(d) => {
+                                // The reference's engine emits `error` before `close`, and
+                                // the manager passes it on.
+                                self.events.push_back(Event::Error(d));
+                                DisconnectReason::TransportError
+                            }
                             CloseReason::PingTimeout => DisconnectReason::PingTimeout,
                             CloseReason::ForcedClose => DisconnectReason::ForcedClose,
                             CloseReason::ParseError => DisconnectReason::ParseError,

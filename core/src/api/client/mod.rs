@@ -379,7 +379,9 @@ impl State {
             Event::ConnectError { nsp, message, data } => {
                 self.deliver_to_socket(&nsp, Item::ConnectError(message, data))
             }
-            Event::Disconnect { nsp, reason } => self.deliver_to_socket(&nsp, Item::Disconnect(reason)),
+            Event::Disconnect { nsp, reason } => {
+                self.deliver_to_socket(&nsp, Item::Disconnect(reason))
+            }
             Event::Message { nsp, event } => self.deliver_to_socket(&nsp, Item::Event(event)),
             Event::Ack { handle, result, .. } => {
                 if let Some(slot) = self.acks.remove(&handle) {

@@ -275,6 +275,13 @@ impl Manager {
         options: EmitOptions,
     ) -> Result<Option<AckHandle>, EmitError> {
         let i = self.index(nsp).ok_or(EmitError::UnknownNamespace)?;
+        // As the reference's `_hasPingExpired()` check: nothing is written to a connection
+        // whose heartbeat is overdue (the driver has not called handle_timeout yet); it
+        // closes first, and the event waits in the buffer for the next one.
+        let overdue = self.engine.as_ref().and_then(EngineClient::poll_timeout);
+        if overdue.is_some_and(|d| d <= now) {
+            self.handle_timeout(now);
+        }
         let handle = options.ack.then(|| self.handle());
         let s = &mut self.sockets[i];
         if s.config.retries > 0 && !options.volatile {

@@ -130,6 +130,7 @@ fn successful_reconnect_reports_the_attempts_resets_backoff_and_reconnects_socke
     assert_eq!(
         s.events(),
         [
+            Event::Error(REFUSED.into()),
             Event::Close(DisconnectReason::TransportError),
             disconnect("/", DisconnectReason::TransportError)
         ]
@@ -939,4 +940,45 @@ fn namespaces_share_one_connection_and_each_sends_connect() {
         s.events().last(),
         Some(&disconnect("/admin", DisconnectReason::IoClientDisconnect))
     );
+}
+
+#[test]
+fn connection_attempt_times_out_after_twenty_seconds_then_retries() {
+    let mut s = Sim::connected_root(config(), SocketConfig::default());
+    let get = s.get();
+    s.advance_to(19_999);
+    assert!(s.events().is_empty());
+    s.advance_to(20_000);
+    assert_eq!(
+        s.events(),
+        [Event::Error("timeout".into()), connect_error("timeout")]
+    );
+    // The late answer to the abandoned request changes nothing.
+    s.reply(get, HS_NO_UPGRADE);
+    assert!(s.events().is_empty() && s.out.is_empty());
+    assert_eq!(s.run_until_output(60_000), 21_000);
+    s.handshake_and_connect();
+}
+
+#[test]
+fn emit_after_the_heartbeat_expired_is_buffered_for_the_next_connection() {
+    // socket.io-client checks `engine._hasPingExpired()` in emit: a packet is not written to
+    // a connection whose heartbeat is overdue (say the process was suspended and the timer
+    // did not fire yet), it waits in the buffer while the connection closes.
+    let mut s = Sim::connected_root(config(), SocketConfig::default());
+    let _get = s.handshake_and_connect();
+    s.events();
+    s.now = s.t0 + Duration::from_millis(60_000);
+    s.emit("/", "late", &[], EmitOptions::default());
+    assert_eq!(
+        s.events(),
+        [
+            Event::Close(DisconnectReason::PingTimeout),
+            disconnect("/", DisconnectReason::PingTimeout),
+        ]
+    );
+    assert_eq!(s.post().1, "1", "only the close, not the event");
+    assert_eq!(s.m.buffered("/"), 1);
+    assert_eq!(s.run_until_output(120_000), 61_000);
+    s.handshake_and_connect_posting(&[r#"42["late"]"#]);
 }

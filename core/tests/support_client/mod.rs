@@ -16,6 +16,8 @@ pub use sio_core::socket::client::{
 pub use sio_core::socket::{Event as EventPacket, Payload};
 pub use sio_core::{Str, Value};
 
+pub mod pair;
+
 /// A handshake over polling that offers the upgrade (the reference server's defaults).
 pub const HS: &str = r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 /// A handshake over polling without upgrades.

@@ -744,7 +744,9 @@ impl Manager {
     /// Hands an event to the application, noting its offset for recovery.
     fn deliver(&mut self, i: usize, e: EventPacket) {
         let s = &mut self.sockets[i];
-        if s.pid.is_some() {
+        // The server appends an offset only to events without an ack id (the reference's
+        // last argument is then the ack callback, never a string).
+        if s.pid.is_some() && e.ack_id().is_none() {
             if let Ok(args) = e.args() {
                 if let Some(Value::String(offset)) = args.last() {
                     s.last_offset = Some(offset.clone());

@@ -665,6 +665,49 @@ fn recovery_connect_without_a_received_event_omits_the_offset() {
     assert_eq!(s.post().1, r#"40{"pid":"p1"}"#);
 }
 
+#[test]
+fn an_event_asking_for_an_ack_does_not_move_the_recovery_offset() {
+    // The server adds offsets only to events without an ack id; in socket.io-client the last
+    // argument of such an event is the ack callback, so its string arguments are never taken
+    // for an offset.
+    let mut s = Sim::connected_root(config(), SocketConfig::default());
+    let get = s.get();
+    s.reply(get, HS_NO_UPGRADE);
+    let get = s.get();
+    s.take_out();
+    s.reply(get, r#"40{"sid":"s1","pid":"p1"}"#);
+    let get = s.get();
+    s.reply(
+        get,
+        "42[\"news\",\"o1\"]\u{1e}427[\"ask\",\"just a string\"]",
+    );
+    let get = s.get();
+    s.reply(get, "1");
+    s.take_out();
+    s.run_until_output(60_000);
+    let get = s.get();
+    s.reply(get, HS_NO_UPGRADE);
+    let _get = s.get();
+    assert_eq!(s.post().1, r#"40{"pid":"p1","offset":"o1"}"#);
+}
+
+#[test]
+fn volatile_emit_is_dropped_while_a_post_is_in_flight() {
+    let mut s = Sim::connected_root(config(), SocketConfig::default());
+    let _get = s.handshake_and_connect();
+    s.emit("/", "a", &[], EmitOptions::default());
+    let (post, _) = s.post();
+    s.emit("/", "gone", &[], volatile());
+    s.emit("/", "b", &[], EmitOptions::default());
+    s.reply(post, "ok");
+    let (post, body) = s.post();
+    assert_eq!(body, r#"42["b"]"#);
+    s.reply(post, "ok");
+    // Writable again: a volatile emit goes out.
+    s.emit("/", "v", &[], volatile());
+    assert_eq!(s.post().1, r#"42["v"]"#);
+}
+
 // ----- heartbeat
 
 #[test]

@@ -1,0 +1,134 @@
+//! Both sides real: the client against the sans-IO engine `Server` and `SocketServer`.
+
+use super::*;
+use crate::support_client::pair::Pair;
+use sio_core::socket::server::{
+    DisconnectReason as ServerReason, RecoveryConfig, SocketEvent, SocketServerConfig,
+};
+
+fn server_config() -> SocketServerConfig {
+    SocketServerConfig {
+        id_seed: [3; 32],
+        ..SocketServerConfig::default()
+    }
+}
+
+fn connected(client: ManagerConfig, server: SocketServerConfig) -> Pair {
+    let mut p = Pair::new(client, server);
+    p.client.socket("/", SocketConfig::default());
+    p.client.connect(p.now, "/");
+    p.step();
+    assert!(p.client.is_connected("/"));
+    p
+}
+
+#[test]
+fn upgrades_to_websocket_and_survives_minutes_of_heartbeats() {
+    let mut p = connected(upgrading(), server_config());
+    assert_eq!(p.client.transport(), Some(TransportKind::WebSocket));
+    let sid = p.client.engine_id().unwrap().clone();
+    assert_eq!(p.engine.transport_of(&sid), Some(TransportKind::WebSocket));
+    assert!(p.client_events.contains(&Event::Upgraded));
+    let socket = p.server_socket();
+    for i in 0..5 {
+        p.emit("up", &[i.into()]);
+        p.sio.emit(&socket, ev("down", &[i.into()])).unwrap();
+    }
+    p.step();
+    let expected =
+        |name: &str| -> Vec<String> { (0..5).map(|i| format!(r#"["{name}",{i}]"#)).collect() };
+    assert_eq!(p.server_received(), expected("up"));
+    assert_eq!(p.client_received(), expected("down"));
+    // Ten minutes of pings and pongs: nobody times out.
+    p.advance(Duration::from_secs(600));
+    assert!(p.client.is_connected("/"));
+    assert!(p.sio.is_connected(&socket));
+    let pings = p
+        .client_events
+        .iter()
+        .filter(|e| **e == Event::Ping)
+        .count();
+    assert_eq!(pings, 24, "one every 25 s");
+}
+
+#[test]
+fn polling_only_session_works_both_ways() {
+    let mut p = connected(config(), server_config());
+    assert_eq!(p.client.transport(), Some(TransportKind::Polling));
+    let socket = p.server_socket();
+    p.emit("up", &[1.into()]);
+    p.sio.emit(&socket, ev("down", &[2.into()])).unwrap();
+    p.step();
+    assert_eq!(p.server_received(), [r#"["up",1]"#]);
+    assert_eq!(p.client_received(), [r#"["down",2]"#]);
+    p.advance(Duration::from_secs(120));
+    assert!(p.client.is_connected("/") && p.sio.is_connected(&socket));
+}
+
+#[test]
+fn client_disconnect_over_polling_reaches_the_server_and_ends_the_session() {
+    let mut p = connected(config(), server_config());
+    let socket = p.server_socket();
+    // A POST is in flight (the driver has not delivered it yet) when the app disconnects.
+    p.client
+        .emit(p.now, "/", ev("bye", &[]), EmitOptions::default())
+        .unwrap();
+    let post = p.client.poll_transmit().unwrap();
+    p.client.disconnect(p.now, "/");
+    // Now the network delivers the POST and everything after it.
+    p.client_to_server(post);
+    p.step();
+    assert!(!p.sio.is_connected(&socket));
+    assert!(p.server_events.iter().any(|e| matches!(
+        e,
+        SocketEvent::Disconnected {
+            reason: ServerReason::ClientNamespaceDisconnect,
+            ..
+        }
+    )));
+    assert_eq!(p.engine.session_count(), 0, "the client's `1` closed it");
+}
+
+#[test]
+fn connection_state_recovery_replays_what_was_missed_during_an_outage() {
+    let server = SocketServerConfig {
+        recovery: Some(RecoveryConfig::default()),
+        ..server_config()
+    };
+    let mut p = connected(upgrading(), server);
+    let socket = p.server_socket();
+    p.sio.emit(&socket, ev("before", &[])).unwrap();
+    p.step();
+    assert_eq!(p.client_received().len(), 1);
+    // The network goes down; the server goes on emitting into the void.
+    p.advance(Duration::from_secs(1));
+    p.link_up = false;
+    p.sio.emit(&socket, ev("missed", &[1.into()])).unwrap();
+    p.sio.emit(&socket, ev("missed", &[2.into()])).unwrap();
+    p.step();
+    p.client_events.clear();
+    // Both sides notice at 45 s (the last ping was the handshake's; the server's ping at
+    // 25 s is lost), the client backs off 1 s; the link is back by then.
+    p.advance_to(45_000);
+    assert!(!p.client.is_connected("/"));
+    assert!(!p.sio.is_connected(&socket));
+    p.advance_to(45_500);
+    p.link_up = true;
+    p.advance_to(46_000);
+    assert!(p.client.is_connected("/"));
+    assert!(p.client.recovered("/"));
+    assert_eq!(
+        p.client.socket_id("/").map(|s| s.to_string()),
+        Some(socket.to_string())
+    );
+    let got = p.client_received();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0].starts_with(r#"["missed",1,"#) && got[1].starts_with(r#"["missed",2,"#));
+    assert!(p.client_events.iter().any(|e| matches!(
+        e,
+        Event::Connect {
+            recovered: true,
+            ..
+        }
+    )));
+}

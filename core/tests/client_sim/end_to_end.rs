@@ -132,3 +132,73 @@ fn connection_state_recovery_replays_what_was_missed_during_an_outage() {
         }
     )));
 }
+
+/// A seeded generator for the chaos below (splitmix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+#[test]
+fn retries_deliver_every_event_at_least_once_in_order_through_a_flapping_network() {
+    for seed in 1..=8 {
+        let mut client = upgrading();
+        client.seed = seed;
+        client.randomization_factor = 0.5;
+        let mut p = Pair::new(client, server_config());
+        p.client.socket(
+            "/",
+            SocketConfig {
+                retries: u32::MAX,
+                ack_timeout: Some(Duration::from_secs(3)),
+                ..SocketConfig::default()
+            },
+        );
+        p.client.connect(p.now, "/");
+        p.step();
+        let mut rng = Rng(seed);
+        let mut sent = 0u64;
+        // Ten virtual minutes: an emit most seconds, the link dropping and coming back.
+        for _ in 0..600 {
+            if rng.chance(60) {
+                p.emit("n", &[sent.into()]);
+                sent += 1;
+            }
+            if rng.chance(if p.link_up { 2 } else { 10 }) {
+                p.link_up = !p.link_up;
+            }
+            p.advance(Duration::from_secs(1));
+        }
+        // Then the network holds long enough for everything to get through.
+        p.link_up = true;
+        p.advance(Duration::from_secs(180));
+        assert!(p.client.is_connected("/"), "seed {seed}");
+        assert_eq!(p.client.buffered("/"), 0, "seed {seed}: all acked");
+        let mut firsts = Vec::new();
+        for json in p.server_received() {
+            let v: Vec<Value> = serde_json::from_str(&json).unwrap();
+            let n = v[1].as_u64().unwrap();
+            if !firsts.contains(&n) {
+                firsts.push(n);
+            }
+        }
+        assert_eq!(firsts, (0..sent).collect::<Vec<_>>(), "seed {seed}");
+        let reconnects = p
+            .client_events
+            .iter()
+            .filter(|e| matches!(e, Event::Reconnect(_)))
+            .count();
+        assert!(reconnects > 0, "seed {seed}: the network never failed");
+    }
+}

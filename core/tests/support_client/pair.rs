@@ -101,6 +101,13 @@ impl Pair {
                     SocketEvent::ConnectRequest { request, .. } => {
                         self.sio.accept_connect(self.now, request).unwrap();
                     }
+                    SocketEvent::Event { socket, event } if event.ack_id().is_some() => {
+                        // The server application acks whatever asks for it, with no args.
+                        let id = event.ack_id().unwrap();
+                        self.sio.ack(&socket, id, Payload::ack(&()).unwrap());
+                        self.server_events
+                            .push(SocketEvent::Event { socket, event });
+                    }
                     other => self.server_events.push(other),
                 }
             }

@@ -317,3 +317,30 @@ fn emit_after_the_heartbeat_expired_is_buffered_for_the_next_connection() {
     assert_eq!(s.run_until_output(120_000), 61_000);
     s.handshake_and_connect_posting(&[r#"42["late"]"#]);
 }
+
+#[test]
+fn binary_events_over_polling_are_base64_records_after_their_header() {
+    let mut s = Sim::connected_root(config(), SocketConfig::default());
+    let get = s.handshake_and_connect();
+    let bytes = Value::Binary(Bytes::from_static(&[1, 2, 3]));
+    s.emit("/", "bin", &[bytes.clone()], EmitOptions::default());
+    // As the reference: the header is written (and flushed) first, the attachment follows
+    // in the next POST.
+    let (post, body) = s.post();
+    assert_eq!(body, r#"451-["bin",{"_placeholder":true,"num":0}]"#);
+    s.reply(post, "ok");
+    assert_eq!(s.post().1, "bAQID");
+    s.events();
+    s.reply(
+        get,
+        "451-[\"back\",{\"_placeholder\":true,\"num\":0}]\u{1e}bBAU=",
+    );
+    let events = s.events();
+    let [Event::Message { event, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        event.args().unwrap(),
+        [Value::Binary(Bytes::from_static(&[4, 5]))]
+    );
+}

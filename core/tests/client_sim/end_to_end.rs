@@ -202,3 +202,34 @@ fn retries_deliver_every_event_at_least_once_in_order_through_a_flapping_network
         assert!(reconnects > 0, "seed {seed}: the network never failed");
     }
 }
+
+#[test]
+fn binary_events_cross_both_transports() {
+    for config in [config(), upgrading()] {
+        let mut p = connected(config, server_config());
+        let socket = p.server_socket();
+        let up = Value::Binary(Bytes::from_static(&[0, 1, 255]));
+        let down = Value::Binary(Bytes::from_static(&[9; 300]));
+        p.emit("up", &[1.into(), up.clone()]);
+        p.sio.emit(&socket, ev("down", &[down.clone()])).unwrap();
+        p.step();
+        let got: Vec<Vec<Value>> = p
+            .server_events
+            .iter()
+            .filter_map(|e| match e {
+                SocketEvent::Event { event, .. } => Some(event.args().unwrap()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got, [vec![1.into(), up]]);
+        let got: Vec<Vec<Value>> = p
+            .client_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message { event, .. } => Some(event.args().unwrap()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got, [vec![down]]);
+    }
+}

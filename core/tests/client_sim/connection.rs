@@ -323,7 +323,7 @@ fn binary_events_over_polling_are_base64_records_after_their_header() {
     let mut s = Sim::connected_root(config(), SocketConfig::default());
     let get = s.handshake_and_connect();
     let bytes = Value::Binary(Bytes::from_static(&[1, 2, 3]));
-    s.emit("/", "bin", &[bytes.clone()], EmitOptions::default());
+    s.emit("/", "bin", &[bytes], EmitOptions::default());
     // As the reference: the header is written (and flushed) first, the attachment follows
     // in the next POST.
     let (post, body) = s.post();

@@ -211,7 +211,9 @@ fn binary_events_cross_both_transports() {
         let up = Value::Binary(Bytes::from_static(&[0, 1, 255]));
         let down = Value::Binary(Bytes::from_static(&[9; 300]));
         p.emit("up", &[1.into(), up.clone()]);
-        p.sio.emit(&socket, ev("down", &[down.clone()])).unwrap();
+        p.sio
+            .emit(&socket, ev("down", std::slice::from_ref(&down)))
+            .unwrap();
         p.step();
         let got: Vec<Vec<Value>> = p
             .server_events

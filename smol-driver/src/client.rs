@@ -69,7 +69,9 @@ impl ClientIo for SmolClientIo {
         let spawner = self.spawner.clone();
         Box::pin(async move {
             if req.endpoint.secure {
-                return HttpResult::Failed("https needs TLS, which sio-smol does not have yet".into());
+                return HttpResult::Failed(
+                    "https needs TLS, which sio-smol does not have yet".into(),
+                );
             }
             let addr = (req.endpoint.host.clone(), req.endpoint.port);
             let tcp = match smol::net::TcpStream::connect(addr).await {
@@ -77,12 +79,8 @@ impl ClientIo for SmolClientIo {
                 Err(e) => return HttpResult::Failed(e.to_string()),
             };
             let _ = tcp.set_nodelay(true);
-            client_io::http_request(
-                FuturesIo::new(tcp),
-                move |f| spawner.spawn(f).detach(),
-                req,
-            )
-            .await
+            client_io::http_request(FuturesIo::new(tcp), move |f| spawner.spawn(f).detach(), req)
+                .await
         })
     }
 

@@ -33,7 +33,11 @@ use crate::client_io;
 
 /// A client builder for the server at `url`, running on the current tokio runtime.
 pub fn client(url: &str) -> ClientBuilder {
-    ClientBuilder::new(url, Arc::new(crate::socketio::Tokio), Arc::new(TokioClientIo))
+    ClientBuilder::new(
+        url,
+        Arc::new(crate::socketio::Tokio),
+        Arc::new(TokioClientIo),
+    )
 }
 
 /// HTTP, WebSocket and timer on tokio.
@@ -45,7 +49,9 @@ impl ClientIo for TokioClientIo {
         Box::pin(async move {
             let addr = (req.endpoint.host.clone(), req.endpoint.port);
             if req.endpoint.secure {
-                return HttpResult::Failed("https needs TLS, which sio-tokio does not have yet".into());
+                return HttpResult::Failed(
+                    "https needs TLS, which sio-tokio does not have yet".into(),
+                );
             }
             let tcp = match tokio::net::TcpStream::connect(addr).await {
                 Ok(t) => t,

@@ -115,7 +115,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> WsConnection for Ws<S> 
                     Ok(s) => Poll::Ready(Some(Ok(Frame::Text(s)))),
                     Err(_) => Poll::Ready(Some(Err("invalid UTF-8".into()))),
                 },
-                Poll::Ready(Some(Ok(Message::Binary(b)))) => Poll::Ready(Some(Ok(Frame::Binary(b)))),
+                Poll::Ready(Some(Ok(Message::Binary(b)))) => {
+                    Poll::Ready(Some(Ok(Frame::Binary(b))))
+                }
                 Poll::Ready(Some(Ok(_))) => continue,
             };
         }

@@ -12,10 +12,10 @@
 //! All decoding returns a typed [`DecodeError`] on bad input and never panics.
 
 pub mod base64;
+pub mod client;
 mod error;
 mod handshake;
 mod packet;
-pub mod client;
 pub mod payload;
 pub mod server;
 

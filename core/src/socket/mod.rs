@@ -24,12 +24,12 @@
 
 mod args;
 mod args_de;
+pub mod client;
 mod decode;
 mod error;
 pub(crate) mod json;
 mod packet;
 mod payload;
-pub mod client;
 pub mod server;
 mod validate;
 pub mod value;

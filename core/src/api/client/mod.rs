@@ -58,7 +58,8 @@ pub enum ClientEvent {
     Open,
     /// The connection closed.
     Close(DisconnectReason),
-    /// A connection attempt failed.
+    /// A connection attempt failed, or the open connection failed (just before its
+    /// `Close(TransportError)`).
     Error(String),
     /// The connection moved from polling to WebSocket.
     Upgrade,
@@ -165,10 +166,7 @@ impl Client {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.shared
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs `f` on the state at the runtime's current time, then carries out what the manager
@@ -312,8 +310,11 @@ impl State {
                     headers: shared.target.headers.clone(),
                     body,
                 };
-                self.spawns
-                    .push(Box::pin(transport::http_task(Arc::downgrade(shared), id, req)));
+                self.spawns.push(Box::pin(transport::http_task(
+                    Arc::downgrade(shared),
+                    id,
+                    req,
+                )));
             }
             Transmit::WsOpen { id, query } => {
                 let req = WsRequest {
@@ -322,8 +323,11 @@ impl State {
                     headers: shared.target.headers.clone(),
                 };
                 self.ws.insert(id, WsSlot::default());
-                self.spawns
-                    .push(Box::pin(transport::ws_task(Arc::downgrade(shared), id, req)));
+                self.spawns.push(Box::pin(transport::ws_task(
+                    Arc::downgrade(shared),
+                    id,
+                    req,
+                )));
             }
             Transmit::WsSend { id, frame } => {
                 if let Some(slot) = self.ws.get_mut(&id) {
@@ -344,7 +348,7 @@ impl State {
         }
     }
 
-    fn to_socket(&mut self, nsp: &Str, item: Item) {
+    fn deliver_to_socket(&mut self, nsp: &Str, item: Item) {
         if let Some(slot) = self.sockets.get_mut(nsp) {
             slot.inbox.push_back(item);
             if let Some(w) = slot.waker.take() {
@@ -353,7 +357,7 @@ impl State {
         }
     }
 
-    fn to_client(&mut self, e: ClientEvent) {
+    fn deliver_to_client(&mut self, e: ClientEvent) {
         self.client_inbox.push_back(e);
         if let Some(w) = self.client_waker.take() {
             w.wake();
@@ -362,21 +366,23 @@ impl State {
 
     fn dispatch(&mut self, e: Event) {
         match e {
-            Event::Open => self.to_client(ClientEvent::Open),
-            Event::Close(r) => self.to_client(ClientEvent::Close(r)),
-            Event::Error(m) => self.to_client(ClientEvent::Error(m)),
-            Event::Upgraded => self.to_client(ClientEvent::Upgrade),
+            Event::Open => self.deliver_to_client(ClientEvent::Open),
+            Event::Close(r) => self.deliver_to_client(ClientEvent::Close(r)),
+            Event::Error(m) => self.deliver_to_client(ClientEvent::Error(m)),
+            Event::Upgraded => self.deliver_to_client(ClientEvent::Upgrade),
             Event::Ping => {}
-            Event::ReconnectAttempt(n) => self.to_client(ClientEvent::ReconnectAttempt(n)),
-            Event::Reconnect(n) => self.to_client(ClientEvent::Reconnect(n)),
-            Event::ReconnectError(m) => self.to_client(ClientEvent::ReconnectError(m)),
-            Event::ReconnectFailed => self.to_client(ClientEvent::ReconnectFailed),
-            Event::Connect { nsp, .. } => self.to_socket(&nsp, Item::Connect),
+            Event::ReconnectAttempt(n) => self.deliver_to_client(ClientEvent::ReconnectAttempt(n)),
+            Event::Reconnect(n) => self.deliver_to_client(ClientEvent::Reconnect(n)),
+            Event::ReconnectError(m) => self.deliver_to_client(ClientEvent::ReconnectError(m)),
+            Event::ReconnectFailed => self.deliver_to_client(ClientEvent::ReconnectFailed),
+            Event::Connect { nsp, .. } => self.deliver_to_socket(&nsp, Item::Connect),
             Event::ConnectError { nsp, message, data } => {
-                self.to_socket(&nsp, Item::ConnectError(message, data))
+                self.deliver_to_socket(&nsp, Item::ConnectError(message, data))
             }
-            Event::Disconnect { nsp, reason } => self.to_socket(&nsp, Item::Disconnect(reason)),
-            Event::Message { nsp, event } => self.to_socket(&nsp, Item::Event(event)),
+            Event::Disconnect { nsp, reason } => {
+                self.deliver_to_socket(&nsp, Item::Disconnect(reason))
+            }
+            Event::Message { nsp, event } => self.deliver_to_socket(&nsp, Item::Event(event)),
             Event::Ack { handle, result, .. } => {
                 if let Some(slot) = self.acks.remove(&handle) {
                     slot.complete(result.map_err(|f| match f {
@@ -449,7 +455,9 @@ async fn client_task(client: Client) {
             }
         })
         .await;
-        let Some((event, handlers)) = next else { return };
+        let Some((event, handlers)) = next else {
+            return;
+        };
         for h in handlers {
             socket::run(&client, h(client.clone(), event.clone())).await;
         }

@@ -223,7 +223,10 @@ impl ClientSocket {
     }
 
     /// Calls `listener` with every event this socket sends, as it goes out.
-    pub fn on_any_outgoing(&self, listener: impl Fn(&ClientSocket, &Event) + Send + Sync + 'static) {
+    pub fn on_any_outgoing(
+        &self,
+        listener: impl Fn(&ClientSocket, &Event) + Send + Sync + 'static,
+    ) {
         let l: OutgoingListener = Arc::new(listener);
         self.handlers(|hs| hs.outgoing.push(l));
     }
@@ -305,7 +308,11 @@ impl ClientSocket {
     /// Emits `event` with `args` (a tuple spreads into several arguments; `bytes::Bytes`
     /// fields travel as binary attachments). While disconnected it waits in a buffer and is
     /// sent on connect.
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), serde_json::Error> {
+    pub fn emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<(), serde_json::Error> {
         self.send(event, args, EmitOptions::default()).map(drop)
     }
 

@@ -72,7 +72,9 @@ pub(super) async fn ws_task(shared: Weak<Shared>, id: IoId, req: WsRequest) {
         while !slot.outbox.is_empty() {
             match conn.poll_ready(cx) {
                 Poll::Ready(Ok(())) => {
-                    let Some(f) = slot.outbox.pop_front() else { break };
+                    let Some(f) = slot.outbox.pop_front() else {
+                        break;
+                    };
                     if let Err(e) = conn.start_send(f) {
                         return Poll::Ready(Some(e));
                     }

@@ -86,7 +86,9 @@ pub enum Event {
     Open,
     /// The Engine.IO connection closed.
     Close(DisconnectReason),
-    /// A connection attempt failed (the description: `timeout`, `xhr poll error`, …).
+    /// A connection attempt failed, or the open connection failed just before its
+    /// [`Close`](Event::Close) with [`DisconnectReason::TransportError`] (the description:
+    /// `timeout`, `xhr poll error`, …).
     Error(String),
     /// The connection moved from polling to WebSocket.
     Upgraded,

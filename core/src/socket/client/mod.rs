@@ -67,6 +67,10 @@ pub struct Manager {
     config: ManagerConfig,
     state: ReadyState,
     engine: Option<EngineClient>,
+    /// An engine the manager closed while it still had packets to write (a last
+    /// DISCONNECT behind an in-flight POST): it finishes writing and then tells the server
+    /// (`1`), as the reference's `close()` does on drain, without reporting anything more.
+    draining: Option<EngineClient>,
     decoder: Decoder,
     sockets: Vec<SocketState>,
     backoff: Backoff,
@@ -98,6 +102,7 @@ impl Manager {
             config,
             state: ReadyState::Closed,
             engine: None,
+            draining: None,
             sockets: Vec::new(),
             backoff,
             reconnecting: false,
@@ -176,7 +181,10 @@ impl Manager {
         if let Some(t) = self.transmits.pop_front() {
             return Some(t);
         }
-        self.engine.as_mut().and_then(EngineClient::poll_transmit)
+        if let Some(t) = self.engine.as_mut().and_then(EngineClient::poll_transmit) {
+            return Some(t);
+        }
+        self.draining.as_mut().and_then(EngineClient::poll_transmit)
     }
 
     /// The next event for the application.
@@ -192,6 +200,7 @@ impl Manager {
             .flat_map(|s| s.acks.values().filter_map(|a| a.deadline));
         [
             self.engine.as_ref().and_then(EngineClient::poll_timeout),
+            self.draining.as_ref().and_then(EngineClient::poll_timeout),
             self.reconnect_at,
             self.open_deadline,
         ]
@@ -266,6 +275,13 @@ impl Manager {
         options: EmitOptions,
     ) -> Result<Option<AckHandle>, EmitError> {
         let i = self.index(nsp).ok_or(EmitError::UnknownNamespace)?;
+        // As the reference's `_hasPingExpired()` check: nothing is written to a connection
+        // whose heartbeat is overdue (the driver has not called handle_timeout yet); it
+        // closes first, and the event waits in the buffer for the next one.
+        let overdue = self.engine.as_ref().and_then(EngineClient::poll_timeout);
+        if overdue.is_some_and(|d| d <= now) {
+            self.handle_timeout(now);
+        }
         let handle = options.ack.then(|| self.handle());
         let s = &mut self.sockets[i];
         if s.config.retries > 0 && !options.volatile {
@@ -311,6 +327,10 @@ impl Manager {
 
     /// Feeds the answer to HTTP request `id`.
     pub fn handle_http_response(&mut self, now: Instant, id: IoId, result: HttpResult) {
+        if let Some(d) = &mut self.draining {
+            d.handle_http_response(now, id, result.clone());
+            self.drain_closing();
+        }
         if let Some(e) = &mut self.engine {
             e.handle_http_response(now, id, result);
         }
@@ -319,6 +339,10 @@ impl Manager {
 
     /// WebSocket `id` opened.
     pub fn handle_ws_open(&mut self, now: Instant, id: IoId) {
+        if let Some(d) = &mut self.draining {
+            d.handle_ws_open(now, id);
+            self.drain_closing();
+        }
         if let Some(e) = &mut self.engine {
             e.handle_ws_open(now, id);
         }
@@ -327,6 +351,10 @@ impl Manager {
 
     /// A message came on WebSocket `id`.
     pub fn handle_ws_message(&mut self, now: Instant, id: IoId, frame: Frame) {
+        if let Some(d) = &mut self.draining {
+            d.handle_ws_message(now, id, frame.clone());
+            self.drain_closing();
+        }
         if let Some(e) = &mut self.engine {
             e.handle_ws_message(now, id, frame);
         }
@@ -335,6 +363,10 @@ impl Manager {
 
     /// WebSocket `id` closed (with the error, if it failed).
     pub fn handle_ws_closed(&mut self, now: Instant, id: IoId, error: Option<String>) {
+        if let Some(d) = &mut self.draining {
+            d.handle_ws_closed(now, id, error.clone());
+            self.drain_closing();
+        }
         if let Some(e) = &mut self.engine {
             e.handle_ws_closed(now, id, error);
         }
@@ -344,6 +376,10 @@ impl Manager {
     /// Runs what is due: the heartbeat watchdog, the connection timeout, the next
     /// reconnection attempt, ack timeouts. Safe to call early.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(d) = &mut self.draining {
+            d.handle_timeout(now);
+            self.drain_closing();
+        }
         if let Some(e) = &mut self.engine {
             e.handle_timeout(now);
         }
@@ -410,6 +446,11 @@ impl Manager {
         }
         self.skip_reconnect = false;
         self.state = ReadyState::Opening;
+        // A closing engine still numbering requests would collide with the new one's ids:
+        // it is abandoned (what it had left to write is lost, as with a dropped connection).
+        if let Some(mut d) = self.draining.take() {
+            self.take_transmits(&mut d);
+        }
         let engine = EngineClient::new_with_id_base(
             self.config.engine.clone(),
             self.prior_websocket_success,
@@ -419,6 +460,19 @@ impl Manager {
         self.engine = Some(engine);
         self.open_deadline = (!self.config.timeout.is_zero()).then(|| now + self.config.timeout);
         self.drive(now);
+    }
+
+    /// Moves the draining engine's transmits to the manager's queue, dropping its events, and
+    /// forgets it once it has closed.
+    fn drain_closing(&mut self) {
+        let Some(mut d) = self.draining.take() else {
+            return;
+        };
+        while d.poll_event().is_some() {}
+        self.take_transmits(&mut d);
+        if !d.is_closed() {
+            self.draining = Some(d);
+        }
     }
 
     /// Moves a finished engine's last transmits (its closes) to the manager's queue.
@@ -436,7 +490,12 @@ impl Manager {
             self.last_io_id = self.last_io_id.max(e.last_id());
             let Some(ev) = e.poll_event() else { return };
             match ev {
-                EngineEvent::Open(_) => self.on_open(now),
+                EngineEvent::Open(_) => {
+                    // As engine.io-client's priorWebsocketSuccess: true only while the last
+                    // connection opened over (or upgraded to) WebSocket without error since.
+                    self.prior_websocket_success = e.transport() == TransportKind::WebSocket;
+                    self.on_open(now)
+                }
                 EngineEvent::Message(text) => {
                     let r = self.decoder.decode_text(text);
                     self.on_decoded(now, r);
@@ -452,6 +511,9 @@ impl Manager {
                 }
                 EngineEvent::UpgradeError(_) => {}
                 EngineEvent::Closed(reason) => {
+                    if matches!(reason, CloseReason::TransportError(_)) {
+                        self.prior_websocket_success = false;
+                    }
                     if let Some(mut e) = self.engine.take() {
                         self.take_transmits(&mut e);
                     }
@@ -464,7 +526,12 @@ impl Manager {
                     } else {
                         let reason = match reason {
                             CloseReason::TransportClose => DisconnectReason::TransportClose,
-                            CloseReason::TransportError(_) => DisconnectReason::TransportError,
+                            CloseReason::TransportError(d) => {
+                                // The reference's engine emits `error` before `close`, and
+                                // the manager passes it on.
+                                self.events.push_back(Event::Error(d));
+                                DisconnectReason::TransportError
+                            }
                             CloseReason::PingTimeout => DisconnectReason::PingTimeout,
                             CloseReason::ForcedClose => DisconnectReason::ForcedClose,
                             CloseReason::ParseError => DisconnectReason::ParseError,
@@ -522,6 +589,10 @@ impl Manager {
         if let Some(mut e) = self.engine.take() {
             e.close();
             self.take_transmits(&mut e);
+            while e.poll_event().is_some() {}
+            if !e.is_closed() {
+                self.draining = Some(e);
+            }
         }
         self.attempt = false;
         self.open_deadline = None;
@@ -556,11 +627,7 @@ impl Manager {
         }
     }
 
-    fn on_decoded(
-        &mut self,
-        now: Instant,
-        r: Result<Option<Packet>, crate::socket::DecodeError>,
-    ) {
+    fn on_decoded(&mut self, now: Instant, r: Result<Option<Packet>, crate::socket::DecodeError>) {
         match r {
             Ok(Some(p)) => self.on_packet(now, p),
             Ok(None) => {}
@@ -677,7 +744,9 @@ impl Manager {
     /// Hands an event to the application, noting its offset for recovery.
     fn deliver(&mut self, i: usize, e: EventPacket) {
         let s = &mut self.sockets[i];
-        if s.pid.is_some() {
+        // The server appends an offset only to events without an ack id (the reference's
+        // last argument is then the ack callback, never a string).
+        if s.pid.is_some() && e.ack_id().is_none() {
             if let Ok(args) = e.args() {
                 if let Some(Value::String(offset)) = args.last() {
                     s.last_offset = Some(offset.clone());
@@ -697,10 +766,10 @@ impl Manager {
             (Some(pid), auth) => {
                 let mut m = Map::new();
                 m.insert("pid", Value::String(pid.to_string()));
-                m.insert(
-                    "offset",
-                    s.last_offset.clone().map_or(Value::Null, Value::String),
-                );
+                // The reference's `offset: undefined` is left out of the JSON.
+                if let Some(offset) = &s.last_offset {
+                    m.insert("offset", Value::String(offset.clone()));
+                }
                 if let Some(Value::Object(a)) = auth {
                     for (k, v) in a.iter() {
                         m.insert(k.clone(), v.clone());
@@ -744,11 +813,15 @@ impl Manager {
             return;
         }
         let default_timeout = s.config.ack_timeout;
-        let id = s.ack_id();
+        // The id is taken only when the event goes out, as the reference numbers its acks.
+        let next_id = s.next_ack_id;
         let Some(q) = s.queue.front_mut() else { return };
         if q.pending && !force {
             return;
         }
+        let id = next_id;
+        s.next_ack_id += 1;
+        let q = s.queue.front_mut().expect("checked above");
         q.pending = true;
         q.tries += 1;
         let deadline = q.timeout.or(default_timeout).map(|t| now + t);

@@ -102,7 +102,9 @@ impl Log {
             name: name.to_owned(),
             args,
         };
-        all.lock().unwrap_or_else(|e| e.into_inner()).push(s.clone());
+        all.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(s.clone());
         let _ = tx.try_send(s);
     }
 
@@ -110,13 +112,23 @@ impl Log {
     pub fn watch(&self, socket: &ClientSocket) {
         let (tx, all) = self.sink();
         socket.on_any(move |_, msg: Message| {
-            let args = msg.values().unwrap_or_default().iter().map(to_json).collect();
+            let args = msg
+                .values()
+                .unwrap_or_default()
+                .iter()
+                .map(to_json)
+                .collect();
             Log::push(&tx, &all, msg.name(), args);
             async {}
         });
         let (tx, all) = self.sink();
         socket.on_connect(move |s: ClientSocket| {
-            Log::push(&tx, &all, "connect", vec![json!(s.id()), json!(s.recovered())]);
+            Log::push(
+                &tx,
+                &all,
+                "connect",
+                vec![json!(s.id()), json!(s.recovered())],
+            );
             async {}
         });
         let (tx, all) = self.sink();
@@ -172,7 +184,12 @@ impl Log {
 
     /// How many `name` were seen so far.
     pub fn count(&self, name: &str) -> usize {
-        self.all.lock().unwrap().iter().filter(|s| s.name == name).count()
+        self.all
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.name == name)
+            .count()
     }
 
     /// Everything seen so far, in order.
@@ -196,7 +213,11 @@ pub async fn sleep(ms: u64) {
 }
 
 /// Emits with an ack and returns its arguments as JSON.
-pub async fn ask<T: serde::Serialize + ?Sized>(s: &ClientSocket, event: &str, args: &T) -> Vec<Json> {
+pub async fn ask<T: serde::Serialize + ?Sized>(
+    s: &ClientSocket,
+    event: &str,
+    args: &T,
+) -> Vec<Json> {
     let fut = s.emit_with_ack_timeout(event, args, Duration::from_secs(5));
     let payload = fut
         .await
@@ -243,7 +264,8 @@ pub async fn basics(ctx: Ctx) {
     log.watch(&s);
     s.on("question", |_, m: Message| async move {
         let n: u64 = m.arg(0).unwrap_or(0);
-        m.ack(&(n + 1, Bytes::from_static(&[9, 8, 7]))).expect("ack");
+        m.ack(&(n + 1, Bytes::from_static(&[9, 8, 7])))
+            .expect("ack");
     });
     s.on("poll", |_, m: Message| async move {
         m.ack(&"pong").expect("ack");
@@ -284,7 +306,8 @@ pub async fn basics(ctx: Ctx) {
     assert_eq!(back[1]["nested"][1], json!({"bin": vec![255; 40]}));
 
     // Echo without ack: the server emits it back (with the recovery offset appended).
-    s.emit("echo", &("plain", Bytes::from_static(&[4, 5]))).expect("emit");
+    s.emit("echo", &("plain", Bytes::from_static(&[4, 5])))
+        .expect("emit");
     let e = log.next("echo").await;
     assert_eq!(e[0], json!("plain"), "{e:?}");
     assert_eq!(e[1], json!({"bin": [4, 5]}), "{e:?}");
@@ -307,8 +330,17 @@ pub async fn basics(ctx: Ctx) {
 
     // Catch-all on the server saw what we sent.
     let names = ask(&s, "any-log", &()).await;
-    for n in ["whoami", "echo", "ask-client", "broadcast-ask", "emit-burst"] {
-        assert!(names[0].as_array().unwrap().contains(&json!(n)), "{names:?}");
+    for n in [
+        "whoami",
+        "echo",
+        "ask-client",
+        "broadcast-ask",
+        "emit-burst",
+    ] {
+        assert!(
+            names[0].as_array().unwrap().contains(&json!(n)),
+            "{names:?}"
+        );
     }
 
     s.disconnect();
@@ -316,7 +348,10 @@ pub async fn basics(ctx: Ctx) {
     assert_eq!(d[0], "io client disconnect");
     assert!(!s.active() && !s.connected());
     sleep(100).await;
-    assert!(!client.is_open(), "the last socket gone, the connection closes");
+    assert!(
+        !client.is_open(),
+        "the last socket gone, the connection closes"
+    );
     client.close();
 }
 
@@ -345,7 +380,11 @@ pub async fn namespaces(ctx: Ctx) {
     assert_eq!(err[0], json!("Invalid namespace"), "{err:?}");
     assert!(!nope.active());
     assert_ne!(main.id(), admin.id());
-    assert_eq!(log.count("open"), 1, "one engine connection for every namespace");
+    assert_eq!(
+        log.count("open"),
+        1,
+        "one engine connection for every namespace"
+    );
     let engine = client.engine_id().expect("engine id");
     assert_eq!(engine.len(), 20);
 
@@ -409,7 +448,10 @@ pub async fn rooms(ctx: Ctx) {
     a.emit("kick", &"r").expect("emit");
     assert_eq!(lb.next("disconnect").await[0], "io server disconnect");
     sleep(300).await;
-    assert!(!b.active() && !b.connected(), "no reconnection after the server's disconnect");
+    assert!(
+        !b.active() && !b.connected(),
+        "no reconnection after the server's disconnect"
+    );
     // Connecting again is the application's choice.
     b.connect();
     lb.next("connect").await;
@@ -504,7 +546,11 @@ pub async fn recovery(ctx: Ctx, direct: &str, cut: impl Fn()) {
     a.emit_volatile("echo", &"volatile-dropped").expect("emit");
     assert!(a.buffered() >= 1);
     let c = la.next("connect").await;
-    assert_eq!(c, vec![json!(id), json!(true)], "recovered with the same id");
+    assert_eq!(
+        c,
+        vec![json!(id), json!(true)],
+        "recovered with the same id"
+    );
     la.next("reconnect").await;
     assert!(la.count("reconnect_attempt") >= 1);
     let m1 = la.next("room-msg").await;
@@ -515,10 +561,23 @@ pub async fn recovery(ctx: Ctx, direct: &str, cut: impl Fn()) {
         .seen()
         .into_iter()
         .filter(|s| s.name == "room-msg" || s.name == "connect")
-        .map(|s| format!("{}:{}", s.name, s.args.first().map_or(Json::Null, Clone::clone)))
+        .map(|s| {
+            format!(
+                "{}:{}",
+                s.name,
+                s.args.first().map_or(Json::Null, Clone::clone)
+            )
+        })
         .collect();
     let pos = |x: &str| order.iter().position(|o| o == x).unwrap_or(usize::MAX);
-    assert!(pos("room-msg:\"missed-2\"") < order.iter().rposition(|o| o.starts_with("connect")).unwrap(), "{order:?}");
+    assert!(
+        pos("room-msg:\"missed-2\"")
+            < order
+                .iter()
+                .rposition(|o| o.starts_with("connect"))
+                .unwrap(),
+        "{order:?}"
+    );
     assert_eq!(la.next("echo").await[0], json!("from-buffer"));
     let who = ask(&a, "whoami", &()).await;
     assert_eq!(who[0]["recovered"], true);
@@ -526,7 +585,9 @@ pub async fn recovery(ctx: Ctx, direct: &str, cut: impl Fn()) {
     assert!(rooms.contains(&json!("rr")), "{rooms:?}");
     sleep(200).await;
     assert!(
-        !la.seen().iter().any(|s| s.name == "echo" && s.args.first() == Some(&json!("volatile-dropped"))),
+        !la.seen()
+            .iter()
+            .any(|s| s.name == "echo" && s.args.first() == Some(&json!("volatile-dropped"))),
         "a volatile emit made offline is dropped"
     );
     ca.close();
@@ -555,9 +616,16 @@ pub async fn restart(ctx: Ctx, restart: impl FnOnce() + Send + 'static) {
     log.next("reconnect").await;
     t.join().expect("restart thread");
     let c = log.next("connect").await;
-    assert_ne!(c[0], json!(first), "a new server knows nothing of the old session");
+    assert_ne!(
+        c[0],
+        json!(first),
+        "a new server knows nothing of the old session"
+    );
     assert_eq!(c[1], json!(false));
     assert_eq!(log.next("echo").await[0], json!("while-down"));
-    assert!(log.count("reconnect_error") >= 1, "attempts failed while the server was down");
+    assert!(
+        log.count("reconnect_error") >= 1,
+        "attempts failed while the server was down"
+    );
     client.close();
 }

@@ -56,7 +56,10 @@ impl Proxy {
                     }
                     g.push(server.try_clone().expect("clone"));
                 }
-                pipe(client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                pipe(
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
                 pipe(server, client);
             }
         });

@@ -34,12 +34,26 @@ fn sio_server(driver: &str) -> ServerProcess {
     ServerProcess::start(env!("CARGO_BIN_EXE_sio-echo"), &args)
 }
 
-const TOKIO: Maker = sio_tokio::client::client;
-const SMOL: Maker = sio_smol::client::client;
+/// The client's driver.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Driver {
+    Tokio,
+    Smol,
+}
+use Driver::{Smol as SMOL, Tokio as TOKIO};
+
+impl Driver {
+    fn maker(self) -> Maker {
+        match self {
+            Driver::Tokio => sio_tokio::client::client,
+            Driver::Smol => sio_smol::client::client,
+        }
+    }
+}
 
 /// Runs `f` on the client driver's runtime.
-fn run<F: Future<Output = ()> + Send + 'static>(mk: Maker, f: F) {
-    if mk == TOKIO {
+fn run<F: Future<Output = ()> + Send + 'static>(driver: Driver, f: F) {
+    if driver == TOKIO {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -52,7 +66,8 @@ fn run<F: Future<Output = ()> + Send + 'static>(mk: Maker, f: F) {
 }
 
 /// Every scenario that needs only a server, in each transport mode (one server per mode).
-fn scenarios(server: impl Fn() -> ServerProcess + Sync, mk: Maker, tag: &str) {
+fn scenarios(server: impl Fn() -> ServerProcess + Sync, driver: Driver, tag: &str) {
+    let mk = driver.maker();
     std::thread::scope(|scope| {
         for (mode, transports) in MODES {
             let server = &server;
@@ -64,14 +79,14 @@ fn scenarios(server: impl Fn() -> ServerProcess + Sync, mk: Maker, tag: &str) {
                     mk,
                 };
                 println!("{tag} {mode}: basics");
-                run(mk, sc::basics(ctx.clone()));
+                run(driver, sc::basics(ctx.clone()));
                 println!("{tag} {mode}: namespaces");
-                run(mk, sc::namespaces(ctx.clone()));
+                run(driver, sc::namespaces(ctx.clone()));
                 println!("{tag} {mode}: rooms");
-                run(mk, sc::rooms(ctx.clone()));
+                run(driver, sc::rooms(ctx.clone()));
                 println!("{tag} {mode}: retries");
                 let key = format!("{tag}-{mode}");
-                run(mk, async move { sc::retries(ctx, &key).await });
+                run(driver, async move { sc::retries(ctx, &key).await });
                 let proxy = Proxy::start(s.port);
                 let ctx = Ctx {
                     url: proxy.url(),
@@ -82,7 +97,12 @@ fn scenarios(server: impl Fn() -> ServerProcess + Sync, mk: Maker, tag: &str) {
                 let direct = s.url();
                 let proxy = std::sync::Arc::new(proxy);
                 let p = proxy.clone();
-                run(mk, async move { sc::recovery(ctx, &direct, move || p.cut_for(std::time::Duration::from_millis(300))).await });
+                run(driver, async move {
+                    sc::recovery(ctx, &direct, move || {
+                        p.cut_for(std::time::Duration::from_millis(300))
+                    })
+                    .await
+                });
             });
         }
     });
@@ -116,17 +136,20 @@ fn reconnects_after_a_node_server_restart() {
         let ctx = Ctx {
             url: server.url(),
             transports,
-            mk: TOKIO,
+            mk: TOKIO.maker(),
         };
         println!("restart {mode}");
+        let second = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let slot = second.clone();
         run(
             TOKIO,
             sc::restart(ctx, move || {
                 drop(server);
                 std::thread::sleep(std::time::Duration::from_millis(700));
-                // Kept alive by the thread until the scenario ends with the process.
-                std::mem::forget(node_server(port));
+                *slot.lock().unwrap() = Some(node_server(port));
             }),
         );
+        // Stops the second server.
+        drop(second.lock().unwrap().take());
     }
 }

@@ -24,6 +24,7 @@
 
 mod args;
 mod args_de;
+pub mod cluster;
 mod decode;
 mod error;
 pub(crate) mod json;

@@ -253,6 +253,16 @@ impl Cluster {
         ClusterTransmit::Subscribe { channels, patterns }
     }
 
+    /// Whether [`poll_transmit`](Self::poll_transmit) has something.
+    pub fn has_transmit(&self) -> bool {
+        !self.transmits.is_empty()
+    }
+
+    /// How long a request waits for answers.
+    pub fn requests_timeout(&self) -> Duration {
+        self.config.requests_timeout
+    }
+
     // ---- outputs -----------------------------------------------------------------------------
 
     /// The next thing the driver must do with Redis.

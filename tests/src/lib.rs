@@ -14,4 +14,5 @@ pub fn workspace_root() -> PathBuf {
 
 pub mod echo;
 pub mod peers;
+pub mod redis;
 pub mod sim;

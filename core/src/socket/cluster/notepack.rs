@@ -206,11 +206,11 @@ impl<'a> Reader<'a> {
             0xc0 => Value::Null,
             0xc2 => Value::Bool(false),
             0xc3 => Value::Bool(true),
-            0xc4 | 0xc5 | 0xc6 => {
+            0xc4..=0xc6 => {
                 let n = self.be(1 << (b - 0xc4))? as usize;
                 Value::Binary(Bytes::copy_from_slice(self.take(n)?))
             }
-            0xc7 | 0xc8 | 0xc9 => {
+            0xc7..=0xc9 => {
                 let n = self.be(1 << (b - 0xc7))? as usize;
                 self.take(n + 1)?;
                 Value::Null

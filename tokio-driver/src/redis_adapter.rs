@@ -20,6 +20,20 @@ const RETRY: Duration = Duration::from_millis(500);
 
 /// A server's membership in a Redis cluster. Dropping it leaves the adapter running; call
 /// [`close`](Self::close) to stop it.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use sio_tokio::{RedisAdapter, SocketIoConfig, SocketIoServer};
+///
+/// let io = SocketIoServer::new(SocketIoConfig::default());
+/// let adapter = RedisAdapter::connect(&io, "redis://127.0.0.1:6379/").await?;
+/// io.sockets().emit("news", &"to every client of every server")?;
+/// let sockets = io.sockets().fetch_cluster_sockets().await?;
+/// println!("{} sockets in the cluster; this server is {}", sockets.len(), adapter.uid());
+/// # Ok(()) }
+/// ```
+///
+/// The adapter's task holds the server: it lives until [`close`](Self::close).
 #[derive(Debug)]
 pub struct RedisAdapter {
     task: tokio::task::JoinHandle<()>,

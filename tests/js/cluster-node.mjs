@@ -7,6 +7,7 @@
 // Prints `listening <port>`. Clients connect with ?name=<label>[&room=<room>]; socket.data =
 // {name}; the socket joins `room`. Client events (each answered by its ack):
 //   broadcast (p)           io.emit("bcast", p, NODE)
+//   admin-broadcast (p)     io.of("/admin").emit("admin-msg", p, NODE)
 //   room-emit (room, p)     io.to(room).emit("room-msg", p, NODE)
 //   fetch (room|null)       io[.in(room)].fetchSockets() -> [{id, name, rooms}]
 //   join-all (room, sel)    io[.in(sel)].socketsJoin(room)
@@ -37,11 +38,14 @@ io.on("hello", (...a) => heard.push(a));
 io.on("question", (_from, cb) => cb(NODE));
 const sorted = (a) => [...a].sort();
 
+io.of("/admin").on("connection", () => {});
+
 io.on("connection", (socket) => {
   const q = socket.handshake.query;
   socket.data = { name: q.name };
   if (q.room) socket.join(q.room);
   socket.on("broadcast", (p, ack) => { io.emit("bcast", p, NODE); ack("ok"); });
+  socket.on("admin-broadcast", (p, ack) => { io.of("/admin").emit("admin-msg", p, NODE); ack("ok"); });
   socket.on("room-emit", (room, p, ack) => { io.to(room).emit("room-msg", p, NODE); ack("ok"); });
   socket.on("fetch", async (room, ack) => {
     try {

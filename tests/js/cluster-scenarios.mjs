@@ -21,10 +21,10 @@ const passed = [];
 const failed = [];
 const clients = [];
 
-function connect(node, name, room, transports = ["websocket"]) {
+function connect(node, name, room, transports = ["websocket"], nsp = "/") {
   const query = { name };
   if (room) query.room = room;
-  const socket = connectClient(nodes[node], { query, transports, reconnection: false, forceNew: true });
+  const socket = connectClient(nodes[node] + nsp, { query, transports, reconnection: false, forceNew: true });
   socket.inbox = [];
   socket.label = name;
   socket.onAny((ev, ...a) => socket.inbox.push({ ev, args: a }));
@@ -91,6 +91,8 @@ async function main() {
     two[n] = await connect(n, `${n}2`, "r2", ["polling", "websocket"]);
     all.push(one[n], two[n]);
   }
+  const admins = [];
+  for (const n of names) admins.push(await connect(n, `${n}-admin`, null, ["websocket"], "/admin"));
   const label = (set) => names.map((n) => set[n].label);
   const allLabels = all.map((c) => c.label);
 
@@ -120,6 +122,12 @@ async function main() {
       const ok = (a) => a[0]?.tag === tag && Buffer.isBuffer(a[0].bin) && same([...a[0].bin], [1, 2, 3])
         && a[0].n === 1.5 && a[0].big === 300 && a[1] === o;
       return expectReceivers(all, "bcast", ok, allLabels);
+    });
+    await check(`broadcast in namespace /admin from ${o} reaches /admin on every node, only`, async () => {
+      const tag = `a-${o}`;
+      await ask(origin, "admin-broadcast", { tag });
+      return expectReceivers([...all, ...admins], "admin-msg", (a) => a[0]?.tag === tag && a[1] === o,
+        admins.map((c) => c.label));
     });
     await check(`room emit from ${o} reaches room r1 on every node, only`, async () => {
       const tag = `r-${o}`;

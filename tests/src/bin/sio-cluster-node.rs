@@ -81,6 +81,9 @@ fn setup(io: &SocketIo, node: &'static str) {
     io.on_server_event_with_ack("question", move |_args: Vec<Value>| async move {
         Value::from(node)
     });
+    // A second namespace: its own cluster channels (`socket.io#/admin#`, …).
+    io.of("/admin")
+        .on_connection(|_socket: Socket| async move {});
     let io2 = io.clone();
     io.of("/").on_connection(move |socket: Socket| {
         let (io, heard) = (io2.clone(), heard.clone());
@@ -105,6 +108,15 @@ fn handlers(io: &SocketIo, socket: &Socket, node: &'static str, heard: Arc<Mutex
         async move {
             let payload: Value = msg.arg(0).unwrap_or_default();
             let _ = i.sockets().emit("bcast", &(payload, node));
+            let _ = msg.ack(&("ok",));
+        }
+    });
+    let i = io.clone();
+    socket.on("admin-broadcast", move |_s: Socket, msg: Message| {
+        let i = i.clone();
+        async move {
+            let payload: Value = msg.arg(0).unwrap_or_default();
+            let _ = i.of("/admin").emit("admin-msg", &(payload, node));
             let _ = msg.ack(&("ok",));
         }
     });

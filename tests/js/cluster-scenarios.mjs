@@ -82,6 +82,45 @@ async function expectReceivers(all, ev, match, want, settle = 300) {
   return expectSame([...seen].sort(), [...want].sort());
 }
 
+/// Polls `fetch(room)` through `socket` until the names in the room are `want` (room
+/// operations travel through Redis, even to the node that asked, for Node servers).
+async function roomIs(socket, room, want) {
+  let got;
+  await waitForAsync(async () => {
+    got = (await ask(socket, "fetch", room)).map((s) => s.name).sort();
+    return same(got, [...want].sort());
+  });
+  return expectSame(got, [...want].sort());
+}
+
+async function waitForAsync(pred, ms = 5000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await pred()) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+/// The nodes whose servers heard the server-side event matching `match` (polled until
+/// `want` did, or 5 s).
+async function heardBy(one, match, want) {
+  const heard = new Set();
+  await waitForAsync(async () => {
+    for (const n of names) {
+      const events = await ask(one[n], "server-events");
+      if (events.some(match)) heard.add(n);
+    }
+    return want.every((w) => heard.has(w));
+  });
+  await sleep(200);
+  for (const n of names) {
+    const events = await ask(one[n], "server-events");
+    if (events.some(match)) heard.add(n);
+  }
+  return expectSame([...heard].sort(), [...want].sort());
+}
+
 async function main() {
   const all = [];
   const one = {};
@@ -147,25 +186,18 @@ async function main() {
     await check(`socketsJoin / socketsLeave from ${o} apply on every node`, async () => {
       const room = `j-${o}`;
       await ask(origin, "join-all", room, "r2");
-      await sleep(200);
+      const inRoom = await roomIs(origin, room, label(two));
       await ask(origin, "room-emit", room, { tag: room });
       const joined = await expectReceivers(all, "room-msg", (a) => a[0]?.tag === room, label(two));
       await ask(origin, "leave-all", room);
-      await sleep(200);
+      const empty = await roomIs(origin, room, []);
       await ask(origin, "room-emit", room, { tag: `${room}-after` });
       const left = await expectReceivers(all, "room-msg", (a) => a[0]?.tag === `${room}-after`, []);
-      return joined === true && left === true ? true : { joined, left };
+      return [inRoom, joined, empty, left].every((r) => r === true) ? true : { inRoom, joined, empty, left };
     });
     await check(`serverSideEmit from ${o} reaches the other nodes, not itself`, async () => {
       await ask(origin, "sse", { from: o });
-      const want = names.filter((n) => n !== o);
-      const heardBy = new Set();
-      await sleep(300);
-      for (const n of names) {
-        const events = await ask(one[n], "server-events");
-        if (events.some((e) => e[0]?.from === o && e[1] === o)) heardBy.add(n);
-      }
-      return expectSame([...heardBy].sort(), want.sort());
+      return heardBy(one, (e) => e[0]?.from === o && e[1] === o, names.filter((n) => n !== o));
     });
     await check(`serverSideEmitWithAck from ${o} gets one answer per other node`, async () => {
       const answers = await ask(origin, "sse-ack");
@@ -204,24 +236,17 @@ async function main() {
   });
   await check("redis-emitter: serverSideEmit reaches every node", async () => {
     emitter.serverSideEmit("hello", { from: "emitter" }, "emitter");
-    await sleep(300);
-    const heardBy = [];
-    for (const n of names) {
-      const events = await ask(one[n], "server-events");
-      if (events.some((e) => e[0]?.from === "emitter")) heardBy.push(n);
-    }
-    return expectSame(heardBy.sort(), [...names].sort());
+    return heardBy(one, (e) => e[0]?.from === "emitter", names);
   });
   await check("redis-emitter: socketsJoin and disconnectSockets apply on every node", async () => {
     emitter.in("r1").socketsJoin("from-emitter");
-    await sleep(300);
-    const inRoom = (await ask(one[names[0]], "fetch", "from-emitter")).map((s) => s.name).sort();
+    const inRoom = await roomIs(one[names[0]], "from-emitter", label(one));
     const victims = [];
     for (const n of names) victims.push(await connect(n, `ek-${n}`, "emitter-kick"));
     emitter.in("emitter-kick").disconnectSockets();
     const kicked = await expectReceivers(victims, "disconnect", (a) => a[0] === "io server disconnect",
       victims.map((v) => v.label));
-    return same(inRoom, label(one).sort()) && kicked === true ? true : { inRoom, kicked };
+    return inRoom === true && kicked === true ? true : { inRoom, kicked };
   });
   await redis.quit();
 }

@@ -336,3 +336,93 @@ fn malformed_messages_are_ignored() {
     assert!(n.h.out().is_empty());
     assert!(n.c.poll_event().is_none());
 }
+
+/// Hands the server's finished broadcast acks to the cluster, as the async layer does.
+fn forward_ack_done(n: &mut Node) {
+    for e in n.h.events() {
+        if let SocketEvent::BroadcastAckDone { id, responses, .. } = e {
+            let now = n.h.now;
+            assert!(n.c.handle_local_ack_done(now, id, &responses));
+        }
+    }
+}
+
+#[test]
+fn a_broadcast_with_ack_collects_every_servers_clients_answers() {
+    let mut nodes = cluster(2);
+    nodes[0].h.connect("s0", "/");
+    nodes[1].h.connect("s1", "/");
+    nodes[1].h.connect("s2", "/");
+    let now = nodes[0].h.now;
+    let event = ev("q");
+    let timeout = Duration::from_secs(2);
+    let local = nodes[0]
+        .h
+        .server
+        .broadcast_with_ack(now, "/", &Target::all(), event.clone(), Some(timeout))
+        .unwrap();
+    let id = nodes[0]
+        .c
+        .broadcast_with_ack(now, "/", &Target::all(), &event, timeout, local, 1);
+    run(&mut nodes, None);
+    // Every client got the event with its server's ack id; each answers.
+    assert_eq!(nodes[0].h.wire(), vec![r#"420["q"]"#.to_owned()]);
+    assert_eq!(
+        nodes[1].h.wire(),
+        vec![r#"420["q"]"#.to_owned(), r#"420["q"]"#.to_owned()]
+    );
+    nodes[0].h.text("s0", r#"30["a0"]"#);
+    forward_ack_done(&mut nodes[0]);
+    nodes[1].h.text("s1", r#"30["a1"]"#);
+    nodes[1].h.text("s2", r#"30["a2",{"extra":1}]"#);
+    forward_ack_done(&mut nodes[1]);
+    run(&mut nodes, None);
+    match nodes[0].events.pop() {
+        Some(ClusterEvent::BroadcastAckDone {
+            request,
+            responses,
+            complete: true,
+        }) => {
+            assert_eq!(request, id);
+            let mut firsts: Vec<String> = responses
+                .iter()
+                .map(|(_, p)| p.deserialize::<(String,)>().unwrap().0)
+                .collect();
+            firsts.sort();
+            assert_eq!(firsts, ["a0", "a1", "a2"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_broadcast_with_ack_times_out_when_a_client_does_not_answer() {
+    let mut nodes = cluster(2);
+    nodes[1].h.connect("s1", "/");
+    let now = nodes[0].h.now;
+    let event = ev("q");
+    let timeout = Duration::from_secs(2);
+    let local = nodes[0]
+        .h
+        .server
+        .broadcast_with_ack(now, "/", &Target::all(), event.clone(), Some(timeout))
+        .unwrap();
+    nodes[0]
+        .c
+        .broadcast_with_ack(now, "/", &Target::all(), &event, timeout, local, 0);
+    forward_ack_done(&mut nodes[0]);
+    run(&mut nodes, None);
+    assert!(
+        nodes[0].events.is_empty(),
+        "waits for the other server's client"
+    );
+    nodes[0].c.handle_timeout(now + timeout);
+    match nodes[0].c.poll_event() {
+        Some(ClusterEvent::BroadcastAckDone {
+            responses,
+            complete: false,
+            ..
+        }) => assert!(responses.is_empty()),
+        other => panic!("{other:?}"),
+    }
+}

@@ -109,7 +109,9 @@ async fn run(link: ClusterLink, client: Client, conns: Conns) {
             continue;
         }
         loop {
-            let wake = smol::future::or(async { Wake::Message(stream.next().await) }, async {
+            // `race` picks at random when both are ready: a flood of messages cannot starve
+            // the publishes (both futures are cancel-safe).
+            let wake = smol::future::race(async { Wake::Message(stream.next().await) }, async {
                 Wake::Transmit(link.next_transmit().await)
             })
             .await;

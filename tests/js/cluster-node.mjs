@@ -7,6 +7,8 @@
 // Prints `listening <port>`. Clients connect with ?name=<label>[&room=<room>]; socket.data =
 // {name}; the socket joins `room`. Client events (each answered by its ack):
 //   broadcast (p)           io.emit("bcast", p, NODE)
+//   local-broadcast (p)     io.local.emit("bcast", p, NODE)
+//   others (p)              socket.broadcast.emit("bcast", p, NODE)
 //   admin-broadcast (p)     io.of("/admin").emit("admin-msg", p, NODE)
 //   room-emit (room, p)     io.to(room).emit("room-msg", p, NODE)
 //   fetch (room|null)       io[.in(room)].fetchSockets() -> [{id, name, rooms}]
@@ -45,6 +47,8 @@ io.on("connection", (socket) => {
   socket.data = { name: q.name };
   if (q.room) socket.join(q.room);
   socket.on("broadcast", (p, ack) => { io.emit("bcast", p, NODE); ack("ok"); });
+  socket.on("local-broadcast", (p, ack) => { io.local.emit("bcast", p, NODE); ack("ok"); });
+  socket.on("others", (p, ack) => { socket.broadcast.emit("bcast", p, NODE); ack("ok"); });
   socket.on("admin-broadcast", (p, ack) => { io.of("/admin").emit("admin-msg", p, NODE); ack("ok"); });
   socket.on("room-emit", (room, p, ack) => { io.to(room).emit("room-msg", p, NODE); ack("ok"); });
   socket.on("fetch", async (room, ack) => {

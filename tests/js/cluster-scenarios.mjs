@@ -162,6 +162,17 @@ async function main() {
         && a[0].n === 1.5 && a[0].big === 300 && a[1] === o;
       return expectReceivers(all, "bcast", ok, allLabels);
     });
+    await check(`socket.broadcast from ${o} reaches every client of every node but the sender`, async () => {
+      const tag = `o-${o}`;
+      await ask(origin, "others", { tag });
+      return expectReceivers(all, "bcast", (a) => a[0]?.tag === tag && a[1] === o,
+        allLabels.filter((l) => l !== origin.label));
+    });
+    await check(`local broadcast from ${o} stays on ${o}`, async () => {
+      const tag = `l-${o}`;
+      await ask(origin, "local-broadcast", { tag });
+      return expectReceivers(all, "bcast", (a) => a[0]?.tag === tag, [one[o].label, two[o].label]);
+    });
     await check(`broadcast in namespace /admin from ${o} reaches /admin on every node, only`, async () => {
       const tag = `a-${o}`;
       await ask(origin, "admin-broadcast", { tag });

@@ -1,6 +1,6 @@
 //! One Socket.IO cluster through a real `redis-server`: sio on tokio, sio on smol, and Node
 //! `socket.io` 4.8 with `@socket.io/redis-adapter` 8.3, each with `socket.io-client` clients.
-//! Broadcasts (binary included, in two namespaces), room emits, `fetchSockets`, `socketsJoin`/`socketsLeave`,
+//! Broadcasts (binary included, in two namespaces, everyone-but-the-sender, `local`), room emits, `fetchSockets`, `socketsJoin`/`socketsLeave`,
 //! `disconnectSockets`, `serverSideEmit` (with and without acks) and broadcast acks are started
 //! from every node and checked on every node; `@socket.io/redis-emitter` reaches all three.
 //! Then Redis is restarted and the cluster must recover by itself.
@@ -54,10 +54,10 @@ fn sio_tokio_sio_smol_and_node_form_one_cluster_through_redis() {
     let nodes = format!("A={},B={},C={}", tokio.url(), smol.url(), node.url());
 
     let main = run_phase(&nodes, &url, "main");
-    assert!(main.contains("\"passed\":32"), "every check ran:\n{main}");
+    assert!(main.contains("\"passed\":38"), "every check ran:\n{main}");
 
     // Everything connected to Redis drops; the adapters must reconnect and subscribe again.
     redis.restart(Duration::from_millis(1500));
     let after = run_phase(&nodes, &url, "after-restart");
-    assert!(after.contains("\"passed\":35"), "every check ran:\n{after}");
+    assert!(after.contains("\"passed\":41"), "every check ran:\n{after}");
 }

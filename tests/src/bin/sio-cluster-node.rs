@@ -112,6 +112,20 @@ fn handlers(io: &SocketIo, socket: &Socket, node: &'static str, heard: Arc<Mutex
         }
     });
     let i = io.clone();
+    socket.on("local-broadcast", move |_s: Socket, msg: Message| {
+        let i = i.clone();
+        async move {
+            let payload: Value = msg.arg(0).unwrap_or_default();
+            let _ = i.sockets().local().emit("bcast", &(payload, node));
+            let _ = msg.ack(&("ok",));
+        }
+    });
+    socket.on("others", move |s: Socket, msg: Message| async move {
+        let payload: Value = msg.arg(0).unwrap_or_default();
+        let _ = s.broadcast().emit("bcast", &(payload, node));
+        let _ = msg.ack(&("ok",));
+    });
+    let i = io.clone();
     socket.on("admin-broadcast", move |_s: Socket, msg: Message| {
         let i = i.clone();
         async move {

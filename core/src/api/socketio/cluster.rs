@@ -406,6 +406,12 @@ impl BroadcastOperator {
 }
 
 impl Namespace {
+    /// This server's sockets of the namespace only: what follows is not sent to the rest of
+    /// the cluster (the reference's `io.local`).
+    pub fn local(&self) -> BroadcastOperator {
+        self.operator().local()
+    }
+
     /// Every socket of the namespace on every server of the cluster; see
     /// [`BroadcastOperator::fetch_cluster_sockets`].
     pub fn fetch_cluster_sockets(&self) -> ClusterFuture<Vec<SocketInfo>> {

@@ -3,7 +3,8 @@
 //! other servers of a cluster (sio or Node.js) over Redis pub/sub.
 //!
 //! [`Cluster`] sits beside a [`SocketServer`]: the application's cluster-wide operations go
-//! through it (it does the local part on the server and publishes the rest), and the messages
+//! through it (the caller does the local part on the server, the cluster publishes the rest
+//! and gathers the answers), and the messages
 //! the driver receives from Redis go into it (it applies them to the server and answers
 //! requests). It owns no connection: it asks the driver to subscribe, publish and count
 //! subscribers ([`ClusterTransmit`]), and reports what the application must learn

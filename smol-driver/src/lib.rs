@@ -51,6 +51,9 @@ mod engine;
 mod http;
 mod io;
 mod redis_adapter;
+// The Redis I/O is the same on both runtimes (redis-rs runs on either).
+#[path = "../../tokio-driver/src/redis_io.rs"]
+mod redis_io;
 mod socketio;
 mod timer;
 mod ws;

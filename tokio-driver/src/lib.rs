@@ -34,6 +34,7 @@ mod engine;
 mod http;
 mod layer;
 mod redis_adapter;
+mod redis_io;
 mod socketio;
 mod timer;
 mod ws;

@@ -104,11 +104,35 @@ SIO_BINARY = [
     bytes([1]) + b'51-["a",{"_placeholder":true,"num":0}]',
 ]
 
+# First byte: 0 broadcast channel, 1 room r1's broadcast channel, 2 requests, 3 responses.
+# The msgpack messages are what notepack.io writes for the Node adapter and the emitter.
+CLUSTER_MESSAGE = [
+    b"\x00" + bytes.fromhex("93a7656d697474657283a47479706502a46461746192a2657680a36e7370a12f83a5726f6f6d7390a5666c61677380a665786365707490"),
+    b"\x01" + bytes.fromhex("93a66f746865723183a47479706502a46461746193a26576c40301020301a36e7370a12f83a5726f6f6d7391a27231a665786365707490a5666c61677381a8766f6c6174696c65c3"),
+    b"\x00" + bytes.fromhex("93a6616263313233"),
+    b"\x02" + b'{"uid":"other1","type":2,"opts":{"rooms":["r1"],"except":[]},"rooms":["joined"]}',
+    b"\x02" + b'{"uid":"other1","type":3,"opts":{"rooms":[],"except":[]},"rooms":["r1"]}',
+    b"\x02" + b'{"uid":"other1","type":4,"opts":{"rooms":["r1"],"except":[]},"close":true}',
+    b"\x02" + b'{"uid":"other1","requestId":"abc","type":5,"opts":{"rooms":[],"except":[]}}',
+    b"\x02" + b'{"uid":"other1","type":6,"data":["hello",1,{"a":[2]}]}',
+    b"\x02" + b'{"uid":"other1","requestId":"q1","type":6,"data":["question"]}',
+    b"\x02" + b'{"uid":"other1","requestId":"r","type":0,"rooms":["r1"]}',
+    b"\x02" + b'{"uid":"other1","requestId":"r","type":1}',
+    b"\x02" + b'{"uid":"other1","type":2,"sid":"x","room":"y","requestId":"z"}',
+    b"\x02" + bytes.fromhex("85a3756964a66f7468657231a9726571756573744964a178a47479706507a67061636b657483a47479706502a46461746191a171a36e7370a12fa46f70747383a5726f6f6d7390a665786365707490a5666c61677381a774696d656f7574cd03e8"),
+    b"\x03" + b'{"requestId":"abc","sockets":[]}',
+    b"\x03" + b'{"type":8,"requestId":"abc","clientCount":2}',
+    b"\x02" + b"{not json",
+    b"\x00" + b"\xc1",
+    b"\x02" + b"\xdd\xff\xff\xff\xff",
+]
+
 TARGETS = {
     "eio_packet": EIO_PACKET,
     "eio_payload": EIO_PAYLOAD,
     "sio_packet": SIO_PACKET,
     "sio_binary": SIO_BINARY,
+    "cluster_message": CLUSTER_MESSAGE,
 }
 
 

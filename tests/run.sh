@@ -4,7 +4,7 @@
 #   bash tests/run.sh
 #
 # Needs: a Rust toolchain (cargo), Node.js with npm (for the reference peers and the golden
-# vectors). Everything else is installed here.
+# vectors). Everything else (chromium, redis-server) is installed here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,9 @@ npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 
 step "Debian's chromium for the browser test"
 bash tests/install-browser.sh
+
+step "Debian's redis-server for the cluster test"
+bash tests/install-redis.sh
 
 step "golden vectors are exactly what the reference parsers produce"
 out=$(mktemp -d)

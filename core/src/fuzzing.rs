@@ -131,3 +131,56 @@ fn round_trip(p: &socket::Packet) {
         _ => {}
     }
 }
+
+/// One message from Redis to a cluster member that has a socket in room `r1`: the first byte
+/// picks the channel (broadcast, one-room broadcast, request, response), the rest is the
+/// message. Also checks that msgpack re-encoding is stable. `now` comes from the caller (the
+/// core reads no clock).
+pub fn cluster_message(now: std::time::Instant, data: &[u8]) {
+    use crate::socket::cluster::{notepack, Cluster, ClusterConfig};
+    use crate::socket::server::{SocketEvent, SocketServer, SocketServerConfig};
+
+    let Some((&which, body)) = data.split_first() else {
+        return;
+    };
+    if let Ok(v) = notepack::decode(body) {
+        let once = notepack::encode(&v);
+        let again = notepack::decode(&once).expect("re-encoded msgpack decodes");
+        assert_eq!(
+            notepack::encode(&again),
+            once,
+            "msgpack re-encoding is stable"
+        );
+    }
+    let mut server = SocketServer::new(SocketServerConfig {
+        id_seed: [1; 32],
+        ..SocketServerConfig::default()
+    });
+    let sid = Str::from("fuzz-session");
+    server.handle_engine_open(now, sid.clone(), Default::default());
+    server.handle_engine_message(now, &sid, EioPacket::Message(Str::from("0")));
+    while let Some(e) = server.poll_event() {
+        if let SocketEvent::ConnectRequest { request, .. } = e {
+            if let Ok(id) = server.accept_connect(now, request) {
+                let _ = server.join(&id, [Str::from("r1")]);
+            }
+        }
+    }
+    let mut cluster = Cluster::new(ClusterConfig {
+        seed: [2; 32],
+        ..ClusterConfig::default()
+    });
+    cluster.add_namespace("/");
+    let channel = match which % 4 {
+        0 => "socket.io#/#",
+        1 => "socket.io#/#r1#",
+        2 => "socket.io-request#/#",
+        _ => "socket.io-response#/#",
+    };
+    cluster.handle_message(now, &mut server, channel.as_bytes(), body);
+    cluster.handle_timeout(now + std::time::Duration::from_secs(60));
+    while cluster.poll_transmit().is_some() {}
+    while cluster.poll_event().is_some() {}
+    while server.poll_engine_command().is_some() {}
+    while server.poll_event().is_some() {}
+}

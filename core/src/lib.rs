@@ -10,7 +10,8 @@
 //!   document and the HTTP error answers of the reference server.
 //! - [`socket`]: Socket.IO v5 — packets with namespaces, ack ids and binary attachments, the
 //!   incremental decoder, [`Value`] (the argument type that carries JSON and bytes together),
-//!   and the server state machine [`socket::server::SocketServer`].
+//!   the server state machine [`socket::server::SocketServer`], and the cluster protocol of
+//!   `@socket.io/redis-adapter` ([`socket::cluster::Cluster`]).
 //! - [`Str`]: cheaply clonable UTF-8 text backed by [`bytes::Bytes`], used wherever the protocol
 //!   carries text so that decoding can slice its input instead of copying it.
 //!

@@ -53,6 +53,10 @@ mod engine;
 #[path = "../../tokio-driver/src/http.rs"]
 mod http;
 mod io;
+mod redis_adapter;
+// The Redis I/O is the same on both runtimes (redis-rs runs on either).
+#[path = "../../tokio-driver/src/redis_io.rs"]
+mod redis_io;
 mod socketio;
 mod timer;
 mod ws;
@@ -60,10 +64,12 @@ mod ws;
 mod ws_loop;
 
 pub use engine::EngineServer;
+pub use redis_adapter::RedisAdapter;
 pub use sio_core::api::socketio::{
     AckError, BroadcastOperator, ConnectError, ConnectRequest, Message, Namespace, Socket,
     SocketIo, SocketIoConfig,
 };
+pub use sio_core::api::socketio::{ClusterConfig, ClusterFuture};
 pub use sio_core::api::EngineSession;
 pub use sio_core::engine::server::{CloseReason, ServerConfig, TransportKind, Transports};
 pub use sio_core::socket::server::{DisconnectReason, RecoveryConfig};

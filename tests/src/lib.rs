@@ -16,4 +16,5 @@ pub mod client_scenarios;
 pub mod echo;
 pub mod peers;
 pub mod proxy;
+pub mod redis;
 pub mod sim;

@@ -62,3 +62,10 @@ fn sio_packet_corpus() {
 fn sio_binary_corpus() {
     replay("sio_binary", 18, sio_core::fuzzing::sio_binary);
 }
+
+#[test]
+fn cluster_message_corpus() {
+    replay("cluster_message", 18, |data| {
+        sio_core::fuzzing::cluster_message(std::time::Instant::now(), data)
+    });
+}

@@ -35,6 +35,8 @@ mod client_io;
 mod engine;
 mod http;
 mod layer;
+mod redis_adapter;
+mod redis_io;
 mod socketio;
 mod timer;
 mod ws;
@@ -42,10 +44,12 @@ mod ws_loop;
 
 pub use engine::EngineServer;
 pub use layer::{EngineLayer, EngineService};
+pub use redis_adapter::RedisAdapter;
 pub use sio_core::api::socketio::{
     AckError, BroadcastOperator, ConnectError, ConnectRequest, Message, Namespace, Socket,
     SocketIo, SocketIoConfig,
 };
+pub use sio_core::api::socketio::{ClusterConfig, ClusterFuture};
 pub use sio_core::api::EngineSession;
 pub use sio_core::engine::server::{CloseReason, ServerConfig, TransportKind, Transports};
 pub use sio_core::socket::server::{DisconnectReason, RecoveryConfig};

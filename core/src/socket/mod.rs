@@ -25,6 +25,7 @@
 mod args;
 mod args_de;
 pub mod client;
+pub mod cluster;
 mod decode;
 mod error;
 pub(crate) mod json;

@@ -138,3 +138,29 @@ impl Future for BroadcastAckFuture {
         poll_inner(&self.0, cx)
     }
 }
+
+/// The outcome of a cluster-wide request (`fetch_cluster_sockets`,
+/// `server_side_emit_with_ack`): ready once every server answered, or
+/// [`AckError::Timeout`] after the cluster's requests timeout.
+#[must_use = "futures do nothing unless awaited"]
+pub struct ClusterFuture<T>(Arc<Mutex<Inner<T>>>);
+
+impl<T> ClusterFuture<T> {
+    pub(crate) fn pair() -> (AckSlot<T>, ClusterFuture<T>) {
+        let (slot, inner) = pair();
+        (slot, ClusterFuture(inner))
+    }
+
+    pub(crate) fn ready(value: Result<T, AckError>) -> ClusterFuture<T> {
+        let (slot, fut) = Self::pair();
+        slot.complete(value);
+        fut
+    }
+}
+
+impl<T> Future for ClusterFuture<T> {
+    type Output = Result<T, AckError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        poll_inner(&self.0, cx)
+    }
+}

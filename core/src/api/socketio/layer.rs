@@ -40,7 +40,7 @@ pub(crate) struct SocketSlot {
 
 pub(crate) struct Layer {
     pub(crate) server: SocketServer,
-    rt: Arc<dyn Runtime>,
+    pub(crate) rt: Arc<dyn Runtime>,
     /// The server the spawned tasks use, held weakly: the server owns this layer, so a strong
     /// handle would keep it alive forever (set right after construction).
     io: Option<std::sync::Weak<std::sync::Mutex<crate::api::engine::State>>>,
@@ -51,6 +51,10 @@ pub(crate) struct Layer {
     pub(crate) sockets: HashMap<SocketId, SocketSlot>,
     pub(crate) acks: HashMap<(SocketId, u64), AckSlot<Payload>>,
     pub(crate) broadcast_acks: HashMap<BroadcastAckId, AckSlot<super::ack::Responses>>,
+    /// Listeners of server-side events that answer acks, by event name.
+    pub(crate) server_requests: HashMap<String, super::cluster::ServerRequestHandler>,
+    /// The cluster this server is a member of, if any.
+    pub(crate) cluster: Option<super::cluster::ClusterState>,
 }
 
 impl Layer {
@@ -65,6 +69,8 @@ impl Layer {
             sockets: HashMap::new(),
             acks: HashMap::new(),
             broadcast_acks: HashMap::new(),
+            server_requests: HashMap::new(),
+            cluster: None,
         }
     }
 
@@ -74,7 +80,7 @@ impl Layer {
     }
 
     /// A strong handle for a task, while the server exists.
-    fn handle(&self) -> Option<SocketIo> {
+    pub(crate) fn handle(&self) -> Option<SocketIo> {
         let io = crate::api::engine::EngineIo::upgrade(self.io.as_ref()?)?;
         Some(SocketIo {
             io,
@@ -119,6 +125,7 @@ impl Layer {
                 progressed = true;
                 self.route(event);
             }
+            progressed |= self.pump_cluster();
             if !progressed {
                 break;
             }
@@ -148,6 +155,7 @@ impl Layer {
                 nsp,
                 recovered,
             } => {
+                self.cluster_add_namespace(&nsp);
                 let handler = self
                     .namespaces
                     .get(&nsp)
@@ -187,6 +195,12 @@ impl Layer {
                 responses,
                 timed_out,
             } => {
+                if let Some(c) = &mut self.cluster {
+                    let now = self.rt.now();
+                    if c.machine.handle_local_ack_done(now, id, &responses) {
+                        return;
+                    }
+                }
                 if let Some(slot) = self.broadcast_acks.remove(&id) {
                     slot.complete(if timed_out.is_empty() {
                         Ok(responses)
@@ -270,11 +284,19 @@ impl Upper for Layer {
 
     fn handle_timeout(&mut self, now: Instant, engine: &mut Server) {
         self.server.handle_timeout(now);
+        if let Some(c) = &mut self.cluster {
+            c.machine.handle_timeout(now);
+        }
         self.pump(engine);
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {
-        self.server.poll_timeout()
+        let server = self.server.poll_timeout();
+        let cluster = self.cluster.as_ref().and_then(|c| c.machine.poll_timeout());
+        match (server, cluster) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {

@@ -21,6 +21,7 @@
 //! outside that lock.
 
 pub(crate) mod ack;
+mod cluster;
 mod layer;
 mod message;
 mod namespace;
@@ -29,7 +30,9 @@ mod socket;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use ack::{AckError, AckFuture, BroadcastAckFuture, Responses};
+pub use crate::socket::cluster::{ClusterConfig, ClusterTransmit};
+pub use ack::{AckError, AckFuture, BroadcastAckFuture, ClusterFuture, Responses};
+pub use cluster::ClusterLink;
 pub use message::Message;
 pub use namespace::{BroadcastOperator, ConnectError, ConnectRequest, Namespace};
 pub use socket::Socket;
@@ -108,7 +111,10 @@ impl SocketIo {
     /// Namespace `name` (created if it does not exist; `/` always does).
     pub fn of(&self, name: &str) -> Namespace {
         let name = crate::Str::from(name.to_owned());
-        self.with(|l, _| l.server.add_namespace(name.clone()));
+        self.with(|l, _| {
+            l.server.add_namespace(name.clone());
+            l.cluster_add_namespace(&name);
+        });
         Namespace {
             io: self.clone(),
             name,
@@ -132,8 +138,9 @@ impl SocketIo {
         self.with(|l, _| l.dynamic_handler = Some(h));
     }
 
-    /// Listens to `event` sent with [`server_side_emit`](Self::server_side_emit). With one
-    /// node (sio has no cluster adapter yet), the server's own emits reach these listeners.
+    /// Listens to `event` sent with [`server_side_emit`](Self::server_side_emit) by the other
+    /// servers of the cluster (or an emitter). Without a cluster, the server's own emits
+    /// reach these listeners.
     pub fn on_server_event<F, Fut>(&self, event: &str, handler: F)
     where
         F: Fn(Vec<crate::Value>) -> Fut + Send + Sync + 'static,
@@ -144,14 +151,20 @@ impl SocketIo {
         self.with(|l, _| l.server_events.entry(event).or_default().push(h));
     }
 
-    /// Sends an event to the servers of the cluster (arguments spread as for emits). On one
-    /// node it reaches this server's own [`on_server_event`](Self::on_server_event) listeners.
+    /// Sends an event to the other servers of the cluster (arguments spread as for emits), as
+    /// the reference's `io.serverSideEmit`. Without a cluster it reaches this server's own
+    /// [`on_server_event`](Self::on_server_event) listeners instead.
     pub fn server_side_emit<T: serde::Serialize + ?Sized>(
         &self,
         event: &str,
         args: &T,
     ) -> Result<(), serde_json::Error> {
         let args: Vec<crate::Value> = crate::socket::Event::new(event, args)?.args()?;
+        let mut values = vec![crate::Value::from(event)];
+        values.extend(args.iter().cloned());
+        if self.cluster_server_side_emit(values) {
+            return Ok(());
+        }
         let name = event.to_owned();
         let handlers = self.with(|l, _| l.server_events.get(&name).cloned().unwrap_or_default());
         for h in handlers {

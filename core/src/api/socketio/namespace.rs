@@ -147,12 +147,13 @@ impl Namespace {
         });
     }
 
-    fn operator(&self) -> BroadcastOperator {
+    pub(crate) fn operator(&self) -> BroadcastOperator {
         BroadcastOperator {
             io: self.io.clone(),
             nsp: self.name.clone(),
             target: Target::all(),
             volatile: false,
+            local: false,
             timeout: None,
         }
     }
@@ -211,6 +212,8 @@ pub struct BroadcastOperator {
     pub(crate) nsp: Str,
     pub(crate) target: Target,
     pub(crate) volatile: bool,
+    /// Only this server's sockets, not the cluster's.
+    pub(crate) local: bool,
     pub(crate) timeout: Option<Duration>,
 }
 
@@ -238,9 +241,10 @@ impl BroadcastOperator {
         self
     }
 
-    /// Only this node's sockets. sio has no cluster adapter yet, so every socket is local and
-    /// this changes nothing; it is accepted for code written for the reference.
-    pub fn local(self) -> Self {
+    /// Only this server's sockets: the operation is not sent to the rest of the cluster
+    /// (without a cluster every socket is local and this changes nothing).
+    pub fn local(mut self) -> Self {
+        self.local = true;
         self
     }
 
@@ -265,6 +269,7 @@ impl BroadcastOperator {
         let event = Event::new(event, args)?;
         let (nsp, target, volatile) = (self.nsp.clone(), self.target.clone(), self.volatile);
         self.io.with(|l, _| {
+            self.publish_broadcast(l, &event);
             let _ = if volatile {
                 l.server.broadcast_volatile(&nsp, &target, event)
             } else {
@@ -288,6 +293,9 @@ impl BroadcastOperator {
         let now = self.io.rt.now();
         let (slot, fut) = BroadcastAckFuture::pair();
         self.io.with(move |l, _| {
+            let Some(slot) = self.cluster_emit_with_ack(l, now, event.clone(), slot) else {
+                return;
+            };
             match l
                 .server
                 .broadcast_with_ack(now, &nsp, &target, event, timeout)
@@ -301,7 +309,8 @@ impl BroadcastOperator {
         fut
     }
 
-    /// The id, handshake and rooms of every socket in the group.
+    /// The id, handshake and rooms of every socket in the group on this server (see
+    /// [`fetch_cluster_sockets`](Self::fetch_cluster_sockets) for the whole cluster's).
     pub fn fetch_sockets(&self) -> Vec<SocketInfo> {
         let (nsp, target) = (self.nsp.clone(), self.target.clone());
         self.io
@@ -314,7 +323,10 @@ impl BroadcastOperator {
         let rooms: Vec<Str> = rooms.iter().map(|r| Str::from((*r).to_owned())).collect();
         let (nsp, target) = (self.nsp.clone(), self.target.clone());
         self.io
-            .with(|l, _| l.server.sockets_join(&nsp, &target, &rooms))
+            .with(|l, _| {
+                self.publish_rooms(l, true, &rooms);
+                l.server.sockets_join(&nsp, &target, &rooms)
+            })
             .ok();
     }
 
@@ -322,7 +334,10 @@ impl BroadcastOperator {
     pub fn sockets_leave(&self, room: &str) {
         let (nsp, target) = (self.nsp.clone(), self.target.clone());
         self.io
-            .with(|l, _| l.server.sockets_leave(&nsp, &target, room))
+            .with(|l, _| {
+                self.publish_rooms(l, false, &[Str::from(room.to_owned())]);
+                l.server.sockets_leave(&nsp, &target, room)
+            })
             .ok();
     }
 
@@ -331,7 +346,10 @@ impl BroadcastOperator {
         let (nsp, target) = (self.nsp.clone(), self.target.clone());
         let now = self.io.rt.now();
         self.io
-            .with(|l, _| l.server.disconnect_sockets(now, &nsp, &target, close))
+            .with(|l, _| {
+                self.publish_disconnect(l, close);
+                l.server.disconnect_sockets(now, &nsp, &target, close)
+            })
             .ok();
     }
 }

@@ -428,6 +428,7 @@ impl Socket {
             nsp: self.nsp.clone(),
             target: Target::all().excluding(self.id.clone()),
             volatile: false,
+            local: false,
             timeout: None,
         }
     }

@@ -1,0 +1,430 @@
+//! A [`SocketIo`] server as a member of a cluster: the [`ClusterLink`] a driver's Redis
+//! adapter moves bytes through, and the cluster-wide operations of the async API.
+//!
+//! The protocol is [`crate::socket::cluster::Cluster`]'s; this layer keeps it under the same
+//! lock as the Socket.IO server, wakes the driver when there is something to publish, and
+//! completes the futures of cluster-wide requests.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use hashbrown::HashMap;
+use serde::Serialize;
+
+use super::ack::{AckError, AckSlot, ClusterFuture, Responses};
+use super::layer::Layer;
+use super::namespace::{BroadcastOperator, Namespace};
+use super::SocketIo;
+use crate::socket::cluster::{Cluster, ClusterConfig, ClusterEvent, ClusterTransmit, RequestId};
+use crate::socket::server::SocketInfo;
+use crate::socket::Event;
+use crate::{Str, Value};
+
+pub(crate) type ServerRequestHandler = Arc<
+    dyn Fn(Vec<Value>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The cluster state under the server's lock.
+pub(crate) struct ClusterState {
+    pub(crate) machine: Cluster,
+    waker: Option<Waker>,
+    fetches: HashMap<RequestId, AckSlot<Vec<SocketInfo>>>,
+    emits: HashMap<RequestId, AckSlot<Vec<Value>>>,
+    acks: HashMap<RequestId, AckSlot<Responses>>,
+}
+
+impl Layer {
+    /// Joins namespace `nsp` to the cluster, if there is one.
+    pub(crate) fn cluster_add_namespace(&mut self, nsp: &str) {
+        if let Some(c) = &mut self.cluster {
+            c.machine.add_namespace(nsp);
+        }
+    }
+
+    /// Routes the cluster's events; wakes the driver if there is something to send. Returns
+    /// whether anything happened.
+    pub(crate) fn pump_cluster(&mut self) -> bool {
+        let Some(c) = &mut self.cluster else {
+            return false;
+        };
+        let mut events = Vec::new();
+        while let Some(e) = c.machine.poll_event() {
+            events.push(e);
+        }
+        let progressed = !events.is_empty();
+        for e in events {
+            self.cluster_event(e);
+        }
+        if let Some(c) = &mut self.cluster {
+            if c.machine.has_transmit() {
+                if let Some(w) = c.waker.take() {
+                    w.wake();
+                }
+            }
+        }
+        progressed
+    }
+
+    fn cluster_event(&mut self, event: ClusterEvent) {
+        let Some(c) = &mut self.cluster else { return };
+        match event {
+            ClusterEvent::FetchDone {
+                request,
+                sockets,
+                complete,
+            } => {
+                if let Some(slot) = c.fetches.remove(&request) {
+                    slot.complete(if complete {
+                        Ok(sockets)
+                    } else {
+                        Err(AckError::Timeout)
+                    });
+                }
+            }
+            ClusterEvent::ServerSideEmitDone {
+                request,
+                responses,
+                complete,
+            } => {
+                if let Some(slot) = c.emits.remove(&request) {
+                    slot.complete(if complete {
+                        Ok(responses)
+                    } else {
+                        Err(AckError::Timeout)
+                    });
+                }
+            }
+            ClusterEvent::BroadcastAckDone {
+                request,
+                responses,
+                complete,
+            } => {
+                if let Some(slot) = c.acks.remove(&request) {
+                    slot.complete(if complete {
+                        Ok(responses)
+                    } else {
+                        Err(AckError::Timeout)
+                    });
+                }
+            }
+            ClusterEvent::ServerSideEmit { nsp, args, reply } => {
+                // Server-side events live on the main namespace, as the reference's
+                // `io.serverSideEmit`.
+                if nsp.as_str() != crate::socket::MAIN_NAMESPACE {
+                    return;
+                }
+                let Some(name) = args.first().and_then(Value::as_str).map(str::to_owned) else {
+                    return;
+                };
+                let rest = args[1..].to_vec();
+                for h in self.server_events.get(&name).cloned().unwrap_or_default() {
+                    self.rt.spawn(h(rest.clone()));
+                }
+                let answering = self.server_requests.get(&name).cloned();
+                match (answering, reply) {
+                    (Some(h), Some(to)) => {
+                        let io = self.handle();
+                        let fut = h(rest);
+                        self.rt.spawn(Box::pin(async move {
+                            let answer = fut.await;
+                            if let Some(io) = io {
+                                io.with(|l, _| {
+                                    if let Some(c) = &mut l.cluster {
+                                        c.machine.reply(to, answer);
+                                    }
+                                });
+                            }
+                        }));
+                    }
+                    (Some(h), None) => {
+                        let fut = h(rest);
+                        self.rt.spawn(Box::pin(async move {
+                            fut.await;
+                        }));
+                    }
+                    (None, _) => {}
+                }
+            }
+        }
+    }
+}
+
+/// A driver's end of the cluster: what to do with Redis ([`next_transmit`](Self::next_transmit))
+/// and what came from it ([`handle_message`](Self::handle_message),
+/// [`handle_server_count`](Self::handle_server_count)). The driver knows nothing of the
+/// protocol: it subscribes, publishes and counts as told.
+#[derive(Clone, Debug)]
+pub struct ClusterLink {
+    io: SocketIo,
+}
+
+impl ClusterLink {
+    /// The next thing to do with Redis; waits until there is one.
+    pub async fn next_transmit(&self) -> ClusterTransmit {
+        poll_fn(|cx| self.poll_transmit(cx)).await
+    }
+
+    /// [`next_transmit`](Self::next_transmit) as a poll function.
+    pub fn poll_transmit(&self, cx: &mut Context<'_>) -> Poll<ClusterTransmit> {
+        self.io.with(|l, _| {
+            let Some(c) = &mut l.cluster else {
+                return Poll::Pending;
+            };
+            match c.machine.poll_transmit() {
+                Some(t) => Poll::Ready(t),
+                None => {
+                    c.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+    }
+
+    /// A message received on `channel` (a subscribed channel, or one matching a subscribed
+    /// pattern).
+    pub fn handle_message(&self, channel: &[u8], payload: &[u8]) {
+        let now = self.io.rt.now();
+        self.io.with(|l, _| {
+            if let Some(c) = &mut l.cluster {
+                c.machine
+                    .handle_message(now, &mut l.server, channel, payload);
+            }
+        });
+    }
+
+    /// The answer to [`ClusterTransmit::CountServers`] (`None` if Redis could not answer).
+    pub fn handle_server_count(&self, token: u64, count: Option<usize>) {
+        let now = self.io.rt.now();
+        self.io.with(|l, _| {
+            if let Some(c) = &mut l.cluster {
+                c.machine.handle_server_count(now, token, count);
+            }
+        });
+    }
+
+    /// Every subscription the server needs, to make again after reconnecting to Redis.
+    pub fn subscriptions(&self) -> ClusterTransmit {
+        self.io.with(|l, _| match &l.cluster {
+            Some(c) => c.machine.subscriptions(),
+            None => ClusterTransmit::Subscribe {
+                channels: Vec::new(),
+                patterns: Vec::new(),
+            },
+        })
+    }
+
+    /// This server's uid in the cluster.
+    pub fn uid(&self) -> String {
+        self.io.with(|l, _| {
+            l.cluster
+                .as_ref()
+                .map(|c| c.machine.uid().to_owned())
+                .unwrap_or_default()
+        })
+    }
+}
+
+impl SocketIo {
+    /// Makes this server a cluster member: from now on broadcasts, room operations,
+    /// `fetch_cluster_sockets`, server-side emits and broadcast acks reach the other servers
+    /// through the returned link, which a driver's adapter connects to Redis. Calling it
+    /// again returns a link to the same cluster state.
+    pub fn join_cluster(&self, config: ClusterConfig) -> ClusterLink {
+        self.with(|l, _| {
+            if l.cluster.is_none() {
+                let mut machine = Cluster::new(config);
+                machine.add_namespace(crate::socket::MAIN_NAMESPACE);
+                for nsp in l.namespaces.keys() {
+                    machine.add_namespace(nsp);
+                }
+                l.cluster = Some(ClusterState {
+                    machine,
+                    waker: None,
+                    fetches: HashMap::new(),
+                    emits: HashMap::new(),
+                    acks: HashMap::new(),
+                });
+            }
+        });
+        ClusterLink { io: self.clone() }
+    }
+
+    /// Sends an event to the other servers of the cluster and waits for one answer from each
+    /// (their [`on_server_event_with_ack`](Self::on_server_event_with_ack) listeners); fails
+    /// with [`AckError::Timeout`] when some did not answer within the requests timeout. Without
+    /// a cluster, answers at once with no responses.
+    pub fn server_side_emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> ClusterFuture<Vec<Value>> {
+        let Some(values) = event_values(event, args) else {
+            return ClusterFuture::ready(Err(AckError::NotSent));
+        };
+        let now = self.rt.now();
+        let (slot, fut) = ClusterFuture::pair();
+        self.with(|l, _| match &mut l.cluster {
+            Some(c) => {
+                let nsp = crate::socket::MAIN_NAMESPACE;
+                if let Some(id) = c.machine.server_side_emit(now, nsp, values, true) {
+                    c.emits.insert(id, slot);
+                }
+            }
+            None => slot.complete(Ok(Vec::new())),
+        });
+        fut
+    }
+
+    /// Listens to server-side `event`s that may ask for an answer: `handler`'s result is the
+    /// answer to a [`server_side_emit_with_ack`](Self::server_side_emit_with_ack) of another
+    /// server (dropped for emits without ack).
+    pub fn on_server_event_with_ack<F, Fut>(&self, event: &str, handler: F)
+    where
+        F: Fn(Vec<Value>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Value> + Send + 'static,
+    {
+        let h: ServerRequestHandler = Arc::new(move |args| Box::pin(handler(args)));
+        let event = event.to_owned();
+        self.with(|l, _| {
+            l.server_requests.insert(event, h);
+        });
+    }
+
+    /// Publishes a server-side emit to the cluster; returns false without a cluster.
+    pub(crate) fn cluster_server_side_emit(&self, values: Vec<Value>) -> bool {
+        let now = self.rt.now();
+        self.with(|l, _| match &mut l.cluster {
+            Some(c) => {
+                let _ =
+                    c.machine
+                        .server_side_emit(now, crate::socket::MAIN_NAMESPACE, values, false);
+                true
+            }
+            None => false,
+        })
+    }
+}
+
+/// `[event, ...args]` as values.
+pub(crate) fn event_values<T: Serialize + ?Sized>(event: &str, args: &T) -> Option<Vec<Value>> {
+    let mut values = vec![Value::from(event)];
+    values.extend(Event::new(event, args).ok()?.args().ok()?);
+    Some(values)
+}
+
+impl BroadcastOperator {
+    fn cluster_wide(&self) -> bool {
+        !self.local
+    }
+
+    /// Publishes a local broadcast to the cluster (unless `local`).
+    pub(crate) fn publish_broadcast(&self, l: &mut Layer, event: &Event) {
+        if let (true, Some(c)) = (self.cluster_wide(), &mut l.cluster) {
+            c.machine
+                .broadcast(&self.nsp, &self.target, event, self.volatile);
+        }
+    }
+
+    /// Publishes a room operation to the cluster (unless `local`).
+    pub(crate) fn publish_rooms(&self, l: &mut Layer, join: bool, rooms: &[Str]) {
+        if let (true, Some(c)) = (self.cluster_wide(), &mut l.cluster) {
+            if join {
+                c.machine.sockets_join(&self.nsp, &self.target, rooms);
+            } else {
+                c.machine.sockets_leave(&self.nsp, &self.target, rooms);
+            }
+        }
+    }
+
+    /// Publishes a disconnect to the cluster (unless `local`).
+    pub(crate) fn publish_disconnect(&self, l: &mut Layer, close: bool) {
+        if let (true, Some(c)) = (self.cluster_wide(), &mut l.cluster) {
+            c.machine.disconnect_sockets(&self.nsp, &self.target, close);
+        }
+    }
+
+    /// Starts a cluster-wide broadcast with ack; `None` without a cluster (or when `local`).
+    pub(crate) fn cluster_emit_with_ack(
+        &self,
+        l: &mut Layer,
+        now: std::time::Instant,
+        event: Event,
+        slot: AckSlot<Responses>,
+    ) -> Option<AckSlot<Responses>> {
+        let Some(c) = l.cluster.as_mut().filter(|_| self.cluster_wide()) else {
+            return Some(slot);
+        };
+        let timeout = self.timeout.unwrap_or_else(|| c.machine.requests_timeout());
+        let count = l
+            .server
+            .fetch_sockets(&self.nsp, &self.target)
+            .map_or(0, |s| s.len());
+        let Ok(local) =
+            l.server
+                .broadcast_with_ack(now, &self.nsp, &self.target, event.clone(), Some(timeout))
+        else {
+            slot.complete(Err(AckError::NotSent));
+            return None;
+        };
+        let id = c.machine.broadcast_with_ack(
+            now,
+            &self.nsp,
+            &self.target,
+            &event,
+            timeout,
+            local,
+            count,
+        );
+        c.acks.insert(id, slot);
+        None
+    }
+
+    /// The sockets of the group on every server of the cluster (this server's alone without a
+    /// cluster, or when `local`). Fails with [`AckError::Timeout`] when some server did not
+    /// answer within the requests timeout.
+    pub fn fetch_cluster_sockets(&self) -> ClusterFuture<Vec<SocketInfo>> {
+        let now = self.io.rt.now();
+        let (slot, fut) = ClusterFuture::pair();
+        self.io.with(|l, _| {
+            let Some(c) = l.cluster.as_mut().filter(|_| self.cluster_wide()) else {
+                slot.complete(Ok(l
+                    .server
+                    .fetch_sockets(&self.nsp, &self.target)
+                    .unwrap_or_default()));
+                return;
+            };
+            let id = c
+                .machine
+                .fetch_sockets(now, &l.server, &self.nsp, &self.target);
+            c.fetches.insert(id, slot);
+        });
+        fut
+    }
+}
+
+impl Namespace {
+    /// This server's sockets of the namespace only: what follows is not sent to the rest of
+    /// the cluster (the reference's `io.local`).
+    pub fn local(&self) -> BroadcastOperator {
+        self.operator().local()
+    }
+
+    /// Every socket of the namespace on every server of the cluster; see
+    /// [`BroadcastOperator::fetch_cluster_sockets`].
+    pub fn fetch_cluster_sockets(&self) -> ClusterFuture<Vec<SocketInfo>> {
+        self.operator().fetch_cluster_sockets()
+    }
+
+    /// Makes every socket of the namespace, on every server of the cluster, join `rooms`.
+    pub fn sockets_join(&self, rooms: &[&str]) {
+        self.operator().sockets_join(rooms)
+    }
+
+    /// Makes every socket of the namespace, on every server of the cluster, leave `room`.
+    pub fn sockets_leave(&self, room: &str) {
+        self.operator().sockets_leave(room)
+    }
+}

@@ -13,6 +13,12 @@ step() { printf '\n== %s\n' "$*"; }
 step "npm packages of the JavaScript peers (tests/js, pinned by package-lock.json)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 
+step "python-socketio (pip, pinned by tests/py/requirements.txt) in tests/py/.venv"
+if [ ! -x tests/py/.venv/bin/python ]; then
+  python3 -m venv tests/py/.venv
+fi
+tests/py/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
+
 step "Debian's chromium for the browser test"
 bash tests/install-browser.sh
 

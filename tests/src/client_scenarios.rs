@@ -629,3 +629,35 @@ pub async fn restart(ctx: Ctx, restart: impl FnOnce() + Send + 'static) {
     );
     client.close();
 }
+
+/// Against python-socketio: connect with auth, echo with an ack (JSON and binary), an
+/// emitted echo, and the server's `call` answered.
+pub async fn python(ctx: Ctx) {
+    let mut log = Log::default();
+    let client = ctx.builder(&ctx.url).build().expect("client");
+    log.watch_client(&client);
+    let s = client.socket_with_config("/", auth(json!({ "token": "py" })));
+    log.watch(&s);
+    s.on("question", |_, m: Message| async move {
+        let n: u64 = m.arg(0).unwrap_or(0);
+        m.ack(&(n + 1, Bytes::from_static(&[9, 8, 7]))).expect("ack");
+    });
+    s.connect();
+    log.next("connect").await;
+    settled(&ctx, &mut log, &client).await;
+    let who = ask(&s, "whoami", &()).await;
+    assert_eq!(who[0]["auth"], json!({"token": "py"}), "{who:?}");
+    assert_eq!(who[0]["transport"], ctx.final_transport(), "{who:?}");
+    let back = ask(&s, "echo", &("a", 1, json!({"x": [true, null]}))).await;
+    assert_eq!(back, vec![json!("a"), json!(1), json!({"x": [true, null]})]);
+    let back = ask(&s, "echo", &("bin", Bytes::from_static(&[0, 1, 2, 255]))).await;
+    assert_eq!(back, vec![json!("bin"), json!({"bin": [0, 1, 2, 255]})]);
+    s.emit("echo-emit", &("pushed", Bytes::from_static(&[7]))).expect("emit");
+    let e = log.next("echo").await;
+    assert_eq!(e, vec![json!("pushed"), json!({"bin": [7]})]);
+    let r = ask(&s, "ask-client", &()).await;
+    assert_eq!(r[0]["answer"], json!([43, {"bin": [9, 8, 7]}]), "{r:?}");
+    s.disconnect();
+    assert_eq!(log.next("disconnect").await[0], "io client disconnect");
+    client.close();
+}

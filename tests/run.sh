@@ -3,7 +3,7 @@
 #
 #   bash tests/run.sh
 #
-# Needs: a Rust toolchain (cargo), Node.js with npm (for the reference peers and the golden
+# Needs: a Rust toolchain (cargo), Python 3, Node.js with npm (for the reference peers and the golden
 # vectors). Everything else (chromium, redis-server) is installed here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,10 @@ npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 
 step "python-socketio (pip, pinned by tests/py/requirements.txt) in tests/py/.venv"
 if [ ! -x tests/py/.venv/bin/python ]; then
-  python3 -m venv tests/py/.venv
+  python3 -m venv tests/py/.venv || {
+    # Debian ships venv separately.
+    apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv tests/py/.venv
+  }
 fi
 tests/py/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
 

@@ -640,7 +640,8 @@ pub async fn python(ctx: Ctx) {
     log.watch(&s);
     s.on("question", |_, m: Message| async move {
         let n: u64 = m.arg(0).unwrap_or(0);
-        m.ack(&(n + 1, Bytes::from_static(&[9, 8, 7]))).expect("ack");
+        m.ack(&(n + 1, Bytes::from_static(&[9, 8, 7])))
+            .expect("ack");
     });
     s.connect();
     log.next("connect").await;
@@ -652,7 +653,8 @@ pub async fn python(ctx: Ctx) {
     assert_eq!(back, vec![json!("a"), json!(1), json!({"x": [true, null]})]);
     let back = ask(&s, "echo", &("bin", Bytes::from_static(&[0, 1, 2, 255]))).await;
     assert_eq!(back, vec![json!("bin"), json!({"bin": [0, 1, 2, 255]})]);
-    s.emit("echo-emit", &("pushed", Bytes::from_static(&[7]))).expect("emit");
+    s.emit("echo-emit", &("pushed", Bytes::from_static(&[7])))
+        .expect("emit");
     let e = log.next("echo").await;
     assert_eq!(e, vec![json!("pushed"), json!({"bin": [7]})]);
     let r = ask(&s, "ask-client", &()).await;

@@ -22,6 +22,11 @@ if [ ! -x tests/py/.venv/bin/python ]; then
 fi
 tests/py/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
 
+step "openssl (makes the TLS test's certificates)"
+if ! command -v openssl >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq openssl
+fi
+
 step "Debian's chromium for the browser test"
 bash tests/install-browser.sh
 

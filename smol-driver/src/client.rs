@@ -35,67 +35,126 @@ use smol::Executor;
 use smol_hyper::rt::FuturesIo;
 
 use crate::client_io;
+#[cfg(feature = "tls")]
+pub use crate::client_tls::{default_tls_config, tls_config_with_roots};
+#[cfg(feature = "tls")]
+pub use rustls;
+
+#[cfg(not(feature = "tls"))]
+const NO_TLS: &str = "https/wss needs the `tls` feature of sio-smol";
 use crate::engine::Spawner;
 use crate::socketio::Smol;
 
-/// A client builder for the server at `url`, its tasks on smol's global executor.
+/// A client builder for the server at `url`, its tasks on smol's global executor. With the
+/// `tls` feature, `https`/`wss` URLs are verified against the webpki roots.
 pub fn client(url: &str) -> ClientBuilder {
-    builder(url, Spawner::Global)
+    builder(url, Spawner::Global, None)
 }
 
 /// A client builder for the server at `url`, its tasks on `executor` (which the application
 /// runs).
 pub fn client_on(url: &str, executor: Arc<Executor<'static>>) -> ClientBuilder {
-    builder(url, Spawner::Executor(executor))
+    builder(url, Spawner::Executor(executor), None)
 }
 
-fn builder(url: &str, spawner: Spawner) -> ClientBuilder {
+/// A client builder for the server at `url` with these TLS settings (for instance
+/// [`tls_config_with_roots`] to trust a private CA), on smol's global executor.
+#[cfg(feature = "tls")]
+pub fn client_with_tls(url: &str, tls: Arc<rustls::ClientConfig>) -> ClientBuilder {
+    builder(url, Spawner::Global, Some(tls))
+}
+
+#[cfg(feature = "tls")]
+type Tls = Option<Arc<rustls::ClientConfig>>;
+#[cfg(not(feature = "tls"))]
+type Tls = Option<()>;
+
+fn builder(url: &str, spawner: Spawner, _tls: Tls) -> ClientBuilder {
     let io = SmolClientIo {
         spawner: Arc::new(match &spawner {
             Spawner::Global => Spawner::Global,
             Spawner::Executor(e) => Spawner::Executor(e.clone()),
         }),
+        #[cfg(feature = "tls")]
+        tls: _tls.unwrap_or_else(default_tls_config),
     };
     ClientBuilder::new(url, Arc::new(Smol { spawner }), Arc::new(io))
 }
 
 /// HTTP, WebSocket and timer on smol.
+#[derive(Clone)]
 struct SmolClientIo {
     spawner: Arc<Spawner>,
+    #[cfg(feature = "tls")]
+    tls: Arc<rustls::ClientConfig>,
+}
+
+async fn tcp(host: &str, port: u16) -> Result<smol::net::TcpStream, String> {
+    let tcp = smol::net::TcpStream::connect((host, port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
+}
+
+impl SmolClientIo {
+    /// The TLS stream over a new connection to the endpoint.
+    #[cfg(feature = "tls")]
+    async fn tls(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<futures_rustls::client::TlsStream<smol::net::TcpStream>, String> {
+        let tcp = tcp(host, port).await?;
+        let name = crate::client_tls::server_name(host)?;
+        futures_rustls::TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn http(self, req: HttpRequest) -> Result<HttpResult, String> {
+        let (host, port) = (req.endpoint.host.clone(), req.endpoint.port);
+        let spawner = self.spawner.clone();
+        let spawn = move |f| spawner.spawn(f).detach();
+        if req.endpoint.secure {
+            #[cfg(feature = "tls")]
+            {
+                let tls = self.tls(&host, port).await?;
+                return Ok(client_io::http_request(FuturesIo::new(tls), spawn, req).await);
+            }
+            #[cfg(not(feature = "tls"))]
+            return Err(NO_TLS.into());
+        }
+        let tcp = tcp(&host, port).await?;
+        Ok(client_io::http_request(FuturesIo::new(tcp), spawn, req).await)
+    }
+
+    async fn websocket(self, req: WsRequest) -> Result<Box<dyn WsConnection>, String> {
+        let (host, port) = (req.endpoint.host.clone(), req.endpoint.port);
+        if req.endpoint.secure {
+            #[cfg(feature = "tls")]
+            {
+                let tls = self.tls(&host, port).await?;
+                return client_io::websocket(tls, req).await;
+            }
+            #[cfg(not(feature = "tls"))]
+            return Err(NO_TLS.into());
+        }
+        let tcp = tcp(&host, port).await?;
+        client_io::websocket(tcp, req).await
+    }
 }
 
 impl ClientIo for SmolClientIo {
     fn http(&self, req: HttpRequest) -> BoxFut<HttpResult> {
-        let spawner = self.spawner.clone();
-        Box::pin(async move {
-            if req.endpoint.secure {
-                return HttpResult::Failed(
-                    "https needs TLS, which sio-smol does not have yet".into(),
-                );
-            }
-            let addr = (req.endpoint.host.clone(), req.endpoint.port);
-            let tcp = match smol::net::TcpStream::connect(addr).await {
-                Ok(t) => t,
-                Err(e) => return HttpResult::Failed(e.to_string()),
-            };
-            let _ = tcp.set_nodelay(true);
-            client_io::http_request(FuturesIo::new(tcp), move |f| spawner.spawn(f).detach(), req)
-                .await
-        })
+        let this = self.clone();
+        Box::pin(async move { this.http(req).await.unwrap_or_else(HttpResult::Failed) })
     }
 
     fn websocket(&self, req: WsRequest) -> BoxFut<Result<Box<dyn WsConnection>, String>> {
-        Box::pin(async move {
-            if req.endpoint.secure {
-                return Err("wss needs TLS, which sio-smol does not have yet".into());
-            }
-            let addr = (req.endpoint.host.clone(), req.endpoint.port);
-            let tcp = smol::net::TcpStream::connect(addr)
-                .await
-                .map_err(|e| e.to_string())?;
-            let _ = tcp.set_nodelay(true);
-            client_io::websocket(tcp, req).await
-        })
+        let this = self.clone();
+        Box::pin(this.websocket(req))
     }
 
     fn sleep_until(&self, deadline: Instant) -> BoxFut<()> {

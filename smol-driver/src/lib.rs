@@ -48,6 +48,9 @@
 pub mod client;
 #[path = "../../tokio-driver/src/client_io.rs"]
 mod client_io;
+#[cfg(feature = "tls")]
+#[path = "../../tokio-driver/src/client_tls.rs"]
+mod client_tls;
 mod engine;
 // The hyper glue is runtime-independent and identical for both drivers: one file, shared.
 #[path = "../../tokio-driver/src/http.rs"]

@@ -7,6 +7,7 @@
 // Prints `listening <port>` on stdout once ready (port 0 = pick a free one).
 // --host defaults to 127.0.0.1. Stops on SIGINT/SIGTERM, and also when stdin
 // ends if --exit-on-stdin-end is given (handy when a test harness spawns it).
+// --tls-key KEY.pem --tls-cert CERT.pem serves https/wss instead of http/ws.
 // --log prints one line per connect/disconnect (with the server-side reason)
 // on stderr.
 //
@@ -45,7 +46,9 @@
 // volatile (socket.emit included) gets the session offset appended as an extra
 // last string argument; the client uses it to resume after a reconnection.
 
+import fs from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import { Server } from "socket.io";
 
 function parseArgs(argv) {
@@ -68,9 +71,16 @@ const pingTimeout = Number(args["ping-timeout"] ?? 20000);
 const host = args.host ?? "127.0.0.1";
 const log = args.log ? (...a) => process.stderr.write(a.join(" ") + "\n") : () => {};
 
-const httpServer = http.createServer((req, res) => {
+// --tls-key/--tls-cert (PEM files): serve https/wss instead.
+const notFound = (req, res) => {
   res.writeHead(404).end();
-});
+};
+const httpServer = args["tls-key"]
+  ? https.createServer(
+      { key: fs.readFileSync(args["tls-key"]), cert: fs.readFileSync(args["tls-cert"]) },
+      notFound,
+    )
+  : http.createServer(notFound);
 const io = new Server(httpServer, {
   path: "/socket.io/",
   pingInterval,

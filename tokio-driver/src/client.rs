@@ -31,56 +31,108 @@ pub use sio_core::socket::client::SocketConfig;
 
 use crate::client_io;
 
-/// A client builder for the server at `url`, running on the current tokio runtime.
+#[cfg(feature = "tls")]
+pub use crate::client_tls::{default_tls_config, tls_config_with_roots};
+#[cfg(feature = "tls")]
+pub use rustls;
+
+#[cfg(not(feature = "tls"))]
+const NO_TLS: &str = "https/wss needs the `tls` feature of sio-tokio";
+
+/// A client builder for the server at `url`, running on the current tokio runtime. With the
+/// `tls` feature, `https`/`wss` URLs are verified against the webpki roots.
 pub fn client(url: &str) -> ClientBuilder {
-    ClientBuilder::new(
-        url,
-        Arc::new(crate::socketio::Tokio),
-        Arc::new(TokioClientIo),
-    )
+    let io = TokioClientIo {
+        #[cfg(feature = "tls")]
+        tls: default_tls_config(),
+    };
+    ClientBuilder::new(url, Arc::new(crate::socketio::Tokio), Arc::new(io))
+}
+
+/// A client builder for the server at `url` with these TLS settings (for instance
+/// [`tls_config_with_roots`] to trust a private CA).
+#[cfg(feature = "tls")]
+pub fn client_with_tls(url: &str, tls: Arc<rustls::ClientConfig>) -> ClientBuilder {
+    let io = TokioClientIo { tls };
+    ClientBuilder::new(url, Arc::new(crate::socketio::Tokio), Arc::new(io))
 }
 
 /// HTTP, WebSocket and timer on tokio.
-#[derive(Debug, Clone, Copy)]
-struct TokioClientIo;
+#[derive(Clone)]
+struct TokioClientIo {
+    #[cfg(feature = "tls")]
+    tls: Arc<rustls::ClientConfig>,
+}
+
+fn spawn(f: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {
+    tokio::spawn(f);
+}
+
+async fn tcp(host: &str, port: u16) -> Result<tokio::net::TcpStream, String> {
+    let tcp = tokio::net::TcpStream::connect((host, port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
+}
+
+impl TokioClientIo {
+    /// The TLS stream over a new connection to the endpoint.
+    #[cfg(feature = "tls")]
+    async fn tls(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
+        let tcp = tcp(host, port).await?;
+        let name = crate::client_tls::server_name(host)?;
+        tokio_rustls::TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn http(self, req: HttpRequest) -> Result<HttpResult, String> {
+        let (host, port) = (req.endpoint.host.clone(), req.endpoint.port);
+        if req.endpoint.secure {
+            #[cfg(feature = "tls")]
+            {
+                let tls = self.tls(&host, port).await?;
+                return Ok(client_io::http_request(TokioIo::new(tls), spawn, req).await);
+            }
+            #[cfg(not(feature = "tls"))]
+            return Err(NO_TLS.into());
+        }
+        let tcp = tcp(&host, port).await?;
+        Ok(client_io::http_request(TokioIo::new(tcp), spawn, req).await)
+    }
+
+    async fn websocket(self, req: WsRequest) -> Result<Box<dyn WsConnection>, String> {
+        let (host, port) = (req.endpoint.host.clone(), req.endpoint.port);
+        if req.endpoint.secure {
+            #[cfg(feature = "tls")]
+            {
+                let tls = self.tls(&host, port).await?;
+                let stream = async_tungstenite::tokio::TokioAdapter::new(tls);
+                return client_io::websocket(stream, req).await;
+            }
+            #[cfg(not(feature = "tls"))]
+            return Err(NO_TLS.into());
+        }
+        let tcp = tcp(&host, port).await?;
+        client_io::websocket(async_tungstenite::tokio::TokioAdapter::new(tcp), req).await
+    }
+}
 
 impl ClientIo for TokioClientIo {
     fn http(&self, req: HttpRequest) -> BoxFut<HttpResult> {
-        Box::pin(async move {
-            let addr = (req.endpoint.host.clone(), req.endpoint.port);
-            if req.endpoint.secure {
-                return HttpResult::Failed(
-                    "https needs TLS, which sio-tokio does not have yet".into(),
-                );
-            }
-            let tcp = match tokio::net::TcpStream::connect(addr).await {
-                Ok(t) => t,
-                Err(e) => return HttpResult::Failed(e.to_string()),
-            };
-            let _ = tcp.set_nodelay(true);
-            client_io::http_request(
-                TokioIo::new(tcp),
-                |f| {
-                    tokio::spawn(f);
-                },
-                req,
-            )
-            .await
-        })
+        let this = self.clone();
+        Box::pin(async move { this.http(req).await.unwrap_or_else(HttpResult::Failed) })
     }
 
     fn websocket(&self, req: WsRequest) -> BoxFut<Result<Box<dyn WsConnection>, String>> {
-        Box::pin(async move {
-            if req.endpoint.secure {
-                return Err("wss needs TLS, which sio-tokio does not have yet".into());
-            }
-            let addr = (req.endpoint.host.clone(), req.endpoint.port);
-            let tcp = tokio::net::TcpStream::connect(addr)
-                .await
-                .map_err(|e| e.to_string())?;
-            let _ = tcp.set_nodelay(true);
-            client_io::websocket(async_tungstenite::tokio::TokioAdapter::new(tcp), req).await
-        })
+        let this = self.clone();
+        Box::pin(this.websocket(req))
     }
 
     fn sleep_until(&self, deadline: Instant) -> BoxFut<()> {

@@ -32,6 +32,8 @@
 
 pub mod client;
 mod client_io;
+#[cfg(feature = "tls")]
+mod client_tls;
 mod engine;
 mod http;
 mod layer;

@@ -34,6 +34,7 @@
 //   volatile (n)           n x socket.volatile.emit("v", i)
 //   emit-burst (n)         n x socket.emit("burst", i)
 //   any-log (ack)          ack(names of every event this socket received, via onAny)
+//   header-of (name, ack)  ack(the handshake's header `name`, or null)
 //   ack-on-try (key, n, ack)  counts calls per key (server-wide); acks with the count
 //                          only from the n-th call on (retries test)
 // Namespace "/admin": middleware rejects with Error("not authorized"),
@@ -196,6 +197,10 @@ io.on("connection", (socket) => {
 
   socket.on("emit-burst", (n) => {
     for (let i = 0; i < Number(n); i++) socket.emit("burst", i);
+  });
+
+  socket.on("header-of", (name, ack) => {
+    ack(socket.handshake.headers[String(name).toLowerCase()] ?? null);
   });
 
   socket.on("ack-on-try", (key, n, ack) => {

@@ -257,6 +257,7 @@ pub async fn basics(ctx: Ctx) {
     let mut log = Log::default();
     let client = ctx
         .builder(&format!("{}/?tag=t1", ctx.url))
+        .extra_header("X-Sio-Test", "yes")
         .build()
         .expect("client");
     log.watch_client(&client);
@@ -285,6 +286,8 @@ pub async fn basics(ctx: Ctx) {
     assert_eq!(w["transport"], ctx.final_transport(), "{w}");
     assert_eq!(w["handshakeQuery"]["tag"], "t1", "{w}");
     assert_eq!(w["handshakeQuery"]["EIO"], "4", "{w}");
+    let h = ask(&s, "header-of", &"x-sio-test").await;
+    assert_eq!(h[0], json!("yes"), "extra header: {h:?}");
 
     // Echo with ack: JSON and binary at depth come back as sent.
     let sent = json!({"x": [1, 2.5, "é"], "y": null});
@@ -600,10 +603,23 @@ pub async fn restart(ctx: Ctx, restart: impl FnOnce() + Send + 'static) {
     let mut log = Log::default();
     let client = ctx.builder(&ctx.url).build().expect("client");
     log.watch_client(&client);
-    let s = client.socket("/");
+    // Auth computed anew at each connection.
+    let n = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let auth = Auth::Computed(Arc::new(move || {
+        let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        Value::from_serialize(&json!({ "nick": format!("n{i}") })).expect("auth")
+    }));
+    let s = client.socket_with_config(
+        "/",
+        SocketConfig {
+            auth,
+            ..SocketConfig::default()
+        },
+    );
     log.watch(&s);
     s.connect();
     log.next("connect").await;
+    assert_eq!(ask(&s, "whoami", &()).await[0]["nick"], "n1");
     let first = s.id().unwrap();
     let t = std::thread::spawn(restart);
     let d = log.next("disconnect").await;

@@ -205,6 +205,13 @@ fn setup(server: &SocketIo) {
                     let _ = msg.ack(&res);
                 }
             });
+            socket.on("header-of", |socket: Socket, msg: Message| async move {
+                let name: String = msg.arg(0).unwrap_or_default();
+                let value = socket
+                    .handshake()
+                    .and_then(|h| h.header(&name.to_ascii_lowercase()).map(str::to_owned));
+                let _ = msg.ack(&value);
+            });
             socket.on("whoami", |socket: Socket, msg: Message| async move {
                 let data: Value = socket.data().unwrap_or_default();
                 let query: serde_json::Map<String, serde_json::Value> = socket

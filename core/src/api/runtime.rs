@@ -17,3 +17,14 @@ pub trait Runtime: Send + Sync + 'static {
     /// Milliseconds since the Unix epoch (a socket's `handshake.issued`).
     fn unix_millis(&self) -> u64;
 }
+
+/// Polls a handler's future once now; only if it waits does it get a task of its own. So the
+/// part of a handler before its first `.await` runs before the next event is dispatched (a
+/// Node.js handler's synchronous part), without a task per message.
+pub(crate) async fn run_inline(rt: &dyn Runtime, mut fut: BoxFuture) {
+    let done =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx).is_ready())).await;
+    if !done {
+        rt.spawn(fut);
+    }
+}

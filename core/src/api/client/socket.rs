@@ -68,12 +68,8 @@ enum Next {
     Done,
 }
 
-/// Polls a handler's future once now; only if it waits does it get a task of its own.
-pub(crate) async fn run(client: &Client, mut fut: BoxFuture) {
-    let done = poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_ready())).await;
-    if !done {
-        client.shared.rt.spawn(fut);
-    }
+pub(crate) async fn run(client: &Client, fut: BoxFuture) {
+    crate::api::runtime::run_inline(&*client.shared.rt, fut).await;
 }
 
 /// The task of one socket: every item of its inbox in arrival order.

@@ -82,13 +82,8 @@ impl Layer {
     }
 }
 
-/// Polls a handler's future once now; only if it waits does it get a task of its own. So the
-/// part of a handler before its first `.await` runs before the next event is dispatched.
-async fn run(io: &SocketIo, mut fut: BoxFuture) {
-    let done = poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_ready())).await;
-    if !done {
-        io.rt.spawn(fut);
-    }
+async fn run(io: &SocketIo, fut: BoxFuture) {
+    crate::api::runtime::run_inline(&*io.rt, fut).await;
 }
 
 /// The task of one socket: the connection handler, then every event in arrival order.

@@ -127,12 +127,41 @@ CLUSTER_MESSAGE = [
     b"\x02" + b"\xdd\xff\xff\xff\xff",
 ]
 
+
+def step(op, chunk=b"", length=None):
+    """One step of the client_session target: an op byte, a length byte, the chunk."""
+    n = len(chunk) if length is None else length
+    return bytes([op, n]) + chunk
+
+
+# client_session ops (op % 9): 0 HTTP 200 with body, 1 other status, 2 HTTP failure, 3 ws open,
+# 4 ws message (text when len is even), 5 ws closed, 6 time passes (len x 250 ms), 7 emit +
+# ack, 8 connect/disconnect/close.
+OPEN = b"0" + HANDSHAKE
+CLIENT_SESSION = [
+    # Polling: handshake, CONNECT reply, an event, a ping, an ack, a binary event.
+    step(0, OPEN) + step(0, b"ok") + step(0, b'40{"sid":"abc"}') + step(7, b"x", 2)
+    + step(0, b"ok") + step(0, b'42["hello",1]\x1e2') + step(0, b"ok")
+    + step(0, b"430[1]") + step(0, b'451-["b",{"_placeholder":true,"num":0}]\x1ebAQID'),
+    # Upgrade: handshake, probe answered, the pending GET released.
+    step(0, OPEN) + step(3) + step(4, b"3probe") + step(0, b"ok") + step(0, b"6")
+    + step(4, b'40{"sid":"s","pid":"p"}') + step(4, b'42["e","Q1"]') + step(5, b"", 1),
+    # WebSocket first, then the server goes away and time passes (reconnection).
+    step(2) + step(6, b"", 8) + step(0, OPEN) + step(0, b"ok") + step(0, b"41")
+    + step(8, b"", 2) + step(6, b"", 200),
+    # Garbage and refusals.
+    step(0, b"0{}") + step(1, b'{"code":1,"message":"Session ID unknown"}', 0)
+    + step(6, b"", 6) + step(0, OPEN) + step(0, b"44/admin,{\"message\":\"no\"}")
+    + step(0, b"4zz") + step(0, b"\x1e\x1e"),
+]
+
 TARGETS = {
     "eio_packet": EIO_PACKET,
     "eio_payload": EIO_PAYLOAD,
     "sio_packet": SIO_PACKET,
     "sio_binary": SIO_BINARY,
     "cluster_message": CLUSTER_MESSAGE,
+    "client_session": CLIENT_SESSION,
 }
 
 

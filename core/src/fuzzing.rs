@@ -184,3 +184,134 @@ pub fn cluster_message(now: std::time::Instant, data: &[u8]) {
     while server.poll_engine_command().is_some() {}
     while server.poll_event().is_some() {}
 }
+
+/// A Socket.IO client session driven by arbitrary input: each step's first byte picks what
+/// happens next — the server answers the oldest HTTP request (a body, another status, or a
+/// failure), a WebSocket opens, gets a message or closes, time passes, or the application
+/// emits, acks, connects or disconnects. Whatever the server sends, the client must not
+/// panic. `now` comes from the caller (the core reads no clock).
+pub fn client_session(now: std::time::Instant, data: &[u8]) {
+    use std::collections::VecDeque;
+    use std::time::Duration;
+
+    use crate::engine::client::{HttpResult, IoId, Transmit};
+    use crate::engine::Frame;
+    use crate::socket::client::{EmitOptions, Manager, ManagerConfig, SocketConfig};
+    use crate::socket::{Event, Payload};
+
+    let mut config = ManagerConfig {
+        seed: 7,
+        ..ManagerConfig::default()
+    };
+    config.engine.max_payload = 1 << 16;
+    let mut m = Manager::new(config);
+    m.socket("/", SocketConfig::default());
+    m.socket(
+        "/admin",
+        SocketConfig {
+            retries: 1,
+            ack_timeout: Some(Duration::from_millis(500)),
+            ..SocketConfig::default()
+        },
+    );
+    let mut t = now;
+    m.connect(t, "/");
+    let mut http: VecDeque<IoId> = VecDeque::new();
+    let mut ws: Vec<IoId> = Vec::new();
+    let drain = |m: &mut Manager, http: &mut VecDeque<IoId>, ws: &mut Vec<IoId>| {
+        while let Some(tx) = m.poll_transmit() {
+            match tx {
+                Transmit::Http { id, .. } => http.push_back(id),
+                Transmit::WsOpen { id, .. } => ws.push(id),
+                Transmit::WsClose { id } => ws.retain(|w| *w != id),
+                Transmit::WsSend { .. } => {}
+            }
+        }
+        while m.poll_event().is_some() {}
+    };
+    drain(&mut m, &mut http, &mut ws);
+    let mut rest = data;
+    while let Some((&op, tail)) = rest.split_first() {
+        let (&len, tail) = tail.split_first().unwrap_or((&0, &[]));
+        let n = usize::from(len).min(tail.len());
+        let (chunk, tail) = tail.split_at(n);
+        rest = tail;
+        let body = Bytes::copy_from_slice(chunk);
+        match op % 9 {
+            0 => {
+                if let Some(id) = http.pop_front() {
+                    let r = HttpResult::Response { status: 200, body };
+                    m.handle_http_response(t, id, r);
+                }
+            }
+            1 => {
+                if let Some(id) = http.pop_front() {
+                    let status = u16::from(len) + 100;
+                    m.handle_http_response(t, id, HttpResult::Response { status, body });
+                }
+            }
+            2 => {
+                if let Some(id) = http.pop_front() {
+                    m.handle_http_response(t, id, HttpResult::Failed("cut".into()));
+                }
+            }
+            3 => {
+                if let Some(&id) = ws.last() {
+                    m.handle_ws_open(t, id);
+                }
+            }
+            4 => {
+                if let Some(&id) = ws.last() {
+                    let frame = match Str::from_utf8(body.clone()) {
+                        Ok(s) if len % 2 == 0 => Frame::Text(s),
+                        _ => Frame::Binary(body),
+                    };
+                    m.handle_ws_message(t, id, frame);
+                }
+            }
+            5 => {
+                if let Some(id) = ws.pop() {
+                    m.handle_ws_closed(t, id, (len % 2 == 1).then(|| "reset".into()));
+                }
+            }
+            6 => {
+                t += Duration::from_millis(u64::from(len) * 250);
+                m.handle_timeout(t);
+            }
+            7 => {
+                let nsp = if len % 2 == 0 { "/" } else { "/admin" };
+                if let Ok(e) = Event::new("e", &(len, body.clone())) {
+                    let options = EmitOptions {
+                        volatile: len % 3 == 0,
+                        ack: len % 5 != 0,
+                        timeout: (len % 7 == 0).then(|| Duration::from_millis(300)),
+                    };
+                    let _ = m.emit(t, nsp, e, options);
+                }
+                m.ack(
+                    nsp,
+                    u64::from(len),
+                    Payload::from_value(&crate::Value::Null),
+                );
+            }
+            _ => match len % 4 {
+                0 => {
+                    m.connect(t, "/admin");
+                }
+                1 => m.disconnect(t, "/admin"),
+                2 => {
+                    m.connect(t, "/");
+                }
+                _ => m.close(t),
+            },
+        }
+        drain(&mut m, &mut http, &mut ws);
+        if let Some(d) = m.poll_timeout() {
+            // A deadline in the past is run at once by any caller; it must then move on.
+            if d <= t {
+                m.handle_timeout(t);
+                drain(&mut m, &mut http, &mut ws);
+            }
+        }
+    }
+}

@@ -69,3 +69,10 @@ fn cluster_message_corpus() {
         sio_core::fuzzing::cluster_message(std::time::Instant::now(), data)
     });
 }
+
+#[test]
+fn client_session_corpus() {
+    replay("client_session", 4, |data| {
+        sio_core::fuzzing::client_session(std::time::Instant::now(), data)
+    });
+}

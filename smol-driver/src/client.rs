@@ -75,6 +75,7 @@ fn builder(url: &str, spawner: Spawner, _tls: Tls) -> ClientBuilder {
             Spawner::Global => Spawner::Global,
             Spawner::Executor(e) => Spawner::Executor(e.clone()),
         }),
+        pool: Arc::default(),
         #[cfg(feature = "tls")]
         tls: _tls.unwrap_or_else(default_tls_config),
     };
@@ -85,6 +86,7 @@ fn builder(url: &str, spawner: Spawner, _tls: Tls) -> ClientBuilder {
 #[derive(Clone)]
 struct SmolClientIo {
     spawner: Arc<Spawner>,
+    pool: Arc<client_io::Pool>,
     #[cfg(feature = "tls")]
     tls: Arc<rustls::ClientConfig>,
 }
@@ -117,17 +119,18 @@ impl SmolClientIo {
         let (host, port) = (req.endpoint.host.clone(), req.endpoint.port);
         let spawner = self.spawner.clone();
         let spawn = move |f| spawner.spawn(f).detach();
+        let pool = self.pool.clone();
         if req.endpoint.secure {
             #[cfg(feature = "tls")]
             {
-                let tls = self.tls(&host, port).await?;
-                return Ok(client_io::http_request(FuturesIo::new(tls), spawn, req).await);
+                let connect = || async { Ok(FuturesIo::new(self.tls(&host, port).await?)) };
+                return Ok(client_io::http_request(&pool, connect, spawn, req).await);
             }
             #[cfg(not(feature = "tls"))]
             return Err(NO_TLS.into());
         }
-        let tcp = tcp(&host, port).await?;
-        Ok(client_io::http_request(FuturesIo::new(tcp), spawn, req).await)
+        let connect = || async { Ok(FuturesIo::new(tcp(&host, port).await?)) };
+        Ok(client_io::http_request(&pool, connect, spawn, req).await)
     }
 
     async fn websocket(self, req: WsRequest) -> Result<Box<dyn WsConnection>, String> {

@@ -679,3 +679,22 @@ pub async fn python(ctx: Ctx) {
     assert_eq!(log.next("disconnect").await[0], "io client disconnect");
     client.close();
 }
+
+/// Many polling requests over few connections: the client keeps its HTTP/1.1 connections
+/// alive and reuses them. `connections` says how many the server side saw so far.
+pub async fn keep_alive(ctx: Ctx, connections: impl Fn() -> usize) {
+    let mut log = Log::default();
+    let client = ctx.builder(&ctx.url).build().expect("client");
+    let s = client.socket("/");
+    log.watch(&s);
+    s.connect();
+    log.next("connect").await;
+    for i in 0..30 {
+        let back = ask(&s, "echo", &i).await;
+        assert_eq!(back, vec![json!(i)]);
+    }
+    // 30 acks are at least 60 requests (a POST and a GET each).
+    let n = connections();
+    assert!(n <= 4, "{n} connections for 60+ requests");
+    client.close();
+}

@@ -15,6 +15,7 @@ pub struct Proxy {
     stop: Arc<AtomicBool>,
     /// Connections made before this instant are closed at once (the network is down).
     down_until: Arc<Mutex<Option<Instant>>>,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Proxy {
@@ -25,13 +26,20 @@ impl Proxy {
         let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let down_until: Arc<Mutex<Option<Instant>>> = Arc::default();
-        let (l, s, d) = (live.clone(), stop.clone(), down_until.clone());
+        let accepted: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let (l, s, d, a) = (
+            live.clone(),
+            stop.clone(),
+            down_until.clone(),
+            accepted.clone(),
+        );
         thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     return;
                 }
                 let Ok(client) = conn else { continue };
+                a.fetch_add(1, Ordering::SeqCst);
                 if d.lock().unwrap().is_some_and(|t| Instant::now() < t) {
                     let _ = client.shutdown(Shutdown::Both);
                     continue;
@@ -68,7 +76,13 @@ impl Proxy {
             live,
             stop,
             down_until,
+            accepted,
         }
+    }
+
+    /// How many connections were made to the proxy so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
     }
 
     /// `http://127.0.0.1:<port>`.

@@ -153,3 +153,21 @@ fn reconnects_after_a_node_server_restart() {
         drop(second.lock().unwrap().take());
     }
 }
+
+/// Polling reuses its HTTP/1.1 connections (keep-alive) on both client drivers.
+#[test]
+fn polling_keeps_its_connections_alive() {
+    let server = node_server(0);
+    for driver in [TOKIO, SMOL] {
+        let proxy = std::sync::Arc::new(Proxy::start(server.port));
+        let ctx = Ctx {
+            url: proxy.url(),
+            transports: &[Polling],
+            mk: driver.maker(),
+        };
+        let p = proxy.clone();
+        run(driver, async move {
+            sc::keep_alive(ctx, move || p.accepted()).await
+        });
+    }
+}

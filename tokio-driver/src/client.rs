@@ -43,6 +43,7 @@ const NO_TLS: &str = "https/wss needs the `tls` feature of sio-tokio";
 /// `tls` feature, `https`/`wss` URLs are verified against the webpki roots.
 pub fn client(url: &str) -> ClientBuilder {
     let io = TokioClientIo {
+        pool: Arc::default(),
         #[cfg(feature = "tls")]
         tls: default_tls_config(),
     };
@@ -53,13 +54,17 @@ pub fn client(url: &str) -> ClientBuilder {
 /// [`tls_config_with_roots`] to trust a private CA).
 #[cfg(feature = "tls")]
 pub fn client_with_tls(url: &str, tls: Arc<rustls::ClientConfig>) -> ClientBuilder {
-    let io = TokioClientIo { tls };
+    let io = TokioClientIo {
+        pool: Arc::default(),
+        tls,
+    };
     ClientBuilder::new(url, Arc::new(crate::socketio::Tokio), Arc::new(io))
 }
 
 /// HTTP, WebSocket and timer on tokio.
 #[derive(Clone)]
 struct TokioClientIo {
+    pool: Arc<client_io::Pool>,
     #[cfg(feature = "tls")]
     tls: Arc<rustls::ClientConfig>,
 }
@@ -94,17 +99,18 @@ impl TokioClientIo {
 
     async fn http(self, req: HttpRequest) -> Result<HttpResult, String> {
         let (host, port) = (req.endpoint.host.clone(), req.endpoint.port);
+        let pool = self.pool.clone();
         if req.endpoint.secure {
             #[cfg(feature = "tls")]
             {
-                let tls = self.tls(&host, port).await?;
-                return Ok(client_io::http_request(TokioIo::new(tls), spawn, req).await);
+                let connect = || async { Ok(TokioIo::new(self.tls(&host, port).await?)) };
+                return Ok(client_io::http_request(&pool, connect, spawn, req).await);
             }
             #[cfg(not(feature = "tls"))]
             return Err(NO_TLS.into());
         }
-        let tcp = tcp(&host, port).await?;
-        Ok(client_io::http_request(TokioIo::new(tcp), spawn, req).await)
+        let connect = || async { Ok(TokioIo::new(tcp(&host, port).await?)) };
+        Ok(client_io::http_request(&pool, connect, spawn, req).await)
     }
 
     async fn websocket(self, req: WsRequest) -> Result<Box<dyn WsConnection>, String> {

@@ -29,23 +29,28 @@ fn host_header(req_host: &str, port: u16, secure: bool) -> String {
     }
 }
 
-/// Performs `req` over `io` (one connection per request), spawning the connection's task
-/// with `spawn`.
-pub(crate) async fn http_request<IO>(
-    io: IO,
-    spawn: impl FnOnce(Pin<Box<dyn std::future::Future<Output = ()> + Send>>),
-    req: HttpRequest,
-) -> HttpResult
-where
-    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = match hyper::client::conn::http1::handshake(io).await {
-        Ok(x) => x,
-        Err(e) => return HttpResult::Failed(e.to_string()),
-    };
-    spawn(Box::pin(async move {
-        let _ = conn.await;
-    }));
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+/// The idle HTTP/1.1 connections of one client, reused by its next requests (keep-alive):
+/// a long-poll GET and a POST are in flight at most, so a few suffice.
+#[derive(Default)]
+pub(crate) struct Pool(std::sync::Mutex<Vec<Sender>>);
+
+impl Pool {
+    fn take(&self) -> Option<Sender> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn put(&self, sender: Sender) {
+        let mut idle = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        idle.retain(|s| !s.is_closed());
+        if idle.len() < 4 && !sender.is_closed() {
+            idle.push(sender);
+        }
+    }
+}
+
+fn build(req: HttpRequest) -> Result<http::Request<Full<Bytes>>, String> {
     let e = &req.endpoint;
     let mut builder = http::Request::builder()
         .method(match req.method {
@@ -60,20 +65,71 @@ where
     for (k, v) in &req.headers {
         builder = builder.header(k.as_str(), v.as_str());
     }
-    let request = match builder.body(Full::new(req.body)) {
-        Ok(r) => r,
-        Err(e) => return HttpResult::Failed(e.to_string()),
-    };
-    let response = match sender.send_request(request).await {
-        Ok(r) => r,
-        Err(e) => return HttpResult::Failed(e.to_string()),
-    };
+    builder.body(Full::new(req.body)).map_err(|e| e.to_string())
+}
+
+/// Reads the whole response, then gives the connection back to the pool.
+async fn finish(
+    pool: &Pool,
+    sender: Sender,
+    response: http::Response<hyper::body::Incoming>,
+) -> HttpResult {
     let status = response.status().as_u16();
     match response.into_body().collect().await {
-        Ok(b) => HttpResult::Response {
-            status,
-            body: b.to_bytes(),
-        },
+        Ok(b) => {
+            pool.put(sender);
+            HttpResult::Response {
+                status,
+                body: b.to_bytes(),
+            }
+        }
+        Err(e) => HttpResult::Failed(e.to_string()),
+    }
+}
+
+/// Performs `req` on an idle connection of `pool`, or on a new one from `connect` (whose
+/// task `spawn` runs); the connection goes back to the pool once the response is read.
+pub(crate) async fn http_request<IO, C, F>(
+    pool: &Pool,
+    connect: C,
+    spawn: impl FnOnce(Pin<Box<dyn std::future::Future<Output = ()> + Send>>),
+    req: HttpRequest,
+) -> HttpResult
+where
+    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    C: FnOnce() -> F,
+    F: std::future::Future<Output = Result<IO, String>>,
+{
+    let mut request = match build(req) {
+        Ok(r) => r,
+        Err(e) => return HttpResult::Failed(e),
+    };
+    while let Some(mut sender) = pool.take() {
+        if sender.is_closed() || sender.ready().await.is_err() {
+            continue;
+        }
+        match sender.try_send_request(request).await {
+            Ok(response) => return finish(pool, sender, response).await,
+            Err(mut e) => match e.take_message() {
+                // Not sent (the server had closed the idle connection): try another one.
+                Some(r) => request = r,
+                None => return HttpResult::Failed(e.into_error().to_string()),
+            },
+        }
+    }
+    let io = match connect().await {
+        Ok(io) => io,
+        Err(e) => return HttpResult::Failed(e),
+    };
+    let (mut sender, conn) = match hyper::client::conn::http1::handshake(io).await {
+        Ok(x) => x,
+        Err(e) => return HttpResult::Failed(e.to_string()),
+    };
+    spawn(Box::pin(async move {
+        let _ = conn.await;
+    }));
+    match sender.send_request(request).await {
+        Ok(response) => finish(pool, sender, response).await,
         Err(e) => HttpResult::Failed(e.to_string()),
     }
 }

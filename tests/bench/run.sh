@@ -75,10 +75,12 @@ stop_server() {
 }
 trap 'stop_server' EXIT
 
+# Runs of one scenario interleave the servers, so a disturbance of the shared machine spreads
+# over all of them instead of skewing one.
 for scenario in $SCENARIOS; do
-  for server in $SERVERS; do
-    proto=sio; [ "$server" = raw ] && proto=raw
-    for run in $(seq "$REPEAT"); do
+  for run in $(seq "$REPEAT"); do
+    for server in $SERVERS; do
+      proto=sio; [ "$server" = raw ] && proto=raw
       start_server "$server"
       sleep 0.3
       # shellcheck disable=SC2046

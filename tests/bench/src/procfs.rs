@@ -12,7 +12,11 @@ pub fn cpu_micros(pid: u32) -> u64 {
     if let Ok(dir) = fs::read_dir(format!("/proc/{pid}/task")) {
         for task in dir.flatten() {
             if let Ok(s) = fs::read_to_string(task.path().join("schedstat")) {
-                if let Some(ns) = s.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()) {
+                if let Some(ns) = s
+                    .split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
                     total_ns += ns;
                     found = true;
                 }
@@ -29,7 +33,10 @@ pub fn cpu_micros(pid: u32) -> u64 {
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = fields.get(11).and_then(|f| f.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        + fields
+            .get(12)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0);
     ticks * 10_000 // USER_HZ is 100 on Linux
 }
 

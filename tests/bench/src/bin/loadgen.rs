@@ -24,13 +24,13 @@ use std::collections::{HashMap as Map, VecDeque};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use async_tungstenite::tokio::{client_async, TokioAdapter};
+use async_tungstenite::tokio::{client_async_with_config, TokioAdapter};
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::{WebSocketReceiver, WebSocketSender, WebSocketStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use sio_bench::procfs;
 use sio_bench::stats::Latencies;
 use sio_bench::wire::{self, Incoming, Proto};
-use sio_bench::procfs;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
@@ -109,9 +109,10 @@ fn opts() -> Opts {
 async fn connect(addr: &str, proto: Proto) -> Ws {
     let tcp = TcpStream::connect(addr).await.expect("connect");
     tcp.set_nodelay(true).expect("nodelay");
-    let (mut ws, _) = client_async(wire::url(addr, proto), tcp)
-        .await
-        .expect("websocket handshake");
+    let (mut ws, _) =
+        client_async_with_config(wire::url(addr, proto), tcp, Some(wire::ws_config()))
+            .await
+            .expect("websocket handshake");
     if proto == Proto::Sio {
         let mut joined = false;
         while !joined {
@@ -140,7 +141,9 @@ async fn connect_all(o: &Opts, n: usize) -> Vec<Ws> {
     for _ in 0..n {
         let addr = o.addr.clone();
         let proto = o.proto;
-        pending.push(tokio::task::spawn_local(async move { connect(&addr, proto).await }));
+        pending.push(tokio::task::spawn_local(async move {
+            connect(&addr, proto).await
+        }));
         if pending.len() == 64 {
             for p in pending.drain(..) {
                 out.push(p.await.expect("connect task"));
@@ -182,13 +185,19 @@ fn request(o: &Opts, seq: u64, payload: &str) -> Vec<Message> {
     }
 }
 
-async fn send_all(sink: &mut Sink, msgs: Vec<Message>) -> bool {
+/// Queues `msgs` without flushing.
+async fn feed_all(sink: &mut Sink, msgs: Vec<Message>) -> bool {
     for m in msgs {
         if sink.feed(m).await.is_err() {
             return false;
         }
     }
-    sink.flush().await.is_ok()
+    true
+}
+
+/// Writes `msgs` and flushes.
+async fn send_all(sink: &mut Sink, msgs: Vec<Message>) -> bool {
+    feed_all(sink, msgs).await && sink.flush().await.is_ok()
 }
 
 /// One closed-loop client: `inflight` requests outstanding until told to stop.
@@ -206,22 +215,40 @@ async fn echo_client(o: Rc<Opts>, ws: Ws, sh: Rc<Shared>, id: u64) {
         next += 1;
     }
     let mut pending_binary: Option<(u64, u32)> = None;
+    // Requests are fed as answers arrive and flushed once nothing more is ready to read, so
+    // the generator spends one `send` per batch, not per message, and stays ahead of the
+    // server it loads.
+    let mut unflushed = false;
     loop {
-        let msg = if sh.stopping.get() {
-            if outstanding.is_empty() {
-                break;
+        if sh.stopping.get() && outstanding.is_empty() {
+            break;
+        }
+        let msg = match stream.next().now_or_never() {
+            Some(m) => m,
+            None => {
+                if unflushed {
+                    if sink.flush().await.is_err() {
+                        break;
+                    }
+                    unflushed = false;
+                }
+                if sh.stopping.get() {
+                    match tokio::time::timeout(Duration::from_secs(3), stream.next()).await {
+                        Ok(m) => m,
+                        Err(_) => break,
+                    }
+                } else {
+                    stream.next().await
+                }
             }
-            match tokio::time::timeout(Duration::from_secs(3), stream.next()).await {
-                Ok(m) => m,
-                Err(_) => break,
-            }
-        } else {
-            stream.next().await
         };
         let seq = match msg {
             Some(Ok(Message::Text(t))) => match wire::parse(&t) {
                 Incoming::Ping => {
-                    let _ = send_all(&mut sink, vec![Message::text("3")]).await;
+                    unflushed = true;
+                    if !feed_all(&mut sink, vec![Message::text("3")]).await {
+                        break;
+                    }
                     continue;
                 }
                 Incoming::Answer { seq, attachments } if attachments > 0 => {
@@ -256,7 +283,8 @@ async fn echo_client(o: Rc<Opts>, ws: Ws, sh: Rc<Shared>, id: u64) {
         }
         if !sh.stopping.get() {
             outstanding.push_back((next, Instant::now()));
-            if !send_all(&mut sink, request(&o, next, &payload)).await {
+            unflushed = true;
+            if !feed_all(&mut sink, request(&o, next, &payload)).await {
                 break;
             }
             next += 1;
@@ -311,7 +339,12 @@ async fn receiver(mut stream: Stream, sink: Rc<tokio::sync::Mutex<Sink>>, sh: Rc
 }
 
 /// The broadcast sender: keeps `inflight` broadcasts outstanding.
-async fn broadcaster(o: Rc<Opts>, sink: Rc<tokio::sync::Mutex<Sink>>, sh: Rc<Shared>, sockets: usize) {
+async fn broadcaster(
+    o: Rc<Opts>,
+    sink: Rc<tokio::sync::Mutex<Sink>>,
+    sh: Rc<Shared>,
+    sockets: usize,
+) {
     let payload = "x".repeat(o.payload);
     let mut seq = 0u64;
     while !sh.stopping.get() {
@@ -401,8 +434,7 @@ async fn run(o: Rc<Opts>) {
         let _ = t.await;
     }
     let lost = sh.lost.get()
-        + sh
-            .broadcasts
+        + sh.broadcasts
             .borrow()
             .values()
             .map(|(_, missing)| *missing as u64)
@@ -420,6 +452,10 @@ async fn run(o: Rc<Opts>) {
         lat.percentile(50.0),
         lat.percentile(99.0),
         cpu as f64 / 1e4 / secs,
-        if done == 0 { 0.0 } else { cpu as f64 / done as f64 },
+        if done == 0 {
+            0.0
+        } else {
+            cpu as f64 / done as f64
+        },
     );
 }

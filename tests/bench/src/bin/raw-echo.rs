@@ -1,5 +1,6 @@
 //! The ceiling: a bare async-tungstenite WebSocket server on one tokio thread that does no
-//! Socket.IO work. It echoes every frame back as it is; a text frame containing `"bcast"` is
+//! Socket.IO work, with the WebSocket buffers of sio's drivers ([`sio_bench::wire::ws_config`]).
+//! It echoes every frame back as it is; a text frame containing `"bcast"` is
 //! instead written to every open connection (the raw broadcast write rate).
 //!
 //! `raw-echo [--port 0]`; prints `listening <port>`.
@@ -7,7 +8,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use async_tungstenite::tokio::accept_async;
+use async_tungstenite::tokio::accept_async_with_config;
 use async_tungstenite::tungstenite::Message;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::TcpListener;
@@ -47,7 +48,7 @@ fn is_broadcast(m: &Message) -> bool {
 }
 
 async fn connection(tcp: tokio::net::TcpStream, peers: Peers) {
-    let Ok(ws) = accept_async(tcp).await else {
+    let Ok(ws) = accept_async_with_config(tcp, Some(sio_bench::wire::ws_config())).await else {
         return;
     };
     let (tx, mut rx) = mpsc::unbounded_channel();

@@ -36,7 +36,8 @@ kill "$vpid"; wait "$vpid" 2>/dev/null || true
 msgs="$(grep -o 'msgs=[0-9]*' "$log.gen" | cut -d= -f2)"
 secs="$(grep -o 'secs=[0-9.]*' "$log.gen" | cut -d= -f2)"
 dump="$(ls -t "$out".* 2>/dev/null | head -1)"
-ir="$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}')"
+ir="$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}')"
 # The dump covers 9 s of the loadgen's measured window: scale the message count to it.
-python3 -c "m=$msgs*9/$secs; print(f'$server $scenario: {m:.0f} msgs, {$ir/m:.0f} instructions per round trip ({\"$dump\"})')"
+awk -v m="$msgs" -v s="$secs" -v ir="$ir" -v who="$server $scenario" -v f="$dump" \
+  'BEGIN { n = m * 9 / s; printf "%s: %.0f msgs, %.0f instructions per round trip (%s)\n", who, n, ir / n, f }'
 rm -f "$log" "$log.gen"

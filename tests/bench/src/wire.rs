@@ -15,12 +15,12 @@
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The WebSocket buffers of the generator and of the raw ceiling: those of sio's drivers (a
-/// 4 KiB read buffer, writes batched up to 16 KiB until flushed). tungstenite's default read
+/// 2 KiB read buffer, writes batched up to 16 KiB until flushed). tungstenite's default read
 /// buffer (128 KiB) is zeroed on every read, which profiles showed costing 90% of a raw echo
 /// server's instructions: with it the "ceiling" would be lower than the servers it bounds.
 pub fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4096)
+        .read_buffer_size(2048)
         .write_buffer_size(16 * 1024)
 }
 

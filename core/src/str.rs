@@ -25,6 +25,17 @@ impl Str {
         Ok(Str(bytes))
     }
 
+    /// Wraps `bytes` without validating them again when `text` is a view of exactly these
+    /// bytes (same address and length), as a WebSocket library's already validated text
+    /// message and its buffer are: the `&str` is the proof. Otherwise validates as
+    /// [`from_utf8`](Self::from_utf8).
+    pub fn from_utf8_viewed(bytes: Bytes, text: &str) -> Result<Self, std::str::Utf8Error> {
+        if text.as_ptr() == bytes.as_ptr() && text.len() == bytes.len() {
+            return Ok(Str(bytes));
+        }
+        Self::from_utf8(bytes)
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         // The invariant is checked on construction; checking again is cheap and keeps the
@@ -125,5 +136,24 @@ impl fmt::Debug for Str {
 impl fmt::Display for Str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_utf8_viewed_trusts_only_a_view_of_the_same_bytes() {
+        let b = Bytes::from_static("héllo".as_bytes());
+        let view = std::str::from_utf8(&b).unwrap();
+        assert_eq!(
+            Str::from_utf8_viewed(b.clone(), view).unwrap().as_str(),
+            "héllo"
+        );
+        // Another buffer is validated, whatever the text says.
+        assert!(Str::from_utf8_viewed(Bytes::from_static(&[0xff]), "x").is_err());
+        let copy = Bytes::copy_from_slice(b"ok");
+        assert_eq!(Str::from_utf8_viewed(copy, "ok").unwrap().as_str(), "ok");
     }
 }

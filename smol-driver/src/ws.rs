@@ -21,10 +21,15 @@ pub(crate) async fn run(io: EngineIo, id: TransportId, on_upgrade: OnUpgrade) {
     match upgraded.downcast::<FuturesIo<TcpStream>>() {
         Ok(parts) => {
             let stream = parts.io.into_inner();
-            let ws = if parts.read_buf.is_empty() {
+            // `read_buf`, even empty, shares hyper's whole read buffer (8 KiB): copy out what
+            // it holds and drop it here, or every connection keeps it for its lifetime.
+            let read_buf = parts.read_buf;
+            let ws = if read_buf.is_empty() {
+                drop(read_buf);
                 WebSocketStream::from_raw_socket(stream, Role::Server, config).await
             } else {
-                let part = parts.read_buf.to_vec();
+                let part = read_buf.to_vec();
+                drop(read_buf);
                 WebSocketStream::from_partially_read(stream, part, Role::Server, config).await
             };
             crate::ws_loop::drive(io, id, ws).await;

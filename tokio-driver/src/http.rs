@@ -50,12 +50,26 @@ where
     }
 }
 
+/// The read buffer of a WebSocket, allocated when it opens and kept for its life: the largest
+/// item of an idle connection's memory (heaptrack: 4 KiB of ~13 KiB at 4096). Reads of bigger
+/// messages take more calls; 2 KiB still holds a burst of ~20 small events.
+pub(crate) const WS_READ_BUFFER: usize = 2048;
+
+/// The most bytes of frames held before they are written (see [`ws_config`]).
+pub(crate) const WS_WRITE_BATCH: usize = 16 * 1024;
+
 /// WebSocket buffers kept small: most connections are idle most of the time (memory per
 /// connection matters more than throughput per connection).
+///
+/// Frames are written into a buffer of up to [`WS_WRITE_BATCH`] bytes and reach the socket on
+/// flush: the WebSocket loop feeds every queued frame, then flushes once, so a burst of replies
+/// costs one `send` instead of one per frame (with a write buffer of 0, tungstenite writes each
+/// frame eagerly: the benchmarks measured ~0.9 `send` per echoed message against ~0.15 for a
+/// batching server). The buffer grows only while frames are queued.
 pub(crate) fn ws_config(max_payload: usize) -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0)
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(WS_WRITE_BATCH)
         .max_message_size(Some(max_payload))
         .max_frame_size(Some(max_payload))
 }

@@ -11,6 +11,9 @@ use super::json::{write_str, write_value, JsFormatter};
 use super::value::Value;
 use crate::Str;
 
+/// The first buffer size of an encoded payload.
+const INITIAL_CAPACITY: usize = 128;
+
 /// Packet data in wire form: compact JSON text in which every binary value is a placeholder
 /// `{"_placeholder":true,"num":N}`, and the attachments those placeholders point to.
 ///
@@ -41,7 +44,7 @@ impl Payload {
     ///
     /// Byte buffers (`bytes::Bytes`, `serde_bytes`, `Value::Binary`) become attachments.
     pub fn from_serialize<T: Serialize + ?Sized>(data: &T) -> Result<Payload, serde_json::Error> {
-        let mut out = Vec::with_capacity(64);
+        let mut out = Vec::with_capacity(INITIAL_CAPACITY);
         let mut attachments = Vec::new();
         let mut ser =
             serde_json::Serializer::with_formatter(&mut out, JsFormatter::new(&mut attachments));
@@ -61,7 +64,9 @@ impl Payload {
         name: &str,
         args: &T,
     ) -> Result<Payload, serde_json::Error> {
-        let mut out = Vec::with_capacity(64 + name.len());
+        // Room for a small message without growing: one allocation, no copy (profiles of an
+        // echo server showed a reallocation per event at 64 bytes).
+        let mut out = Vec::with_capacity(INITIAL_CAPACITY + name.len());
         // Room for the Engine.IO and Socket.IO type digits (see `framed`).
         out.extend_from_slice(b"42[");
         write_str(&mut out, name);
@@ -124,7 +129,7 @@ impl Payload {
 
     /// The payload of a [`Value`]; binary values become attachments (sharing their buffers).
     pub fn from_value(value: &Value) -> Payload {
-        let mut out = Vec::with_capacity(64);
+        let mut out = Vec::with_capacity(INITIAL_CAPACITY);
         let mut attachments = Vec::new();
         write_value(&mut out, value, &mut attachments);
         Payload::from_parts(Str::from_trusted(out.into()), attachments)

@@ -187,9 +187,25 @@ impl SocketIo {
         &self,
         f: impl FnOnce(&mut Layer, &mut crate::engine::server::Server) -> R,
     ) -> R {
-        let now = self.rt.now();
+        self.with_at(Some(self.rt.now()), f)
+    }
+
+    /// [`with`](Self::with) without reading the clock, for work that starts no timer (taking
+    /// an item from a socket's inbox): the clock is read per call, several times per event.
+    pub(crate) fn with_untimed<R>(
+        &self,
+        f: impl FnOnce(&mut Layer, &mut crate::engine::server::Server) -> R,
+    ) -> R {
+        self.with_at(None, f)
+    }
+
+    fn with_at<R>(
+        &self,
+        now: Option<std::time::Instant>,
+        f: impl FnOnce(&mut Layer, &mut crate::engine::server::Server) -> R,
+    ) -> R {
         self.io
-            .with_upper_mut::<Layer, R>(Some(now), |l, e| {
+            .with_upper_mut::<Layer, R>(now, |l, e| {
                 let r = f(l, e);
                 l.pump(e);
                 r

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use hashbrown::HashMap;
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use super::ack::{AckError, AckFuture};
 use super::layer::{Item, Layer};
@@ -47,7 +48,8 @@ enum Next {
     Upgraded(Vec<ConnectionHandler>),
     Event(
         Event,
-        Vec<EventHandler>,
+        // Usually one handler: no allocation per event for the list.
+        SmallVec<[EventHandler; 2]>,
         Vec<SocketMiddleware>,
         Vec<ErrorHandler>,
     ),
@@ -69,7 +71,7 @@ impl Layer {
         let h = &slot.handlers;
         Some(match item {
             Item::Event(e) => {
-                let mut hs = h.any.clone();
+                let mut hs: SmallVec<[EventHandler; 2]> = h.any.iter().cloned().collect();
                 if let Some(named) = h.events.get(e.name().as_str()) {
                     hs.extend(named.iter().cloned());
                 }
@@ -102,10 +104,12 @@ pub(crate) async fn socket_task(
         run(&io, h(socket.clone())).await;
     }
     loop {
-        let next = poll_fn(|cx| match io.with(|l, _| l.next_item(&id, cx.waker())) {
-            Some(n) => Poll::Ready(n),
-            None => Poll::Pending,
-        })
+        let next = poll_fn(
+            |cx| match io.with_untimed(|l, _| l.next_item(&id, cx.waker())) {
+                Some(n) => Poll::Ready(n),
+                None => Poll::Pending,
+            },
+        )
         .await;
         match next {
             Next::Event(event, handlers, middlewares, errors) => {

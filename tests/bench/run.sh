@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The whole server comparison, one command: `bash tests/bench/run.sh`.
+#
+# Builds the load generator and the Rust servers (release), installs the Node reference
+# (socket.io 4.8 + bufferutil, pinned in node/package-lock.json), then for every scenario starts
+# each server afresh pinned to one core (`taskset -c $SERVER_CPU`) with the generator pinned to
+# the other (`$GEN_CPU`), and prints one table with ratios to the raw ceiling and to Node.
+#
+# Environment knobs: REPEAT (runs per cell, median kept; default 3), DURATION (measured seconds
+# per run; default 5), SERVERS (default "raw sio-tokio sio-smol node socketioxide"), SCENARIOS
+# (names below), SERVER_CPU / GEN_CPU (default 0 / 1), RESULTS (raw result lines file).
+set -euo pipefail
+unset RUST_BACKTRACE RUST_LOG
+
+here="$(cd "$(dirname "$0")" && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/target}"
+REPEAT="${REPEAT:-3}"
+DURATION="${DURATION:-5}"
+SERVERS="${SERVERS:-raw sio-tokio sio-smol node socketioxide}"
+SCENARIOS="${SCENARIOS:-echo-1 echo-16 ack-1 ack-16 binary-16 bcast-1k bcast-10k idle-10k}"
+SERVER_CPU="${SERVER_CPU:-0}"
+GEN_CPU="${GEN_CPU:-1}"
+RESULTS="${RESULTS:-$(mktemp /tmp/sio-bench.XXXXXX)}"
+
+echo "building (release) ..." >&2
+cargo build --quiet --release --manifest-path "$here/Cargo.toml" --bins
+bin="$CARGO_TARGET_DIR/release"
+if [ ! -d "$here/node/node_modules/socket.io" ]; then
+  echo "installing the Node reference ..." >&2
+  npm ci --prefix "$here/node" --no-audit --no-fund --silent
+fi
+# 10k connections: one descriptor each on both sides.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# Loadgen arguments of each scenario.
+scenario_args() {
+  case "$1" in
+    echo-1)    echo "--scenario echo --clients 50 --inflight 1 --payload 64" ;;
+    echo-16)   echo "--scenario echo --clients 50 --inflight 16 --payload 64" ;;
+    ack-1)     echo "--scenario ack --clients 50 --inflight 1 --payload 64" ;;
+    ack-16)    echo "--scenario ack --clients 50 --inflight 16 --payload 64" ;;
+    binary-16) echo "--scenario binary --clients 50 --inflight 16 --payload 1024" ;;
+    bcast-1k)  echo "--scenario broadcast --clients 1000 --inflight 4 --payload 64" ;;
+    bcast-10k) echo "--scenario broadcast --clients 10000 --inflight 1 --payload 64" ;;
+    idle-10k)  echo "--scenario idle --clients 10000" ;;
+    *) echo "unknown scenario $1" >&2; exit 2 ;;
+  esac
+}
+
+# Starts server $1 pinned; sets SPID and PORT.
+start_server() {
+  local out; out="$(mktemp /tmp/sio-bench-server.XXXXXX)"
+  case "$1" in
+    raw)          taskset -c "$SERVER_CPU" "$bin/raw-echo" >"$out" 2>&1 & ;;
+    sio-tokio)    taskset -c "$SERVER_CPU" "$bin/sio-server" --driver tokio >"$out" 2>&1 & ;;
+    sio-smol)     taskset -c "$SERVER_CPU" "$bin/sio-server" --driver smol >"$out" 2>&1 & ;;
+    socketioxide) taskset -c "$SERVER_CPU" "$bin/sioxide-server" >"$out" 2>&1 & ;;
+    node)         taskset -c "$SERVER_CPU" node "$here/node/server.mjs" >"$out" 2>&1 & ;;
+    *) echo "unknown server $1" >&2; exit 2 ;;
+  esac
+  SPID=$!
+  PORT=""
+  for _ in $(seq 100); do
+    PORT="$(awk '/^listening/{print $2}' "$out")"
+    [ -n "$PORT" ] && break
+    sleep 0.1
+  done
+  rm -f "$out"
+  [ -n "$PORT" ] || { echo "server $1 did not start" >&2; exit 1; }
+}
+
+stop_server() {
+  kill "$SPID" 2>/dev/null || true
+  wait "$SPID" 2>/dev/null || true
+}
+trap 'stop_server' EXIT
+
+# Runs of one scenario interleave the servers, so a disturbance of the shared machine spreads
+# over all of them instead of skewing one.
+for scenario in $SCENARIOS; do
+  for run in $(seq "$REPEAT"); do
+    for server in $SERVERS; do
+      proto=sio; [ "$server" = raw ] && proto=raw
+      start_server "$server"
+      sleep 0.3
+      # shellcheck disable=SC2046
+      line="$(taskset -c "$GEN_CPU" "$bin/loadgen" --addr "127.0.0.1:$PORT" --proto "$proto" \
+        --pid "$SPID" --duration "$DURATION" $(scenario_args "$scenario") | grep '^RESULT' || true)"
+      stop_server
+      echo "$server $scenario run=$run ${line#RESULT }" | tee -a "$RESULTS" >&2
+    done
+  done
+done
+
+python3 "$here/table.py" "$RESULTS"
+echo "(raw results: $RESULTS)" >&2

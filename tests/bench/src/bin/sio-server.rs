@@ -1,0 +1,85 @@
+//! sio under benchmark, on one thread of the driver named by `--driver`: the handlers of the
+//! benchmark contract (`echo` answered by an `echo` event, `ack` by an ack, `binecho` echoed,
+//! `bcast` emitted to every socket), on the runtime-agnostic [`SocketIo`].
+//!
+//! `sio-server [--driver tokio|smol] [--port 0]`; prints `listening <port>`.
+
+use std::sync::Arc;
+
+use sio_core::api::socketio::{Message, Socket, SocketIo, SocketIoConfig};
+use sio_core::socket::Spread;
+
+fn main() {
+    let mut driver = "tokio".to_owned();
+    let mut port = 0u16;
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_default();
+        match flag.as_str() {
+            "--driver" => driver = value,
+            "--port" => port = value.parse().expect("port"),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    let config = SocketIoConfig::default();
+    match driver.as_str() {
+        "tokio" => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let server = sio_tokio::SocketIoServer::new(config);
+                setup(server.io());
+                let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                    .await
+                    .expect("bind");
+                println!("listening {}", listener.local_addr().expect("addr").port());
+                server.serve(listener).await.expect("serve");
+            });
+        }
+        "smol" => {
+            // One executor thread: `main` runs it.
+            let ex = Arc::new(smol::Executor::new());
+            smol::block_on(ex.run(async {
+                let server = sio_smol::SocketIoServer::with_executor(config, ex.clone());
+                setup(server.io());
+                let listener = smol::net::TcpListener::bind(("127.0.0.1", port))
+                    .await
+                    .expect("bind");
+                println!("listening {}", listener.local_addr().expect("addr").port());
+                server.serve(listener).await.expect("serve");
+            }));
+        }
+        other => panic!("unknown driver {other}"),
+    }
+}
+
+/// The benchmark's handlers.
+fn setup(io: &SocketIo) {
+    let all = io.clone();
+    io.of("/").on_connection(move |socket: Socket| {
+        let all = all.clone();
+        async move {
+            socket.on("echo", |socket: Socket, msg: Message| async move {
+                let values = msg.values().unwrap_or_default();
+                let _ = socket.emit("echo", &Spread(values));
+            });
+            socket.on("ack", |_, msg: Message| async move {
+                let values = msg.values().unwrap_or_default();
+                let _ = msg.ack(&Spread(values));
+            });
+            socket.on("binecho", |socket: Socket, msg: Message| async move {
+                let values = msg.values().unwrap_or_default();
+                let _ = socket.emit("binecho", &Spread(values));
+            });
+            socket.on("bcast", move |_, msg: Message| {
+                let all = all.clone();
+                async move {
+                    let values = msg.values().unwrap_or_default();
+                    let _ = all.sockets().emit("bcast", &Spread(values));
+                }
+            });
+        }
+    });
+}

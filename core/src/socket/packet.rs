@@ -201,17 +201,8 @@ impl Event {
 
     /// The arguments (without the name) as values, attachments resolved.
     pub fn args(&self) -> Result<Vec<Value>, serde_json::Error> {
-        if !self.payload.has_attachments() {
-            // One pass over the text, skipping the name: no string for it, no shifting.
-            return self.deserialize_args();
-        }
-        match self.payload.to_value()? {
-            Value::Array(mut a) if !a.is_empty() => {
-                a.remove(0);
-                Ok(a)
-            }
-            _ => Ok(Vec::new()),
-        }
+        // One pass over the text, skipping the name (no string for it, no shifting).
+        self.payload.values_from(1)
     }
 }
 

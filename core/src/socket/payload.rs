@@ -169,6 +169,22 @@ impl Payload {
         }
     }
 
+    /// The array's elements from index `skip` on as values, placeholders replaced by their
+    /// attachments: one pass over the text, no tree for the skipped elements.
+    pub(crate) fn values_from(&self, skip: usize) -> Result<Vec<Value>, serde_json::Error> {
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_slice(self.json.as_bytes());
+        let mut values: Vec<Value> =
+            super::args_de::Rest::<Vec<Value>>::new(skip, false).deserialize(&mut de)?;
+        de.end()?;
+        if !self.attachments.is_empty() {
+            for v in &mut values {
+                resolve_placeholders(v, &self.attachments);
+            }
+        }
+        Ok(values)
+    }
+
     /// Reads the array's elements from index `skip` on: as one `T` (a tuple or a sequence type)
     /// when `one` is false, or only the element at `skip` when `one` is true.
     pub(crate) fn deserialize_rest<T: DeserializeOwned>(

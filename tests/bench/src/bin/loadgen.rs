@@ -4,7 +4,7 @@
 //! ```text
 //! loadgen --addr 127.0.0.1:3000 --proto sio|raw --pid SERVER_PID
 //!         --scenario echo|ack|binary|broadcast|idle [--clients 50] [--inflight 1]
-//!         [--payload 64] [--warmup 1] [--duration 5]
+//!         [--payload 64] [--warmup 1] [--duration 5] [--polling 0.0]
 //! ```
 //!
 //! - echo / ack / binary: `clients` connections in a closed loop, each keeping `inflight`
@@ -12,6 +12,8 @@
 //! - broadcast: `clients` receivers plus one sender that keeps `inflight` broadcasts
 //!   outstanding; a broadcast completes when every socket (the sender too) got it, and its
 //!   latency is the time to the last delivery. Rates count deliveries.
+//! - `--polling F` puts that share of the echo/ack clients on HTTP long-polling (a mixed
+//!   run), the others on WebSocket.
 //! - idle: opens `clients` connections, waits, and reports the server's resident memory growth
 //!   per connection.
 //!
@@ -28,6 +30,7 @@ use async_tungstenite::tokio::{client_async_with_config, TokioAdapter};
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::{WebSocketReceiver, WebSocketSender, WebSocketStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use sio_bench::polling;
 use sio_bench::procfs;
 use sio_bench::stats::Latencies;
 use sio_bench::wire::{self, Incoming, Proto};
@@ -58,6 +61,8 @@ struct Opts {
     warmup: f64,
     duration: f64,
     pid: u32,
+    /// Share of the clients on long-polling (echo and ack only); the rest use WebSocket.
+    polling: f64,
 }
 
 fn opts() -> Opts {
@@ -71,6 +76,7 @@ fn opts() -> Opts {
         warmup: 1.0,
         duration: 5.0,
         pid: 0,
+        polling: 0.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -99,14 +105,28 @@ fn opts() -> Opts {
             "--warmup" => o.warmup = v.parse().expect("warmup"),
             "--duration" => o.duration = v.parse().expect("duration"),
             "--pid" => o.pid = v.parse().expect("pid"),
+            "--polling" => o.polling = v.parse().expect("share of polling clients"),
             other => panic!("unknown flag {other}"),
         }
     }
     o
 }
 
-/// Opens one connection; for Socket.IO, completes the Engine.IO handshake and joins `/`.
+/// Opens one connection, retrying a handshake that stalls (a lost SYN or answer under a
+/// burst of thousands of connects must not hang the run).
 async fn connect(addr: &str, proto: Proto) -> Ws {
+    for _ in 0..5 {
+        if let Ok(ws) =
+            tokio::time::timeout(Duration::from_secs(10), try_connect(addr, proto)).await
+        {
+            return ws;
+        }
+    }
+    panic!("no connection to {addr} after 5 attempts");
+}
+
+/// Opens one connection; for Socket.IO, completes the Engine.IO handshake and joins `/`.
+async fn try_connect(addr: &str, proto: Proto) -> Ws {
     let tcp = TcpStream::connect(addr).await.expect("connect");
     tcp.set_nodelay(true).expect("nodelay");
     let (mut ws, _) =
@@ -269,18 +289,7 @@ async fn echo_client(o: Rc<Opts>, ws: Ws, sh: Rc<Shared>, id: u64) {
             Some(Ok(_)) => continue,
             _ => break,
         };
-        // Answers come in order; anything skipped over is lost.
-        while let Some(&(s, at)) = outstanding.front() {
-            outstanding.pop_front();
-            if s == seq {
-                if sh.measuring.get() {
-                    sh.done.set(sh.done.get() + 1);
-                    sh.latencies.borrow_mut().record(at.elapsed());
-                }
-                break;
-            }
-            sh.lost.set(sh.lost.get() + 1);
-        }
+        complete(&mut outstanding, seq, &sh);
         if !sh.stopping.get() {
             outstanding.push_back((next, Instant::now()));
             unflushed = true;
@@ -290,6 +299,95 @@ async fn echo_client(o: Rc<Opts>, ws: Ws, sh: Rc<Shared>, id: u64) {
             next += 1;
         }
     }
+    sh.lost.set(sh.lost.get() + outstanding.len() as u64);
+}
+
+/// Counts the answer to `seq`: answers come in order, so anything skipped over is lost.
+fn complete(outstanding: &mut VecDeque<(u64, Instant)>, seq: u64, sh: &Shared) {
+    while let Some((s, at)) = outstanding.pop_front() {
+        if s == seq {
+            if sh.measuring.get() {
+                sh.done.set(sh.done.get() + 1);
+                sh.latencies.borrow_mut().record(at.elapsed());
+            }
+            return;
+        }
+        sh.lost.set(sh.lost.get() + 1);
+    }
+}
+
+/// The text of a request (echo or ack) for a polling client.
+fn request_text(o: &Opts, seq: u64, payload: &str) -> String {
+    match o.scenario {
+        Scenario::Ack => wire::ack(seq, payload),
+        Scenario::Echo => wire::echo(seq, payload),
+        other => panic!("scenario {other:?} does not run over polling"),
+    }
+}
+
+/// One closed-loop client over long-polling: answers arrive on parked GETs, requests leave
+/// in POSTs (everything queued while a POST was in flight goes in the next one).
+async fn polling_client(o: Rc<Opts>, s: polling::Session, sh: Rc<Shared>, id: u64) {
+    let payload = "x".repeat(o.payload);
+    let polling::Session {
+        mut get,
+        mut post,
+        path,
+    } = s;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let post_path = path.clone();
+    let writer = tokio::task::spawn_local(async move {
+        while let Some(mut body) = rx.recv().await {
+            while let Ok(more) = rx.try_recv() {
+                body.push(polling::SEPARATOR);
+                body.push_str(&more);
+            }
+            if post.request("POST", &post_path, &body).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut outstanding: VecDeque<(u64, Instant)> = VecDeque::new();
+    let mut next = id << 32;
+    for _ in 0..o.inflight {
+        outstanding.push_back((next, Instant::now()));
+        let _ = tx.send(request_text(&o, next, &payload));
+        next += 1;
+    }
+    loop {
+        if sh.stopping.get() && outstanding.is_empty() {
+            break;
+        }
+        let poll = get.request("GET", &path, "");
+        let body = if sh.stopping.get() {
+            match tokio::time::timeout(Duration::from_secs(3), poll).await {
+                Ok(Ok(b)) => b,
+                _ => break,
+            }
+        } else {
+            match poll.await {
+                Ok(b) => b,
+                Err(_) => break,
+            }
+        };
+        for packet in body.split(polling::SEPARATOR) {
+            match wire::parse(packet) {
+                Incoming::Ping => {
+                    let _ = tx.send("3".to_owned());
+                }
+                Incoming::Answer { seq, .. } => {
+                    complete(&mut outstanding, seq, &sh);
+                    if !sh.stopping.get() {
+                        outstanding.push_back((next, Instant::now()));
+                        let _ = tx.send(request_text(&o, next, &payload));
+                        next += 1;
+                    }
+                }
+                Incoming::Other => {}
+            }
+        }
+    }
+    writer.abort();
     sh.lost.set(sh.lost.get() + outstanding.len() as u64);
 }
 
@@ -376,7 +474,16 @@ async fn run(o: Rc<Opts>) {
     let sh = Rc::new(Shared::default());
     let rss_before = procfs::rss_kib(o.pid);
     let extra = usize::from(o.scenario == Scenario::Broadcast);
-    let conns = connect_all(&o, o.clients + extra).await;
+    let polling_clients = (o.clients as f64 * o.polling).round() as usize;
+    let mut sessions = Vec::with_capacity(polling_clients);
+    for _ in 0..polling_clients {
+        sessions.push(
+            polling::Session::open(&o.addr)
+                .await
+                .expect("polling handshake"),
+        );
+    }
+    let conns = connect_all(&o, o.clients + extra - polling_clients).await;
     let sockets = conns.len();
     if o.scenario == Scenario::Idle {
         let mut keep = Vec::new();
@@ -416,6 +523,14 @@ async fn run(o: Rc<Opts>) {
                 ws,
                 sh.clone(),
                 i as u64 + 1,
+            )));
+        }
+        for (i, session) in sessions.into_iter().enumerate() {
+            tasks.push(tokio::task::spawn_local(polling_client(
+                o.clone(),
+                session,
+                sh.clone(),
+                (o.clients + i) as u64 + 1,
             )));
         }
     }

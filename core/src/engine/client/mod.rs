@@ -387,6 +387,19 @@ impl Client {
         q
     }
 
+    /// Sends a POST with `body`; returns its id.
+    fn post(&mut self, body: Bytes) -> IoId {
+        let id = self.id();
+        let query = self.query(TransportKind::Polling);
+        self.transmits.push_back(Transmit::Http {
+            id,
+            method: HttpMethod::Post,
+            query,
+            body,
+        });
+        id
+    }
+
     /// Starts a long-poll GET.
     fn poll(&mut self) {
         let id = self.id();
@@ -477,7 +490,7 @@ impl Client {
         }
         match &mut self.transport {
             Transport::Polling {
-                post: post @ None,
+                post: None,
                 pausing: false,
                 ..
             } => {
@@ -499,16 +512,10 @@ impl Client {
                 let frames: Vec<Frame> = self.write_buffer.drain(..n).collect();
                 let mut body = Vec::new();
                 encode_payload(&frames, &mut body);
-                self.next_id += 1;
-                let id = IoId(self.next_id);
-                *post = Some(id);
-                let query = self.query(TransportKind::Polling);
-                self.transmits.push_back(Transmit::Http {
-                    id,
-                    method: HttpMethod::Post,
-                    query,
-                    body: body.into(),
-                });
+                let id = self.post(body.into());
+                if let Transport::Polling { post, .. } = &mut self.transport {
+                    *post = Some(id);
+                }
             }
             Transport::WebSocket { id, open: true } => {
                 let id = *id;
@@ -596,15 +603,7 @@ impl Client {
                 // closes an open session itself.
                 if was_open && matches!(reason, CloseReason::ForcedClose | CloseReason::PingTimeout)
                 {
-                    self.next_id += 1;
-                    let id = IoId(self.next_id);
-                    let query = self.query(TransportKind::Polling);
-                    self.transmits.push_back(Transmit::Http {
-                        id,
-                        method: HttpMethod::Post,
-                        query,
-                        body: Bytes::from_static(b"1"),
-                    });
+                    self.post(Bytes::from_static(b"1"));
                 }
             }
         }

@@ -59,6 +59,7 @@ impl Manager {
                             self.drain_queue(now, i, false);
                         }
                     }
+                    self.prune_ack_deadlines();
                 }
             }
             PacketData::Disconnect => {

@@ -20,7 +20,8 @@ mod incoming;
 mod outgoing;
 mod socket;
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::time::{Duration, Instant};
 
 pub use backoff::Backoff;
@@ -83,6 +84,9 @@ pub struct Manager {
     attempt: bool,
     reconnect_at: Option<Instant>,
     open_deadline: Option<Instant>,
+    /// Ack deadlines (time, socket index, ack id), earliest first; entries of acks answered
+    /// meanwhile are skipped when they come up.
+    ack_deadlines: BinaryHeap<Reverse<(Instant, usize, u64)>>,
     prior_websocket_success: bool,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
@@ -113,6 +117,7 @@ impl Manager {
             attempt: false,
             reconnect_at: None,
             open_deadline: None,
+            ack_deadlines: BinaryHeap::new(),
             prior_websocket_success: false,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -197,19 +202,14 @@ impl Manager {
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let acks = self
-            .sockets
-            .iter()
-            .flat_map(|s| s.acks.values().filter_map(|a| a.deadline));
         [
             self.engine.as_ref().and_then(EngineClient::poll_timeout),
-            self.draining.as_ref().and_then(EngineClient::poll_timeout),
             self.reconnect_at,
             self.open_deadline,
+            self.ack_deadlines.peek().map(|Reverse((d, _, _))| *d),
         ]
         .into_iter()
         .flatten()
-        .chain(acks)
         .min()
     }
 
@@ -301,14 +301,15 @@ impl Manager {
         let event = match handle {
             Some(h) => {
                 let id = s.ack_id();
-                let timeout = options.timeout.or(s.config.ack_timeout);
+                let deadline = options.timeout.or(s.config.ack_timeout).map(|t| now + t);
                 s.acks.insert(
                     id,
                     PendingAck {
                         owner: AckOwner::User(h),
-                        deadline: timeout.map(|t| now + t),
+                        deadline,
                     },
                 );
+                self.arm_ack(deadline, i, id);
                 event.with_ack(id)
             }
             None => event,
@@ -404,23 +405,23 @@ impl Manager {
                 self.open(now);
             }
         }
-        for i in 0..self.sockets.len() {
-            let expired: Vec<u64> = self.sockets[i]
-                .acks
-                .iter()
-                .filter(|(_, a)| a.deadline.is_some_and(|d| d <= now))
-                .map(|(id, _)| *id)
-                .collect();
-            for id in expired {
-                let Some(a) = self.sockets[i].acks.remove(&id) else {
-                    continue;
-                };
-                self.sockets[i]
-                    .send_buffer
-                    .retain(|(_, ack)| *ack != Some(id));
-                self.ack_failed(now, i, a.owner, AckFailure::Timeout);
+        while let Some(&Reverse((d, i, id))) = self.ack_deadlines.peek() {
+            if d > now {
+                break;
             }
+            self.ack_deadlines.pop();
+            if !self.ack_is_due(d, i, id) {
+                continue;
+            }
+            let Some(a) = self.sockets[i].acks.remove(&id) else {
+                continue;
+            };
+            self.sockets[i]
+                .send_buffer
+                .retain(|(_, ack)| *ack != Some(id));
+            self.ack_failed(now, i, a.owner, AckFailure::Timeout);
         }
+        self.prune_ack_deadlines();
     }
 
     // ----- internals
@@ -435,6 +436,32 @@ impl Manager {
 
     fn index(&self, nsp: &str) -> Option<usize> {
         self.sockets.iter().position(|s| s.nsp == nsp)
+    }
+
+    /// Remembers when ack `id` of socket `i` times out.
+    fn arm_ack(&mut self, deadline: Option<Instant>, i: usize, id: u64) {
+        if let Some(d) = deadline {
+            self.ack_deadlines.push(Reverse((d, i, id)));
+        }
+    }
+
+    /// Whether the heap entry `(d, i, id)` is still the deadline of a pending ack.
+    fn ack_is_due(&self, d: Instant, i: usize, id: u64) -> bool {
+        self.sockets[i]
+            .acks
+            .get(&id)
+            .is_some_and(|a| a.deadline == Some(d))
+    }
+
+    /// Drops entries of acks no longer pending from the top of the deadline heap, so
+    /// `poll_timeout` names a live deadline.
+    fn prune_ack_deadlines(&mut self) {
+        while let Some(&Reverse((d, i, id))) = self.ack_deadlines.peek() {
+            if self.ack_is_due(d, i, id) {
+                break;
+            }
+            self.ack_deadlines.pop();
+        }
     }
 
     fn handle(&mut self) -> AckHandle {

@@ -82,6 +82,8 @@ impl Manager {
                 deadline,
             },
         );
+        self.arm_ack(deadline, i, id);
+        self.prune_ack_deadlines();
         self.send_event(i, event, false);
     }
 
@@ -154,5 +156,6 @@ impl Manager {
             // Not connected: a queued event is not sent again until the next connect.
             self.ack_failed(now, i, owner, AckFailure::Disconnected);
         }
+        self.prune_ack_deadlines();
     }
 }

@@ -1,11 +1,10 @@
 //! [`Message`]: one event the server sent to a client socket.
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::Client;
 use crate::socket::{Event, Payload};
-use crate::{Str, Value};
+use crate::Str;
 
 /// An event from the server: its name, its arguments, and the ack to answer if the server
 /// asked for one (`emitWithAck` on the server).
@@ -17,37 +16,7 @@ pub struct Message {
 }
 
 impl Message {
-    /// The event name.
-    pub fn name(&self) -> &str {
-        self.event.name()
-    }
-
-    /// Argument `index` (0 is the first after the name) as a `T`; binary attachments feed byte
-    /// buffers such as `bytes::Bytes`.
-    pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T, serde_json::Error> {
-        self.event.deserialize_arg(index)
-    }
-
-    /// All arguments as one `T`: a tuple takes them in order, a `Vec` takes them all.
-    pub fn args<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        self.event.deserialize_args()
-    }
-
-    /// All arguments as values (JSON and binary). With connection state recovery on, the
-    /// server appends the event's offset as a last string argument, as the reference does.
-    pub fn values(&self) -> Result<Vec<Value>, serde_json::Error> {
-        self.event.args()
-    }
-
-    /// The decoded event.
-    pub fn event(&self) -> &Event {
-        &self.event
-    }
-
-    /// Whether the server waits for an ack.
-    pub fn has_ack(&self) -> bool {
-        self.event.ack_id().is_some()
-    }
+    crate::api::event_accessors!();
 
     /// Answers the server's ack with `args` (spread as arguments: a tuple gives several;
     /// `bytes::Bytes` fields travel as binary attachments). Returns whether an ack was asked

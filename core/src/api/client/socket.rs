@@ -325,7 +325,7 @@ impl ClientSocket {
         self.send(event, args, options).map(drop)
     }
 
-    /// Emits `event` and waits for the server's ack (its arguments as a [`Payload`]). Without
+    /// Emits `event` and waits for the server's ack (its arguments as a [`Payload`](crate::socket::Payload)). Without
     /// a timeout (see [`emit_with_ack_timeout`](Self::emit_with_ack_timeout) and the socket's
     /// `ack_timeout`) it fails only if the socket disconnects after sending.
     pub fn emit_with_ack<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> AckFuture {

@@ -117,7 +117,9 @@ impl Manager {
         let s = &mut self.sockets[i];
         // The server appends an offset only to events without an ack id (the reference's
         // last argument is then the ack callback, never a string).
-        if s.pid.is_some() && e.ack_id().is_none() {
+        // Only an array ending in a string can carry one: the others are not parsed.
+        let ends_in_string = e.payload().json().as_bytes().ends_with(b"\"]");
+        if s.pid.is_some() && e.ack_id().is_none() && ends_in_string {
             if let Ok(args) = e.args() {
                 if let Some(Value::String(offset)) = args.last() {
                     s.last_offset = Some(offset.clone());

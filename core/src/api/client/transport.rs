@@ -44,10 +44,13 @@ pub(super) async fn ws_task(shared: Weak<Shared>, id: IoId, req: WsRequest) {
     c.with(|st, now| st.manager.handle_ws_open(now, id));
     drop(c);
     // Reads first (up to a batch per wake-up), then writes what the manager queued.
+    let mut batch = Vec::new();
     let end: Option<String> = poll_fn(|cx| {
         let Some(c) = client(&shared) else {
             return Poll::Ready(None);
         };
+        // Everything already received is handed to the manager under one lock.
+        let mut end = None;
         let mut budget = 64;
         loop {
             if budget == 0 {
@@ -57,13 +60,27 @@ pub(super) async fn ws_task(shared: Weak<Shared>, id: IoId, req: WsRequest) {
             }
             budget -= 1;
             match conn.poll_recv(cx) {
-                Poll::Ready(Some(Ok(frame))) => {
-                    c.with(|st, now| st.manager.handle_ws_message(now, id, frame));
+                Poll::Ready(Some(Ok(frame))) => batch.push(frame),
+                Poll::Ready(Some(Err(e))) => {
+                    end = Some(e);
+                    break;
                 }
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(e)),
-                Poll::Ready(None) => return Poll::Ready(Some(String::new())),
+                Poll::Ready(None) => {
+                    end = Some(String::new());
+                    break;
+                }
                 Poll::Pending => break,
             }
+        }
+        if !batch.is_empty() {
+            c.with(|st, now| {
+                for frame in batch.drain(..) {
+                    st.manager.handle_ws_message(now, id, frame);
+                }
+            });
+        }
+        if end.is_some() {
+            return Poll::Ready(end);
         }
         let mut st = c.lock();
         let Some(slot) = st.ws.get_mut(&id) else {

@@ -191,6 +191,10 @@ struct Shared {
     broadcasts: RefCell<Map<u64, (Instant, usize)>>,
     /// Broadcast: a broadcast completed.
     completed: Notify,
+    /// Broadcast: notified when the load stops and when the last broadcast still outstanding
+    /// then completes. Wakes the receivers parked on a next frame that may never come (they
+    /// got every broadcast sent, and the raw ceiling sends no pings) so that they end.
+    settled: Notify,
 }
 
 fn request(o: &Opts, seq: u64, payload: &str) -> Vec<Message> {
@@ -394,17 +398,25 @@ async fn polling_client(o: Rc<Opts>, s: polling::Session, sh: Rc<Shared>, id: u6
 /// A broadcast receiver: counts deliveries, answers pings, until the run ends.
 async fn receiver(mut stream: Stream, sink: Rc<tokio::sync::Mutex<Sink>>, sh: Rc<Shared>) {
     loop {
-        let msg = if sh.stopping.get() {
-            if sh.broadcasts.borrow().is_empty() {
-                break;
+        if sh.stopping.get() && sh.broadcasts.borrow().is_empty() {
+            break;
+        }
+        // `None` when woken by `settled`: check again.
+        let next = async {
+            tokio::select! {
+                m = stream.next() => Some(m),
+                () = sh.settled.notified() => None,
             }
-            match tokio::time::timeout(Duration::from_secs(3), stream.next()).await {
+        };
+        let msg = if sh.stopping.get() {
+            match tokio::time::timeout(Duration::from_secs(3), next).await {
                 Ok(m) => m,
                 Err(_) => break,
             }
         } else {
-            stream.next().await
+            next.await
         };
+        let Some(msg) = msg else { continue };
         let Some(Ok(Message::Text(t))) = msg else {
             if matches!(msg, Some(Ok(_))) {
                 continue;
@@ -428,6 +440,9 @@ async fn receiver(mut stream: Stream, sink: Rc<tokio::sync::Mutex<Sink>>, sh: Rc
                         }
                         b.remove(&seq);
                         sh.completed.notify_one();
+                        if sh.stopping.get() && b.is_empty() {
+                            sh.settled.notify_waiters();
+                        }
                     }
                 }
             }
@@ -545,6 +560,7 @@ async fn run(o: Rc<Opts>) {
     let done = sh.done.get();
     sh.stopping.set(true);
     sh.completed.notify_waiters();
+    sh.settled.notify_waiters();
     for t in tasks {
         let _ = t.await;
     }

@@ -66,7 +66,15 @@ pub(crate) trait Upper: Send + 'static {
     fn poll_timeout(&mut self) -> Option<Instant>;
     /// The layer itself, to downcast in commands.
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+    /// Whether the layer has work to do outside the lock (handlers to run): then the hook set
+    /// with [`EngineIo::set_after_unlock`] is called once the lock is released.
+    fn wants_dispatch(&self) -> bool {
+        false
+    }
 }
+
+/// What runs after the lock is released when the layer above [wants it](Upper::wants_dispatch).
+pub(crate) type AfterUnlock = Arc<dyn Fn() + Send + Sync>;
 
 pub(crate) struct State {
     server: Server,
@@ -82,6 +90,7 @@ pub(crate) struct State {
     deadline: Option<Instant>,
     timer_waker: Option<Waker>,
     shut_down: bool,
+    after_unlock: Option<AfterUnlock>,
 }
 
 struct Slot<T> {
@@ -136,6 +145,14 @@ impl State {
         if deadline != self.deadline {
             self.deadline = deadline;
             wake(&mut self.timer_waker);
+        }
+    }
+
+    /// The hook to call once unlocked, if the layer above has work for it.
+    fn after_unlock(&self) -> Option<AfterUnlock> {
+        match &self.upper {
+            Some(u) if u.wants_dispatch() => self.after_unlock.clone(),
+            _ => None,
         }
     }
 
@@ -247,6 +264,7 @@ impl EngineIo {
                 deadline: None,
                 timer_waker: None,
                 shut_down: false,
+                after_unlock: None,
             })),
         }
     }
@@ -269,13 +287,24 @@ impl EngineIo {
     }
 
     fn with<R>(&self, now: Option<Instant>, f: impl FnOnce(&mut State) -> R) -> R {
-        let mut st = self.lock();
-        if now.is_some() {
-            st.last_now = now;
+        let (r, after) = {
+            let mut st = self.lock();
+            if now.is_some() {
+                st.last_now = now;
+            }
+            let r = f(&mut st);
+            st.flush();
+            (r, st.after_unlock())
+        };
+        if let Some(after) = after {
+            after();
         }
-        let r = f(&mut st);
-        st.flush();
         r
+    }
+
+    /// Sets what runs after the lock is released when the layer above has work outside it.
+    pub(crate) fn set_after_unlock(&self, hook: AfterUnlock) {
+        self.lock().after_unlock = Some(hook);
     }
 
     // ---- for drivers -------------------------------------------------------------------------
@@ -482,12 +511,18 @@ impl Drop for PendingRequest {
             return;
         }
         let id = self.id;
-        let mut st = self.io.lock();
-        if st.http.remove(&id).is_some() {
-            if let Some(now) = st.last_now {
-                st.server.handle_request_aborted(now, id);
-                st.flush();
+        let after = {
+            let mut st = self.io.lock();
+            if st.http.remove(&id).is_some() {
+                if let Some(now) = st.last_now {
+                    st.server.handle_request_aborted(now, id);
+                    st.flush();
+                }
             }
+            st.after_unlock()
+        };
+        if let Some(after) = after {
+            after();
         }
     }
 }

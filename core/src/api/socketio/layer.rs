@@ -4,39 +4,22 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::task::Waker;
 use std::time::Instant;
 
 use hashbrown::HashMap;
 
 use super::ack::AckSlot;
+use super::dispatch::{Item, SocketSlot};
 use super::namespace::{connect_task, ConnectionHandler, Handlers, Middleware};
-use super::socket::{socket_task, SocketHandlers};
 use super::SocketIo;
 use crate::api::engine::Upper;
 use crate::api::runtime::Runtime;
 use crate::engine::server::{Event as EngineEvent, Server};
 use crate::socket::server::{
-    BroadcastAckId, ConnInfo, DisconnectReason, EngineCommand, SocketEvent, SocketId, SocketServer,
+    BroadcastAckId, ConnInfo, EngineCommand, SocketEvent, SocketId, SocketServer,
 };
-use crate::socket::{Event, Payload};
+use crate::socket::Payload;
 use crate::Str;
-
-/// What a socket's task takes from its inbox, in order.
-pub(crate) enum Item {
-    Event(Event),
-    Upgraded,
-    Disconnecting(DisconnectReason),
-    Disconnected(DisconnectReason),
-}
-
-/// A connected socket, as the layer sees it.
-pub(crate) struct SocketSlot {
-    pub(crate) recovered: bool,
-    pub(crate) inbox: VecDeque<Item>,
-    pub(crate) waker: Option<Waker>,
-    pub(crate) handlers: SocketHandlers,
-}
 
 pub(crate) struct Layer {
     pub(crate) server: SocketServer,
@@ -49,6 +32,10 @@ pub(crate) struct Layer {
     /// Listeners of `server_side_emit`, by event name.
     pub(crate) server_events: HashMap<String, Vec<super::ServerEventHandler>>,
     pub(crate) sockets: HashMap<SocketId, SocketSlot>,
+    /// Sockets with queued items, in the order they got them (see [`super::dispatch`]).
+    pub(crate) ready: VecDeque<SocketId>,
+    /// The generation of the latest socket added (see [`super::dispatch`]).
+    pub(crate) generation: u64,
     pub(crate) acks: HashMap<(SocketId, u64), AckSlot<Payload>>,
     pub(crate) broadcast_acks: HashMap<BroadcastAckId, AckSlot<super::ack::Responses>>,
     /// Listeners of server-side events that answer acks, by event name.
@@ -67,6 +54,8 @@ impl Layer {
             dynamic_handler: None,
             server_events: HashMap::new(),
             sockets: HashMap::new(),
+            ready: VecDeque::new(),
+            generation: 0,
             acks: HashMap::new(),
             broadcast_acks: HashMap::new(),
             server_requests: HashMap::new(),
@@ -161,19 +150,7 @@ impl Layer {
                     .get(&nsp)
                     .and_then(|h| h.connection.clone())
                     .or_else(|| self.dynamic_handler.clone());
-                self.sockets.insert(
-                    socket.clone(),
-                    SocketSlot {
-                        recovered,
-                        inbox: VecDeque::new(),
-                        waker: None,
-                        handlers: SocketHandlers::default(),
-                    },
-                );
-                if let Some(io) = self.handle() {
-                    self.rt
-                        .spawn(Box::pin(socket_task(io, socket, nsp, handler)));
-                }
+                self.add_socket(socket, nsp, recovered, handler);
             }
             SocketEvent::Event { socket, event } => self.deliver(&socket, Item::Event(event)),
             SocketEvent::AckReceived {
@@ -226,15 +203,6 @@ impl Layer {
                     }
                 }
                 self.deliver(&socket, Item::Disconnected(reason))
-            }
-        }
-    }
-
-    fn deliver(&mut self, socket: &SocketId, item: Item) {
-        if let Some(slot) = self.sockets.get_mut(socket) {
-            slot.inbox.push_back(item);
-            if let Some(w) = slot.waker.take() {
-                w.wake();
             }
         }
     }
@@ -301,5 +269,9 @@ impl Upper for Layer {
 
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
+    }
+
+    fn wants_dispatch(&self) -> bool {
+        self.has_ready()
     }
 }

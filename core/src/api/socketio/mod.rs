@@ -11,10 +11,11 @@
 //! });
 //! ```
 //!
-//! Events of one socket are dispatched in arrival order by one task per socket: a handler is
-//! called and its future polled once right away, so everything it does before its first
-//! `.await` happens before the next event is dispatched (as a Node.js handler's synchronous
-//! part); only a handler that then waits is moved to a task of its own.
+//! Events of one socket are dispatched in arrival order, by the task that fed them to the
+//! server (no task per socket): a handler is called and its future polled once right away, so
+//! everything it does before its first `.await` happens before the next event is dispatched
+//! (as a Node.js handler's synchronous part); only a handler that then waits is moved to a
+//! task of its own.
 //!
 //! Everything protocol lives in [`crate::socket::server::SocketServer`]; this layer shares it
 //! with the Engine.IO server under one lock ([`EngineIo`]) and runs the application's handlers
@@ -22,6 +23,8 @@
 
 pub(crate) mod ack;
 mod cluster;
+mod dispatch;
+mod handlers;
 mod layer;
 mod message;
 mod namespace;
@@ -100,6 +103,14 @@ impl SocketIo {
         let io = EngineIo::with_upper(config.engine, Box::new(layer));
         let this = SocketIo { io, rt: runtime };
         this.with(|l, _| l.bind(&this));
+        // Handlers run once the lock is released, by whoever queued them.
+        let weak = this.io.downgrade();
+        let rt = this.rt.clone();
+        this.io.set_after_unlock(Arc::new(move || {
+            if let Some(io) = EngineIo::upgrade(&weak) {
+                dispatch::drain(&SocketIo { io, rt: rt.clone() });
+            }
+        }));
         this
     }
 

@@ -1,165 +1,23 @@
-//! [`Socket`]: one client in one namespace — handlers, emits, rooms — and the task that
-//! dispatches its events in order.
+//! [`Socket`]: one client in one namespace — handlers, emits, rooms.
 
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use hashbrown::HashMap;
 use serde::Serialize;
-use smallvec::SmallVec;
 
 use super::ack::{AckError, AckFuture};
-use super::layer::{Item, Layer};
+use super::handlers::{
+    DisconnectHandler, ErrorHandler, EventHandler, OutgoingListener, SocketHandlers,
+    SocketMiddleware,
+};
+use super::layer::Layer;
 use super::message::Message;
 use super::namespace::{BroadcastOperator, ConnectionHandler};
 use super::SocketIo;
-use crate::api::runtime::BoxFuture;
 use crate::socket::server::{DisconnectReason, Handshake, SocketId, Target};
 use crate::socket::Event;
 use crate::Str;
-
-pub(crate) type EventHandler = Arc<dyn Fn(Socket, Message) -> BoxFuture + Send + Sync>;
-pub(crate) type SocketMiddleware = Arc<
-    dyn Fn(Socket, Message) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-        + Send
-        + Sync,
->;
-pub(crate) type ErrorHandler = Arc<dyn Fn(Socket, String) -> BoxFuture + Send + Sync>;
-pub(crate) type OutgoingListener = Arc<dyn Fn(&Socket, &Event) + Send + Sync>;
-pub(crate) type DisconnectHandler =
-    Arc<dyn Fn(Socket, DisconnectReason) -> BoxFuture + Send + Sync>;
-
-/// The handlers registered on one socket.
-#[derive(Default)]
-pub(crate) struct SocketHandlers {
-    pub(crate) events: HashMap<String, Vec<EventHandler>>,
-    pub(crate) any: Vec<EventHandler>,
-    pub(crate) disconnecting: Vec<DisconnectHandler>,
-    pub(crate) disconnect: Vec<DisconnectHandler>,
-    pub(crate) middlewares: Vec<SocketMiddleware>,
-    pub(crate) errors: Vec<ErrorHandler>,
-    pub(crate) outgoing: Vec<OutgoingListener>,
-    pub(crate) upgrade: Vec<ConnectionHandler>,
-}
-
-enum Next {
-    Upgraded(Vec<ConnectionHandler>),
-    Event(
-        Event,
-        // Usually one handler: no allocation per event for the list.
-        SmallVec<[EventHandler; 2]>,
-        Vec<SocketMiddleware>,
-        Vec<ErrorHandler>,
-    ),
-    Leaving(DisconnectReason, Vec<DisconnectHandler>, bool),
-    Gone,
-}
-
-impl Layer {
-    /// The next item of a socket's inbox with the handlers to run for it, or `None` (after
-    /// registering `waker`) if the inbox is empty.
-    fn next_item(&mut self, socket: &SocketId, waker: &Waker) -> Option<Next> {
-        let Some(slot) = self.sockets.get_mut(socket) else {
-            return Some(Next::Gone);
-        };
-        let Some(item) = slot.inbox.pop_front() else {
-            slot.waker = Some(waker.clone());
-            return None;
-        };
-        let h = &slot.handlers;
-        Some(match item {
-            Item::Event(e) => {
-                let mut hs: SmallVec<[EventHandler; 2]> = h.any.iter().cloned().collect();
-                if let Some(named) = h.events.get(e.name().as_str()) {
-                    hs.extend(named.iter().cloned());
-                }
-                Next::Event(e, hs, h.middlewares.clone(), h.errors.clone())
-            }
-            Item::Upgraded => Next::Upgraded(h.upgrade.clone()),
-            Item::Disconnecting(r) => Next::Leaving(r, h.disconnecting.clone(), false),
-            Item::Disconnected(r) => Next::Leaving(r, h.disconnect.clone(), true),
-        })
-    }
-}
-
-async fn run(io: &SocketIo, fut: BoxFuture) {
-    crate::api::runtime::run_inline(&*io.rt, fut).await;
-}
-
-/// The task of one socket: the connection handler, then every event in arrival order.
-pub(crate) async fn socket_task(
-    io: SocketIo,
-    id: SocketId,
-    nsp: Str,
-    handler: Option<ConnectionHandler>,
-) {
-    let socket = Socket {
-        io: io.clone(),
-        id: id.clone(),
-        nsp,
-    };
-    if let Some(h) = handler {
-        run(&io, h(socket.clone())).await;
-    }
-    loop {
-        let next = poll_fn(
-            |cx| match io.with_untimed(|l, _| l.next_item(&id, cx.waker())) {
-                Some(n) => Poll::Ready(n),
-                None => Poll::Pending,
-            },
-        )
-        .await;
-        match next {
-            Next::Event(event, handlers, middlewares, errors) => {
-                // Per-socket middleware (the reference's `socket.use`): a refusal skips the
-                // handlers and raises `error` on the server socket.
-                let mut refused = None;
-                for m in middlewares {
-                    let msg = Message {
-                        io: io.clone(),
-                        socket: id.clone(),
-                        event: event.clone(),
-                    };
-                    if let Err(e) = m(socket.clone(), msg).await {
-                        refused = Some(e);
-                        break;
-                    }
-                }
-                if let Some(e) = refused {
-                    for h in errors {
-                        run(&io, h(socket.clone(), e.clone())).await;
-                    }
-                    continue;
-                }
-                for h in handlers {
-                    let msg = Message {
-                        io: io.clone(),
-                        socket: id.clone(),
-                        event: event.clone(),
-                    };
-                    run(&io, h(socket.clone(), msg)).await;
-                }
-            }
-            Next::Leaving(reason, handlers, last) => {
-                for h in handlers {
-                    run(&io, h(socket.clone(), reason)).await;
-                }
-                if last {
-                    io.with(|l, _| l.sockets.remove(&id));
-                    return;
-                }
-            }
-            Next::Upgraded(handlers) => {
-                for h in handlers {
-                    run(&io, h(socket.clone())).await;
-                }
-            }
-            Next::Gone => return,
-        }
-    }
-}
 
 /// One client connected to one namespace. Cloning gives another handle to the same socket.
 #[derive(Clone, Debug)]
@@ -242,8 +100,7 @@ impl Socket {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let h: EventHandler = Arc::new(move |s, m| Box::pin(handler(s, m)));
-        let event = event.to_owned();
-        self.handlers(|hs| hs.events.entry(event).or_default().push(h));
+        self.handlers(|hs| hs.add_event(event, h));
     }
 
     /// Calls `handler` for every event the client emits, before the event's own handlers.
@@ -253,7 +110,7 @@ impl Socket {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let h: EventHandler = Arc::new(move |s, m| Box::pin(handler(s, m)));
-        self.handlers(|hs| hs.any.push(h));
+        self.handlers(|hs| hs.rare_mut().any.push(h));
     }
 
     /// Calls `handler` when the socket's connection moves from long-polling to WebSocket (the
@@ -264,7 +121,7 @@ impl Socket {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let h: ConnectionHandler = Arc::new(move |s| Box::pin(handler(s)));
-        self.handlers(|hs| hs.upgrade.push(h));
+        self.handlers(|hs| hs.rare_mut().upgrade.push(h));
     }
 
     /// Calls `handler` when the socket is leaving, while its rooms are still readable.
@@ -274,7 +131,7 @@ impl Socket {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let h: DisconnectHandler = Arc::new(move |s, r| Box::pin(handler(s, r)));
-        self.handlers(|hs| hs.disconnecting.push(h));
+        self.handlers(|hs| hs.rare_mut().disconnecting.push(h));
     }
 
     /// Calls `handler` once the socket has left, with the reason.
@@ -284,7 +141,7 @@ impl Socket {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let h: DisconnectHandler = Arc::new(move |s, r| Box::pin(handler(s, r)));
-        self.handlers(|hs| hs.disconnect.push(h));
+        self.handlers(|hs| hs.rare_mut().disconnect.push(h));
     }
 
     /// Adds a middleware for the client's events (the reference's `socket.use`): it runs
@@ -296,7 +153,7 @@ impl Socket {
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
         let m: SocketMiddleware = Arc::new(move |s, msg| Box::pin(middleware(s, msg)));
-        self.handlers(|hs| hs.middlewares.push(m));
+        self.handlers(|hs| hs.rare_mut().middlewares.push(m));
     }
 
     /// Calls `handler` when a middleware refuses an event.
@@ -306,14 +163,14 @@ impl Socket {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let h: ErrorHandler = Arc::new(move |s, e| Box::pin(handler(s, e)));
-        self.handlers(|hs| hs.errors.push(h));
+        self.handlers(|hs| hs.rare_mut().errors.push(h));
     }
 
     /// Calls `listener` for every event emitted to this socket through it (`emit`,
     /// `emit_with_ack`, …; the reference's `onAnyOutgoing`), as it is queued.
     pub fn on_any_outgoing(&self, listener: impl Fn(&Socket, &Event) + Send + Sync + 'static) {
         let l: OutgoingListener = Arc::new(listener);
-        self.handlers(|hs| hs.outgoing.push(l));
+        self.handlers(|hs| hs.rare_mut().outgoing.push(l));
     }
 
     /// Queues `event` with `send` and tells the outgoing listeners, under one lock (a second
@@ -324,7 +181,7 @@ impl Socket {
             let listeners = l
                 .sockets
                 .get(&id)
-                .map(|s| s.handlers.outgoing.clone())
+                .map(|s| s.handlers.outgoing())
                 .unwrap_or_default();
             let sent = (!listeners.is_empty()).then(|| event.clone());
             send(l, &id, event);

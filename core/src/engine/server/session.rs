@@ -322,6 +322,13 @@ impl Session {
 
     /// Queues a frame (already an encoded Engine.IO packet).
     pub(crate) fn send_frame(&mut self, frame: Frame, out: &mut Outbox) {
+        // A WebSocket with nothing held back writes straight through: no buffer is allocated
+        // (and kept) for it.
+        if let (Active::WebSocket(ws), true) = (&self.active, self.buffer.is_empty()) {
+            out.transmits
+                .push_back(Transmit::WsFrame { to: *ws, frame });
+            return;
+        }
         self.buffer.push_back(frame);
         self.flush(out);
     }

@@ -218,7 +218,7 @@ pub(super) fn socket_from_value(v: &Value) -> Option<SocketInfo> {
     };
     let handshake = Handshake {
         xdomain: flag("xdomain").unwrap_or(false),
-        conn,
+        conn: conn.into(),
         auth,
     };
     Some(SocketInfo {

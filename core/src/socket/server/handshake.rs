@@ -1,6 +1,8 @@
 //! What the server knows of a client: [`ConnInfo`] from the Engine.IO layer, [`Handshake`]
 //! per socket.
 
+use std::sync::Arc;
+
 use crate::Str;
 
 /// The Engine.IO connection's handshake request, as the driver saw it.
@@ -26,8 +28,8 @@ pub struct ConnInfo {
 /// reference's `socket.handshake`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handshake {
-    /// The Engine.IO handshake request.
-    pub conn: ConnInfo,
+    /// The Engine.IO handshake request (shared by the connection's sockets).
+    pub conn: Arc<ConnInfo>,
     /// Whether the request came from another origin (an `origin` header is present).
     pub xdomain: bool,
     /// The CONNECT payload (a JSON object as text), if any.
@@ -35,7 +37,7 @@ pub struct Handshake {
 }
 
 impl Handshake {
-    pub(super) fn new(conn: &ConnInfo, auth: Option<Str>) -> Self {
+    pub(super) fn new(conn: &Arc<ConnInfo>, auth: Option<Str>) -> Self {
         Handshake {
             xdomain: conn.headers.iter().any(|(k, _)| k == "origin"),
             conn: conn.clone(),

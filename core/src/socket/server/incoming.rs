@@ -17,7 +17,7 @@ impl SocketServer {
         self.touch(now);
         let deadline = now + self.config.connect_timeout;
         let conn = Conn {
-            info,
+            info: info.into(),
             decoder: Decoder::new(self.config.max_attachments),
             nsps: Vec::new(),
             connect_deadline: Some(deadline),

@@ -65,7 +65,7 @@ impl SocketState {
 /// One Engine.IO connection: its decoder and what it is in each namespace.
 #[derive(Debug)]
 pub(super) struct Conn {
-    pub(super) info: ConnInfo,
+    pub(super) info: std::sync::Arc<ConnInfo>,
     pub(super) decoder: Decoder,
     /// Namespace → its state on this connection; few entries, so a vector.
     pub(super) nsps: Vec<(Str, Slot)>,

@@ -1,0 +1,335 @@
+//! Running the application's handlers, in order per socket, without a task per socket.
+//!
+//! The layer queues what each socket must handle ([`Item`]s in its inbox) and lists the sockets
+//! that have something queued. Whoever released the server's lock after queuing (the driver's
+//! connection task that fed the message, the timer task, a handler calling the API) then runs
+//! the queued handlers itself, outside the lock: [`drain`]. A handler's future is polled once
+//! right there; only one that then waits gets a task of its own. So everything a handler does
+//! before its first `.await` happens before the socket's next event is dispatched (a Node.js
+//! handler's synchronous part), and an echo costs no task wake-up and no task per socket.
+//!
+//! A socket being dispatched is marked busy, so two threads (a multi-threaded runtime) never
+//! run one socket's items out of order. A socket with middlewares (`socket.use`), which are
+//! awaited before its handlers, is dispatched by a task of its own for that event, busy until
+//! it is done.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::task::{Context, Poll, Waker};
+
+use smallvec::SmallVec;
+
+use super::handlers::{
+    DisconnectHandler, ErrorHandler, EventHandler, SocketHandlers, SocketMiddleware,
+};
+use super::layer::Layer;
+use super::message::Message;
+use super::namespace::ConnectionHandler;
+use super::socket::Socket;
+use super::SocketIo;
+use crate::api::runtime::BoxFuture;
+use crate::socket::server::{DisconnectReason, SocketId};
+use crate::socket::Event;
+use crate::Str;
+
+/// What a socket handles, in order (its connection handler comes first, kept apart: most
+/// sockets are idle once connected and then hold no inbox buffer at all).
+pub(crate) enum Item {
+    Event(Event),
+    Upgraded,
+    Disconnecting(DisconnectReason),
+    Disconnected(DisconnectReason),
+}
+
+/// Where a socket is in its dispatch.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Turn {
+    /// Nothing queued.
+    Idle,
+    /// In the layer's ready list.
+    Queued,
+    /// Being dispatched.
+    Busy,
+}
+
+/// A connected socket, as the layer sees it.
+pub(crate) struct SocketSlot {
+    pub(crate) nsp: Str,
+    pub(crate) recovered: bool,
+    turn: Turn,
+    /// Tells this socket from an earlier one with the same id (recovery reuses ids): a late
+    /// end of the earlier one's dispatch must not touch this one.
+    generation: u64,
+    /// The namespace's connection handler, until it has run (before any item).
+    connect: Option<ConnectionHandler>,
+    inbox: VecDeque<Item>,
+    pub(crate) handlers: SocketHandlers,
+}
+
+impl SocketSlot {
+    fn has_work(&self) -> bool {
+        self.connect.is_some() || !self.inbox.is_empty()
+    }
+}
+
+/// An item with the handlers to run for it (cloned under the lock, run outside it).
+enum Next {
+    Connected(ConnectionHandler),
+    Upgraded(Vec<ConnectionHandler>),
+    Event(
+        Event,
+        // Usually one handler: no allocation per event for the list.
+        SmallVec<[EventHandler; 2]>,
+        Vec<SocketMiddleware>,
+        Vec<ErrorHandler>,
+    ),
+    Leaving(DisconnectReason, Vec<DisconnectHandler>),
+}
+
+impl Layer {
+    /// Adds a socket that just joined; its connection handler (if any) is its first work.
+    pub(crate) fn add_socket(
+        &mut self,
+        id: SocketId,
+        nsp: Str,
+        recovered: bool,
+        connect: Option<ConnectionHandler>,
+    ) {
+        let turn = if connect.is_some() {
+            self.ready.push_back(id.clone());
+            Turn::Queued
+        } else {
+            Turn::Idle
+        };
+        self.generation += 1;
+        let slot = SocketSlot {
+            nsp,
+            recovered,
+            turn,
+            generation: self.generation,
+            connect,
+            inbox: VecDeque::new(),
+            handlers: SocketHandlers::default(),
+        };
+        self.sockets.insert(id, slot);
+    }
+
+    /// Queues `item` for `socket`.
+    pub(crate) fn deliver(&mut self, socket: &SocketId, item: Item) {
+        if let Some(slot) = self.sockets.get_mut(socket) {
+            slot.inbox.push_back(item);
+            if slot.turn == Turn::Idle {
+                slot.turn = Turn::Queued;
+                self.ready.push_back(socket.clone());
+            }
+        }
+    }
+
+    /// Whether handlers wait to be run.
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Ends the dispatch of `done`; then takes the next item of a ready socket, marking that
+    /// socket busy.
+    fn finish_and_next(&mut self, done: Option<Turned>) -> Option<(Turned, Next)> {
+        if let Some(done) = done {
+            self.finish(&done);
+        }
+        while let Some(id) = self.ready.pop_front() {
+            let Some(slot) = self.sockets.get_mut(&id) else {
+                continue;
+            };
+            let mut last = false;
+            let next = if let Some(handler) = slot.connect.take() {
+                Next::Connected(handler)
+            } else {
+                let Some(item) = slot.inbox.pop_front() else {
+                    slot.turn = Turn::Idle;
+                    continue;
+                };
+                let h = &slot.handlers;
+                let rare = h.rare();
+                match item {
+                    Item::Event(e) => {
+                        let hs = h.for_event(e.name().as_str());
+                        let (m, errs) = rare
+                            .map(|r| (r.middlewares.clone(), r.errors.clone()))
+                            .unwrap_or_default();
+                        Next::Event(e, hs, m, errs)
+                    }
+                    Item::Upgraded => {
+                        Next::Upgraded(rare.map(|r| r.upgrade.clone()).unwrap_or_default())
+                    }
+                    Item::Disconnecting(r) => {
+                        let hs = rare.map(|x| x.disconnecting.clone());
+                        Next::Leaving(r, hs.unwrap_or_default())
+                    }
+                    Item::Disconnected(r) => {
+                        last = true;
+                        let hs = rare.map(|x| x.disconnect.clone());
+                        Next::Leaving(r, hs.unwrap_or_default())
+                    }
+                }
+            };
+            slot.turn = Turn::Busy;
+            let turned = Turned {
+                nsp: slot.nsp.clone(),
+                generation: slot.generation,
+                id,
+                last,
+            };
+            return Some((turned, next));
+        }
+        None
+    }
+
+    /// Ends a dispatch: the socket goes (after its last item), or back to the ready list if
+    /// more is queued.
+    fn finish(&mut self, done: &Turned) {
+        let Some(slot) = self.sockets.get_mut(&done.id) else {
+            return;
+        };
+        if slot.generation != done.generation {
+            return;
+        }
+        if done.last {
+            self.sockets.remove(&done.id);
+        } else if slot.has_work() {
+            slot.turn = Turn::Queued;
+            self.ready.push_back(done.id.clone());
+        } else {
+            slot.turn = Turn::Idle;
+        }
+    }
+}
+
+/// The socket whose item is being dispatched.
+struct Turned {
+    id: SocketId,
+    nsp: Str,
+    generation: u64,
+    /// The item is its `Disconnected`: its slot goes when done.
+    last: bool,
+}
+
+std::thread_local! {
+    /// Set while this thread drains: a handler calling the API then leaves the new work to
+    /// the loop already running instead of nesting another.
+    static DRAINING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Clears [`DRAINING`] when the drain ends, even by a handler's panic.
+struct DrainGuard;
+
+impl Drop for DrainGuard {
+    fn drop(&mut self) {
+        DRAINING.with(|d| d.set(false));
+    }
+}
+
+/// Runs every queued item of every ready socket (see the module docs).
+pub(crate) fn drain(io: &SocketIo) {
+    if DRAINING.with(|d| d.replace(true)) {
+        return;
+    }
+    let _guard = DrainGuard;
+    let mut done = None;
+    while let Some((turned, next)) = io.with_untimed(|l, _| l.finish_and_next(done.take())) {
+        let socket = Socket {
+            io: io.clone(),
+            id: turned.id.clone(),
+            nsp: turned.nsp.clone(),
+        };
+        if dispatch(io, socket, next, &turned) {
+            done = Some(turned);
+        }
+    }
+}
+
+/// Polls `fut` once now; if it waits, it gets a task of its own. A handler that panics is
+/// dropped there (as a spawned task's panic ends only that task): the connection's task that
+/// runs it and the socket's later events are unharmed.
+fn run(io: &SocketIo, mut fut: BoxFuture) {
+    let mut cx = Context::from_waker(Waker::noop());
+    let poll = std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)));
+    if let Ok(Poll::Pending) = poll {
+        io.rt.spawn(fut);
+    }
+}
+
+/// Runs the handlers of one item. `false` when a task took the item over (it finishes the
+/// socket's turn itself).
+fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> bool {
+    match next {
+        Next::Connected(handler) => run(io, handler(socket)),
+        Next::Upgraded(handlers) => {
+            for h in handlers {
+                run(io, h(socket.clone()));
+            }
+        }
+        Next::Leaving(reason, handlers) => {
+            for h in handlers {
+                run(io, h(socket.clone(), reason));
+            }
+        }
+        Next::Event(event, handlers, middlewares, errors) => {
+            if !middlewares.is_empty() {
+                let io = io.clone();
+                let turned = Turned {
+                    id: turned.id.clone(),
+                    nsp: turned.nsp.clone(),
+                    ..*turned
+                };
+                io.rt.clone().spawn(Box::pin(async move {
+                    guarded(&io, socket, event, handlers, middlewares, errors).await;
+                    io.with_untimed(|l, _| l.finish(&turned));
+                }));
+                return false;
+            }
+            for h in handlers {
+                let msg = Message {
+                    io: io.clone(),
+                    socket: socket.id.clone(),
+                    event: event.clone(),
+                };
+                run(io, h(socket.clone(), msg));
+            }
+        }
+    }
+    true
+}
+
+/// An event behind per-socket middleware (the reference's `socket.use`): a refusal skips the
+/// handlers and raises `error` on the server socket.
+async fn guarded(
+    io: &SocketIo,
+    socket: Socket,
+    event: Event,
+    handlers: SmallVec<[EventHandler; 2]>,
+    middlewares: Vec<SocketMiddleware>,
+    errors: Vec<ErrorHandler>,
+) {
+    for m in middlewares {
+        let msg = Message {
+            io: io.clone(),
+            socket: socket.id.clone(),
+            event: event.clone(),
+        };
+        if let Err(e) = m(socket.clone(), msg).await {
+            for h in &errors {
+                run(io, h(socket.clone(), e.clone()));
+            }
+            return;
+        }
+    }
+    for h in handlers {
+        let msg = Message {
+            io: io.clone(),
+            socket: socket.id.clone(),
+            event: event.clone(),
+        };
+        run(io, h(socket.clone(), msg));
+    }
+}

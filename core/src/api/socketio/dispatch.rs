@@ -112,7 +112,7 @@ impl Layer {
             inbox: VecDeque::new(),
             handlers: SocketHandlers::default(),
         };
-        self.sockets.insert(id, slot);
+        self.sockets.insert(id, Box::new(slot));
     }
 
     /// Queues `item` for `socket`.

@@ -31,7 +31,7 @@ pub(crate) struct Layer {
     pub(crate) dynamic_handler: Option<ConnectionHandler>,
     /// Listeners of `server_side_emit`, by event name.
     pub(crate) server_events: HashMap<String, Vec<super::ServerEventHandler>>,
-    pub(crate) sockets: HashMap<SocketId, SocketSlot>,
+    pub(crate) sockets: HashMap<SocketId, Box<SocketSlot>>,
     /// Sockets with queued items, in the order they got them (see [`super::dispatch`]).
     pub(crate) ready: VecDeque<SocketId>,
     /// The generation of the latest socket added (see [`super::dispatch`]).

@@ -168,7 +168,7 @@ impl SocketServer {
                 n.add_to_room(room, &id);
             }
         }
-        self.sockets.insert(id.clone(), state);
+        self.sockets.insert(id.clone(), Box::new(state));
         if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
             match conn.slot_mut(nsp) {
                 Some(slot) => *slot = Slot::Connected(id.clone()),

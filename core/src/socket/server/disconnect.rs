@@ -125,7 +125,7 @@ impl SocketServer {
             self.abandon_ack(id, *ack);
         }
         if leaving.reason.is_recoverable() {
-            self.keep_session(leaving.at, id, s);
+            self.keep_session(leaving.at, id, *s);
         }
     }
 }

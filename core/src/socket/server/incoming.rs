@@ -22,7 +22,7 @@ impl SocketServer {
             nsps: Vec::new(),
             connect_deadline: Some(deadline),
         };
-        self.conns.insert(sid.bytes().clone(), conn);
+        self.conns.insert(sid.bytes().clone(), Box::new(conn));
         self.timers.arm(deadline, Timer::ConnectTimeout(sid));
     }
 
@@ -56,7 +56,7 @@ impl SocketServer {
         let Some(conn) = self.conns.remove(sid.as_bytes()) else {
             return;
         };
-        self.drop_conn(now, conn, reason.into());
+        self.drop_conn(now, *conn, reason.into());
     }
 
     fn handle_packet(&mut self, now: Instant, sid: &Str, packet: Packet) {
@@ -110,7 +110,7 @@ impl SocketServer {
         };
         self.commands
             .push_back(super::EngineCommand::Close { sid: sid.clone() });
-        self.drop_conn(now, conn, reason);
+        self.drop_conn(now, *conn, reason);
     }
 
     fn drop_conn(&mut self, now: Instant, conn: Conn, reason: DisconnectReason) {

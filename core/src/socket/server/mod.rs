@@ -93,8 +93,10 @@ pub struct SocketServer {
     ids: SidGenerator,
     namespaces: HashMap<Bytes, Namespace>,
     dynamic: Vec<NamespaceFilter>,
-    conns: HashMap<Bytes, Conn>,
-    sockets: HashMap<SocketId, SocketState>,
+    /// Values boxed: the tables stay small (about 40 bytes a bucket) at low load after they
+    /// grow, and a rehash moves pointers.
+    conns: HashMap<Bytes, Box<Conn>>,
+    sockets: HashMap<SocketId, Box<SocketState>>,
     pending: HashMap<ConnectId, PendingConnect>,
     next_connect: u64,
     acks: HashMap<(SocketId, u64), AckWait>,
@@ -196,7 +198,7 @@ impl SocketServer {
 
     /// Whether `socket` is connected (known and not leaving).
     pub fn is_connected(&self, socket: &SocketId) -> bool {
-        self.sockets.get(socket).is_some_and(SocketState::is_live)
+        self.sockets.get(socket).is_some_and(|s| s.is_live())
     }
 
     /// The number of Engine.IO connections the server knows.

@@ -15,31 +15,66 @@ use sio_core::Str;
 
 /// What the WebSocket task does next.
 enum Step {
-    /// A message (or the end) from the client.
-    Incoming(Option<Result<Message, Error>>),
+    /// Messages from the client were read (into the batch), or the stream ended.
+    Incoming,
     /// What the core wants written.
     Outgoing(WsOutgoing),
 }
 
+/// Most messages read before the core gets them (and the answers are written).
+const MAX_BATCH: usize = 64;
+
+/// A received message as a frame for the core: `Ok(None)` for control frames, `Err` when the
+/// WebSocket ended or failed.
+fn to_frame(incoming: Option<Result<Message, Error>>) -> Result<Option<Frame>, ()> {
+    match incoming {
+        // tungstenite validated the text: a view of the same buffer skips validating it twice.
+        Some(Ok(Message::Text(t))) => {
+            match Str::from_utf8_viewed(Bytes::from(t.clone()), t.as_str()) {
+                Ok(s) => Ok(Some(Frame::Text(s))),
+                Err(_) => Err(()),
+            }
+        }
+        Some(Ok(Message::Binary(b))) => Ok(Some(Frame::Binary(b))),
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(None),
+        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Err(()),
+    }
+}
+
 /// Runs WebSocket `id` until it closes.
+///
+/// Every message already received is read before the core gets them, all under one lock; the
+/// handlers they trigger run then, and their answers are written together with one flush
+/// (16 requests in flight cost one write, not 16).
 pub(crate) async fn drive<S>(io: EngineIo, id: TransportId, ws: WebSocketStream<S>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     io.ws_open(crate::now(), id);
     let (mut sink, mut stream) = ws.split();
-    // Alternate which side is looked at first, so neither starves the other.
+    let mut batch: Vec<Frame> = Vec::new();
+    let mut ended = false;
+    // After reading, write first (the answers); after writing, read first.
     let mut outgoing_first = false;
     loop {
-        outgoing_first = !outgoing_first;
         let step = poll_fn(|cx| {
             if outgoing_first {
                 if let Poll::Ready(out) = io.poll_ws_outgoing(id, cx) {
                     return Poll::Ready(Step::Outgoing(out));
                 }
             }
-            if let Poll::Ready(incoming) = stream.poll_next_unpin(cx) {
-                return Poll::Ready(Step::Incoming(incoming));
+            while batch.len() < MAX_BATCH && !ended {
+                match stream.poll_next_unpin(cx) {
+                    Poll::Ready(incoming) => match to_frame(incoming) {
+                        Ok(Some(frame)) => batch.push(frame),
+                        Ok(None) => {}
+                        Err(()) => ended = true,
+                    },
+                    Poll::Pending => break,
+                }
+            }
+            if !batch.is_empty() || ended {
+                return Poll::Ready(Step::Incoming);
             }
             if !outgoing_first {
                 if let Poll::Ready(out) = io.poll_ws_outgoing(id, cx) {
@@ -50,21 +85,15 @@ where
         })
         .await;
         match step {
-            Step::Incoming(incoming) => {
-                let frame = match incoming {
-                    // tungstenite validated the text: a view of the same buffer skips
-                    // validating it twice.
-                    Some(Ok(Message::Text(t))) => {
-                        match Str::from_utf8_viewed(Bytes::from(t.clone()), t.as_str()) {
-                            Ok(s) => Frame::Text(s),
-                            Err(_) => break,
-                        }
-                    }
-                    Some(Ok(Message::Binary(b))) => Frame::Binary(b),
-                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                };
-                io.ws_message(crate::now(), id, frame);
+            Step::Incoming => {
+                if !batch.is_empty() {
+                    // Taken, not drained: an idle connection keeps no batch buffer.
+                    io.ws_messages(crate::now(), id, std::mem::take(&mut batch));
+                }
+                if ended {
+                    break;
+                }
+                outgoing_first = true;
             }
             Step::Outgoing(WsOutgoing::Frames(frames)) => {
                 let mut failed = false;
@@ -84,6 +113,7 @@ where
                 if failed || sink.flush().await.is_err() {
                     break;
                 }
+                outgoing_first = false;
             }
             Step::Outgoing(WsOutgoing::Close) => {
                 let _ = SinkExt::close(&mut sink).await;

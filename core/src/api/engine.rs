@@ -361,6 +361,22 @@ impl EngineIo {
         self.with(Some(now), |st| st.server.handle_ws_message(now, id, frame));
     }
 
+    /// Several messages received on WebSocket `id`, in order, under one lock (what a driver
+    /// read in one go): the handlers they trigger run after all of them are in, so their
+    /// answers can leave in one write.
+    pub fn ws_messages(
+        &self,
+        now: Instant,
+        id: TransportId,
+        frames: impl IntoIterator<Item = Frame>,
+    ) {
+        self.with(Some(now), |st| {
+            for frame in frames {
+                st.server.handle_ws_message(now, id, frame);
+            }
+        });
+    }
+
     /// The WebSocket closed or failed.
     pub fn ws_closed(&self, now: Instant, id: TransportId) {
         self.with(Some(now), |st| {

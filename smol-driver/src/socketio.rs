@@ -55,8 +55,8 @@ impl Runtime for Smol {
 /// # }
 /// ```
 ///
-/// Its tasks — the timer, one per connection, one per WebSocket, and the application's
-/// handlers (one task per socket, and one per handler that waits) — run on smol's global
+/// Its tasks — the timer, one per connection, one per WebSocket, and one per handler that waits
+/// (handlers run in the task that received their event until they wait) — run on smol's global
 /// executor ([`new`](Self::new)) or on the executor you give it
 /// ([`with_executor`](Self::with_executor)). Cloning shares the server; dropping the last clone
 /// stops the timer (heartbeats and timeouts).

@@ -239,3 +239,46 @@ async fn upgrade_is_reported_to_the_socket() {
     .unwrap();
     assert_eq!(upgraded, "Some(WebSocket)");
 }
+
+/// Handlers run in the task that received their event: one that panics is dropped alone (the
+/// connection and the socket's later events are unharmed, as with a panicking task), and one
+/// that waits does not hold up the events after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_or_waiting_handler_holds_nothing_up() {
+    let io = SocketIoServer::new(SocketIoConfig::default());
+    io.of("/").on_connection(|socket: Socket| async move {
+        socket.on("boom", |_, _| async move {
+            panic!("handler panic (expected by the test)");
+        });
+        socket.on("slow", |socket: Socket, _| async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = socket.emit("slow-done", &());
+        });
+        socket.on("hello", |socket: Socket, msg: Message| async move {
+            let who: String = msg.arg(0).unwrap();
+            let _ = socket.emit("hello-back", &who);
+        });
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(io.clone().serve(listener));
+
+    let c = Client::connect(port).await;
+    c.send(r#"2["boom"]"#).await;
+    c.send(r#"2["slow"]"#).await;
+    c.send(r#"2["hello","ann"]"#).await;
+    let mut got = String::new();
+    for _ in 0..10 {
+        got.push_str(&c.poll().await);
+        got.push('\u{1e}');
+        if got.contains("slow-done") {
+            break;
+        }
+    }
+    let hello = got.find(r#"42["hello-back","ann"]"#).expect(&got);
+    let slow = got.find(r#"42["slow-done"]"#).expect(&got);
+    assert!(hello < slow, "{got}");
+    // The connection is still served.
+    c.send(r#"2["hello","bob"]"#).await;
+    assert!(c.poll().await.contains(r#"42["hello-back","bob"]"#));
+}

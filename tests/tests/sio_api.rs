@@ -282,3 +282,49 @@ async fn a_panicking_or_waiting_handler_holds_nothing_up() {
     c.send(r#"2["hello","bob"]"#).await;
     assert!(c.poll().await.contains(r#"42["hello-back","bob"]"#));
 }
+
+/// A handler of one server acting on another server of the same process: the other server's
+/// handlers it triggers run at once (each server drains its own work, even from inside the
+/// first one's handler).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_acting_on_another_server_runs_that_servers_handlers() {
+    let x = SocketIoServer::new(SocketIoConfig::default());
+    let y = SocketIoServer::new(SocketIoConfig::default());
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let tx = Arc::new(Mutex::new(tx));
+    y.of("/").on_connection(move |socket: Socket| {
+        let tx = tx.clone();
+        async move {
+            socket.on_disconnect(move |_, reason| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.lock().unwrap().send(format!("{reason:?}"));
+                }
+            });
+        }
+    });
+    let other = y.io().clone();
+    x.of("/").on_connection(move |socket: Socket| {
+        let other = other.clone();
+        async move {
+            socket.on("kick-the-others", move |_, _| {
+                let other = other.clone();
+                async move { other.sockets().disconnect_sockets(false) }
+            });
+        }
+    });
+    let mut ports = Vec::new();
+    for server in [&x, &y] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        ports.push(listener.local_addr().unwrap().port());
+        tokio::spawn(server.clone().serve(listener));
+    }
+    let cx = Client::connect(ports[0]).await;
+    let _cy = Client::connect(ports[1]).await;
+    cx.send(r#"2["kick-the-others"]"#).await;
+    let reason = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(2)))
+        .await
+        .unwrap()
+        .expect("the other server's disconnect handler ran");
+    assert!(reason.contains("ServerNamespaceDisconnect"), "{reason}");
+}

@@ -302,6 +302,11 @@ impl EngineIo {
         r
     }
 
+    /// Tells this server from others (the address of its shared state).
+    pub(crate) fn key(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
     /// Sets what runs after the lock is released when the layer above has work outside it.
     pub(crate) fn set_after_unlock(&self, hook: AfterUnlock) {
         self.lock().after_unlock = Some(hook);

@@ -13,7 +13,7 @@
 //! awaited before its handlers, is dispatched by a task of its own for that event, busy until
 //! it is done.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::task::{Context, Poll, Waker};
@@ -215,26 +215,36 @@ struct Turned {
 }
 
 std::thread_local! {
-    /// Set while this thread drains: a handler calling the API then leaves the new work to
-    /// the loop already running instead of nesting another.
-    static DRAINING: Cell<bool> = const { Cell::new(false) };
+    /// The servers this thread is draining (usually none or one): a handler calling its
+    /// server's API leaves the new work to the loop already running instead of nesting
+    /// another; a handler calling another server's API drains that one.
+    static DRAINING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Clears [`DRAINING`] when the drain ends, even by a handler's panic.
-struct DrainGuard;
+/// Takes `server` off [`DRAINING`] when its drain ends, even by a handler's panic.
+struct DrainGuard(usize);
 
 impl Drop for DrainGuard {
     fn drop(&mut self) {
-        DRAINING.with(|d| d.set(false));
+        DRAINING.with(|d| d.borrow_mut().retain(|s| *s != self.0));
     }
 }
 
 /// Runs every queued item of every ready socket (see the module docs).
 pub(crate) fn drain(io: &SocketIo) {
-    if DRAINING.with(|d| d.replace(true)) {
+    let server = io.io.key();
+    let nested = DRAINING.with(|d| {
+        let mut d = d.borrow_mut();
+        let nested = d.contains(&server);
+        if !nested {
+            d.push(server);
+        }
+        nested
+    });
+    if nested {
         return;
     }
-    let _guard = DrainGuard;
+    let _guard = DrainGuard(server);
     let mut done = None;
     while let Some((turned, next)) = io.with_untimed(|l, _| l.finish_and_next(done.take())) {
         let socket = Socket {

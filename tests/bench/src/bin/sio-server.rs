@@ -6,8 +6,18 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use sio_core::api::socketio::{Message, Socket, SocketIo, SocketIoConfig};
 use sio_core::socket::Spread;
+
+/// The binary echo's argument, read as a typed struct as the socketioxide server does (a
+/// `Bytes` field is a binary attachment).
+#[derive(Serialize, Deserialize)]
+struct BinMsg {
+    seq: u64,
+    b: Bytes,
+}
 
 fn main() {
     let mut driver = "tokio".to_owned();
@@ -70,8 +80,9 @@ fn setup(io: &SocketIo) {
                 let _ = msg.ack(&Spread(values));
             });
             socket.on("binecho", |socket: Socket, msg: Message| async move {
-                let values = msg.values().unwrap_or_default();
-                let _ = socket.emit("binecho", &Spread(values));
+                if let Ok(m) = msg.arg::<BinMsg>(0) {
+                    let _ = socket.emit("binecho", &m);
+                }
             });
             socket.on("bcast", move |_, msg: Message| {
                 let all = all.clone();

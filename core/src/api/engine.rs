@@ -363,7 +363,7 @@ impl EngineIo {
 
     /// A whole WebSocket message arrived.
     pub fn ws_message(&self, now: Instant, id: TransportId, frame: Frame) {
-        self.with(Some(now), |st| st.server.handle_ws_message(now, id, frame));
+        self.ws_messages(now, id, [frame]);
     }
 
     /// Several messages received on WebSocket `id`, in order, under one lock (what a driver

@@ -20,11 +20,14 @@ pub trait Runtime: Send + Sync + 'static {
 
 /// Polls a handler's future once now; only if it waits does it get a task of its own. So the
 /// part of a handler before its first `.await` runs before the next event is dispatched (a
-/// Node.js handler's synchronous part), without a task per message.
-pub(crate) async fn run_inline(rt: &dyn Runtime, mut fut: BoxFuture) {
-    let done =
-        std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx).is_ready())).await;
-    if !done {
+/// Node.js handler's synchronous part), without a task per message. A handler that panics is
+/// dropped there, as a spawned task's panic ends only that task: whoever runs it (a
+/// connection's task, a socket's task) and the later events are unharmed.
+pub(crate) fn run_inline(rt: &dyn Runtime, mut fut: BoxFuture) {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let poll =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)));
+    if let Ok(std::task::Poll::Pending) = poll {
         rt.spawn(fut);
     }
 }

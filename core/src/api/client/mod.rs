@@ -459,7 +459,7 @@ async fn client_task(client: Client) {
             return;
         };
         for h in handlers {
-            socket::run(&client, h(client.clone(), event.clone())).await;
+            socket::run(&client, h(client.clone(), event.clone()));
         }
     }
 }

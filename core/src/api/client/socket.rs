@@ -68,8 +68,8 @@ enum Next {
     Done,
 }
 
-pub(crate) async fn run(client: &Client, fut: BoxFuture) {
-    crate::api::runtime::run_inline(&*client.shared.rt, fut).await;
+pub(crate) fn run(client: &Client, fut: BoxFuture) {
+    crate::api::runtime::run_inline(&*client.shared.rt, fut);
 }
 
 /// The task of one socket: every item of its inbox in arrival order.
@@ -114,22 +114,22 @@ pub(crate) async fn socket_task(socket: ClientSocket) {
                         nsp: socket.nsp.clone(),
                         event: event.clone(),
                     };
-                    run(&client, h(socket.clone(), msg)).await;
+                    run(&client, h(socket.clone(), msg));
                 }
             }
             Next::Connect(hs) => {
                 for h in hs {
-                    run(&client, h(socket.clone())).await;
+                    run(&client, h(socket.clone()));
                 }
             }
             Next::ConnectError(info, hs) => {
                 for h in hs {
-                    run(&client, h(socket.clone(), info.clone())).await;
+                    run(&client, h(socket.clone(), info.clone()));
                 }
             }
             Next::Disconnect(r, hs) => {
                 for h in hs {
-                    run(&client, h(socket.clone(), r)).await;
+                    run(&client, h(socket.clone(), r));
                 }
             }
             Next::Done => return,

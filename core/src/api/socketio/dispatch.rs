@@ -15,8 +15,6 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::panic::AssertUnwindSafe;
-use std::task::{Context, Poll, Waker};
 
 use smallvec::SmallVec;
 
@@ -206,6 +204,7 @@ impl Layer {
 }
 
 /// The socket whose item is being dispatched.
+#[derive(Clone)]
 struct Turned {
     id: SocketId,
     nsp: Str,
@@ -258,15 +257,8 @@ pub(crate) fn drain(io: &SocketIo) {
     }
 }
 
-/// Polls `fut` once now; if it waits, it gets a task of its own. A handler that panics is
-/// dropped there (as a spawned task's panic ends only that task): the connection's task that
-/// runs it and the socket's later events are unharmed.
-fn run(io: &SocketIo, mut fut: BoxFuture) {
-    let mut cx = Context::from_waker(Waker::noop());
-    let poll = std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)));
-    if let Ok(Poll::Pending) = poll {
-        io.rt.spawn(fut);
-    }
+fn run(io: &SocketIo, fut: BoxFuture) {
+    crate::api::runtime::run_inline(&*io.rt, fut);
 }
 
 /// Runs the handlers of one item. `false` when a task took the item over (it finishes the
@@ -287,11 +279,7 @@ fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> bool 
         Next::Event(event, handlers, middlewares, errors) => {
             if !middlewares.is_empty() {
                 let io = io.clone();
-                let turned = Turned {
-                    id: turned.id.clone(),
-                    nsp: turned.nsp.clone(),
-                    ..*turned
-                };
+                let turned = turned.clone();
                 io.rt.clone().spawn(Box::pin(async move {
                     guarded(&io, socket, event, handlers, middlewares, errors).await;
                     io.with_untimed(|l, _| l.finish(&turned));

@@ -50,9 +50,7 @@ impl SocketServer {
                 held: Vec::new(),
                 held_bytes: 0,
             };
-            // Most connections join one namespace: no spare room kept per connection.
-            conn.nsps.reserve_exact(1);
-            conn.nsps.push((nsp.clone(), slot));
+            conn.add_slot(nsp.clone(), slot);
         }
         self.pending.insert(
             request,
@@ -172,10 +170,7 @@ impl SocketServer {
         if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
             match conn.slot_mut(nsp) {
                 Some(slot) => *slot = Slot::Connected(id.clone()),
-                None => {
-                    conn.nsps.reserve_exact(1);
-                    conn.nsps.push((nsp.clone(), Slot::Connected(id.clone())));
-                }
+                None => conn.add_slot(nsp.clone(), Slot::Connected(id.clone())),
             }
             conn.connect_deadline = None;
         }

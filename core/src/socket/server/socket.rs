@@ -110,6 +110,13 @@ impl Conn {
         self.nsps.iter_mut().find(|(n, _)| n == nsp).map(|(_, s)| s)
     }
 
+    /// Adds namespace `nsp`'s slot. Most connections join one namespace: no spare room is
+    /// kept per connection.
+    pub(super) fn add_slot(&mut self, nsp: Str, slot: Slot) {
+        self.nsps.reserve_exact(1);
+        self.nsps.push((nsp, slot));
+    }
+
     pub(super) fn remove_slot(&mut self, nsp: &Str) -> Option<Slot> {
         let i = self.nsps.iter().position(|(n, _)| n == nsp)?;
         Some(self.nsps.remove(i).1)

@@ -2,11 +2,14 @@
 //! the core, frames out from the core. Runtime-independent: it only polls.
 
 use std::future::poll_fn;
-use std::task::Poll;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 
 use async_tungstenite::tungstenite::{Error, Message, Utf8Bytes};
 use async_tungstenite::WebSocketStream;
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use futures_util::{AsyncRead, AsyncWrite, SinkExt, StreamExt};
 use sio_core::api::{EngineIo, WsOutgoing};
 use sio_core::engine::server::TransportId;
@@ -41,6 +44,26 @@ fn to_frame(incoming: Option<Result<Message, Error>>) -> Result<Option<Frame>, (
     }
 }
 
+/// The waker handed to the read side: it notes that the socket may have become readable
+/// before it wakes the task. A task woken only to write (a broadcast) then skips polling the
+/// reader, which costs tungstenite a buffer fill and a waker registration each time.
+struct ReadWake {
+    /// The reader may make progress: it has not returned `Pending` since its last wake-up.
+    ready: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for ReadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.ready.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
 /// Runs WebSocket `id` until it closes.
 ///
 /// Every message already received is read before the core gets them, all under one lock; the
@@ -50,34 +73,52 @@ pub(crate) async fn drive<S>(io: EngineIo, id: TransportId, ws: WebSocketStream<
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    io.ws_open(crate::now(), id);
+    let outbox = io.ws_open(crate::now(), id);
+    // Frames taken from the outbox; kept (emptied) between writes to reuse its buffer.
+    let mut out: Vec<Frame> = Vec::new();
     let (mut sink, mut stream) = ws.split();
     let mut batch: Vec<Frame> = Vec::new();
     let mut ended = false;
     // After reading, write first (the answers); after writing, read first.
     let mut outgoing_first = false;
+    let read_wake = Arc::new(ReadWake {
+        ready: AtomicBool::new(true),
+        task: AtomicWaker::new(),
+    });
+    let read_waker = Waker::from(read_wake.clone());
     loop {
         let step = poll_fn(|cx| {
             if outgoing_first {
-                if let Poll::Ready(out) = io.poll_ws_outgoing(id, cx) {
+                if let Poll::Ready(out) = outbox.poll_take(cx, &mut out) {
                     return Poll::Ready(Step::Outgoing(out));
                 }
             }
-            while batch.len() < MAX_BATCH && !ended {
-                match stream.poll_next_unpin(cx) {
-                    Poll::Ready(incoming) => match to_frame(incoming) {
-                        Ok(Some(frame)) => batch.push(frame),
-                        Ok(None) => {}
-                        Err(()) => ended = true,
-                    },
-                    Poll::Pending => break,
+            // Cleared before polling: a wake-up during the poll sets it again.
+            if read_wake.ready.swap(false, Ordering::Acquire) {
+                // Registered only here: until the reader is polled again, the task's waker
+                // (the same for the task's whole life: this future is a task's root) stays.
+                read_wake.task.register(cx.waker());
+                let mut read_cx = Context::from_waker(&read_waker);
+                while batch.len() < MAX_BATCH && !ended {
+                    match stream.poll_next_unpin(&mut read_cx) {
+                        Poll::Ready(incoming) => match to_frame(incoming) {
+                            Ok(Some(frame)) => batch.push(frame),
+                            Ok(None) => {}
+                            Err(()) => ended = true,
+                        },
+                        Poll::Pending => break,
+                    }
+                }
+                if batch.len() == MAX_BATCH {
+                    // Stopped early: more may be waiting.
+                    read_wake.ready.store(true, Ordering::Relaxed);
                 }
             }
             if !batch.is_empty() || ended {
                 return Poll::Ready(Step::Incoming);
             }
             if !outgoing_first {
-                if let Poll::Ready(out) = io.poll_ws_outgoing(id, cx) {
+                if let Poll::Ready(out) = outbox.poll_take(cx, &mut out) {
                     return Poll::Ready(Step::Outgoing(out));
                 }
             }
@@ -95,9 +136,9 @@ where
                 }
                 outgoing_first = true;
             }
-            Step::Outgoing(WsOutgoing::Frames(frames)) => {
+            Step::Outgoing(WsOutgoing::Frames) => {
                 let mut failed = false;
-                for frame in frames {
+                for frame in out.drain(..) {
                     let msg = match frame {
                         Frame::Text(t) => match Utf8Bytes::try_from(t.into_bytes()) {
                             Ok(u) => Message::Text(u),

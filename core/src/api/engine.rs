@@ -15,6 +15,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use hashbrown::HashMap;
 
+use super::ws_outbox::WsOutbox;
 use crate::engine::server::{
     CloseReason, Event, Request, Response, SendError, Server, ServerConfig, Transmit, TransportId,
     TransportKind,
@@ -32,15 +33,6 @@ pub enum HttpAnswer {
     AcceptWebSocket,
     /// Refuse the WebSocket upgrade: write this response and close the connection.
     RefuseWebSocket(Response),
-}
-
-/// What the driver writes next on a WebSocket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WsOutgoing {
-    /// Frames to send, in order.
-    Frames(Vec<Frame>),
-    /// Close the WebSocket (after the frames already taken).
-    Close,
 }
 
 /// An Engine.IO server shared by a driver's tasks. Cloning shares it.
@@ -83,7 +75,7 @@ pub(crate) struct State {
     /// The latest time a driver passed in; used where no time is given (a dropped request).
     last_now: Option<Instant>,
     http: HashMap<TransportId, Slot<HttpAnswer>>,
-    ws: HashMap<TransportId, WsSlot>,
+    ws: HashMap<TransportId, WsOutbox>,
     sessions: HashMap<Str, SessionSlot>,
     accept: VecDeque<Str>,
     accept_waker: Option<Waker>,
@@ -95,13 +87,6 @@ pub(crate) struct State {
 
 struct Slot<T> {
     value: Option<T>,
-    waker: Option<Waker>,
-}
-
-#[derive(Default)]
-struct WsSlot {
-    out: Vec<Frame>,
-    close: bool,
     waker: Option<Waker>,
 }
 
@@ -167,15 +152,14 @@ impl State {
                     self.answer(to, HttpAnswer::RefuseWebSocket(response))
                 }
                 Transmit::WsFrame { to, frame } => {
-                    if let Some(ws) = self.ws.get_mut(&to) {
-                        ws.out.push(frame);
-                        wake(&mut ws.waker);
+                    if let Some(ws) = self.ws.get(&to) {
+                        ws.push(frame);
                     }
                 }
                 Transmit::CloseWs { to } => {
-                    if let Some(ws) = self.ws.get_mut(&to) {
-                        ws.close = true;
-                        wake(&mut ws.waker);
+                    // Closed by the server: no `ws_closed` is needed (or acted on) after this.
+                    if let Some(ws) = self.ws.remove(&to) {
+                        ws.close();
                     }
                 }
             }
@@ -353,12 +337,15 @@ impl EngineIo {
         }
     }
 
-    /// The WebSocket of an accepted upgrade request is open.
-    pub fn ws_open(&self, now: Instant, id: TransportId) {
+    /// The WebSocket of an accepted upgrade request is open. The WebSocket's task writes what
+    /// the returned outbox gives it (see [`WsOutbox::poll_take`]) until it says to close.
+    pub fn ws_open(&self, now: Instant, id: TransportId) -> WsOutbox {
+        let outbox = WsOutbox::default();
         self.with(Some(now), |st| {
-            st.ws.insert(id, WsSlot::default());
+            st.ws.insert(id, outbox.clone());
             st.server.handle_ws_open(now, id);
         });
+        outbox
     }
 
     /// A whole WebSocket message arrived.
@@ -389,23 +376,6 @@ impl EngineIo {
                 st.server.handle_ws_closed(now, id);
             }
         });
-    }
-
-    /// What to write next on WebSocket `id`: every queued frame at once, or the order to close.
-    pub fn poll_ws_outgoing(&self, id: TransportId, cx: &mut Context<'_>) -> Poll<WsOutgoing> {
-        let mut st = self.lock();
-        let Some(ws) = st.ws.get_mut(&id) else {
-            return Poll::Ready(WsOutgoing::Close);
-        };
-        if !ws.out.is_empty() {
-            return Poll::Ready(WsOutgoing::Frames(std::mem::take(&mut ws.out)));
-        }
-        if ws.close {
-            st.ws.remove(&id);
-            return Poll::Ready(WsOutgoing::Close);
-        }
-        ws.waker = Some(cx.waker().clone());
-        Poll::Pending
     }
 
     /// Fires expired timers.

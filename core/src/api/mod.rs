@@ -52,7 +52,9 @@ pub mod client;
 pub mod engine;
 pub mod runtime;
 pub mod socketio;
+mod ws_outbox;
 
-pub use engine::{EngineIo, EngineSession, HttpAnswer, WsOutgoing};
+pub use engine::{EngineIo, EngineSession, HttpAnswer};
 pub use runtime::{BoxFuture, Runtime};
 pub use socketio::{Message, Namespace, Socket, SocketIo, SocketIoConfig};
+pub use ws_outbox::{WsOutbox, WsOutgoing};

@@ -74,8 +74,6 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let outbox = io.ws_open(crate::now(), id);
-    // Frames taken from the outbox; kept (emptied) between writes to reuse its buffer.
-    let mut out: Vec<Frame> = Vec::new();
     let (mut sink, mut stream) = ws.split();
     let mut batch: Vec<Frame> = Vec::new();
     let mut ended = false;
@@ -89,7 +87,7 @@ where
     loop {
         let step = poll_fn(|cx| {
             if outgoing_first {
-                if let Poll::Ready(out) = outbox.poll_take(cx, &mut out) {
+                if let Poll::Ready(out) = outbox.poll_take(cx) {
                     return Poll::Ready(Step::Outgoing(out));
                 }
             }
@@ -118,13 +116,14 @@ where
                 return Poll::Ready(Step::Incoming);
             }
             if !outgoing_first {
-                if let Poll::Ready(out) = outbox.poll_take(cx, &mut out) {
+                if let Poll::Ready(out) = outbox.poll_take(cx) {
                     return Poll::Ready(Step::Outgoing(out));
                 }
             }
             Poll::Pending
         })
         .await;
+        outbox.awake();
         match step {
             Step::Incoming => {
                 if !batch.is_empty() {
@@ -136,9 +135,9 @@ where
                 }
                 outgoing_first = true;
             }
-            Step::Outgoing(WsOutgoing::Frames) => {
+            Step::Outgoing(WsOutgoing::Frames(frames)) => {
                 let mut failed = false;
-                for frame in out.drain(..) {
+                for frame in frames {
                     let msg = match frame {
                         Frame::Text(t) => match Utf8Bytes::try_from(t.into_bytes()) {
                             Ok(u) => Message::Text(u),

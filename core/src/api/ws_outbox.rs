@@ -4,13 +4,16 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use smallvec::SmallVec;
+
 use crate::engine::Frame;
 
 /// What the driver does next on a WebSocket, from [`WsOutbox::poll_take`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WsOutgoing {
-    /// Frames were moved into the caller's vector: write them, in order.
-    Frames,
+    /// Frames to write, in order. One frame (a broadcast's usual share) is held inline:
+    /// taking it touches no other buffer.
+    Frames(SmallVec<[Frame; 1]>),
     /// Close the WebSocket (every frame queued before the order was taken already).
     Close,
 }
@@ -26,7 +29,7 @@ pub struct WsOutbox {
 
 #[derive(Debug, Default)]
 struct Queue {
-    frames: Vec<Frame>,
+    frames: SmallVec<[Frame; 1]>,
     close: bool,
     waker: Option<Waker>,
 }
@@ -55,21 +58,20 @@ impl WsOutbox {
         }
     }
 
-    /// Moves every queued frame into `frames` (appended) and returns
-    /// [`WsOutgoing::Frames`], or returns [`WsOutgoing::Close`] once nothing is left and the
-    /// server closed the WebSocket; otherwise `Pending` until either happens.
-    ///
-    /// Passing the same, emptied vector every time lets the two swap their buffers, so a
-    /// busy WebSocket allocates nothing per message.
-    pub fn poll_take(&self, cx: &mut Context<'_>, frames: &mut Vec<Frame>) -> Poll<WsOutgoing> {
+    /// The task is running and will call [`poll_take`](Self::poll_take) before it waits
+    /// again: frames queued meanwhile (the answers its own handlers send) need not wake it,
+    /// which would only cost it an empty poll.
+    pub fn awake(&self) {
+        self.lock().waker = None;
+    }
+
+    /// Takes every queued frame ([`WsOutgoing::Frames`]), or returns [`WsOutgoing::Close`]
+    /// once nothing is left and the server closed the WebSocket; otherwise `Pending` until
+    /// either happens.
+    pub fn poll_take(&self, cx: &mut Context<'_>) -> Poll<WsOutgoing> {
         let mut q = self.lock();
         if !q.frames.is_empty() {
-            if frames.is_empty() {
-                std::mem::swap(&mut q.frames, frames);
-            } else {
-                frames.append(&mut q.frames);
-            }
-            return Poll::Ready(WsOutgoing::Frames);
+            return Poll::Ready(WsOutgoing::Frames(std::mem::take(&mut q.frames)));
         }
         if q.close {
             return Poll::Ready(WsOutgoing::Close);

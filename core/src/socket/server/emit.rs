@@ -221,7 +221,6 @@ impl SocketServer {
             .get(nsp.as_bytes())
             .ok_or(UnknownNamespace)?;
         let name = n.name.clone();
-        let recipients = target.select(n);
         let event = without_ack(event);
         let frames: SmallVec<[Frame; 1]> = if volatile {
             Packet::event(name, event).to_frames()
@@ -229,18 +228,24 @@ impl SocketServer {
             let except = target.all_except_rooms();
             self.record(&name, event, target.rooms.clone(), except)
         };
+        // Recording changed no membership: select now, without collecting the recipients.
+        let n = self
+            .namespaces
+            .get(nsp.as_bytes())
+            .ok_or(UnknownNamespace)?;
+        let (sockets, commands) = (&self.sockets, &mut self.commands);
         let mut count = 0;
-        for socket in recipients {
-            let Some(s) = self.sockets.get(&socket).filter(|s| s.is_live()) else {
-                continue;
+        target.for_each(n, |socket| {
+            let Some(s) = sockets.get(socket).filter(|s| s.is_live()) else {
+                return;
             };
-            self.commands.push_back(EngineCommand::Send {
+            commands.push_back(EngineCommand::Send {
                 sid: s.sid.clone(),
                 frames: frames.clone(),
                 volatile,
             });
             count += 1;
-        }
+        });
         Ok(count)
     }
 

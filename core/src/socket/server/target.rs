@@ -59,6 +59,19 @@ impl Target {
 
     /// The reference adapter's `apply`: each matching socket once, whatever rooms it is in.
     pub(super) fn select(&self, nsp: &Namespace) -> Vec<SocketId> {
+        let mut out = Vec::new();
+        self.for_each(nsp, |s| out.push(s.clone()));
+        out
+    }
+
+    /// [`select`](Self::select) without collecting: calls `f` with each matching socket once.
+    pub(super) fn for_each(&self, nsp: &Namespace, mut f: impl FnMut(&SocketId)) {
+        if self.rooms.is_empty() && self.except_rooms.is_empty() {
+            // `emit` to a whole namespace (perhaps but the sender): no set to build.
+            let skip = self.except_socket.as_ref();
+            nsp.sockets.iter().filter(|s| Some(*s) != skip).for_each(f);
+            return;
+        }
         let mut except: HashSet<&SocketId> = HashSet::new();
         for room in &self.except_rooms {
             if let Some(members) = nsp.rooms.get(room) {
@@ -67,25 +80,22 @@ impl Target {
         }
         except.extend(self.except_socket.iter());
         if self.rooms.is_empty() {
-            return nsp
-                .sockets
+            nsp.sockets
                 .iter()
                 .filter(|s| !except.contains(s))
-                .cloned()
-                .collect();
+                .for_each(f);
+            return;
         }
         let mut seen: HashSet<&SocketId> = HashSet::new();
-        let mut out = Vec::new();
         for room in &self.rooms {
             let Some(members) = nsp.rooms.get(room) else {
                 continue;
             };
             for s in members {
                 if !except.contains(s) && seen.insert(s) {
-                    out.push(s.clone());
+                    f(s);
                 }
             }
         }
-        out
     }
 }

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use async_tungstenite::tungstenite::{Error, Message, Utf8Bytes};
+use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use async_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use async_tungstenite::tungstenite::{Error, Message};
 use async_tungstenite::WebSocketStream;
 use bytes::Bytes;
 use futures_util::task::AtomicWaker;
@@ -139,10 +141,14 @@ where
                 let mut failed = false;
                 for frame in frames {
                     let msg = match frame {
-                        Frame::Text(t) => match Utf8Bytes::try_from(t.into_bytes()) {
-                            Ok(u) => Message::Text(u),
-                            Err(_) => continue,
-                        },
+                        // The same frame tungstenite makes of a `Message::Text`, without
+                        // checking the UTF-8 a `Str` already guarantees (per recipient of a
+                        // broadcast).
+                        Frame::Text(t) => Message::Frame(WsFrame::message(
+                            t.into_bytes(),
+                            OpCode::Data(Data::Text),
+                            true,
+                        )),
                         Frame::Binary(b) => Message::Binary(b),
                     };
                     if sink.feed(msg).await.is_err() {

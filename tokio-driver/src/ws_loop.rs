@@ -2,16 +2,13 @@
 //! the core, frames out from the core. Runtime-independent: it only polls.
 
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
 use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use async_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use async_tungstenite::tungstenite::{Error, Message};
 use async_tungstenite::WebSocketStream;
 use bytes::Bytes;
-use futures_util::task::AtomicWaker;
 use futures_util::{AsyncRead, AsyncWrite, SinkExt, StreamExt};
 use sio_core::api::{EngineIo, WsOutgoing};
 use sio_core::engine::server::TransportId;
@@ -46,26 +43,6 @@ fn to_frame(incoming: Option<Result<Message, Error>>) -> Result<Option<Frame>, (
     }
 }
 
-/// The waker handed to the read side: it notes that the socket may have become readable
-/// before it wakes the task. A task woken only to write (a broadcast) then skips polling the
-/// reader, which costs tungstenite a buffer fill and a waker registration each time.
-struct ReadWake {
-    /// The reader may make progress: it has not returned `Pending` since its last wake-up.
-    ready: AtomicBool,
-    task: AtomicWaker,
-}
-
-impl Wake for ReadWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.ready.store(true, Ordering::Release);
-        self.task.wake();
-    }
-}
-
 /// Runs WebSocket `id` until it closes.
 ///
 /// Every message already received is read before the core gets them, all under one lock; the
@@ -81,11 +58,9 @@ where
     let mut ended = false;
     // After reading, write first (the answers); after writing, read first.
     let mut outgoing_first = false;
-    let read_wake = Arc::new(ReadWake {
-        ready: AtomicBool::new(true),
-        task: AtomicWaker::new(),
-    });
-    let read_waker = Waker::from(read_wake.clone());
+    let read_waker = outbox.read_waker();
+    // The last read stopped at `MAX_BATCH`: more may be waiting without a wake-up.
+    let mut more_to_read = false;
     loop {
         let step = poll_fn(|cx| {
             if outgoing_first {
@@ -93,36 +68,36 @@ where
                     return Poll::Ready(Step::Outgoing(out));
                 }
             }
-            // Cleared before polling: a wake-up during the poll sets it again.
-            if read_wake.ready.swap(false, Ordering::Acquire) {
-                // Registered only here: until the reader is polled again, the task's waker
-                // (the same for the task's whole life: this future is a task's root) stays.
-                read_wake.task.register(cx.waker());
-                let mut read_cx = Context::from_waker(&read_waker);
-                while batch.len() < MAX_BATCH && !ended {
-                    match stream.poll_next_unpin(&mut read_cx) {
-                        Poll::Ready(incoming) => match to_frame(incoming) {
-                            Ok(Some(frame)) => batch.push(frame),
-                            Ok(None) => {}
-                            Err(()) => ended = true,
-                        },
-                        Poll::Pending => break,
+            loop {
+                if std::mem::take(&mut more_to_read) || outbox.take_read_ready() {
+                    let mut read_cx = Context::from_waker(&read_waker);
+                    while batch.len() < MAX_BATCH && !ended {
+                        match stream.poll_next_unpin(&mut read_cx) {
+                            Poll::Ready(incoming) => match to_frame(incoming) {
+                                Ok(Some(frame)) => batch.push(frame),
+                                Ok(None) => {}
+                                Err(()) => ended = true,
+                            },
+                            Poll::Pending => break,
+                        }
+                    }
+                    more_to_read = batch.len() == MAX_BATCH;
+                }
+                if !batch.is_empty() || ended {
+                    return Poll::Ready(Step::Incoming);
+                }
+                if !outgoing_first {
+                    if let Poll::Ready(out) = outbox.poll_take(cx) {
+                        return Poll::Ready(Step::Outgoing(out));
                     }
                 }
-                if batch.len() == MAX_BATCH {
-                    // Stopped early: more may be waiting.
-                    read_wake.ready.store(true, Ordering::Relaxed);
+                // `poll_take` registered the task: a reader's wake-up from now on wakes it,
+                // and one that came while it ran is noted here.
+                if !outbox.take_read_ready() {
+                    return Poll::Pending;
                 }
+                more_to_read = true;
             }
-            if !batch.is_empty() || ended {
-                return Poll::Ready(Step::Incoming);
-            }
-            if !outgoing_first {
-                if let Poll::Ready(out) = outbox.poll_take(cx) {
-                    return Poll::Ready(Step::Outgoing(out));
-                }
-            }
-            Poll::Pending
         })
         .await;
         outbox.awake();

@@ -1,8 +1,9 @@
 //! [`WsOutbox`]: the frames waiting for one WebSocket, shared by the server (which fills it
-//! while it holds its lock) and the WebSocket's task (which empties it without that lock).
+//! while it holds its lock) and the WebSocket's task (which empties it without that lock),
+//! and the task's note of whether its reader has anything new.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 
 use smallvec::SmallVec;
 
@@ -22,22 +23,80 @@ pub enum WsOutgoing {
 /// [`EngineIo::ws_open`](super::EngineIo::ws_open). Its task waits on
 /// [`poll_take`](Self::poll_take); a broadcast to many WebSockets therefore wakes each task
 /// without making each take the server's lock again.
-#[derive(Debug, Clone, Default)]
+///
+/// The task polls its WebSocket reader with [`read_waker`](Self::read_waker) and only after
+/// [`take_read_ready`](Self::take_read_ready) says so: a task woken only to write then
+/// leaves the reader alone (polling it costs a WebSocket library a buffer fill and a waker
+/// registration each time).
+#[derive(Debug, Clone)]
 pub struct WsOutbox {
-    inner: Arc<Mutex<Queue>>,
+    inner: Arc<Shared>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
+struct Shared(Mutex<Queue>);
+
+#[derive(Debug)]
 struct Queue {
     frames: SmallVec<[Frame; 1]>,
     close: bool,
+    /// The reader may make progress: not polled since its last wake-up.
+    read_ready: bool,
+    /// The task, while it waits.
     waker: Option<Waker>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // Nothing in here can be left half-updated by a panic.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The reader's waker: notes the reader is ready, then wakes the task.
+impl Wake for Shared {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let mut q = self.lock();
+        q.read_ready = true;
+        if let Some(w) = q.waker.take() {
+            w.wake();
+        }
+    }
+}
+
+impl Default for WsOutbox {
+    fn default() -> Self {
+        WsOutbox {
+            inner: Arc::new(Shared(Mutex::new(Queue {
+                frames: SmallVec::new(),
+                close: false,
+                read_ready: true,
+                waker: None,
+            }))),
+        }
+    }
 }
 
 impl WsOutbox {
     fn lock(&self) -> MutexGuard<'_, Queue> {
-        // Nothing in here can be left half-updated by a panic.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock()
+    }
+
+    /// The waker to poll the WebSocket's reader with.
+    pub fn read_waker(&self) -> Waker {
+        Waker::from(self.inner.clone())
+    }
+
+    /// Whether the reader has been woken since this last returned `true` (it starts `true`);
+    /// clears the note. The task polls its reader only then, until the reader is pending.
+    /// Called after a pending [`poll_take`](Self::poll_take) too: a wake-up that came while
+    /// the task was running is seen there, not lost.
+    pub fn take_read_ready(&self) -> bool {
+        std::mem::take(&mut self.lock().read_ready)
     }
 
     /// Queues a frame and wakes the task.
@@ -58,9 +117,10 @@ impl WsOutbox {
         }
     }
 
-    /// The task is running and will call [`poll_take`](Self::poll_take) before it waits
-    /// again: frames queued meanwhile (the answers its own handlers send) need not wake it,
-    /// which would only cost it an empty poll.
+    /// The task is running and will call [`poll_take`](Self::poll_take) (and
+    /// [`take_read_ready`](Self::take_read_ready)) before it waits again: what happens
+    /// meanwhile (the answers its own handlers send) need not wake it, which would only cost
+    /// it an empty poll.
     pub fn awake(&self) {
         self.lock().waker = None;
     }

@@ -31,6 +31,7 @@ mod error;
 pub(crate) mod json;
 mod packet;
 mod payload;
+mod placeholder_de;
 pub mod server;
 mod validate;
 pub mod value;

@@ -1,6 +1,7 @@
 //! [`Payload`]: the data of a packet as it travels, JSON text plus binary attachments.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -8,6 +9,7 @@ use serde::Serialize;
 
 use super::args::Spreader;
 use super::json::{write_str, write_value, JsFormatter};
+use super::placeholder_de;
 use super::value::Value;
 use crate::Str;
 
@@ -165,7 +167,12 @@ impl Payload {
         if self.attachments.is_empty() {
             serde_json::from_slice(self.json.as_bytes())
         } else {
-            T::deserialize(self.to_value()?)
+            // One pass, as if through `to_value`; through the tree when that fails or cannot be
+            // done faithfully.
+            match placeholder_de::read(self.json.as_bytes(), &self.attachments, PhantomData) {
+                Some(v) => Ok(v),
+                None => self.to_value().and_then(T::deserialize),
+            }
         }
     }
 
@@ -200,7 +207,10 @@ impl Payload {
             de.end()?;
             Ok(v)
         } else {
-            seed.deserialize(self.to_value()?)
+            match placeholder_de::read(self.json.as_bytes(), &self.attachments, seed) {
+                Some(v) => Ok(v),
+                None => super::args_de::Rest::<T>::new(skip, one).deserialize(self.to_value()?),
+            }
         }
     }
 
@@ -227,7 +237,9 @@ impl Payload {
 /// Replaces every `{"_placeholder":true,"num":N}` by attachment N, as the reference's
 /// `reconstructPacket` does. Indices were checked when the packet was decoded; one out of
 /// range (only possible for hand-built payloads) becomes `null`.
-fn resolve_placeholders(v: &mut Value, attachments: &[Bytes]) {
+///
+/// `placeholder_de` reads data with the same result without building the tree.
+pub(super) fn resolve_placeholders(v: &mut Value, attachments: &[Bytes]) {
     match v {
         Value::Array(a) => a
             .iter_mut()

@@ -13,6 +13,9 @@ use super::value::Value;
 
 type Error = serde_json::Error;
 
+/// What an enum is read from.
+pub(super) const ENUM_EXPECTED: &str = "a string or an object with one key";
+
 impl<'de> IntoDeserializer<'de, Error> for Value {
     type Deserializer = Value;
     fn into_deserializer(self) -> Value {
@@ -89,10 +92,7 @@ impl<'de> Deserializer<'de> for Value {
                 let (variant, value) = m.into_iter().next().unwrap_or_default();
                 visitor.visit_enum(EnumAccess { variant, value })
             }
-            other => Err(de::Error::invalid_type(
-                unexpected(&other),
-                &"a string or an object with one key",
-            )),
+            other => Err(de::Error::invalid_type(unexpected(&other), &ENUM_EXPECTED)),
         }
     }
 

@@ -143,3 +143,91 @@ impl WsOutbox {
         Poll::Pending
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use super::{WsOutbox, WsOutgoing};
+    use crate::engine::Frame;
+    use crate::Str;
+
+    /// Counts its wake-ups.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn text(s: &'static str) -> Frame {
+        Frame::Text(Str::from_static(s))
+    }
+
+    #[test]
+    fn frames_wake_a_waiting_task_and_come_out_in_order_then_the_close() {
+        let outbox = WsOutbox::default();
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert_eq!(outbox.poll_take(&mut cx), Poll::Pending);
+        outbox.push(text("4a"));
+        outbox.push(text("4b"));
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            1,
+            "one wake-up for the waiting task"
+        );
+        match outbox.poll_take(&mut cx) {
+            Poll::Ready(WsOutgoing::Frames(f)) => assert_eq!(f.to_vec(), [text("4a"), text("4b")]),
+            other => panic!("expected frames, got {other:?}"),
+        }
+        outbox.push(text("4c"));
+        outbox.close();
+        // The frames queued before the close still leave first.
+        assert!(matches!(
+            outbox.poll_take(&mut cx),
+            Poll::Ready(WsOutgoing::Frames(_))
+        ));
+        assert_eq!(outbox.poll_take(&mut cx), Poll::Ready(WsOutgoing::Close));
+    }
+
+    #[test]
+    fn a_running_task_is_not_woken_by_its_own_frames() {
+        let outbox = WsOutbox::default();
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert_eq!(outbox.poll_take(&mut cx), Poll::Pending);
+        outbox.awake();
+        outbox.push(text("4a"));
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        assert!(matches!(
+            outbox.poll_take(&mut cx),
+            Poll::Ready(WsOutgoing::Frames(_))
+        ));
+    }
+
+    #[test]
+    fn the_reader_wake_up_is_noted_even_while_the_task_runs() {
+        let outbox = WsOutbox::default();
+        assert!(outbox.take_read_ready(), "a new connection reads first");
+        assert!(!outbox.take_read_ready(), "taking the note clears it");
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        // Running: no task waker stored; the note alone is kept.
+        outbox.read_waker().wake();
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        assert_eq!(outbox.poll_take(&mut cx), Poll::Pending);
+        assert!(outbox.take_read_ready(), "seen after registering, not lost");
+        // Waiting: the reader's wake-up wakes the task.
+        outbox.read_waker().wake_by_ref();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(outbox.take_read_ready());
+    }
+}

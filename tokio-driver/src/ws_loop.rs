@@ -10,7 +10,7 @@ use async_tungstenite::tungstenite::{Error, Message};
 use async_tungstenite::WebSocketStream;
 use bytes::Bytes;
 use futures_util::{AsyncRead, AsyncWrite, SinkExt, StreamExt};
-use sio_core::api::{EngineIo, WsOutgoing};
+use sio_core::api::{EngineIo, WsFrames, WsNext};
 use sio_core::engine::server::TransportId;
 use sio_core::engine::Frame;
 use sio_core::Str;
@@ -19,8 +19,10 @@ use sio_core::Str;
 enum Step {
     /// Messages from the client were read (into the batch), or the stream ended.
     Incoming,
-    /// What the core wants written.
-    Outgoing(WsOutgoing),
+    /// Frames the core wants written.
+    Write(WsFrames),
+    /// The core closed the WebSocket.
+    Close,
 }
 
 /// Most messages read before the core gets them (and the answers are written).
@@ -53,23 +55,16 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let outbox = io.ws_open(crate::now(), id);
+    let read_waker = outbox.read_waker();
     let (mut sink, mut stream) = ws.split();
     let mut batch: Vec<Frame> = Vec::new();
     let mut ended = false;
     // After reading, write first (the answers); after writing, read first.
-    let mut outgoing_first = false;
-    let read_waker = outbox.read_waker();
-    // The last read stopped at `MAX_BATCH`: more may be waiting without a wake-up.
-    let mut more_to_read = false;
+    let mut write_first = false;
     loop {
-        let step = poll_fn(|cx| {
-            if outgoing_first {
-                if let Poll::Ready(out) = outbox.poll_take(cx) {
-                    return Poll::Ready(Step::Outgoing(out));
-                }
-            }
-            loop {
-                if std::mem::take(&mut more_to_read) || outbox.take_read_ready() {
+        let step = poll_fn(|cx| loop {
+            match outbox.poll_next(cx, write_first) {
+                Poll::Ready(WsNext::Read) => {
                     let mut read_cx = Context::from_waker(&read_waker);
                     while batch.len() < MAX_BATCH && !ended {
                         match stream.poll_next_unpin(&mut read_cx) {
@@ -81,26 +76,20 @@ where
                             Poll::Pending => break,
                         }
                     }
-                    more_to_read = batch.len() == MAX_BATCH;
-                }
-                if !batch.is_empty() || ended {
-                    return Poll::Ready(Step::Incoming);
-                }
-                if !outgoing_first {
-                    if let Poll::Ready(out) = outbox.poll_take(cx) {
-                        return Poll::Ready(Step::Outgoing(out));
+                    if batch.len() == MAX_BATCH {
+                        // Stopped early: the next step reads again.
+                        read_waker.wake_by_ref();
+                    }
+                    if !batch.is_empty() || ended {
+                        return Poll::Ready(Step::Incoming);
                     }
                 }
-                // `poll_take` registered the task: a reader's wake-up from now on wakes it,
-                // and one that came while it ran is noted here.
-                if !outbox.take_read_ready() {
-                    return Poll::Pending;
-                }
-                more_to_read = true;
+                Poll::Ready(WsNext::Write(frames)) => return Poll::Ready(Step::Write(frames)),
+                Poll::Ready(WsNext::Close) => return Poll::Ready(Step::Close),
+                Poll::Pending => return Poll::Pending,
             }
         })
         .await;
-        outbox.awake();
         match step {
             Step::Incoming => {
                 if !batch.is_empty() {
@@ -110,9 +99,9 @@ where
                 if ended {
                     break;
                 }
-                outgoing_first = true;
+                write_first = true;
             }
-            Step::Outgoing(WsOutgoing::Frames(frames)) => {
+            Step::Write(frames) => {
                 let mut failed = false;
                 for frame in frames {
                     let msg = match frame {
@@ -134,9 +123,9 @@ where
                 if failed || sink.flush().await.is_err() {
                     break;
                 }
-                outgoing_first = false;
+                write_first = false;
             }
-            Step::Outgoing(WsOutgoing::Close) => {
+            Step::Close => {
                 let _ = SinkExt::close(&mut sink).await;
                 return;
             }

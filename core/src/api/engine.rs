@@ -100,7 +100,8 @@ struct SessionSlot {
     held: bool,
 }
 
-fn wake(w: &mut Option<Waker>) {
+/// Wakes the waiting task, if one waits.
+pub(super) fn wake(w: &mut Option<Waker>) {
     if let Some(w) = w.take() {
         w.wake();
     }
@@ -338,7 +339,7 @@ impl EngineIo {
     }
 
     /// The WebSocket of an accepted upgrade request is open. The WebSocket's task writes what
-    /// the returned outbox gives it (see [`WsOutbox::poll_take`]) until it says to close.
+    /// the returned outbox gives it (see [`WsOutbox::poll_next`]) until it says to close.
     pub fn ws_open(&self, now: Instant, id: TransportId) -> WsOutbox {
         let outbox = WsOutbox::default();
         self.with(Some(now), |st| {

@@ -57,4 +57,4 @@ mod ws_outbox;
 pub use engine::{EngineIo, EngineSession, HttpAnswer};
 pub use runtime::{BoxFuture, Runtime};
 pub use socketio::{Message, Namespace, Socket, SocketIo, SocketIoConfig};
-pub use ws_outbox::{WsOutbox, WsOutgoing};
+pub use ws_outbox::{WsFrames, WsNext, WsOutbox};

@@ -1,33 +1,37 @@
-//! [`WsOutbox`]: the frames waiting for one WebSocket, shared by the server (which fills it
-//! while it holds its lock) and the WebSocket's task (which empties it without that lock),
-//! and the task's note of whether its reader has anything new.
+//! [`WsOutbox`]: what one WebSocket's task does next. The server fills it while it holds its
+//! own lock (frames to write, the order to close); the connection's reader marks it when it
+//! may have something to read; the task takes the next step without the server's lock.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
 use smallvec::SmallVec;
 
+use super::engine::wake;
 use crate::engine::Frame;
 
-/// What the driver does next on a WebSocket, from [`WsOutbox::poll_take`].
+/// Frames for one WebSocket, in order. One frame (a broadcast's usual share) is held inline:
+/// taking it touches no other buffer.
+pub type WsFrames = SmallVec<[Frame; 1]>;
+
+/// What a WebSocket's task does next, from [`WsOutbox::poll_next`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WsOutgoing {
-    /// Frames to write, in order. One frame (a broadcast's usual share) is held inline:
-    /// taking it touches no other buffer.
-    Frames(SmallVec<[Frame; 1]>),
+pub enum WsNext {
+    /// Read: the reader was woken (or the connection is new). Read until the reader is
+    /// pending, then hand what came to [`EngineIo::ws_messages`](super::EngineIo::ws_messages).
+    Read,
+    /// Write these frames, in order.
+    Write(WsFrames),
     /// Close the WebSocket (every frame queued before the order was taken already).
     Close,
 }
 
-/// The outgoing side of one open WebSocket, returned by
+/// The shared state of one open WebSocket, returned by
 /// [`EngineIo::ws_open`](super::EngineIo::ws_open). Its task waits on
-/// [`poll_take`](Self::poll_take); a broadcast to many WebSockets therefore wakes each task
-/// without making each take the server's lock again.
-///
-/// The task polls its WebSocket reader with [`read_waker`](Self::read_waker) and only after
-/// [`take_read_ready`](Self::take_read_ready) says so: a task woken only to write then
-/// leaves the reader alone (polling it costs a WebSocket library a buffer fill and a waker
-/// registration each time).
+/// [`poll_next`](Self::poll_next) and polls its WebSocket reader with
+/// [`read_waker`](Self::read_waker). So a broadcast wakes each task without making each take the
+/// server's lock again, and a task woken to write leaves its reader alone (polling a reader
+/// costs a WebSocket library a buffer fill and a waker registration each time).
 #[derive(Debug, Clone)]
 pub struct WsOutbox {
     inner: Arc<Shared>,
@@ -38,11 +42,12 @@ struct Shared(Mutex<Queue>);
 
 #[derive(Debug)]
 struct Queue {
-    frames: SmallVec<[Frame; 1]>,
+    frames: WsFrames,
     close: bool,
-    /// The reader may make progress: not polled since its last wake-up.
+    /// The reader may make progress: woken since the task last took [`WsNext::Read`].
     read_ready: bool,
-    /// The task, while it waits.
+    /// The task, while it waits. Cleared when it takes a step: until it polls again it is
+    /// running, and what happens meanwhile (its own handlers' answers) need not wake it.
     waker: Option<Waker>,
 }
 
@@ -62,9 +67,7 @@ impl Wake for Shared {
     fn wake_by_ref(self: &Arc<Self>) {
         let mut q = self.lock();
         q.read_ready = true;
-        if let Some(w) = q.waker.take() {
-            w.wake();
-        }
+        wake(&mut q.waker);
     }
 }
 
@@ -72,11 +75,23 @@ impl Default for WsOutbox {
     fn default() -> Self {
         WsOutbox {
             inner: Arc::new(Shared(Mutex::new(Queue {
-                frames: SmallVec::new(),
+                frames: WsFrames::new(),
                 close: false,
                 read_ready: true,
                 waker: None,
             }))),
+        }
+    }
+}
+
+impl Queue {
+    fn take_write(&mut self) -> Option<WsNext> {
+        if !self.frames.is_empty() {
+            Some(WsNext::Write(std::mem::take(&mut self.frames)))
+        } else if self.close {
+            Some(WsNext::Close)
+        } else {
+            None
         }
     }
 }
@@ -86,61 +101,52 @@ impl WsOutbox {
         self.inner.lock()
     }
 
-    /// The waker to poll the WebSocket's reader with.
+    /// The waker to poll the WebSocket's reader with. Waking it by hand (after stopping a
+    /// read early) makes the next step a [`WsNext::Read`] again.
     pub fn read_waker(&self) -> Waker {
         Waker::from(self.inner.clone())
-    }
-
-    /// Whether the reader has been woken since this last returned `true` (it starts `true`);
-    /// clears the note. The task polls its reader only then, until the reader is pending.
-    /// Called after a pending [`poll_take`](Self::poll_take) too: a wake-up that came while
-    /// the task was running is seen there, not lost.
-    pub fn take_read_ready(&self) -> bool {
-        std::mem::take(&mut self.lock().read_ready)
     }
 
     /// Queues a frame and wakes the task.
     pub(crate) fn push(&self, frame: Frame) {
         let mut q = self.lock();
         q.frames.push(frame);
-        if let Some(w) = q.waker.take() {
-            w.wake();
-        }
+        wake(&mut q.waker);
     }
 
     /// Orders the task to close the WebSocket once the queued frames are written.
     pub(crate) fn close(&self) {
         let mut q = self.lock();
         q.close = true;
-        if let Some(w) = q.waker.take() {
-            w.wake();
-        }
+        wake(&mut q.waker);
     }
 
-    /// The task is running and will call [`poll_take`](Self::poll_take) (and
-    /// [`take_read_ready`](Self::take_read_ready)) before it waits again: what happens
-    /// meanwhile (the answers its own handlers send) need not wake it, which would only cost
-    /// it an empty poll.
-    pub fn awake(&self) {
-        self.lock().waker = None;
-    }
-
-    /// Takes every queued frame ([`WsOutgoing::Frames`]), or returns [`WsOutgoing::Close`]
-    /// once nothing is left and the server closed the WebSocket; otherwise `Pending` until
-    /// either happens.
-    pub fn poll_take(&self, cx: &mut Context<'_>) -> Poll<WsOutgoing> {
+    /// The task's next step; `Pending` (the task registered) until there is one. With both a
+    /// read and a write to do, `write_first` picks (a task that just read writes the answers
+    /// first; one that just wrote reads first).
+    pub fn poll_next(&self, cx: &mut Context<'_>, write_first: bool) -> Poll<WsNext> {
         let mut q = self.lock();
-        if !q.frames.is_empty() {
-            return Poll::Ready(WsOutgoing::Frames(std::mem::take(&mut q.frames)));
+        let write = if write_first || !q.read_ready {
+            q.take_write()
+        } else {
+            None
+        };
+        let next = write
+            .or_else(|| std::mem::take(&mut q.read_ready).then_some(WsNext::Read))
+            .or_else(|| q.take_write());
+        match next {
+            Some(step) => {
+                q.waker = None;
+                Poll::Ready(step)
+            }
+            None => {
+                match &q.waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => q.waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
         }
-        if q.close {
-            return Poll::Ready(WsOutgoing::Close);
-        }
-        match &q.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => q.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
     }
 }
 
@@ -150,7 +156,7 @@ mod tests {
     use std::sync::Arc;
     use std::task::{Context, Poll, Wake, Waker};
 
-    use super::{WsOutbox, WsOutgoing};
+    use super::{WsNext, WsOutbox};
     use crate::engine::Frame;
     use crate::Str;
 
@@ -168,66 +174,90 @@ mod tests {
         Frame::Text(Str::from_static(s))
     }
 
-    #[test]
-    fn frames_wake_a_waiting_task_and_come_out_in_order_then_the_close() {
+    /// An outbox past its first read, with a waker counting wake-ups.
+    fn waiting() -> (WsOutbox, Arc<Count>, Waker) {
         let outbox = WsOutbox::default();
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
         let mut cx = Context::from_waker(&waker);
-        assert_eq!(outbox.poll_take(&mut cx), Poll::Pending);
+        assert_eq!(
+            outbox.poll_next(&mut cx, false),
+            Poll::Ready(WsNext::Read),
+            "a new connection reads first"
+        );
+        assert_eq!(outbox.poll_next(&mut cx, false), Poll::Pending);
+        (outbox, count, waker)
+    }
+
+    fn woken(count: &Count) -> usize {
+        count.0.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn frames_wake_a_waiting_task_and_come_out_in_order_then_the_close() {
+        let (outbox, count, waker) = waiting();
+        let mut cx = Context::from_waker(&waker);
         outbox.push(text("4a"));
         outbox.push(text("4b"));
-        assert_eq!(
-            count.0.load(Ordering::SeqCst),
-            1,
-            "one wake-up for the waiting task"
-        );
-        match outbox.poll_take(&mut cx) {
-            Poll::Ready(WsOutgoing::Frames(f)) => assert_eq!(f.to_vec(), [text("4a"), text("4b")]),
+        assert_eq!(woken(&count), 1, "one wake-up for the waiting task");
+        match outbox.poll_next(&mut cx, false) {
+            Poll::Ready(WsNext::Write(f)) => assert_eq!(f.to_vec(), [text("4a"), text("4b")]),
             other => panic!("expected frames, got {other:?}"),
         }
         outbox.push(text("4c"));
         outbox.close();
         // The frames queued before the close still leave first.
         assert!(matches!(
-            outbox.poll_take(&mut cx),
-            Poll::Ready(WsOutgoing::Frames(_))
+            outbox.poll_next(&mut cx, false),
+            Poll::Ready(WsNext::Write(_))
         ));
-        assert_eq!(outbox.poll_take(&mut cx), Poll::Ready(WsOutgoing::Close));
+        assert_eq!(outbox.poll_next(&mut cx, false), Poll::Ready(WsNext::Close));
     }
 
     #[test]
     fn a_running_task_is_not_woken_by_its_own_frames() {
-        let outbox = WsOutbox::default();
-        let count = Arc::new(Count::default());
-        let waker = Waker::from(count.clone());
+        let (outbox, count, waker) = waiting();
         let mut cx = Context::from_waker(&waker);
-        assert_eq!(outbox.poll_take(&mut cx), Poll::Pending);
-        outbox.awake();
+        outbox.read_waker().wake();
+        assert_eq!(woken(&count), 1);
+        // Running from here: the answers it queues wake no one.
+        assert_eq!(outbox.poll_next(&mut cx, false), Poll::Ready(WsNext::Read));
         outbox.push(text("4a"));
-        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        assert_eq!(woken(&count), 1);
         assert!(matches!(
-            outbox.poll_take(&mut cx),
-            Poll::Ready(WsOutgoing::Frames(_))
+            outbox.poll_next(&mut cx, true),
+            Poll::Ready(WsNext::Write(_))
         ));
     }
 
     #[test]
-    fn the_reader_wake_up_is_noted_even_while_the_task_runs() {
-        let outbox = WsOutbox::default();
-        assert!(outbox.take_read_ready(), "a new connection reads first");
-        assert!(!outbox.take_read_ready(), "taking the note clears it");
-        let count = Arc::new(Count::default());
-        let waker = Waker::from(count.clone());
+    fn a_reader_wake_up_while_the_task_runs_is_kept_for_its_next_poll() {
+        let (outbox, count, waker) = waiting();
         let mut cx = Context::from_waker(&waker);
-        // Running: no task waker stored; the note alone is kept.
-        outbox.read_waker().wake();
-        assert_eq!(count.0.load(Ordering::SeqCst), 0);
-        assert_eq!(outbox.poll_take(&mut cx), Poll::Pending);
-        assert!(outbox.take_read_ready(), "seen after registering, not lost");
-        // Waiting: the reader's wake-up wakes the task.
+        outbox.push(text("4a"));
+        assert!(matches!(
+            outbox.poll_next(&mut cx, false),
+            Poll::Ready(WsNext::Write(_))
+        ));
+        // Running (writing): the reader's wake-up is noted, not lost.
         outbox.read_waker().wake_by_ref();
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        assert!(outbox.take_read_ready());
+        assert_eq!(woken(&count), 1, "only the frame's wake-up");
+        assert_eq!(outbox.poll_next(&mut cx, false), Poll::Ready(WsNext::Read));
+        assert_eq!(outbox.poll_next(&mut cx, false), Poll::Pending);
+    }
+
+    #[test]
+    fn write_first_picks_between_a_read_and_a_write() {
+        let (outbox, _count, waker) = waiting();
+        let mut cx = Context::from_waker(&waker);
+        outbox.push(text("4a"));
+        outbox.read_waker().wake_by_ref();
+        assert_eq!(outbox.poll_next(&mut cx, false), Poll::Ready(WsNext::Read));
+        outbox.read_waker().wake_by_ref();
+        assert!(matches!(
+            outbox.poll_next(&mut cx, true),
+            Poll::Ready(WsNext::Write(_))
+        ));
+        assert_eq!(outbox.poll_next(&mut cx, true), Poll::Ready(WsNext::Read));
     }
 }

@@ -698,3 +698,26 @@ pub async fn keep_alive(ctx: Ctx, connections: impl Fn() -> usize) {
     assert!(n <= 4, "{n} connections for 60+ requests");
     client.close();
 }
+
+/// The connection's `open` reaches its handlers before any socket's `connect`, as the
+/// reference emits them, even when the `open` handler is slow and the runtime has other
+/// threads free to run the socket's task.
+pub async fn open_before_connect(ctx: Ctx) {
+    let mut log = Log::default();
+    let client = ctx.builder(&ctx.url).build().expect("client");
+    let (tx, all) = log.sink();
+    client.on_event(move |_, e: ClientEvent| {
+        if matches!(e, ClientEvent::Open) {
+            // Long enough for the server's CONNECT answer to arrive meanwhile.
+            std::thread::sleep(Duration::from_millis(300));
+            Log::push(&tx, &all, "open", vec![]);
+        }
+        async {}
+    });
+    let s = client.socket("/");
+    log.watch(&s);
+    s.connect();
+    log.next("connect").await;
+    assert_eq!(log.count("open"), 1, "connect before open");
+    client.close();
+}

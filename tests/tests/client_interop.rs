@@ -171,3 +171,16 @@ fn polling_keeps_its_connections_alive() {
         });
     }
 }
+
+/// Connection events and socket events reach their handlers in the reference's order on a
+/// multi-threaded runtime (the socket's task waits for the connection's earlier events).
+#[test]
+fn open_reaches_its_handlers_before_connect() {
+    let server = sio_server("tokio");
+    let ctx = Ctx {
+        url: server.url(),
+        transports: &[WebSocket],
+        mk: TOKIO.maker(),
+    };
+    run(TOKIO, sc::open_before_connect(ctx));
+}

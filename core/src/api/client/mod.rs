@@ -91,6 +91,13 @@ pub(crate) struct State {
     handlers: Vec<ClientHandler>,
     client_inbox: VecDeque<ClientEvent>,
     client_waker: Option<Waker>,
+    /// The client task is running handlers of an event it took.
+    client_busy: bool,
+    /// The client task ended (closed, nothing left): no connection event is handled any more.
+    client_done: bool,
+    /// Socket tasks holding their items until the connection's events before them are handled
+    /// (the reference emits `open` before any socket's `connect`, for one).
+    pub(crate) after_client: Vec<Waker>,
     timer_waker: Option<Waker>,
     armed: Option<Instant>,
     closed: bool,
@@ -144,6 +151,9 @@ impl Client {
                 handlers: Vec::new(),
                 client_inbox: VecDeque::new(),
                 client_waker: None,
+                client_busy: false,
+                client_done: false,
+                after_client: Vec::new(),
                 timer_waker: None,
                 armed: None,
                 closed: false,
@@ -357,6 +367,11 @@ impl State {
         }
     }
 
+    /// Whether connection events are queued or being handled.
+    pub(crate) fn client_pending(&self) -> bool {
+        !self.client_done && (self.client_busy || !self.client_inbox.is_empty())
+    }
+
     fn deliver_to_client(&mut self, e: ClientEvent) {
         self.client_inbox.push_back(e);
         if let Some(w) = self.client_waker.take() {
@@ -446,8 +461,15 @@ async fn client_task(client: Client) {
         let next = poll_fn(|cx| {
             let mut st = client.lock();
             match st.client_inbox.pop_front() {
-                Some(e) => Poll::Ready(Some((e, st.handlers.clone()))),
-                None if st.closed => Poll::Ready(None),
+                Some(e) => {
+                    st.client_busy = true;
+                    Poll::Ready(Some((e, st.handlers.clone())))
+                }
+                None if st.closed => {
+                    st.client_done = true;
+                    st.after_client.drain(..).for_each(Waker::wake);
+                    Poll::Ready(None)
+                }
                 None => {
                     st.client_waker = Some(cx.waker().clone());
                     Poll::Pending
@@ -461,5 +483,10 @@ async fn client_task(client: Client) {
         for h in handlers {
             socket::run(&client, h(client.clone(), event.clone()));
         }
+        let waiting = client.with(|st, _| {
+            st.client_busy = false;
+            std::mem::take(&mut st.after_client)
+        });
+        waiting.into_iter().for_each(Waker::wake);
     }
 }

@@ -78,6 +78,11 @@ pub(crate) async fn socket_task(socket: ClientSocket) {
     loop {
         let next = poll_fn(|cx| {
             let mut st = client.lock();
+            if st.client_pending() {
+                // The connection's earlier events (its `open`) reach their handlers first.
+                st.after_client.push(cx.waker().clone());
+                return Poll::Pending;
+            }
             let closed = st.closed;
             let Some(slot) = st.sockets.get_mut(&socket.nsp) else {
                 return Poll::Ready(Next::Done);

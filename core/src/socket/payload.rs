@@ -154,7 +154,7 @@ impl Payload {
 
     /// The data as a [`Value`] tree, placeholders replaced by their attachments.
     pub fn to_value(&self) -> Result<Value, serde_json::Error> {
-        let mut v: Value = serde_json::from_slice(self.json.as_bytes())?;
+        let mut v: Value = serde_json::from_str(self.json.as_str())?;
         if !self.attachments.is_empty() {
             resolve_placeholders(&mut v, &self.attachments);
         }
@@ -165,11 +165,11 @@ impl Payload {
     /// (a `bytes::Bytes` field receives its attachment).
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         if self.attachments.is_empty() {
-            serde_json::from_slice(self.json.as_bytes())
+            serde_json::from_str(self.json.as_str())
         } else {
             // One pass, as if through `to_value`; through the tree when that fails or cannot be
             // done faithfully.
-            match placeholder_de::read(self.json.as_bytes(), &self.attachments, PhantomData) {
+            match placeholder_de::read(self.json.as_str(), &self.attachments, PhantomData) {
                 Some(v) => Ok(v),
                 None => self.to_value().and_then(T::deserialize),
             }
@@ -180,7 +180,7 @@ impl Payload {
     /// attachments: one pass over the text, no tree for the skipped elements.
     pub(crate) fn values_from(&self, skip: usize) -> Result<Vec<Value>, serde_json::Error> {
         use serde::de::DeserializeSeed;
-        let mut de = serde_json::Deserializer::from_slice(self.json.as_bytes());
+        let mut de = serde_json::Deserializer::from_str(self.json.as_str());
         let mut values: Vec<Value> =
             super::args_de::Rest::<Vec<Value>>::new(skip, false).deserialize(&mut de)?;
         de.end()?;
@@ -202,12 +202,12 @@ impl Payload {
         use serde::de::DeserializeSeed;
         let seed = super::args_de::Rest::<T>::new(skip, one);
         if self.attachments.is_empty() {
-            let mut de = serde_json::Deserializer::from_slice(self.json.as_bytes());
+            let mut de = serde_json::Deserializer::from_str(self.json.as_str());
             let v = seed.deserialize(&mut de)?;
             de.end()?;
             Ok(v)
         } else {
-            match placeholder_de::read(self.json.as_bytes(), &self.attachments, seed) {
+            match placeholder_de::read(self.json.as_str(), &self.attachments, seed) {
                 Some(v) => Ok(v),
                 None => super::args_de::Rest::<T>::new(skip, one).deserialize(self.to_value()?),
             }

@@ -48,7 +48,7 @@ const NUM: &str = "num";
 /// would have replaced (by a repeated key's last value, or by the attachment the object stands
 /// for) before seeing what replaces it.
 pub(crate) fn read<'de, S: DeserializeSeed<'de>>(
-    json: &'de [u8],
+    json: &'de str,
     attachments: &[Bytes],
     seed: S,
 ) -> Option<S::Value> {
@@ -56,7 +56,7 @@ pub(crate) fn read<'de, S: DeserializeSeed<'de>>(
         attachments,
         gave_up: Cell::new(false),
     };
-    let mut de = serde_json::Deserializer::from_slice(json);
+    let mut de = serde_json::Deserializer::from_str(json);
     let out = seed.deserialize(De {
         inner: &mut de,
         cx: &cx,

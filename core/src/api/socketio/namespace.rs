@@ -48,7 +48,7 @@ impl ConnectRequest {
     /// The CONNECT payload (`auth` of the client) read as a `T`; `None` if there is none or it
     /// does not fit.
     pub fn auth<T: DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_slice(self.auth.as_ref()?.as_bytes()).ok()
+        serde_json::from_str(self.auth.as_ref()?.as_str()).ok()
     }
 
     /// The handshake (query, headers, time) of the connection.

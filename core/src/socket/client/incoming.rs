@@ -16,7 +16,7 @@ impl Manager {
         };
         match packet.data {
             PacketData::Connect(data) => {
-                let obj = data.and_then(|d| serde_json::from_slice::<Value>(d.as_bytes()).ok());
+                let obj = data.and_then(|d| serde_json::from_str::<Value>(d.as_str()).ok());
                 let field = |k: &str| {
                     obj.as_ref()
                         .and_then(|o| o.get(k))
@@ -68,7 +68,7 @@ impl Manager {
             }
             PacketData::ConnectError(json) => {
                 self.destroy(now, i);
-                let v = serde_json::from_slice::<Value>(json.as_bytes()).ok();
+                let v = serde_json::from_str::<Value>(json.as_str()).ok();
                 let (message, data) = match v {
                     Some(Value::String(s)) => (s, None),
                     Some(Value::Object(mut o)) => {

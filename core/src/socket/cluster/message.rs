@@ -152,7 +152,7 @@ pub(super) fn socket_to_value(s: &SocketInfo) -> Value {
     let auth = h
         .auth
         .as_ref()
-        .and_then(|a| serde_json::from_slice::<Value>(a.as_bytes()).ok())
+        .and_then(|a| serde_json::from_str::<Value>(a.as_str()).ok())
         .unwrap_or_else(|| Value::Object(Map::new()));
     let mut hs = Map::new();
     hs.insert("headers", pairs(&h.conn.headers));

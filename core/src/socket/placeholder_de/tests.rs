@@ -23,7 +23,7 @@ fn payload(json: &str) -> Payload {
 
 /// The one-pass read alone: `None` when it leaves the data to the tree.
 fn one_pass<T: DeserializeOwned>(json: &str) -> Option<T> {
-    read(json.as_bytes(), &att(), PhantomData)
+    read(json, &att(), PhantomData)
 }
 
 /// The public read, checked against the tree path (error text included).

@@ -194,7 +194,7 @@ impl SocketServer {
             .ok_or(UnknownSocket)?;
         let (sid, nsp) = (s.sid.clone(), s.nsp.clone());
         let event = without_ack(event);
-        let frames = if volatile {
+        let frames = if volatile || self.config.recovery.is_none() {
             Packet::event(nsp, event).to_frames()
         } else {
             // The reference emits through its adapter to the socket's own room, so the packet

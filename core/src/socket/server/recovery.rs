@@ -112,7 +112,7 @@ impl SocketServer {
         auth: Option<&Str>,
     ) -> Option<Restored> {
         self.config.recovery?;
-        let auth: serde_json::Value = serde_json::from_slice(auth?.as_bytes()).ok()?;
+        let auth: serde_json::Value = serde_json::from_str(auth?.as_str()).ok()?;
         let pid = auth.get("pid")?.as_str()?;
         let offset = auth.get("offset")?.as_str()?;
         let pid = Str::from(pid.to_owned());

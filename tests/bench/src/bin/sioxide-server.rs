@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use socketioxide::extract::{AckSender, Data, SocketRef};
+use axum::serve::ListenerExt;
 use socketioxide::SocketIo;
 
 /// The binary echo's argument (a `Bytes` field is a binary attachment).
@@ -50,6 +51,11 @@ fn main() {
             .await
             .expect("bind");
         println!("listening {}", listener.local_addr().expect("addr").port());
+        // TCP_NODELAY as sio, the raw server and Node.js set it (axum leaves Nagle on by
+        // default): the servers are compared on the same TCP behaviour.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, app).await.expect("serve");
     });
 }

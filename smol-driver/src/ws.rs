@@ -24,20 +24,31 @@ pub(crate) async fn run(io: EngineIo, id: TransportId, on_upgrade: OnUpgrade) {
             // `read_buf`, even empty, shares hyper's whole read buffer (8 KiB): copy out what
             // it holds and drop it here, or every connection keeps it for its lifetime.
             let read_buf = parts.read_buf;
-            let ws = if read_buf.is_empty() {
-                drop(read_buf);
-                WebSocketStream::from_raw_socket(stream, Role::Server, config).await
-            } else {
-                let part = read_buf.to_vec();
-                drop(read_buf);
-                WebSocketStream::from_partially_read(stream, part, Role::Server, config).await
-            };
+            // Built in a box of its own, dropped once built: awaited inline, this future (the
+            // stream, the config and the WebSocket it returns) would size every connection's
+            // task for the whole life of the connection.
+            let ws = Box::pin(async move {
+                if read_buf.is_empty() {
+                    drop(read_buf);
+                    WebSocketStream::from_raw_socket(stream, Role::Server, config).await
+                } else {
+                    let part = read_buf.to_vec();
+                    drop(read_buf);
+                    WebSocketStream::from_partially_read(stream, part, Role::Server, config).await
+                }
+            })
+            .await;
             crate::ws_loop::drive(io, id, ws).await;
         }
         Err(upgraded) => {
             // Served by another hyper stack (another I/O type): keep hyper's wrapper.
             let stream = HyperIo(upgraded);
-            let ws = WebSocketStream::from_raw_socket(stream, Role::Server, config).await;
+            let ws = Box::pin(WebSocketStream::from_raw_socket(
+                stream,
+                Role::Server,
+                config,
+            ))
+            .await;
             crate::ws_loop::drive(io, id, ws).await;
         }
     }

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use async_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use async_tungstenite::tungstenite::{Error, Message};
-use async_tungstenite::WebSocketStream;
+use async_tungstenite::{WebSocketReceiver, WebSocketSender, WebSocketStream};
 use bytes::Bytes;
 use futures_util::{AsyncRead, AsyncWrite, SinkExt, StreamExt};
 use sio_core::api::{EngineIo, WsFrames, WsNext};
@@ -50,13 +50,32 @@ fn to_frame(incoming: Option<Result<Message, Error>>) -> Result<Option<Frame>, (
 /// Every message already received is read before the core gets them, all under one lock; the
 /// handlers they trigger run then, and their answers are written together with one flush
 /// (16 requests in flight cost one write, not 16).
-pub(crate) async fn drive<S>(io: EngineIo, id: TransportId, ws: WebSocketStream<S>)
+pub(crate) fn drive<S>(
+    io: EngineIo,
+    id: TransportId,
+    ws: WebSocketStream<S>,
+) -> impl std::future::Future<Output = ()>
 where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    // Split before the loop's future exists: an `async fn` keeps its arguments inline for as
+    // long as it lives, and the WebSocket (moved into the halves' shared box by `split`) would
+    // otherwise size every connection's task (about 400 bytes each).
+    let (sink, stream) = ws.split();
+    run(io, id, sink, stream)
+}
+
+/// [`drive`] once the WebSocket is split.
+async fn run<S>(
+    io: EngineIo,
+    id: TransportId,
+    mut sink: WebSocketSender<S>,
+    mut stream: WebSocketReceiver<S>,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let outbox = io.ws_open(crate::now(), id);
     let read_waker = outbox.read_waker();
-    let (mut sink, mut stream) = ws.split();
     let mut batch: Vec<Frame> = Vec::new();
     let mut ended = false;
     // After reading, write first (the answers); after writing, read first.

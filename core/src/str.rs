@@ -97,6 +97,12 @@ impl AsRef<str> for Str {
     }
 }
 
+impl AsRef<[u8]> for Str {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl From<String> for Str {
     fn from(s: String) -> Self {
         Str(Bytes::from(s))

@@ -151,7 +151,7 @@ impl Layer {
                 let rare = h.rare();
                 match item {
                     Item::Event(e) => {
-                        let hs = h.for_event(e.name().as_str());
+                        let hs = h.for_event(e.name().as_bytes());
                         let (m, errs) = rare
                             .map(|r| (r.middlewares.clone(), r.errors.clone()))
                             .unwrap_or_default();

@@ -66,7 +66,7 @@ impl SocketHandlers {
 
     /// The handlers of `event`: the catch-all ones first, then the event's own, in the order
     /// they were added.
-    pub(crate) fn for_event(&self, event: &str) -> SmallVec<[EventHandler; 2]> {
+    pub(crate) fn for_event(&self, event: &[u8]) -> SmallVec<[EventHandler; 2]> {
         let mut hs: SmallVec<[EventHandler; 2]> = SmallVec::new();
         if let Some(r) = self.rare() {
             hs.extend(r.any.iter().cloned());
@@ -74,7 +74,7 @@ impl SocketHandlers {
         hs.extend(
             self.events
                 .iter()
-                .filter(|(name, _)| &**name == event)
+                .filter(|(name, _)| name.as_bytes() == event)
                 .map(|(_, h)| h.clone()),
         );
         hs

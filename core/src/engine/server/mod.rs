@@ -406,7 +406,11 @@ impl Server {
 
     /// Queues an encoded message frame (from [`Packet::encode`]: a text frame starting with
     /// `4`, or a binary frame) for session `sid`. Broadcasts encode once and share the frame.
-    pub fn send_frame(&mut self, sid: &str, frame: Frame) -> Result<(), SendError> {
+    pub fn send_frame(
+        &mut self,
+        sid: &(impl AsRef<[u8]> + ?Sized),
+        frame: Frame,
+    ) -> Result<(), SendError> {
         if let Frame::Text(t) = &frame {
             if t.as_bytes().first() != Some(&PacketType::Message.as_byte()) {
                 return Err(SendError::NotAMessage);
@@ -414,7 +418,7 @@ impl Server {
         }
         let s = self
             .sessions
-            .get_mut(sid.as_bytes())
+            .get_mut(sid.as_ref())
             .ok_or(SendError::UnknownSession)?;
         s.send_frame(frame, &mut self.out);
         Ok(())
@@ -423,10 +427,14 @@ impl Server {
     /// Queues frames (one packet: text, then attachments) for session `sid` only if its
     /// transport can write them now, as the reference's volatile emits; returns whether they
     /// were queued (dropped otherwise).
-    pub fn send_volatile(&mut self, sid: &str, frames: &[Frame]) -> Result<bool, SendError> {
+    pub fn send_volatile(
+        &mut self,
+        sid: &(impl AsRef<[u8]> + ?Sized),
+        frames: &[Frame],
+    ) -> Result<bool, SendError> {
         let s = self
             .sessions
-            .get_mut(sid.as_bytes())
+            .get_mut(sid.as_ref())
             .ok_or(SendError::UnknownSession)?;
         if !s.is_writable() {
             return Ok(false);

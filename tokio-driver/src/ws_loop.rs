@@ -49,7 +49,8 @@ fn to_frame(incoming: Option<Result<Message, Error>>) -> Result<Option<Frame>, (
 ///
 /// Every message already received is read before the core gets them, all under one lock; the
 /// handlers they trigger run then, and their answers are written together with one flush
-/// (16 requests in flight cost one write, not 16).
+/// (16 requests in flight cost one write, not 16) on the task's next turn, once the other ready
+/// connections have had theirs.
 pub(crate) fn drive<S>(
     io: EngineIo,
     id: TransportId,

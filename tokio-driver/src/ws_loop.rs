@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 
 use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use async_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use async_tungstenite::tungstenite::protocol::Role;
 use async_tungstenite::tungstenite::{Error, Message};
 use async_tungstenite::{WebSocketReceiver, WebSocketSender, WebSocketStream};
 use bytes::Bytes;
@@ -27,6 +28,34 @@ enum Step {
 
 /// Most messages read before the core gets them (and the answers are written).
 const MAX_BATCH: usize = 64;
+
+/// The server side of an upgraded connection, `leftover` being what the HTTP server read past
+/// the request (usually nothing).
+///
+/// Built in a box of its own, dropped once built: awaited inline, this future (the stream, the
+/// config and the WebSocket it returns) would size the connection's task for its whole life.
+/// `leftover` is copied out, as it may share the HTTP server's whole read buffer (hyper's
+/// 8 KiB), which would otherwise live as long as the connection.
+pub(crate) fn open<S>(
+    stream: S,
+    leftover: Bytes,
+    max_payload: usize,
+) -> std::pin::Pin<Box<impl std::future::Future<Output = WebSocketStream<S>>>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    Box::pin(async move {
+        let config = Some(crate::http::ws_config(max_payload));
+        if leftover.is_empty() {
+            drop(leftover);
+            WebSocketStream::from_raw_socket(stream, Role::Server, config).await
+        } else {
+            let part = leftover.to_vec();
+            drop(leftover);
+            WebSocketStream::from_partially_read(stream, part, Role::Server, config).await
+        }
+    })
+}
 
 /// A received message as a frame for the core: `Ok(None)` for control frames, `Err` when the
 /// WebSocket ended or failed.

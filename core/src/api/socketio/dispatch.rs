@@ -286,17 +286,31 @@ fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> bool 
                 }));
                 return false;
             }
-            for h in handlers {
-                let msg = Message {
-                    io: io.clone(),
-                    socket: socket.id.clone(),
-                    event: event.clone(),
-                };
-                run(io, h(socket.clone(), msg));
-            }
+            run_handlers(io, &socket, &event, handlers);
         }
     }
     true
+}
+
+/// The message one handler of `event` receives.
+fn message(io: &SocketIo, socket: &Socket, event: &Event) -> Message {
+    Message {
+        io: io.clone(),
+        socket: socket.id.clone(),
+        event: event.clone(),
+    }
+}
+
+/// Runs the event's handlers, in order.
+fn run_handlers(
+    io: &SocketIo,
+    socket: &Socket,
+    event: &Event,
+    handlers: SmallVec<[EventHandler; 2]>,
+) {
+    for h in handlers {
+        run(io, h(socket.clone(), message(io, socket, event)));
+    }
 }
 
 /// An event behind per-socket middleware (the reference's `socket.use`): a refusal skips the
@@ -310,24 +324,12 @@ async fn guarded(
     errors: Vec<ErrorHandler>,
 ) {
     for m in middlewares {
-        let msg = Message {
-            io: io.clone(),
-            socket: socket.id.clone(),
-            event: event.clone(),
-        };
-        if let Err(e) = m(socket.clone(), msg).await {
+        if let Err(e) = m(socket.clone(), message(io, &socket, &event)).await {
             for h in &errors {
                 run(io, h(socket.clone(), e.clone()));
             }
             return;
         }
     }
-    for h in handlers {
-        let msg = Message {
-            io: io.clone(),
-            socket: socket.id.clone(),
-            event: event.clone(),
-        };
-        run(io, h(socket.clone(), msg));
-    }
+    run_handlers(io, &socket, &event, handlers);
 }

@@ -159,6 +159,15 @@ impl EngineSim {
         pos.map(|p| self.transmits.remove(p)).is_some()
     }
 
+    /// Whether the server dropped WebSocket `id` ([`Transmit::AbortWs`], taking it).
+    pub fn ws_aborted(&mut self, id: TransportId) -> bool {
+        let pos = self
+            .transmits
+            .iter()
+            .position(|t| *t == Transmit::AbortWs { to: id });
+        pos.map(|p| self.transmits.remove(p)).is_some()
+    }
+
     /// Advances the clock, firing due timers as a driver would.
     pub fn advance(&mut self, d: Duration) {
         let end = self.now + d;

@@ -473,6 +473,13 @@ fn shutdown_closes_every_session() {
     assert!(h.ws_closed(w));
     assert_eq!(h.closed_reason(&a), Some(CloseReason::ServerShuttingDown));
     assert_eq!(h.closed_reason(&b), Some(CloseReason::ServerShuttingDown));
+    // The only timer left: a WebSocket that does not finish closing is dropped in the end.
+    assert_eq!(
+        h.server.poll_timeout(),
+        Some(h.now + ServerConfig::CLOSE_LINGER)
+    );
+    h.advance(ServerConfig::CLOSE_LINGER);
+    assert!(h.ws_aborted(w));
     assert_eq!(h.server.poll_timeout(), None);
 }
 

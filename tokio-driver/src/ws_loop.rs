@@ -2,7 +2,7 @@
 //! the core, frames out from the core. Runtime-independent: it only polls.
 
 use std::future::poll_fn;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use async_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
@@ -11,7 +11,7 @@ use async_tungstenite::tungstenite::{Error, Message};
 use async_tungstenite::{WebSocketReceiver, WebSocketSender, WebSocketStream};
 use bytes::Bytes;
 use futures_util::{AsyncRead, AsyncWrite, SinkExt, StreamExt};
-use sio_core::api::{EngineIo, WsFrames, WsNext};
+use sio_core::api::{EngineIo, WsFrames, WsNext, WsOutbox};
 use sio_core::engine::server::TransportId;
 use sio_core::engine::Frame;
 use sio_core::Str;
@@ -24,10 +24,15 @@ enum Step {
     Write(WsFrames),
     /// The core closed the WebSocket.
     Close,
+    /// The core dropped the connection (its peer stopped reading).
+    Abort,
 }
 
 /// Most messages read before the core gets them (and the answers are written).
 const MAX_BATCH: usize = 64;
+/// Most bytes of messages read before the core gets them: a client sending large messages
+/// cannot make one batch hold many of them.
+const MAX_BATCH_BYTES: usize = 64 * 1024;
 
 /// The server side of an upgraded connection, `leftover` being what the HTTP server read past
 /// the request (usually nothing).
@@ -124,17 +129,21 @@ async fn run<S>(
             match outbox.poll_next(cx, write_first) {
                 Poll::Ready(WsNext::Read) => {
                     let mut read_cx = Context::from_waker(&read_waker);
-                    while batch.len() < MAX_BATCH && !ended {
+                    let mut bytes = 0;
+                    while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES && !ended {
                         match stream.poll_next_unpin(&mut read_cx) {
                             Poll::Ready(incoming) => match to_frame(incoming) {
-                                Ok(Some(frame)) => batch.push(frame),
+                                Ok(Some(frame)) => {
+                                    bytes += frame.len();
+                                    batch.push(frame);
+                                }
                                 Ok(None) => {}
                                 Err(()) => ended = true,
                             },
                             Poll::Pending => break,
                         }
                     }
-                    if batch.len() == MAX_BATCH {
+                    if batch.len() == MAX_BATCH || bytes >= MAX_BATCH_BYTES {
                         // Stopped early: the next step reads again.
                         read_waker.wake_by_ref();
                     }
@@ -144,6 +153,7 @@ async fn run<S>(
                 }
                 Poll::Ready(WsNext::Write(frames)) => return Poll::Ready(Step::Write(frames)),
                 Poll::Ready(WsNext::Close) => return Poll::Ready(Step::Close),
+                Poll::Ready(WsNext::Abort) => return Poll::Ready(Step::Abort),
                 Poll::Pending => return Poll::Pending,
             }
         })
@@ -161,34 +171,78 @@ async fn run<S>(
                 write_first = true;
             }
             Step::Write(frames) => {
-                let mut failed = false;
-                for frame in frames {
-                    let msg = match frame {
-                        // The same frame tungstenite makes of a `Message::Text`, without
-                        // checking the UTF-8 a `Str` already guarantees (per recipient of a
-                        // broadcast).
-                        Frame::Text(t) => Message::Frame(WsFrame::message(
-                            t.into_bytes(),
-                            OpCode::Data(Data::Text),
-                            true,
-                        )),
-                        Frame::Binary(b) => Message::Binary(b),
-                    };
-                    if sink.feed(msg).await.is_err() {
-                        failed = true;
-                        break;
-                    }
-                }
-                if failed || sink.flush().await.is_err() {
+                if write(&outbox, &mut sink, frames).await.is_err() {
                     break;
                 }
+                io.ws_flushed(crate::now(), id, &outbox);
                 write_first = false;
             }
             Step::Close => {
-                let _ = SinkExt::close(&mut sink).await;
-                return;
+                // Bounded by the core: a close that does not complete in time (a peer that
+                // does not read) is aborted.
+                let _ = poll_fn(|cx| {
+                    if outbox.poll_aborted(cx) {
+                        return Poll::Ready(Ok(()));
+                    }
+                    sink.poll_close_unpin(cx)
+                })
+                .await;
+                break;
             }
+            Step::Abort => break,
         }
     }
     io.ws_closed(crate::now(), id);
+}
+
+/// Writes `frames` and flushes them; `Err` when the WebSocket failed or the core dropped the
+/// connection meanwhile (a write to a peer that stopped reading never completes on its own).
+async fn write<S>(
+    outbox: &WsOutbox,
+    sink: &mut WebSocketSender<S>,
+    frames: WsFrames,
+) -> Result<(), ()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut frames = frames.into_iter();
+    let mut next: Option<Message> = None;
+    poll_fn(|cx| {
+        if outbox.poll_aborted(cx) {
+            return Poll::Ready(Err(()));
+        }
+        loop {
+            if let Some(msg) = next.take() {
+                match sink.poll_ready_unpin(cx) {
+                    Poll::Ready(Ok(())) => sink.start_send_unpin(msg).map_err(|_| ())?,
+                    Poll::Ready(Err(_)) => return Poll::Ready(Err(())),
+                    Poll::Pending => {
+                        next = Some(msg);
+                        return Poll::Pending;
+                    }
+                }
+            }
+            match frames.next() {
+                Some(frame) => next = Some(message(frame)),
+                None => break,
+            }
+        }
+        ready!(sink.poll_flush_unpin(cx)).map_err(|_| ())?;
+        Poll::Ready(Ok(()))
+    })
+    .await
+}
+
+/// The WebSocket message for a frame of the core.
+fn message(frame: Frame) -> Message {
+    match frame {
+        // The same frame tungstenite makes of a `Message::Text`, without checking the UTF-8 a
+        // `Str` already guarantees (per recipient of a broadcast).
+        Frame::Text(t) => Message::Frame(WsFrame::message(
+            t.into_bytes(),
+            OpCode::Data(Data::Text),
+            true,
+        )),
+        Frame::Binary(b) => Message::Binary(b),
+    }
 }

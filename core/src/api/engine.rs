@@ -76,6 +76,9 @@ pub(crate) struct State {
     last_now: Option<Instant>,
     http: HashMap<TransportId, Slot<HttpAnswer>>,
     ws: HashMap<TransportId, WsOutbox>,
+    /// WebSockets the server closed and whose tasks are still closing them: an
+    /// [`Transmit::AbortWs`] may still come for them (a peer that does not take the close).
+    closing: HashMap<TransportId, WsOutbox>,
     sessions: HashMap<Str, SessionSlot>,
     accept: VecDeque<Str>,
     accept_waker: Option<Waker>,
@@ -158,9 +161,25 @@ impl State {
                     }
                 }
                 Transmit::CloseWs { to } => {
-                    // Closed by the server: no `ws_closed` is needed (or acted on) after this.
+                    // Closed by the server: its `ws_closed` only ends the linger.
                     if let Some(ws) = self.ws.remove(&to) {
                         ws.close();
+                        self.closing.insert(to, ws);
+                    }
+                }
+                Transmit::AbortWs { to } => {
+                    if let Some(ws) = self.ws.remove(&to).or_else(|| self.closing.remove(&to)) {
+                        ws.abort();
+                    }
+                }
+                Transmit::PauseRead { to } => {
+                    if let Some(ws) = self.ws.get(&to) {
+                        ws.set_paused(true);
+                    }
+                }
+                Transmit::ResumeRead { to } => {
+                    if let Some(ws) = self.ws.get(&to) {
+                        ws.set_paused(false);
                     }
                 }
             }
@@ -202,6 +221,8 @@ impl State {
                         s.transport = TransportKind::WebSocket;
                     }
                 }
+                // The raw sessions' senders read `buffered` themselves.
+                Event::Drained { .. } => {}
                 Event::SessionClosed { sid, reason } => {
                     if let Some(s) = self.sessions.get_mut(&sid) {
                         s.closed = Some(reason);
@@ -243,6 +264,7 @@ impl EngineIo {
                 last_now: None,
                 http: HashMap::new(),
                 ws: HashMap::new(),
+                closing: HashMap::new(),
                 sessions: HashMap::new(),
                 accept: VecDeque::new(),
                 accept_waker: None,
@@ -341,12 +363,24 @@ impl EngineIo {
     /// The WebSocket of an accepted upgrade request is open. The WebSocket's task writes what
     /// the returned outbox gives it (see [`WsOutbox::poll_next`]) until it says to close.
     pub fn ws_open(&self, now: Instant, id: TransportId) -> WsOutbox {
-        let outbox = WsOutbox::default();
         self.with(Some(now), |st| {
+            let outbox = WsOutbox::new(st.server.config().high_water());
             st.ws.insert(id, outbox.clone());
             st.server.handle_ws_open(now, id);
-        });
-        outbox
+            outbox
+        })
+    }
+
+    /// The task of WebSocket `id` wrote and flushed the frames of its last
+    /// [`WsNext::Write`](super::WsNext::Write): the server learns it (now, or with the
+    /// connection's next incoming batch; see [`WsOutbox`]).
+    pub fn ws_flushed(&self, now: Instant, id: TransportId, outbox: &WsOutbox) {
+        if outbox.flushed() {
+            self.with(Some(now), |st| {
+                let written = outbox.take_unreported();
+                st.server.handle_ws_written(now, id, written);
+            });
+        }
     }
 
     /// A whole WebSocket message arrived.
@@ -364,15 +398,25 @@ impl EngineIo {
         frames: impl IntoIterator<Item = Frame>,
     ) {
         self.with(Some(now), |st| {
+            // What the task wrote since it last told the server comes first.
+            if let Some(written) = st.ws.get(&id).map(WsOutbox::take_unreported) {
+                if written > 0 {
+                    st.server.handle_ws_written(now, id, written);
+                }
+            }
             for frame in frames {
                 st.server.handle_ws_message(now, id, frame);
             }
         });
     }
 
-    /// The WebSocket closed or failed.
+    /// The WebSocket's task is done with it: it closed or failed, or the task carried out a
+    /// [`WsNext::Close`](super::WsNext::Close) or [`WsNext::Abort`](super::WsNext::Abort).
     pub fn ws_closed(&self, now: Instant, id: TransportId) {
         self.with(Some(now), |st| {
+            if st.closing.remove(&id).is_some() {
+                return;
+            }
             if st.ws.remove(&id).is_some() {
                 st.server.handle_ws_closed(now, id);
             }

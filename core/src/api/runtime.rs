@@ -23,11 +23,20 @@ pub trait Runtime: Send + Sync + 'static {
 /// Node.js handler's synchronous part), without a task per message. A handler that panics is
 /// dropped there, as a spawned task's panic ends only that task: whoever runs it (a
 /// connection's task, a socket's task) and the later events are unharmed.
-pub(crate) fn run_inline(rt: &dyn Runtime, mut fut: BoxFuture) {
+pub(crate) fn run_inline(rt: &dyn Runtime, fut: BoxFuture) {
+    if let Some(fut) = poll_inline(fut) {
+        rt.spawn(fut);
+    }
+}
+
+/// Polls `fut` once now, as [`run_inline`]; returns it if it waits (for the caller to spawn),
+/// `None` if it is done (or panicked).
+pub(crate) fn poll_inline(mut fut: BoxFuture) -> Option<BoxFuture> {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     let poll =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)));
-    if let Ok(std::task::Poll::Pending) = poll {
-        rt.spawn(fut);
+    match poll {
+        Ok(std::task::Poll::Pending) => Some(fut),
+        _ => None,
     }
 }

@@ -1,6 +1,13 @@
 //! [`WsOutbox`]: what one WebSocket's task does next. The server fills it while it holds its
-//! own lock (frames to write, the order to close); the connection's reader marks it when it
-//! may have something to read; the task takes the next step without the server's lock.
+//! own lock (frames to write, the order to close or drop the connection, to pause reading);
+//! the connection's reader marks it when it may have something to read; the task takes the
+//! next step without the server's lock.
+//!
+//! It also keeps the count of what the task wrote, so the server learns it (its backpressure
+//! accounting, [`Server::handle_ws_written`](crate::engine::server::Server::handle_ws_written))
+//! without a lock per write: the count is handed over with the connection's next incoming
+//! batch, or on its own once it grows past a few KiB, or at once while the connection is
+//! congested (more than half its limit outstanding), when the server needs it to be exact.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
@@ -8,6 +15,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use smallvec::SmallVec;
 
 use super::engine::wake;
+use crate::engine::server::queued_size;
 use crate::engine::Frame;
 
 /// Frames for one WebSocket, in order. One frame (a broadcast's usual share) is held inline:
@@ -24,7 +32,14 @@ pub enum WsNext {
     Write(WsFrames),
     /// Close the WebSocket (every frame queued before the order was taken already).
     Close,
+    /// Drop the connection now, without a close frame and without writing what is left.
+    Abort,
 }
+
+/// Written bytes are reported to the server once this many have gathered (or the server's
+/// high-water mark halved, if smaller), unless the connection's incoming batch or its
+/// congestion hands them over first.
+const REPORT_EVERY: usize = 8 * 1024;
 
 /// The shared state of one open WebSocket, returned by
 /// [`EngineIo::ws_open`](super::EngineIo::ws_open). Its task waits on
@@ -44,11 +59,24 @@ struct Shared(Mutex<Queue>);
 struct Queue {
     frames: WsFrames,
     close: bool,
+    abort: bool,
+    /// Reading is paused (the application is behind): no [`WsNext::Read`] until resumed.
+    paused: bool,
     /// The reader may make progress: woken since the task last took [`WsNext::Read`].
     read_ready: bool,
     /// The task, while it waits. Cleared when it takes a step: until it polls again it is
     /// running, and what happens meanwhile (its own handlers' answers) need not wake it.
     waker: Option<Waker>,
+    /// The task while it writes, to wake on [`abort`](WsOutbox::abort) only.
+    abort_waker: Option<Waker>,
+    /// [`queued_size`] of `frames`.
+    pending: usize,
+    /// [`queued_size`] of the frames of the last [`WsNext::Write`], until flushed.
+    taken: usize,
+    /// Written (flushed) and not yet reported to the server.
+    unreported: usize,
+    /// The server's high-water mark: above it, the count is reported after every write.
+    high_water: usize,
 }
 
 impl Shared {
@@ -73,20 +101,14 @@ impl Wake for Shared {
 
 impl Default for WsOutbox {
     fn default() -> Self {
-        WsOutbox {
-            inner: Arc::new(Shared(Mutex::new(Queue {
-                frames: WsFrames::new(),
-                close: false,
-                read_ready: true,
-                waker: None,
-            }))),
-        }
+        Self::new(usize::MAX)
     }
 }
 
 impl Queue {
     fn take_write(&mut self) -> Option<WsNext> {
         if !self.frames.is_empty() {
+            self.taken += std::mem::take(&mut self.pending);
             Some(WsNext::Write(std::mem::take(&mut self.frames)))
         } else if self.close {
             Some(WsNext::Close)
@@ -97,6 +119,26 @@ impl Queue {
 }
 
 impl WsOutbox {
+    /// An outbox for a server whose high-water mark (half its `max_buffered_bytes`) is
+    /// `high_water`.
+    pub(crate) fn new(high_water: usize) -> Self {
+        WsOutbox {
+            inner: Arc::new(Shared(Mutex::new(Queue {
+                frames: WsFrames::new(),
+                close: false,
+                abort: false,
+                paused: false,
+                read_ready: true,
+                waker: None,
+                abort_waker: None,
+                pending: 0,
+                taken: 0,
+                unreported: 0,
+                high_water,
+            }))),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.inner.lock()
     }
@@ -110,6 +152,7 @@ impl WsOutbox {
     /// Queues a frame and wakes the task.
     pub(crate) fn push(&self, frame: Frame) {
         let mut q = self.lock();
+        q.pending += queued_size(&frame);
         q.frames.push(frame);
         wake(&mut q.waker);
     }
@@ -121,18 +164,80 @@ impl WsOutbox {
         wake(&mut q.waker);
     }
 
+    /// Orders the task to drop the connection now, even in the middle of a write.
+    pub(crate) fn abort(&self) {
+        let mut q = self.lock();
+        q.abort = true;
+        q.frames.clear();
+        wake(&mut q.waker);
+        wake(&mut q.abort_waker);
+    }
+
+    /// Pauses or resumes reading (the task goes on writing).
+    pub(crate) fn set_paused(&self, paused: bool) {
+        let mut q = self.lock();
+        q.paused = paused;
+        if !paused && q.read_ready {
+            wake(&mut q.waker);
+        }
+    }
+
+    /// Whether the task was told to [`WsNext::Abort`]; while not, registers `cx` to be woken
+    /// when it is. A task polls this beside a write that may never complete (a peer that
+    /// stopped reading).
+    pub fn poll_aborted(&self, cx: &mut Context<'_>) -> bool {
+        let mut q = self.lock();
+        if q.abort {
+            return true;
+        }
+        match &q.abort_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => q.abort_waker = Some(cx.waker().clone()),
+        }
+        false
+    }
+
+    /// The frames of the last [`WsNext::Write`] are written and flushed. Returns whether the
+    /// server should be told now ([`EngineIo::ws_flushed`](super::EngineIo::ws_flushed) does
+    /// it); otherwise the count waits for the connection's next incoming batch.
+    pub(crate) fn flushed(&self) -> bool {
+        let mut q = self.lock();
+        let outstanding = q.pending + q.taken + q.unreported;
+        q.unreported += std::mem::take(&mut q.taken);
+        outstanding > q.high_water || q.unreported >= REPORT_EVERY.min(q.high_water / 2)
+    }
+
+    /// Takes the written bytes not yet reported to the server.
+    pub(crate) fn take_unreported(&self) -> usize {
+        std::mem::take(&mut self.lock().unreported)
+    }
+
     /// The task's next step; `Pending` (the task registered) until there is one. With both a
     /// read and a write to do, `write_first` picks (a task that just read writes the answers
     /// first; one that just wrote reads first).
+    ///
+    /// After writing and flushing the frames of a [`WsNext::Write`], the task reports it with
+    /// [`EngineIo::ws_flushed`](super::EngineIo::ws_flushed).
     pub fn poll_next(&self, cx: &mut Context<'_>, write_first: bool) -> Poll<WsNext> {
         let mut q = self.lock();
-        let write = if write_first || !q.read_ready {
+        if q.abort {
+            q.waker = None;
+            return Poll::Ready(WsNext::Abort);
+        }
+        let readable = q.read_ready && !q.paused;
+        let write = if write_first || !readable {
             q.take_write()
         } else {
             None
         };
         let next = write
-            .or_else(|| std::mem::take(&mut q.read_ready).then_some(WsNext::Read))
+            .or_else(|| {
+                let read = q.read_ready && !q.paused;
+                if read {
+                    q.read_ready = false;
+                }
+                read.then_some(WsNext::Read)
+            })
             .or_else(|| q.take_write());
         match next {
             Some(step) => {

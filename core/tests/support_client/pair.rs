@@ -187,15 +187,20 @@ impl Pair {
                 self.client.handle_ws_open(now, IoId(to.0));
             }
             ServerTx::WsFrame { to, frame } => {
+                // Written at once, as far as the server's queue is concerned.
+                let written = sio_core::engine::server::queued_size(&frame);
                 if self.link_up {
                     self.client.handle_ws_message(now, IoId(to.0), frame);
                 }
+                self.engine.handle_ws_written(now, to, written);
             }
-            ServerTx::CloseWs { to } => {
+            ServerTx::CloseWs { to } | ServerTx::AbortWs { to } => {
                 if self.ws.remove(&to.0) {
                     self.client.handle_ws_closed(now, IoId(to.0), None);
                 }
             }
+            // Only the async layer pauses reading; this pair drives the bare machines.
+            ServerTx::PauseRead { .. } | ServerTx::ResumeRead { .. } => {}
         }
     }
 

@@ -33,7 +33,7 @@ use bytes::Bytes;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use sio_core::engine::server::{
-    Event, Request, Response, Server, ServerConfig, Transmit, TransportId,
+    queued_size, Event, Request, Response, Server, ServerConfig, Transmit, TransportId,
 };
 use sio_core::engine::Frame;
 use sio_core::Str;
@@ -59,6 +59,7 @@ fn main() -> io::Result<()> {
         server: Server::new(config),
         conns: HashMap::new(),
         routes: HashMap::new(),
+        closing: HashMap::new(),
         todo: Vec::new(),
         next_token: 1,
         next_id: 0,
@@ -152,6 +153,9 @@ struct Conn {
     close_when_flushed: bool,
     /// A write failed while draining: close at the next service.
     broken: bool,
+    /// WebSocket frames handed to tungstenite and not flushed yet, in the core's
+    /// `queued_size` units: reported written once a flush completes.
+    unflushed: usize,
 }
 
 struct Loop {
@@ -161,6 +165,8 @@ struct Loop {
     conns: HashMap<Token, Conn>,
     /// The connection of each request or WebSocket the core may still address.
     routes: HashMap<TransportId, Token>,
+    /// WebSockets closing after a `CloseWs`, which an `AbortWs` may still name.
+    closing: HashMap<TransportId, Token>,
     /// Connections to service again: output queued, a request answered, a write failed.
     todo: Vec<Token>,
     next_token: usize,
@@ -257,6 +263,7 @@ impl Loop {
                 id: None,
                 close_when_flushed: false,
                 broken: false,
+                unflushed: 0,
             };
             self.conns.insert(token, conn);
         }
@@ -358,8 +365,19 @@ impl Loop {
                 return;
             };
             // A full socket blocks the flush, not the reading.
-            if ws.flush().is_err_and(|e| !would_block(&e)) {
+            let flushed = ws.flush();
+            let done = flushed.is_ok();
+            if flushed.is_err_and(|e| !would_block(&e)) {
                 return self.teardown(token);
+            }
+            if let (true, Some(id)) = (done && conn.unflushed > 0, conn.id) {
+                // Everything handed to tungstenite is on the socket: the core's queue for
+                // this client shrinks by as much (its backpressure accounting).
+                let written = std::mem::take(&mut conn.unflushed);
+                let now = Instant::now();
+                self.server.handle_ws_written(now, id, written);
+                self.drain(now);
+                continue;
             }
             let frame = match ws.read() {
                 Ok(Message::Text(t)) => match Str::from_utf8(Bytes::from(t)) {
@@ -391,6 +409,7 @@ impl Loop {
             Mode::Ws(ws) => &mut ws.get_mut().tcp,
         };
         let _ = self.poll.registry().deregister(tcp);
+        self.closing.retain(|_, t| *t != token);
         let Some(id) = conn.id.filter(|id| self.routes.remove(id).is_some()) else {
             return;
         };
@@ -416,11 +435,13 @@ impl Loop {
                 let Some(Conn {
                     mode: Mode::Ws(ws),
                     broken,
+                    unflushed,
                     ..
                 }) = self.conns.get_mut(&token)
                 else {
                     return;
                 };
+                *unflushed += queued_size(&frame);
                 let message = match frame {
                     Frame::Text(t) => match Utf8Bytes::try_from(t.into_bytes()) {
                         Ok(t) => Message::Text(t),
@@ -440,12 +461,28 @@ impl Loop {
                     return;
                 };
                 conn.id = None;
+                self.closing.insert(to, token);
                 if let Mode::Ws(ws) = &mut conn.mode {
                     // Sends a close frame; the socket closes when the client answers it.
                     conn.broken |= ws.close(None).is_err_and(|e| !would_block(&e));
                 }
                 self.todo.push(token);
             }
+            Transmit::AbortWs { to } => {
+                // The client stopped reading (or did not take the close in time): drop it.
+                // The core has forgotten it already; `teardown` tells it nothing more.
+                let Some(token) = self.routes.remove(&to).or_else(|| self.closing.remove(&to))
+                else {
+                    return;
+                };
+                if let Some(conn) = self.conns.get_mut(&token) {
+                    conn.id = None;
+                    conn.broken = true;
+                }
+                self.todo.push(token);
+            }
+            // Only a layer above the Engine.IO server pauses reading; this echo has none.
+            Transmit::PauseRead { .. } | Transmit::ResumeRead { .. } => {}
         }
     }
 
@@ -516,6 +553,7 @@ impl Loop {
             id,
             close_when_flushed: false,
             broken: false,
+            unflushed: 0,
         };
         self.conns.insert(token, conn);
         self.todo.push(token);

@@ -12,12 +12,17 @@
 //! run one socket's items out of order. A socket with middlewares (`socket.use`), which are
 //! awaited before its handlers, is dispatched by a task of its own for that event, busy until
 //! it is done.
+//!
+//! Each event counts against its connection's inbound limit ([`super::backlog`]) from the
+//! moment it is queued until its handlers are done, waiting ones included.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+use super::backlog::{Load, Waited};
 use super::handlers::{
     DisconnectHandler, ErrorHandler, EventHandler, SocketHandlers, SocketMiddleware,
 };
@@ -54,11 +59,15 @@ enum Turn {
 /// A connected socket, as the layer sees it.
 pub(crate) struct SocketSlot {
     pub(crate) nsp: Str,
+    /// The Engine.IO session it is on.
+    pub(crate) conn: Str,
     pub(crate) recovered: bool,
     turn: Turn,
     /// Tells this socket from an earlier one with the same id (recovery reuses ids): a late
     /// end of the earlier one's dispatch must not touch this one.
-    generation: u64,
+    pub(crate) generation: u64,
+    /// Its events not done with yet (see [`super::backlog`]).
+    pub(crate) load: Load,
     /// The namespace's connection handler, until it has run (before any item).
     connect: Option<ConnectionHandler>,
     inbox: VecDeque<Item>,
@@ -91,6 +100,7 @@ impl Layer {
         &mut self,
         id: SocketId,
         nsp: Str,
+        conn: Str,
         recovered: bool,
         connect: Option<ConnectionHandler>,
     ) {
@@ -103,9 +113,11 @@ impl Layer {
         self.generation += 1;
         let slot = SocketSlot {
             nsp,
+            conn,
             recovered,
             turn,
             generation: self.generation,
+            load: Load::default(),
             connect,
             inbox: VecDeque::new(),
             handlers: SocketHandlers::default(),
@@ -116,6 +128,10 @@ impl Layer {
     /// Queues `item` for `socket`.
     pub(crate) fn deliver(&mut self, socket: &SocketId, item: Item) {
         if let Some(slot) = self.sockets.get_mut(socket) {
+            if let Item::Event(e) = &item {
+                self.backlog
+                    .charge(&mut slot.load, &slot.conn, e.payload().len());
+            }
             slot.inbox.push_back(item);
             if slot.turn == Turn::Idle {
                 slot.turn = Turn::Queued;
@@ -129,11 +145,11 @@ impl Layer {
         !self.ready.is_empty()
     }
 
-    /// Ends the dispatch of `done`; then takes the next item of a ready socket, marking that
-    /// socket busy.
-    fn finish_and_next(&mut self, done: Option<Turned>) -> Option<(Turned, Next)> {
-        if let Some(done) = done {
-            self.finish(&done);
+    /// Ends the dispatch of `done` (releasing its event's `bytes`, if its handlers are done
+    /// with it); then takes the next item of a ready socket, marking that socket busy.
+    fn finish_and_next(&mut self, done: Option<(Turned, Released)>) -> Option<(Turned, Next)> {
+        if let Some((done, released)) = done {
+            self.finish(&done, released);
         }
         while let Some(id) = self.ready.pop_front() {
             let Some(slot) = self.sockets.get_mut(&id) else {
@@ -177,6 +193,10 @@ impl Layer {
                 generation: slot.generation,
                 id,
                 last,
+                bytes: match &next {
+                    Next::Event(e, ..) => Some(e.payload().len()),
+                    _ => None,
+                },
             };
             return Some((turned, next));
         }
@@ -185,14 +205,18 @@ impl Layer {
 
     /// Ends a dispatch: the socket goes (after its last item), or back to the ready list if
     /// more is queued.
-    fn finish(&mut self, done: &Turned) {
+    fn finish(&mut self, done: &Turned, released: Released) {
         let Some(slot) = self.sockets.get_mut(&done.id) else {
             return;
         };
         if slot.generation != done.generation {
             return;
         }
+        if let Released::Now(bytes) = released {
+            self.backlog.release(&mut slot.load, &slot.conn, bytes);
+        }
         if done.last {
+            self.backlog.socket_gone(&slot.load, &slot.conn);
             self.sockets.remove(&done.id);
         } else if slot.has_work() {
             slot.turn = Turn::Queued;
@@ -211,6 +235,17 @@ struct Turned {
     generation: u64,
     /// The item is its `Disconnected`: its slot goes when done.
     last: bool,
+    /// The item is an event with arguments of this size (it counts in the backlog).
+    bytes: Option<usize>,
+}
+
+/// Whether an item's end releases its event from the backlog.
+#[derive(Clone, Copy, Debug)]
+enum Released {
+    /// Not an event, or its waiting handlers' tasks release it when done.
+    Later,
+    /// An event of this many bytes, whose handlers are done.
+    Now(usize),
 }
 
 std::thread_local! {
@@ -251,8 +286,8 @@ pub(crate) fn drain(io: &SocketIo) {
             id: turned.id.clone(),
             nsp: turned.nsp.clone(),
         };
-        if dispatch(io, socket, next, &turned) {
-            done = Some(turned);
+        if let Some(released) = dispatch(io, socket, next, &turned) {
+            done = Some((turned, released));
         }
     }
 }
@@ -261,9 +296,9 @@ fn run(io: &SocketIo, fut: BoxFuture) {
     crate::api::runtime::run_inline(&*io.rt, fut);
 }
 
-/// Runs the handlers of one item. `false` when a task took the item over (it finishes the
+/// Runs the handlers of one item. `None` when a task took the item over (it finishes the
 /// socket's turn itself).
-fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> bool {
+fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> Option<Released> {
     match next {
         Next::Connected(handler) => run(io, handler(socket)),
         Next::Upgraded(handlers) => {
@@ -281,15 +316,16 @@ fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> bool 
                 let io = io.clone();
                 let turned = turned.clone();
                 io.rt.clone().spawn(Box::pin(async move {
-                    guarded(&io, socket, event, handlers, middlewares, errors).await;
-                    io.with_untimed(|l, _| l.finish(&turned));
+                    let released =
+                        guarded(&io, socket, event, handlers, middlewares, errors, &turned).await;
+                    io.with_untimed(|l, _| l.finish(&turned, released));
                 }));
-                return false;
+                return None;
             }
-            run_handlers(io, &socket, &event, handlers);
+            return Some(run_handlers(io, &socket, &event, handlers, turned));
         }
     }
-    true
+    Some(Released::Later)
 }
 
 /// The message one handler of `event` receives.
@@ -301,15 +337,41 @@ fn message(io: &SocketIo, socket: &Socket, event: &Event) -> Message {
     }
 }
 
-/// Runs the event's handlers, in order.
+/// Runs the event's handlers, in order. Handlers that wait get tasks of their own, which
+/// release the event from the backlog when the last is done; otherwise the caller does.
 fn run_handlers(
     io: &SocketIo,
     socket: &Socket,
     event: &Event,
     handlers: SmallVec<[EventHandler; 2]>,
-) {
+    turned: &Turned,
+) -> Released {
+    let bytes = turned.bytes.unwrap_or_default();
+    let mut waited: Option<Arc<Waited>> = None;
     for h in handlers {
-        run(io, h(socket.clone(), message(io, socket, event)));
+        let Some(fut) =
+            crate::api::runtime::poll_inline(h(socket.clone(), message(io, socket, event)))
+        else {
+            continue;
+        };
+        let guard = waited
+            .get_or_insert_with(|| {
+                Arc::new(Waited {
+                    io: io.clone(),
+                    socket: turned.id.clone(),
+                    generation: turned.generation,
+                    bytes,
+                })
+            })
+            .clone();
+        io.rt.spawn(Box::pin(async move {
+            fut.await;
+            drop(guard);
+        }));
+    }
+    match waited {
+        Some(_) => Released::Later,
+        None => Released::Now(bytes),
     }
 }
 
@@ -322,14 +384,15 @@ async fn guarded(
     handlers: SmallVec<[EventHandler; 2]>,
     middlewares: Vec<SocketMiddleware>,
     errors: Vec<ErrorHandler>,
-) {
+    turned: &Turned,
+) -> Released {
     for m in middlewares {
         if let Err(e) = m(socket.clone(), message(io, &socket, &event)).await {
             for h in &errors {
                 run(io, h(socket.clone(), e.clone()));
             }
-            return;
+            return Released::Now(turned.bytes.unwrap_or_default());
         }
     }
-    run_handlers(io, &socket, &event, handlers);
+    run_handlers(io, &socket, &event, handlers, turned)
 }

@@ -42,10 +42,18 @@ pub(crate) struct Layer {
     pub(crate) server_requests: HashMap<String, super::cluster::ServerRequestHandler>,
     /// The cluster this server is a member of, if any.
     pub(crate) cluster: Option<super::cluster::ClusterState>,
+    /// Who waits for a connection to drain (see [`super::drain`]), by Engine.IO session.
+    pub(crate) drains: HashMap<Str, super::drain::Waiters>,
+    /// The inbound limits and which connections are paused (see [`super::backlog`]).
+    pub(crate) backlog: super::backlog::Backlog,
 }
 
 impl Layer {
-    pub(crate) fn new(server: SocketServer, rt: Arc<dyn Runtime>) -> Self {
+    pub(crate) fn new(
+        server: SocketServer,
+        rt: Arc<dyn Runtime>,
+        backlog: super::backlog::Backlog,
+    ) -> Self {
         Layer {
             server,
             rt,
@@ -60,6 +68,8 @@ impl Layer {
             broadcast_acks: HashMap::new(),
             server_requests: HashMap::new(),
             cluster: None,
+            drains: HashMap::new(),
+            backlog,
         }
     }
 
@@ -119,6 +129,7 @@ impl Layer {
                 break;
             }
         }
+        self.apply_backlog(engine);
     }
 
     fn route(&mut self, event: SocketEvent) {
@@ -150,7 +161,8 @@ impl Layer {
                     .get(&nsp)
                     .and_then(|h| h.connection.clone())
                     .or_else(|| self.dynamic_handler.clone());
-                self.add_socket(socket, nsp, recovered, handler);
+                let conn = self.server.engine_sid(&socket).cloned().unwrap_or_default();
+                self.add_socket(socket, nsp, conn, recovered, handler);
             }
             SocketEvent::Event { socket, event } => self.deliver(&socket, Item::Event(event)),
             SocketEvent::AckReceived {
@@ -243,7 +255,10 @@ impl Upper for Layer {
                     self.deliver(&socket, Item::Upgraded);
                 }
             }
+            EngineEvent::Drained { sid } => self.wake_drained(&sid),
             EngineEvent::SessionClosed { sid, reason } => {
+                self.wake_drained(&sid);
+                self.backlog.forget(&sid);
                 self.server.handle_engine_close(now, &sid, reason)
             }
         }

@@ -22,8 +22,10 @@
 //! outside that lock.
 
 pub(crate) mod ack;
+mod backlog;
 mod cluster;
 mod dispatch;
+mod drain;
 mod handlers;
 mod layer;
 mod message;
@@ -36,6 +38,7 @@ use std::time::Duration;
 pub use crate::socket::cluster::{ClusterConfig, ClusterTransmit};
 pub use ack::{AckError, AckFuture, BroadcastAckFuture, ClusterFuture, Responses};
 pub use cluster::ClusterLink;
+pub use drain::Drain;
 pub use message::Message;
 pub use namespace::{BroadcastOperator, ConnectError, ConnectRequest, Namespace};
 pub use socket::Socket;
@@ -57,6 +60,13 @@ pub struct SocketIoConfig {
     pub max_attachments: usize,
     /// Connection state recovery (off by default, as the reference).
     pub recovery: Option<RecoveryConfig>,
+    /// Most events of one socket the application may be behind on (queued, or with a handler
+    /// still running) before its connection is no longer read, until it is back to half
+    /// (default 128; see [`Socket`]'s docs on limits). Not an option of the reference, which
+    /// reads without limit.
+    pub max_pending_events: usize,
+    /// Most bytes of arguments of those events (default 1 MiB), likewise.
+    pub max_pending_bytes: usize,
 }
 
 impl Default for SocketIoConfig {
@@ -70,6 +80,8 @@ impl Default for SocketIoConfig {
             connect_timeout: socket.connect_timeout,
             max_attachments: socket.max_attachments,
             recovery: None,
+            max_pending_events: 128,
+            max_pending_bytes: 1 << 20,
         }
     }
 }
@@ -99,7 +111,8 @@ impl SocketIo {
             recovery: config.recovery,
             ..SocketServerConfig::default()
         };
-        let layer = Layer::new(SocketServer::new(socket), runtime.clone());
+        let backlog = backlog::Backlog::new(config.max_pending_events, config.max_pending_bytes);
+        let layer = Layer::new(SocketServer::new(socket), runtime.clone(), backlog);
         let io = EngineIo::with_upper(config.engine, Box::new(layer));
         let this = SocketIo { io, rt: runtime };
         this.with(|l, _| l.bind(&this));

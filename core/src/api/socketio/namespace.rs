@@ -279,6 +279,32 @@ impl BroadcastOperator {
         Ok(())
     }
 
+    /// [`emit`](Self::emit), then a future that resolves once every recipient that kept up
+    /// (its queue at most half full before this emit) has drained back to that mark, or left.
+    /// Recipients already behind are not waited for: a slow member never slows the others;
+    /// it catches up, or its queue fills and it is closed ("send buffer full"). Only this
+    /// server's recipients are waited for.
+    pub fn emit_drained<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<super::Drain, serde_json::Error> {
+        let event = Event::new(event, args)?;
+        let (nsp, target, volatile) = (self.nsp.clone(), self.target.clone(), self.volatile);
+        let sids = self.io.with(|l, engine| {
+            let mut sids = l.server.connections_of(&nsp, &target).unwrap_or_default();
+            sids.retain(|sid| !super::drain::congested(engine, sid));
+            self.publish_broadcast(l, &event);
+            let _ = if volatile {
+                l.server.broadcast_volatile(&nsp, &target, event)
+            } else {
+                l.server.broadcast(&nsp, &target, event)
+            };
+            sids
+        });
+        Ok(super::Drain::new(self.io.clone(), sids, None))
+    }
+
     /// Sends an event to every socket in the group and waits for all their acks (one per
     /// socket, with its id); fails with [`AckError::Timeout`] if some did not answer in time.
     pub fn emit_with_ack<T: Serialize + ?Sized>(

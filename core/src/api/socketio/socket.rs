@@ -207,6 +207,54 @@ impl Socket {
         Ok(())
     }
 
+    /// What is queued for this socket's connection and not yet written to it, in the units of
+    /// the limit (each packet's length plus
+    /// [`FRAME_OVERHEAD`](crate::engine::server::FRAME_OVERHEAD) bytes); 0 once it is gone.
+    /// Like a browser WebSocket's `bufferedAmount`. The connection is closed with "send buffer
+    /// full" when this would pass the Engine.IO option `max_buffered_bytes`.
+    pub fn buffered_amount(&self) -> usize {
+        let id = self.id.clone();
+        self.io
+            .with_untimed(|l, engine| {
+                let sid = l.server.engine_sid(&id)?;
+                engine.buffered(sid)
+            })
+            .unwrap_or(0)
+    }
+
+    /// Resolves once what is queued for this socket's connection is back to half of the
+    /// limit or less (at once if it is): `Err` if the socket is gone. A producer that awaits
+    /// it after each emit never fills a slow client's queue: it sends at the client's pace.
+    /// A client that stops reading is closed by its heartbeat, which ends the wait.
+    pub fn drain(&self) -> super::Drain {
+        let id = self.id.clone();
+        let sids = self
+            .io
+            .with_untimed(|l, _| l.server.engine_sid(&id).cloned());
+        super::Drain::new(
+            self.io.clone(),
+            sids.into_iter().collect(),
+            Some(self.id.clone()),
+        )
+    }
+
+    /// [`emit`](Self::emit), then [`drain`](Self::drain): await the future before the next
+    /// emit to send no faster than the client reads.
+    ///
+    /// ```ignore
+    /// for chunk in chunks {
+    ///     socket.emit_drained("chunk", &chunk)?.await?; // waits while the client is behind
+    /// }
+    /// ```
+    pub fn emit_drained<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<super::Drain, serde_json::Error> {
+        self.emit(event, args)?;
+        Ok(self.drain())
+    }
+
     /// Sends an event that may be dropped (no recovery offset, never replayed).
     pub fn emit_volatile<T: Serialize + ?Sized>(
         &self,

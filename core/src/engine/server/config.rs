@@ -94,6 +94,16 @@ pub struct ServerConfig {
     /// Largest POST body or WebSocket message accepted, in bytes (reference
     /// `maxHttpBufferSize`, 1 000 000). Also advertised as `maxPayload` in the handshake.
     pub max_payload: usize,
+    /// Most bytes queued for one client before its session is closed with "send buffer full"
+    /// (default 64 KiB). Each queued frame counts as its length plus
+    /// [`FRAME_OVERHEAD`](super::FRAME_OVERHEAD), so many small frames are bounded like few large
+    /// ones; a frame larger than the limit is still sent alone to a client with nothing queued.
+    /// "Queued" is what the server holds and the driver has not written to the socket yet
+    /// (the polling buffer, WebSocket frames not reported written): the kernel's socket buffers
+    /// come on top. Above half of it volatile packets are dropped. Not an option of the
+    /// reference, which queues without end. See [`Server`](super::Server)'s docs on
+    /// backpressure.
+    pub max_buffered_bytes: usize,
     /// The path prefix served, with its trailing slash (`/engine.io/`; Socket.IO uses
     /// `/socket.io/`).
     pub path: String,
@@ -119,6 +129,19 @@ impl ServerConfig {
     pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
     /// How often a pending upgrade releases the parked GET with a `noop` (reference: 100 ms).
     pub const UPGRADE_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+    /// How long a WebSocket closed by the server may take to write what was queued and its
+    /// close frame before it is dropped ([`Transmit::AbortWs`](super::Transmit::AbortWs)); the
+    /// reference's `ws` library gives a closing socket 30 s.
+    pub const CLOSE_LINGER: Duration = Duration::from_secs(30);
+    /// The default [`max_buffered_bytes`](Self::max_buffered_bytes): 64 KiB.
+    pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 64 * 1024;
+
+    /// Half of [`max_buffered_bytes`](Self::max_buffered_bytes): above it a session drops
+    /// volatile packets, and coming back to it is reported
+    /// ([`Event::Drained`](super::Event::Drained)).
+    pub fn high_water(&self) -> usize {
+        self.max_buffered_bytes / 2
+    }
 
     /// The names of the transports a polling session may upgrade to.
     pub(crate) fn upgrades(&self) -> Vec<crate::Str> {
@@ -137,6 +160,7 @@ impl Default for ServerConfig {
             ping_timeout: Duration::from_millis(20_000),
             upgrade_timeout: Duration::from_millis(10_000),
             max_payload: 1_000_000,
+            max_buffered_bytes: Self::DEFAULT_MAX_BUFFERED_BYTES,
             path: "/engine.io/".to_owned(),
             transports: Transports::ALL,
             allow_upgrades: true,
@@ -154,6 +178,7 @@ impl fmt::Debug for ServerConfig {
             .field("ping_timeout", &self.ping_timeout)
             .field("upgrade_timeout", &self.upgrade_timeout)
             .field("max_payload", &self.max_payload)
+            .field("max_buffered_bytes", &self.max_buffered_bytes)
             .field("path", &self.path)
             .field("transports", &self.transports)
             .field("allow_upgrades", &self.allow_upgrades)

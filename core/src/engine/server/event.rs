@@ -42,6 +42,10 @@ pub enum CloseReason {
     /// engine reports "forced close" here; Socket.IO reports "server shutting down" to its
     /// sockets, which is what the layer above needs.)
     ServerShuttingDown,
+    /// "send buffer full": the client fell so far behind that what is queued for it would pass
+    /// [`max_buffered_bytes`](super::ServerConfig::max_buffered_bytes). Not a reason of the
+    /// reference, which has no limit and queues without end; its connection is dropped.
+    SendBufferFull,
 }
 
 impl CloseReason {
@@ -54,7 +58,14 @@ impl CloseReason {
             CloseReason::ParseError => "parse error",
             CloseReason::ForcedClose => "forced close",
             CloseReason::ServerShuttingDown => "server shutting down",
+            CloseReason::SendBufferFull => "send buffer full",
         }
+    }
+
+    /// Whether the client's connection is dropped rather than closed: it stopped reading, so
+    /// it would never take what a close would still write.
+    pub fn drops_transport(self) -> bool {
+        matches!(self, CloseReason::PingTimeout | CloseReason::SendBufferFull)
     }
 }
 
@@ -93,6 +104,13 @@ pub enum Event {
     },
     /// The session moved from polling to WebSocket.
     Upgraded {
+        /// The session.
+        sid: Str,
+    },
+    /// What is queued for the session's client fell back to half of
+    /// [`max_buffered_bytes`](super::ServerConfig::max_buffered_bytes) or below, after being
+    /// above (see [`Server::buffered`](super::Server::buffered)).
+    Drained {
         /// The session.
         sid: Str,
     },

@@ -24,6 +24,7 @@ use hashbrown::HashMap;
 pub use config::{AllowRequest, AllowedOrigins, Cors, ServerConfig, Transports};
 pub use event::{CloseReason, Event, TransportKind};
 pub use request::{parse_query, Headers, Method, Request, Response, Transmit, TransportId};
+pub use session::{queued_size, FRAME_OVERHEAD};
 
 use super::{ErrorCode, Frame, Packet, PacketType};
 use crate::Str;
@@ -58,18 +59,46 @@ struct PendingWs {
 ///
 /// - **getters** (`&self`): [`config`](Self::config), [`session_count`](Self::session_count),
 ///   [`transport_of`](Self::transport_of), [`is_upgrading`](Self::is_upgrading),
+///   [`buffered`](Self::buffered), [`is_paused`](Self::is_paused),
 ///   [`handles_path`](Self::handles_path);
 /// - **inputs**, named for what the driver saw, each taking the time `now`:
 ///   [`handle_request`](Self::handle_request), [`handle_ws_open`](Self::handle_ws_open),
 ///   [`handle_ws_message`](Self::handle_ws_message),
 ///   [`handle_ws_closed`](Self::handle_ws_closed),
+///   [`handle_ws_written`](Self::handle_ws_written),
 ///   [`handle_request_aborted`](Self::handle_request_aborted),
 ///   [`handle_timeout`](Self::handle_timeout);
 /// - **commands** from the application: [`send`](Self::send),
-///   [`send_frame`](Self::send_frame), [`close`](Self::close), [`shutdown`](Self::shutdown);
+///   [`send_frame`](Self::send_frame), [`send_volatile`](Self::send_volatile),
+///   [`pause_reading`](Self::pause_reading), [`resume_reading`](Self::resume_reading),
+///   [`close`](Self::close), [`shutdown`](Self::shutdown);
 /// - **outputs**, to drain after every input or command: [`poll_transmit`](Self::poll_transmit)
 ///   and [`poll_event`](Self::poll_event) until `None`, then arm one timer for
 ///   [`poll_timeout`](Self::poll_timeout).
+///
+/// ## Backpressure
+///
+/// Each session counts what is queued for its client and not yet written: the polling buffer,
+/// and the frames handed to its WebSocket until the driver reports them written with
+/// [`handle_ws_written`](Self::handle_ws_written) (each frame counted as
+/// [`queued_size`]). A client that falls behind is handled in three steps:
+///
+/// - above half of [`ServerConfig::max_buffered_bytes`], volatile packets are dropped
+///   ([`send_volatile`](Self::send_volatile) returns `false`);
+/// - a frame that would take the queue past the limit closes the session with
+///   [`CloseReason::SendBufferFull`] and drops its connection ([`Transmit::AbortWs`]): its
+///   packets can no longer be delivered in order, and holding more would make memory grow
+///   with the slowest client (a frame larger than the limit still goes alone to a client with
+///   nothing queued);
+/// - a client that stops reading altogether misses its heartbeat: "ping timeout", and its
+///   connection is dropped too.
+///
+/// Coming back to half the limit is reported ([`Event::Drained`]), so an application can wait
+/// for a slow client ([`buffered`](Self::buffered) tells the level). The other direction:
+/// [`pause_reading`](Self::pause_reading) stops reading a client whose messages the
+/// application is behind on (a paused WebSocket is told [`Transmit::PauseRead`], a POST is
+/// answered only on [`resume_reading`](Self::resume_reading)), so the client's own buffers and
+/// TCP hold what it sends meanwhile.
 ///
 /// Timers: each session has a fixed table (ping interval, ping timeout, upgrade timeout, the
 /// 100 ms upgrade `noop`, the polling close timeout). The server keeps a binary heap of
@@ -166,6 +195,19 @@ impl Server {
             .is_some_and(|s| s.is_upgrading())
     }
 
+    /// What is queued for session `sid`'s client and not yet written, in [`queued_size`] units
+    /// (see the docs on backpressure above).
+    pub fn buffered(&self, sid: &(impl AsRef<[u8]> + ?Sized)) -> Option<usize> {
+        self.sessions.get(sid.as_ref()).map(|s| s.buffered())
+    }
+
+    /// Whether reading session `sid`'s client is paused ([`pause_reading`](Self::pause_reading)).
+    pub fn is_paused(&self, sid: &str) -> bool {
+        self.sessions
+            .get(sid.as_bytes())
+            .is_some_and(|s| s.is_paused())
+    }
+
     /// Whether requests to `path` are for this server (its path is a prefix, slash included).
     /// Drivers route other paths elsewhere; [`handle_request`](Self::handle_request) answers
     /// them 404.
@@ -182,6 +224,7 @@ impl Server {
     /// later; an upgrade request by [`Transmit::AcceptWebSocket`] or
     /// [`Transmit::RefuseWebSocket`].
     pub fn handle_request(&mut self, now: Instant, id: TransportId, req: Request) {
+        self.out.now = Some(now);
         if !self.handles_path(&req.path) {
             self.out.respond(id, bare(404, Headers::new()));
             return;
@@ -292,6 +335,7 @@ impl Server {
     /// A WebSocket handshake gets its `open` packet as the first frame; an upgrade starts
     /// probing (`2probe` → `3probe`, then `5`).
     pub fn handle_ws_open(&mut self, now: Instant, id: TransportId) {
+        self.out.now = Some(now);
         let Some(pending) = self.pending_ws.remove(&id) else {
             return;
         };
@@ -330,6 +374,7 @@ impl Server {
 
     /// A whole message arrived on WebSocket `id`.
     pub fn handle_ws_message(&mut self, now: Instant, id: TransportId, frame: Frame) {
+        self.out.now = Some(now);
         let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
             return;
         };
@@ -339,9 +384,25 @@ impl Server {
         self.settle(&key);
     }
 
+    /// The driver wrote `bytes` (in [`queued_size`] units: each frame's length plus
+    /// [`FRAME_OVERHEAD`]) of the frames it was given for WebSocket `id`. Drivers report every
+    /// write, or batch the reports; until reported, written frames still count as queued
+    /// against [`ServerConfig::max_buffered_bytes`].
+    pub fn handle_ws_written(&mut self, now: Instant, id: TransportId, bytes: usize) {
+        self.out.now = Some(now);
+        let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
+            return;
+        };
+        if let Some(s) = self.sessions.get_mut(&key) {
+            s.handle_written(id, bytes, &mut self.out);
+        }
+        self.settle(&key);
+    }
+
     /// WebSocket `id` closed or failed (not after a [`Transmit::CloseWs`], which needs no
     /// report). The session on it closes with "transport close"; a probe is abandoned.
-    pub fn handle_ws_closed(&mut self, _now: Instant, id: TransportId) {
+    pub fn handle_ws_closed(&mut self, now: Instant, id: TransportId) {
+        self.out.now = Some(now);
         if self.pending_ws.remove(&id).is_some() {
             return;
         }
@@ -358,7 +419,8 @@ impl Server {
     /// The client of HTTP request `id` went away before it was answered. A parked long-poll
     /// closes its session ("transport error", as the reference's "poll connection closed
     /// prematurely"); any other request is forgotten.
-    pub fn handle_request_aborted(&mut self, _now: Instant, id: TransportId) {
+    pub fn handle_request_aborted(&mut self, now: Instant, id: TransportId) {
+        self.out.now = Some(now);
         let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
             return;
         };
@@ -371,6 +433,14 @@ impl Server {
 
     /// Fires the timers that expired at `now`. Safe to call early: nothing happens.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.out.now = Some(now);
+        while let Some(&(at, to)) = self.out.lingering.front() {
+            if at > now {
+                break;
+            }
+            self.out.lingering.pop_front();
+            self.out.transmits.push_back(Transmit::AbortWs { to });
+        }
         let mut due = Vec::new();
         while let Some(Reverse((at, _))) = self.timers.peek() {
             if *at > now {
@@ -416,11 +486,16 @@ impl Server {
                 return Err(SendError::NotAMessage);
             }
         }
+        let key = sid.as_ref();
         let s = self
             .sessions
-            .get_mut(sid.as_ref())
+            .get_mut(key)
             .ok_or(SendError::UnknownSession)?;
-        s.send_frame(frame, &mut self.out);
+        s.send_frame(frame, &self.config, &mut self.out);
+        if s.is_closed() {
+            // The client fell too far behind ("send buffer full").
+            self.sessions.remove(key);
+        }
         Ok(())
     }
 
@@ -432,21 +507,55 @@ impl Server {
         sid: &(impl AsRef<[u8]> + ?Sized),
         frames: &[Frame],
     ) -> Result<bool, SendError> {
+        let key = sid.as_ref();
         let s = self
             .sessions
-            .get_mut(sid.as_ref())
+            .get_mut(key)
             .ok_or(SendError::UnknownSession)?;
         if !s.is_writable() {
             return Ok(false);
         }
         for frame in frames {
-            s.send_frame(frame.clone(), &mut self.out);
+            s.send_frame(frame.clone(), &self.config, &mut self.out);
+        }
+        if s.is_closed() {
+            self.sessions.remove(key);
         }
         Ok(true)
     }
 
+    /// Stops reading session `sid`'s client until [`resume_reading`](Self::resume_reading):
+    /// the application is behind on its messages. A WebSocket is told
+    /// [`Transmit::PauseRead`]; a POST waits for its answer (its packets are taken on resume);
+    /// the pong deadline is suspended, since the client cannot be heard meanwhile.
+    pub fn pause_reading(&mut self, sid: &str) -> Result<(), UnknownSession> {
+        let s = self
+            .sessions
+            .get_mut(sid.as_bytes())
+            .ok_or(UnknownSession)?;
+        s.pause(&mut self.out);
+        let key = Bytes::copy_from_slice(sid.as_bytes());
+        self.settle(&key);
+        Ok(())
+    }
+
+    /// Reads session `sid`'s client again: a paused WebSocket resumes, a waiting POST is
+    /// taken and answered, and a pending pong is awaited again for a whole `ping_timeout`.
+    pub fn resume_reading(&mut self, now: Instant, sid: &str) -> Result<(), UnknownSession> {
+        self.out.now = Some(now);
+        let s = self
+            .sessions
+            .get_mut(sid.as_bytes())
+            .ok_or(UnknownSession)?;
+        s.resume(now, &self.config, &mut self.out);
+        let key = Bytes::copy_from_slice(sid.as_bytes());
+        self.settle(&key);
+        Ok(())
+    }
+
     /// Closes session `sid` ("forced close") once what is queued for it is delivered.
     pub fn close(&mut self, now: Instant, sid: &str) -> Result<(), UnknownSession> {
+        self.out.now = Some(now);
         let key = Bytes::copy_from_slice(sid.as_bytes());
         let s = self.sessions.get_mut(&key).ok_or(UnknownSession)?;
         s.force_close(now, &mut self.out);
@@ -482,17 +591,18 @@ impl Server {
     /// When to call [`handle_timeout`](Self::handle_timeout) next, if any timer is armed.
     #[must_use]
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let linger = self.out.lingering.front().map(|(at, _)| *at);
         while let Some(Reverse((at, sid))) = self.timers.peek() {
             let live = self
                 .sessions
                 .get(sid.as_bytes())
                 .is_some_and(|s| s.armed == Some(*at));
             if live {
-                return Some(*at);
+                return Some(linger.map_or(*at, |l| l.min(*at)));
             }
             self.timers.pop();
         }
-        None
+        linger
     }
 
     // ---- internals ---------------------------------------------------------------------------

@@ -221,8 +221,30 @@ pub enum Transmit {
         /// The message: text or binary.
         frame: Frame,
     },
-    /// Close the WebSocket `to`. The core forgets it; no `handle_ws_closed` is needed.
+    /// Close the WebSocket `to` once the frames sent on it before are written. The core
+    /// forgets it; no `handle_ws_closed` is needed. If it is not closed within
+    /// [`ServerConfig::CLOSE_LINGER`](super::ServerConfig::CLOSE_LINGER) (a peer that stopped
+    /// reading never takes the close frame), an [`AbortWs`](Self::AbortWs) follows.
     CloseWs {
+        /// The WebSocket.
+        to: TransportId,
+    },
+    /// Drop the connection of WebSocket `to` now, without a close frame and without writing
+    /// what is still queued for it: its peer stopped reading (its queue filled, or its pong
+    /// never came), or a [`CloseWs`](Self::CloseWs) did not complete in time. Ignore it for a
+    /// WebSocket that is already gone.
+    AbortWs {
+        /// The WebSocket.
+        to: TransportId,
+    },
+    /// Stop reading WebSocket `to` (keep writing): the application is behind, and the
+    /// client's further messages should wait in its own buffers (TCP backpressure).
+    PauseRead {
+        /// The WebSocket.
+        to: TransportId,
+    },
+    /// Read WebSocket `to` again after a [`PauseRead`](Self::PauseRead).
+    ResumeRead {
         /// The WebSocket.
         to: TransportId,
     },

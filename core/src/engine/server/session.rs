@@ -22,8 +22,15 @@ use crate::Str;
 pub(crate) struct Outbox {
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<Event>,
-    /// Parked GETs, active and probing WebSockets, by id.
+    /// Parked GETs and POSTs, active and probing WebSockets, by id.
     pub(crate) bindings: HashMap<TransportId, Str>,
+    /// WebSockets closed gracefully, with the time after which they are aborted if the driver
+    /// is still at it (a peer that stopped reading never takes the close frame). Deadlines
+    /// are `now + CLOSE_LINGER` for a `now` that never goes back, so this is in order.
+    pub(crate) lingering: VecDeque<(Instant, TransportId)>,
+    /// The latest time an input passed in (closes made by commands, which take no time, use
+    /// it for their linger deadline).
+    pub(crate) now: Option<Instant>,
 }
 
 impl Outbox {
@@ -33,17 +40,48 @@ impl Outbox {
             .push_back(Transmit::Response { to, response });
     }
 
-    fn close_ws(&mut self, to: TransportId) {
+    /// Closes WebSocket `to` after what was queued on it, within
+    /// [`ServerConfig::CLOSE_LINGER`].
+    pub(crate) fn close_ws(&mut self, to: TransportId) {
         self.bindings.remove(&to);
         self.transmits.push_back(Transmit::CloseWs { to });
+        if let Some(now) = self.now {
+            self.lingering
+                .push_back((now + ServerConfig::CLOSE_LINGER, to));
+        }
+    }
+
+    /// Drops WebSocket `to` now, whatever is still queued on it.
+    fn abort_ws(&mut self, to: TransportId) {
+        self.bindings.remove(&to);
+        self.transmits.push_back(Transmit::AbortWs { to });
     }
 }
+
+/// What a queued frame counts for against [`ServerConfig::max_buffered_bytes`]: its length
+/// plus [`FRAME_OVERHEAD`].
+pub fn queued_size(frame: &Frame) -> usize {
+    frame.len() + FRAME_OVERHEAD
+}
+
+/// The bookkeeping a queued frame costs beyond its bytes (the frame's handle and its slot in a
+/// queue, rounded up), counted so that many small frames are bounded like few large ones.
+pub const FRAME_OVERHEAD: usize = 64;
 
 /// A long-poll GET waiting for something to send.
 #[derive(Debug)]
 struct ParkedGet {
     id: TransportId,
     /// The CORS headers computed for that request.
+    headers: Headers,
+}
+
+/// A POST held while the session's reading is paused: answered (and its packets taken) on
+/// resume, as a paused WebSocket is read again.
+#[derive(Debug)]
+struct ParkedPost {
+    id: TransportId,
+    body: Bytes,
     headers: Headers,
 }
 
@@ -70,6 +108,18 @@ pub(crate) struct Session {
     /// A forced close waits for the buffer to drain through the next GET.
     closing: bool,
     closed: bool,
+    /// What is queued for the client, in [`queued_size`] units: the buffer, plus the frames
+    /// handed to the active WebSocket that the driver has not reported written.
+    queued: usize,
+    /// Half of `max_buffered_bytes`: above it volatile packets are dropped, and coming back
+    /// under it is reported ([`Event::Drained`]).
+    high_water: usize,
+    /// The application is behind: the client's transport is not read (a POST waits in
+    /// `parked_post`, a WebSocket is told to pause) and the pong deadline is suspended.
+    paused: bool,
+    parked_post: Option<ParkedPost>,
+    /// A ping was sent and its pong has not come.
+    awaiting_pong: bool,
     timers: TimerTable,
     /// The deadline last pushed to the server's heap (see `Server::rearm`).
     pub(crate) armed: Option<Instant>,
@@ -87,7 +137,7 @@ impl Session {
     ) -> Self {
         out.bindings.insert(get, sid.clone());
         let mut s = Session::new(now, sid, Active::Polling { get: None }, cfg);
-        s.send_packet(open_packet(&s.sid, cfg.upgrades(), cfg), out);
+        s.send_packet(open_packet(&s.sid, cfg.upgrades(), cfg), cfg, out);
         s.active = Active::Polling {
             get: Some(ParkedGet { id: get, headers }),
         };
@@ -105,7 +155,7 @@ impl Session {
     ) -> Self {
         out.bindings.insert(ws, sid.clone());
         let mut s = Session::new(now, sid, Active::WebSocket(ws), cfg);
-        s.send_packet(open_packet(&s.sid, Vec::new(), cfg), out);
+        s.send_packet(open_packet(&s.sid, Vec::new(), cfg), cfg, out);
         s
     }
 
@@ -119,6 +169,11 @@ impl Session {
             probe: None,
             closing: false,
             closed: false,
+            queued: 0,
+            high_water: cfg.high_water(),
+            paused: false,
+            parked_post: None,
+            awaiting_pong: false,
             timers,
             armed: None,
         }
@@ -141,6 +196,15 @@ impl Session {
 
     pub(crate) fn next_timeout(&self) -> Option<Instant> {
         self.timers.next_timeout()
+    }
+
+    /// What is queued for the client, in [`queued_size`] units.
+    pub(crate) fn buffered(&self) -> usize {
+        self.queued
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.paused
     }
 
     // ---- inputs ------------------------------------------------------------------------------
@@ -183,7 +247,37 @@ impl Session {
             out.respond(id, bare(413, headers));
             return;
         }
-        for packet in PayloadDecoder::decode_all(req.body, cfg.max_payload) {
+        if self.parked_post.is_some() {
+            // The reference's "data request overlap": 400, and the session fails.
+            out.respond(id, bare(400, headers));
+            self.close(CloseReason::TransportError, Release::Close, out);
+            return;
+        }
+        if self.paused {
+            // The application is behind: the client gets its answer (and may send more) once
+            // it has caught up, as a paused WebSocket is not read.
+            out.bindings.insert(id, self.sid.clone());
+            self.parked_post = Some(ParkedPost {
+                id,
+                body: req.body,
+                headers,
+            });
+            return;
+        }
+        self.take_post(now, id, req.body, headers, cfg, out);
+    }
+
+    /// Decodes a POST's packets and answers it.
+    fn take_post(
+        &mut self,
+        now: Instant,
+        id: TransportId,
+        body: Bytes,
+        headers: Headers,
+        cfg: &ServerConfig,
+        out: &mut Outbox,
+    ) {
+        for packet in PayloadDecoder::decode_all(body, cfg.max_payload) {
             match packet {
                 Ok(Packet::Close) => self.close(CloseReason::TransportClose, Release::Noop, out),
                 Ok(p) => self.handle_packet(now, p, cfg, out),
@@ -206,8 +300,15 @@ impl Session {
         );
     }
 
-    /// The client went away while its GET was parked.
+    /// The client went away while its GET (or a POST held by a pause) was parked.
     pub(crate) fn handle_get_aborted(&mut self, id: TransportId, out: &mut Outbox) {
+        if self.parked_post.as_ref().is_some_and(|p| p.id == id) {
+            // The reference's "data request connection closed prematurely".
+            out.bindings.remove(&id);
+            self.parked_post = None;
+            self.close(CloseReason::TransportError, Release::Close, out);
+            return;
+        }
         if let Active::Polling { get: Some(g) } = &self.active {
             if g.id == id {
                 out.bindings.remove(&id);
@@ -297,8 +398,11 @@ impl Session {
             }
             match timer {
                 Timer::PingInterval => {
-                    self.send_packet(Packet::ping(), out);
-                    self.timers.set(Timer::PingTimeout, now + cfg.ping_timeout);
+                    self.send_packet(Packet::ping(), cfg, out);
+                    self.awaiting_pong = true;
+                    if !self.paused {
+                        self.timers.set(Timer::PingTimeout, now + cfg.ping_timeout);
+                    }
                 }
                 Timer::PingTimeout => {
                     self.close(CloseReason::PingTimeout, Release::Close, out);
@@ -320,8 +424,20 @@ impl Session {
 
     // ---- commands ----------------------------------------------------------------------------
 
-    /// Queues a frame (already an encoded Engine.IO packet).
-    pub(crate) fn send_frame(&mut self, frame: Frame, out: &mut Outbox) {
+    /// Queues a frame (already an encoded Engine.IO packet), or closes the session with
+    /// "send buffer full" if the client is too far behind: with something queued already, a
+    /// frame that would take the queue past `max_buffered_bytes` is not queued (a frame
+    /// larger than the limit still goes alone to a client that keeps up).
+    pub(crate) fn send_frame(&mut self, frame: Frame, cfg: &ServerConfig, out: &mut Outbox) {
+        if self.closed {
+            return;
+        }
+        let size = queued_size(&frame);
+        if self.queued > 0 && self.queued + size > cfg.max_buffered_bytes {
+            self.close(CloseReason::SendBufferFull, Release::Close, out);
+            return;
+        }
+        self.queued += size;
         // A WebSocket with nothing held back writes straight through: no buffer is allocated
         // (and kept) for it.
         if let (Active::WebSocket(ws), true) = (&self.active, self.buffer.is_empty()) {
@@ -333,15 +449,72 @@ impl Session {
         self.flush(out);
     }
 
-    /// Whether a frame sent now would go out at once: a WebSocket that is not upgrading, or a
-    /// parked GET with nothing queued (the reference's `transport.writable`).
+    /// Whether a volatile packet sent now would go out at once: a WebSocket that is not
+    /// upgrading, or a parked GET with nothing queued (the reference's `transport.writable`),
+    /// and the queue at most half full (volatile packets are the first dropped when a client
+    /// falls behind).
     pub(crate) fn is_writable(&self) -> bool {
         if self.closing || self.closed || self.probe.is_some() || !self.buffer.is_empty() {
+            return false;
+        }
+        if self.queued > self.high_water {
             return false;
         }
         match &self.active {
             Active::WebSocket(_) => true,
             Active::Polling { get } => get.is_some(),
+        }
+    }
+
+    /// The driver wrote `bytes` (in [`queued_size`] units) of the frames handed to WebSocket
+    /// `ws`. Reports [`Event::Drained`] when that brings the queue back to half its limit.
+    pub(crate) fn handle_written(&mut self, ws: TransportId, bytes: usize, out: &mut Outbox) {
+        if !matches!(self.active, Active::WebSocket(w) if w == ws) || self.closed {
+            return; // A probe's `3probe` is not counted, nor its writes.
+        }
+        self.dequeue(bytes, out);
+    }
+
+    /// Takes `bytes` off the queue; reports the drain if that crosses the high-water mark.
+    fn dequeue(&mut self, bytes: usize, out: &mut Outbox) {
+        let before = self.queued;
+        self.queued = self.queued.saturating_sub(bytes);
+        if before > self.high_water && self.queued <= self.high_water {
+            out.events.push_back(Event::Drained {
+                sid: self.sid.clone(),
+            });
+        }
+    }
+
+    /// Stops reading the client (the application is behind): a WebSocket is told to pause,
+    /// POSTs wait, and a pending pong is not awaited meanwhile (the client cannot be heard).
+    pub(crate) fn pause(&mut self, out: &mut Outbox) {
+        if self.paused || self.closed {
+            return;
+        }
+        self.paused = true;
+        self.timers.stop(Timer::PingTimeout);
+        if let Active::WebSocket(ws) = self.active {
+            out.transmits.push_back(Transmit::PauseRead { to: ws });
+        }
+    }
+
+    /// Reads the client again: a paused WebSocket resumes, a waiting POST is taken and
+    /// answered, and a pending pong is awaited again for a whole `ping_timeout`.
+    pub(crate) fn resume(&mut self, now: Instant, cfg: &ServerConfig, out: &mut Outbox) {
+        if !self.paused || self.closed {
+            return;
+        }
+        self.paused = false;
+        if self.awaiting_pong {
+            self.timers.set(Timer::PingTimeout, now + cfg.ping_timeout);
+        }
+        if let Active::WebSocket(ws) = self.active {
+            out.transmits.push_back(Transmit::ResumeRead { to: ws });
+        }
+        if let Some(p) = self.parked_post.take() {
+            out.bindings.remove(&p.id);
+            self.take_post(now, p.id, p.body, p.headers, cfg, out);
         }
     }
 
@@ -386,6 +559,7 @@ impl Session {
                 packet,
             }),
             Packet::Pong(_) => {
+                self.awaiting_pong = false;
                 self.timers.stop(Timer::PingTimeout);
                 self.timers
                     .set(Timer::PingInterval, now + cfg.ping_interval);
@@ -398,8 +572,8 @@ impl Session {
         }
     }
 
-    fn send_packet(&mut self, packet: Packet, out: &mut Outbox) {
-        self.send_frame(packet.encode(), out);
+    fn send_packet(&mut self, packet: Packet, cfg: &ServerConfig, out: &mut Outbox) {
+        self.send_frame(packet.encode(), cfg, out);
     }
 
     /// Writes the buffer if the transport is writable.
@@ -422,6 +596,9 @@ impl Session {
                     // packets (it dispatches decoded packets on the next tick).
                     let frames: Vec<Frame> = self.buffer.drain(..).collect();
                     self.respond_to_get(&frames, out);
+                    // Handed to the driver: written, as far as the queue is concerned.
+                    let sent = frames.iter().map(queued_size).sum();
+                    self.dequeue(sent, out);
                 }
             }
             Active::Polling { get: None } => {}
@@ -458,6 +635,9 @@ impl Session {
         // The reference closes the discarded polling transport: a GET still parked gets `close`.
         self.respond_to_get(&[Packet::Close.encode()], out);
         self.active = Active::WebSocket(ws);
+        if self.paused {
+            out.transmits.push_back(Transmit::PauseRead { to: ws });
+        }
         out.events.push_back(Event::Upgraded {
             sid: self.sid.clone(),
         });
@@ -486,6 +666,9 @@ impl Session {
         }
         self.abort_probe(out);
         match self.active {
+            // A client that stopped reading (its queue filled, or its pong never came) would
+            // never take a close frame: its connection is dropped instead.
+            Active::WebSocket(ws) if reason.drops_transport() => out.abort_ws(ws),
             Active::WebSocket(ws) => out.close_ws(ws),
             Active::Polling { .. } => {
                 let packet = match release {
@@ -505,7 +688,12 @@ impl Session {
         self.abort_probe(out);
         self.closed = true;
         self.buffer.clear();
+        self.queued = 0;
         self.timers = TimerTable::default();
+        if let Some(p) = self.parked_post.take() {
+            // Its packets are not taken: the session is gone.
+            out.respond(p.id, bare(400, p.headers));
+        }
         out.events.push_back(Event::SessionClosed {
             sid: self.sid.clone(),
             reason,

@@ -59,6 +59,11 @@ pub enum DisconnectReason {
     ServerNamespaceDisconnect,
     /// "client namespace disconnect": the client sent DISCONNECT.
     ClientNamespaceDisconnect,
+    /// "send buffer full": the client fell too far behind (what was queued for it would pass
+    /// the Engine.IO server's `max_buffered_bytes`) and its connection was dropped. Not a
+    /// reason of the reference, which has no such limit. Recoverable: with connection state
+    /// recovery, the client reconnects and gets what it missed.
+    SendBufferFull,
 }
 
 impl DisconnectReason {
@@ -74,6 +79,7 @@ impl DisconnectReason {
             DisconnectReason::ForcedServerClose => "forced server close",
             DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
             DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
+            DisconnectReason::SendBufferFull => "send buffer full",
         }
     }
 
@@ -98,6 +104,7 @@ impl From<CloseReason> for DisconnectReason {
             CloseReason::ParseError => DisconnectReason::ParseError,
             CloseReason::ForcedClose => DisconnectReason::ForcedClose,
             CloseReason::ServerShuttingDown => DisconnectReason::ServerShuttingDown,
+            CloseReason::SendBufferFull => DisconnectReason::SendBufferFull,
         }
     }
 }

@@ -104,6 +104,17 @@ impl SocketServer {
         self.sockets.get(socket).map(|s| &s.sid)
     }
 
+    /// The Engine.IO sessions the live sockets of `target` in `nsp` write to (one entry per
+    /// socket: a connection in two of its namespaces is named twice).
+    pub fn connections_of(&self, nsp: &str, target: &Target) -> Result<Vec<Str>, UnknownNamespace> {
+        let ids = self.select(nsp, target)?;
+        let sids = ids.iter().filter_map(|id| {
+            let s = self.sockets.get(id).filter(|s| s.is_live())?;
+            Some(s.sid.clone())
+        });
+        Ok(sids.collect())
+    }
+
     /// The sockets connected over Engine.IO session `sid` (one per namespace joined).
     pub fn sockets_of_connection(&self, sid: &str) -> Vec<SocketId> {
         self.conns

@@ -277,3 +277,21 @@ fn an_upgrade_of_a_paused_session_pauses_the_new_websocket() {
     h.ws_send(w, "5");
     assert!(h.transmits.contains(&Transmit::PauseRead { to: w }));
 }
+
+#[test]
+fn the_frames_of_one_packet_are_admitted_together() {
+    let mut h = harness(1_000);
+    let (w, sid) = ws_session(&mut h);
+    let attachment = Frame::Binary(vec![7; 5_000].into());
+    // A packet (text + attachment) larger than the limit goes alone, whole.
+    h.server
+        .send_frames(&sid, &[message(50), attachment.clone()])
+        .unwrap();
+    h.drain();
+    assert_eq!(h.ws_frames(w), [format!("4{}", "x".repeat(49)), "<bin:5000>".into()]);
+    // Behind it, the next packet closes the session: none of its frames is sent.
+    h.server.send_frames(&sid, &[message(50), attachment]).unwrap();
+    h.drain();
+    assert_eq!(h.closed_reason(&sid), Some(CloseReason::SendBufferFull));
+    assert!(h.ws_frames(w).is_empty());
+}

@@ -103,9 +103,12 @@ impl Layer {
                         frames,
                         volatile: false,
                     } => {
-                        for frame in frames {
-                            let _ = engine.send_frame(&sid, frame);
-                        }
+                        let _ = if frames.len() == 1 {
+                            let frame = frames.into_iter().next().expect("one frame");
+                            engine.send_frame(&sid, frame)
+                        } else {
+                            engine.send_frames(&sid, &frames)
+                        };
                     }
                     EngineCommand::Send {
                         sid,

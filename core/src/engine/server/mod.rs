@@ -515,13 +515,36 @@ impl Server {
         if !s.is_writable() {
             return Ok(false);
         }
-        for frame in frames {
-            s.send_frame(frame.clone(), &self.config, &mut self.out);
-        }
+        s.send_frames(frames, &self.config, &mut self.out);
         if s.is_closed() {
             self.sessions.remove(key);
         }
         Ok(true)
+    }
+
+    /// Queues the frames of one packet (from [`Packet::encode`] and the Socket.IO codec: a
+    /// text frame starting with `4`, then its binary attachments) for session `sid`, counted
+    /// as one against [`ServerConfig::max_buffered_bytes`]: all of them or none.
+    pub fn send_frames(
+        &mut self,
+        sid: &(impl AsRef<[u8]> + ?Sized),
+        frames: &[Frame],
+    ) -> Result<(), SendError> {
+        if let Some(Frame::Text(t)) = frames.first() {
+            if t.as_bytes().first() != Some(&PacketType::Message.as_byte()) {
+                return Err(SendError::NotAMessage);
+            }
+        }
+        let key = sid.as_ref();
+        let s = self
+            .sessions
+            .get_mut(key)
+            .ok_or(SendError::UnknownSession)?;
+        s.send_frames(frames, &self.config, &mut self.out);
+        if s.is_closed() {
+            self.sessions.remove(key);
+        }
+        Ok(())
     }
 
     /// Stops reading session `sid`'s client until [`resume_reading`](Self::resume_reading):

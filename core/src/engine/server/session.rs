@@ -427,16 +427,38 @@ impl Session {
     /// Queues a frame (already an encoded Engine.IO packet), or closes the session with
     /// "send buffer full" if the client is too far behind: with something queued already, a
     /// frame that would take the queue past `max_buffered_bytes` is not queued (a frame
-    /// larger than the limit still goes alone to a client that keeps up).
+    /// larger than the limit still goes alone to a client with nothing queued).
     pub(crate) fn send_frame(&mut self, frame: Frame, cfg: &ServerConfig, out: &mut Outbox) {
-        if self.closed {
-            return;
-        }
         let size = queued_size(&frame);
+        if self.admit(size, cfg, out) {
+            self.enqueue(frame, size, out);
+        }
+    }
+
+    /// Queues the frames of one packet (its text, then its attachments) as one: all of them,
+    /// or (past the limit) none, and a packet larger than the limit still goes alone.
+    pub(crate) fn send_frames(&mut self, frames: &[Frame], cfg: &ServerConfig, out: &mut Outbox) {
+        let size = frames.iter().map(queued_size).sum();
+        if self.admit(size, cfg, out) {
+            for frame in frames {
+                self.enqueue(frame.clone(), queued_size(frame), out);
+            }
+        }
+    }
+
+    /// Whether `size` more fits in the queue; closes the session ("send buffer full") if not.
+    fn admit(&mut self, size: usize, cfg: &ServerConfig, out: &mut Outbox) -> bool {
+        if self.closed {
+            return false;
+        }
         if self.queued > 0 && self.queued + size > cfg.max_buffered_bytes {
             self.close(CloseReason::SendBufferFull, Release::Close, out);
-            return;
+            return false;
         }
+        true
+    }
+
+    fn enqueue(&mut self, frame: Frame, size: usize, out: &mut Outbox) {
         self.queued += size;
         // A WebSocket with nothing held back writes straight through: no buffer is allocated
         // (and kept) for it.

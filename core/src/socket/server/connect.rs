@@ -5,6 +5,7 @@ use std::time::Instant;
 use hashbrown::HashSet;
 
 use super::handshake::Handshake;
+use super::namespace::Namespace;
 use super::recovery::Restored;
 use super::socket::{Slot, SocketState};
 use super::{ConnectId, SocketEvent, SocketId, SocketServer, UnknownConnect};
@@ -15,7 +16,7 @@ use crate::Str;
 #[derive(Debug)]
 pub(super) struct PendingConnect {
     sid: Str,
-    nsp: Str,
+    pub(super) nsp: Str,
     handshake: Handshake,
     /// A kept session the CONNECT's auth named, restored on accept.
     restored: Option<Restored>,
@@ -28,6 +29,11 @@ impl SocketServer {
         };
         // A second CONNECT to a namespace the client is in (or asking for) is ignored.
         if conn.nsps.iter().any(|(n, _)| *n == nsp) {
+            return;
+        }
+        if conn.nsps.len() >= self.config.max_namespaces_per_connection {
+            let packet = Packet::connect_error(nsp, "Too many namespaces", None);
+            self.send_packet(sid, &packet);
             return;
         }
         let handshake = Handshake::new(&conn.info, auth.clone());
@@ -51,6 +57,9 @@ impl SocketServer {
                 held_bytes: 0,
             };
             conn.add_slot(nsp.clone(), slot);
+        }
+        if let Some(n) = self.namespaces.get_mut(nsp.as_bytes()) {
+            n.pending += 1;
         }
         self.pending.insert(
             request,
@@ -79,7 +88,7 @@ impl SocketServer {
         request: ConnectId,
     ) -> Result<SocketId, UnknownConnect> {
         self.touch(now);
-        let p = self.pending.remove(&request).ok_or(UnknownConnect)?;
+        let p = self.take_pending(request).ok_or(UnknownConnect)?;
         let held = match self
             .conns
             .get_mut(p.sid.as_bytes())
@@ -88,7 +97,10 @@ impl SocketServer {
             Some(Slot::Pending {
                 request: r, held, ..
             }) if *r == request => std::mem::take(held),
-            _ => return Err(UnknownConnect),
+            _ => {
+                self.release_namespace(&p.nsp);
+                return Err(UnknownConnect);
+            }
         };
         let id = self.establish(&p.sid, &p.nsp, p.handshake, p.restored);
         for packet in held {
@@ -108,12 +120,23 @@ impl SocketServer {
         message: &str,
         data: Option<Value>,
     ) -> Result<(), UnknownConnect> {
-        let p = self.pending.remove(&request).ok_or(UnknownConnect)?;
+        let p = self.take_pending(request).ok_or(UnknownConnect)?;
+        self.release_namespace(&p.nsp);
         let conn = self.conns.get_mut(p.sid.as_bytes()).ok_or(UnknownConnect)?;
         conn.remove_slot(&p.nsp);
         let packet = Packet::connect_error(p.nsp, message, data.as_ref());
         self.send_packet(&p.sid, &packet);
         Ok(())
+    }
+
+    /// Takes CONNECT `request` off the pending ones (its namespace's count too; the caller
+    /// releases the namespace once done with it).
+    pub(super) fn take_pending(&mut self, request: ConnectId) -> Option<PendingConnect> {
+        let p = self.pending.remove(&request)?;
+        if let Some(n) = self.namespaces.get_mut(p.nsp.as_bytes()) {
+            n.pending = n.pending.saturating_sub(1);
+        }
+        Some(p)
     }
 
     /// Whether namespace `name` exists, creating it if a dynamic filter accepts it.
@@ -122,7 +145,9 @@ impl SocketServer {
             return true;
         }
         if self.dynamic.iter().any(|accept| accept(name)) {
-            self.add_namespace(name.clone());
+            let mut n = Namespace::new(name.clone());
+            n.dynamic = true;
+            self.namespaces.insert(name.bytes().clone(), n);
             return true;
         }
         false
@@ -152,7 +177,7 @@ impl SocketServer {
             handshake,
             data,
             pid: pid.clone(),
-            unanswered: HashSet::new(),
+            unanswered: std::collections::VecDeque::new(),
             awaiting: HashSet::new(),
             leaving: None,
         };

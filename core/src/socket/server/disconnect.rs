@@ -124,8 +124,10 @@ impl SocketServer {
         for ack in &s.awaiting {
             self.abandon_ack(id, *ack);
         }
+        let nsp = s.nsp.clone();
         if leaving.reason.is_recoverable() {
             self.keep_session(leaving.at, id, *s);
         }
+        self.release_namespace(&nsp);
     }
 }

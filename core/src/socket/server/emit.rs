@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 
 use super::timer::Timer;
 use super::{
-    ack_packet, BroadcastAckId, EngineCommand, SocketEvent, SocketId, SocketServer, Target,
+    ack_packet, BroadcastAckId, EmitAckError, EngineCommand, SocketEvent, SocketId, SocketServer, Target,
     UnknownNamespace, UnknownSocket,
 };
 use crate::engine::Frame;
@@ -48,20 +48,24 @@ impl SocketServer {
     /// Emits `event` to `socket` asking for an ack; returns the ack id. The answer comes as
     /// [`SocketEvent::AckReceived`]; with a `timeout`, no answer by then gives one
     /// [`SocketEvent::AckTimedOut`] and a late answer is ignored. Ids come from a
-    /// per-namespace counter, as the reference's.
+    /// per-namespace counter, as the reference's. Fails without sending if the socket has
+    /// `max_pending_acks` acks outstanding.
     pub fn emit_with_ack(
         &mut self,
         now: Instant,
         socket: &SocketId,
         event: Event,
         timeout: Option<Duration>,
-    ) -> Result<u64, UnknownSocket> {
+    ) -> Result<u64, EmitAckError> {
         self.touch(now);
         let s = self
             .sockets
             .get(socket)
             .filter(|s| s.is_live())
             .ok_or(UnknownSocket)?;
+        if s.awaiting.len() >= self.config.max_pending_acks {
+            return Err(EmitAckError::TooManyPending);
+        }
         let sid = s.sid.clone();
         let n = self
             .namespaces
@@ -94,9 +98,10 @@ impl SocketServer {
         let Some(s) = self.sockets.get_mut(socket).filter(|s| s.is_live()) else {
             return false;
         };
-        if !s.unanswered.remove(&ack_id) {
+        let Some(i) = s.unanswered.iter().position(|a| *a == ack_id) else {
             return false;
-        }
+        };
+        s.unanswered.remove(i);
         let (sid, packet) = (s.sid.clone(), ack_packet(&s.nsp, ack_id, payload));
         self.send_packet(&sid, &packet);
         true
@@ -146,10 +151,16 @@ impl SocketServer {
         let id = self.next_broadcast_ack;
         self.next_broadcast_ack += 1;
         let mut pending = HashSet::new();
+        let mut timed_out = Vec::new();
         for socket in recipients {
             let Some(s) = self.sockets.get_mut(&socket).filter(|s| s.is_live()) else {
                 continue;
             };
+            if s.awaiting.len() >= self.config.max_pending_acks {
+                // Not sent: it has too many acks outstanding already, as if it did not answer.
+                timed_out.push(socket);
+                continue;
+            }
             s.awaiting.insert(ack_id);
             self.commands.push_back(EngineCommand::Send {
                 sid: s.sid.clone(),
@@ -170,7 +181,7 @@ impl SocketServer {
             ack_id,
             pending,
             responses: Vec::new(),
-            timed_out: Vec::new(),
+            timed_out,
         };
         self.broadcast_acks.insert(id, wait);
         if done {

@@ -86,3 +86,56 @@ impl fmt::Display for UnknownNamespace {
 }
 
 impl std::error::Error for UnknownNamespace {}
+
+/// Why [`join`](super::SocketServer::join) did not add every room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinError {
+    /// No such connected socket.
+    UnknownSocket,
+    /// The socket is in `max_rooms_per_socket` rooms already; the rooms before the one that
+    /// did not fit were joined.
+    TooManyRooms,
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JoinError::UnknownSocket => "no such connected socket",
+            JoinError::TooManyRooms => "too many rooms for one socket",
+        })
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<UnknownSocket> for JoinError {
+    fn from(_: UnknownSocket) -> Self {
+        JoinError::UnknownSocket
+    }
+}
+
+/// Why [`emit_with_ack`](super::SocketServer::emit_with_ack) did not send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmitAckError {
+    /// No such connected socket.
+    UnknownSocket,
+    /// The socket has `max_pending_acks` acks outstanding already.
+    TooManyPending,
+}
+
+impl fmt::Display for EmitAckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EmitAckError::UnknownSocket => "no such connected socket",
+            EmitAckError::TooManyPending => "too many acks outstanding for one socket",
+        })
+    }
+}
+
+impl std::error::Error for EmitAckError {}
+
+impl From<UnknownSocket> for EmitAckError {
+    fn from(_: UnknownSocket) -> Self {
+        EmitAckError::UnknownSocket
+    }
+}

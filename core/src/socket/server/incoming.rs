@@ -86,7 +86,12 @@ impl SocketServer {
                     return;
                 };
                 if let Some(ack) = event.ack_id() {
-                    s.unanswered.insert(ack);
+                    if s.unanswered.len() >= self.config.max_pending_acks {
+                        // The application is that far behind on answering: the oldest can
+                        // no longer be answered (memory stays bounded).
+                        s.unanswered.pop_front();
+                    }
+                    s.unanswered.push_back(ack);
                 }
                 self.events.push_back(SocketEvent::Event {
                     socket: id.clone(),
@@ -115,7 +120,9 @@ impl SocketServer {
 
     fn drop_conn(&mut self, now: Instant, conn: Conn, reason: DisconnectReason) {
         for request in conn.requests() {
-            self.pending.remove(&request);
+            if let Some(p) = self.take_pending(request) {
+                self.release_namespace(&p.nsp);
+            }
         }
         for id in conn.sockets() {
             self.leave_namespace(now, &id, reason, false);

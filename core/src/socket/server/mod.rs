@@ -34,7 +34,8 @@ pub use config::{RecoveryConfig, SocketServerConfig};
 pub use event::{DisconnectReason, EngineCommand, SocketEvent, SocketInfo};
 pub use handshake::{ConnInfo, Handshake};
 pub use ids::{
-    BroadcastAckId, ConnectId, SocketId, UnknownConnect, UnknownNamespace, UnknownSocket,
+    BroadcastAckId, ConnectId, EmitAckError, JoinError, SocketId, UnknownConnect,
+    UnknownNamespace, UnknownSocket,
 };
 pub use target::Target;
 
@@ -212,9 +213,11 @@ impl SocketServer {
     /// nothing.
     pub fn add_namespace(&mut self, name: impl Into<Str>) {
         let name = name.into();
+        // Named by the application: it stays, even if a client created it first.
         self.namespaces
             .entry(name.bytes().clone())
-            .or_insert_with(|| Namespace::new(name));
+            .or_insert_with(|| Namespace::new(name))
+            .dynamic = false;
     }
 
     /// Lets clients create namespaces on demand: a CONNECT to an unknown namespace whose name
@@ -271,9 +274,7 @@ impl SocketServer {
                 Timer::ConnectTimeout(sid) => self.connect_timed_out(&sid),
                 Timer::Ack(socket, id) => self.ack_timed_out(socket, id),
                 Timer::BroadcastAck(id) => self.finish_broadcast_ack(id),
-                Timer::Session(pid) => {
-                    self.sessions.remove(&pid);
-                }
+                Timer::Session(pid) => self.drop_kept(&pid),
             }
         }
     }

@@ -7,6 +7,7 @@ use hashbrown::{HashMap, HashSet};
 
 use super::ids::SocketId;
 use super::recovery::Stored;
+use super::SocketServer;
 use crate::Str;
 
 #[derive(Debug)]
@@ -19,6 +20,13 @@ pub(super) struct Namespace {
     pub(super) next_ack: u64,
     /// Emitted events with their offsets, oldest first (connection state recovery).
     pub(super) log: VecDeque<Stored>,
+    /// Created on demand by a dynamic filter (not by the application): removed once unused
+    /// if `cleanup_empty_child_namespaces`.
+    pub(super) dynamic: bool,
+    /// CONNECTs to it awaiting the application's decision.
+    pub(super) pending: usize,
+    /// Sessions of its sockets kept for recovery.
+    pub(super) kept: usize,
 }
 
 impl Namespace {
@@ -29,7 +37,15 @@ impl Namespace {
             rooms: HashMap::new(),
             next_ack: 0,
             log: VecDeque::new(),
+            dynamic: false,
+            pending: 0,
+            kept: 0,
         }
+    }
+
+    /// Nothing refers to it any more.
+    fn unused(&self) -> bool {
+        self.sockets.is_empty() && self.pending == 0 && self.kept == 0
     }
 
     pub(super) fn next_ack_id(&mut self) -> u64 {
@@ -52,5 +68,29 @@ impl Namespace {
                 self.rooms.remove(room);
             }
         }
+    }
+}
+
+impl SocketServer {
+    /// Namespace `name` lost a socket, a pending CONNECT or a kept session: a namespace
+    /// created on demand goes once unused (with `cleanup_empty_child_namespaces`).
+    pub(super) fn release_namespace(&mut self, name: &Str) {
+        if !self.config.cleanup_empty_child_namespaces {
+            return;
+        }
+        let key = name.as_bytes();
+        if self
+            .namespaces
+            .get(key)
+            .is_some_and(|n| n.dynamic && n.unused())
+        {
+            self.namespaces.remove(key);
+        }
+    }
+
+    /// The number of namespaces (the main one, those added, those created on demand and not
+    /// cleaned up).
+    pub fn namespace_count(&self) -> usize {
+        self.namespaces.len()
     }
 }

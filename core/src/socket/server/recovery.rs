@@ -92,6 +92,9 @@ impl SocketServer {
             return;
         };
         let expires = at + rc.max_disconnection_duration;
+        if let Some(n) = self.namespaces.get_mut(s.nsp.as_bytes()) {
+            n.kept += 1;
+        }
         let kept = Kept {
             id: id.clone(),
             nsp: s.nsp,
@@ -99,8 +102,24 @@ impl SocketServer {
             data: s.data,
             expires,
         };
-        self.sessions.insert(pid.clone(), kept);
+        if let Some(old) = self.sessions.insert(pid.clone(), kept) {
+            self.unkeep(&old.nsp);
+        }
         self.timers.arm(expires, Timer::Session(pid));
+    }
+
+    /// Drops kept session `pid` (its recovery window is over).
+    pub(super) fn drop_kept(&mut self, pid: &Str) {
+        if let Some(k) = self.sessions.remove(pid) {
+            self.unkeep(&k.nsp);
+            self.release_namespace(&k.nsp);
+        }
+    }
+
+    fn unkeep(&mut self, nsp: &Str) {
+        if let Some(n) = self.namespaces.get_mut(nsp.as_bytes()) {
+            n.kept = n.kept.saturating_sub(1);
+        }
     }
 
     /// The kept session a CONNECT's auth (`{"pid":…,"offset":…}`) names, with the events it
@@ -130,6 +149,7 @@ impl SocketServer {
         // Unlike the reference's memory adapter, a restored session is taken out of the store,
         // so one pid cannot bring back two sockets.
         let kept = self.sessions.remove(&pid)?;
+        self.unkeep(&kept.nsp);
         Some(Restored {
             id: kept.id,
             pid,

@@ -1,21 +1,27 @@
 //! Rooms: a socket joining and leaving, and the server-side operations on a target.
 
-use super::{SocketId, SocketInfo, SocketServer, Target, UnknownNamespace, UnknownSocket};
+use super::{
+    JoinError, SocketId, SocketInfo, SocketServer, Target, UnknownNamespace, UnknownSocket,
+};
 use crate::Str;
 
 impl SocketServer {
-    /// Adds `socket` to `rooms` (joining a room twice does nothing).
+    /// Adds `socket` to `rooms` (joining a room twice does nothing), up to
+    /// `max_rooms_per_socket` rooms in all.
     pub fn join(
         &mut self,
         socket: &SocketId,
         rooms: impl IntoIterator<Item = Str>,
-    ) -> Result<(), UnknownSocket> {
+    ) -> Result<(), JoinError> {
         let s = self.sockets.get_mut(socket).ok_or(UnknownSocket)?;
         let n = self
             .namespaces
             .get_mut(s.nsp.as_bytes())
             .ok_or(UnknownSocket)?;
         for room in rooms {
+            if s.rooms.len() >= self.config.max_rooms_per_socket && !s.rooms.contains(&room) {
+                return Err(JoinError::TooManyRooms);
+            }
             if s.add_room(&room) {
                 n.add_to_room(&room, socket);
             }

@@ -1,5 +1,6 @@
 //! The server's record of one socket and of one Engine.IO connection.
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use hashbrown::HashSet;
@@ -28,8 +29,10 @@ pub(super) struct SocketState {
     pub(super) data: crate::Value,
     /// Its private session id (recovery only).
     pub(super) pid: Option<Str>,
-    /// Ids of the client's events the application has not answered yet.
-    pub(super) unanswered: HashSet<u64>,
+    /// Ids of the client's events the application has not answered yet, oldest first; at
+    /// most `max_pending_acks` (the oldest is forgotten beyond). Usually a handful: a scan is
+    /// cheaper than hashing.
+    pub(super) unanswered: VecDeque<u64>,
     /// Ids of the server's emits this socket has not answered yet.
     pub(super) awaiting: HashSet<u64>,
     /// Set when it starts leaving: it is then detached from its connection and receives

@@ -72,5 +72,7 @@ mod buffer;
 mod connection;
 #[path = "client_sim/end_to_end.rs"]
 mod end_to_end;
+#[path = "client_sim/limits.rs"]
+mod limits;
 #[path = "client_sim/upgrade.rs"]
 mod upgrade;

@@ -25,12 +25,12 @@ use std::time::Instant;
 
 pub use sio_core::api::client::{
     Auth, Client, ClientBuilder, ClientEvent, ClientSocket, ConnectErrorInfo, DisconnectReason,
-    Message, UrlError,
+    EmitError, Message, UrlError,
 };
 use sio_core::api::client::{BoxFut, ClientIo, HttpRequest, WsConnection, WsRequest};
 pub use sio_core::api::socketio::AckError;
 use sio_core::engine::client::HttpResult;
-pub use sio_core::socket::client::SocketConfig;
+pub use sio_core::socket::client::{EmitError as RefusedEmit, SocketConfig};
 use smol::Executor;
 use smol_hyper::rt::FuturesIo;
 

@@ -288,9 +288,14 @@ fn the_frames_of_one_packet_are_admitted_together() {
         .send_frames(&sid, &[message(50), attachment.clone()])
         .unwrap();
     h.drain();
-    assert_eq!(h.ws_frames(w), [format!("4{}", "x".repeat(49)), "<bin:5000>".into()]);
+    assert_eq!(
+        h.ws_frames(w),
+        [format!("4{}", "x".repeat(49)), "<bin:5000>".into()]
+    );
     // Behind it, the next packet closes the session: none of its frames is sent.
-    h.server.send_frames(&sid, &[message(50), attachment]).unwrap();
+    h.server
+        .send_frames(&sid, &[message(50), attachment])
+        .unwrap();
     h.drain();
     assert_eq!(h.closed_reason(&sid), Some(CloseReason::SendBufferFull));
     assert!(h.ws_frames(w).is_empty());

@@ -22,12 +22,12 @@ use std::time::Instant;
 use hyper_util::rt::TokioIo;
 pub use sio_core::api::client::{
     Auth, Client, ClientBuilder, ClientEvent, ClientSocket, ConnectErrorInfo, DisconnectReason,
-    Message, UrlError,
+    EmitError, Message, UrlError,
 };
 use sio_core::api::client::{BoxFut, ClientIo, HttpRequest, WsConnection, WsRequest};
 pub use sio_core::api::socketio::AckError;
 use sio_core::engine::client::HttpResult;
-pub use sio_core::socket::client::SocketConfig;
+pub use sio_core::socket::client::{EmitError as RefusedEmit, SocketConfig};
 
 use crate::client_io;
 

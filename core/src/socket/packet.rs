@@ -236,6 +236,18 @@ pub struct Encoded {
 }
 
 impl Packet {
+    /// The size of the packet's data: an event's or ack's arguments (JSON text and
+    /// attachments), the JSON of a CONNECT or CONNECT_ERROR.
+    pub fn payload_len(&self) -> usize {
+        match &self.data {
+            PacketData::Event(e) => e.payload().len(),
+            PacketData::Ack(a) => a.payload.len(),
+            PacketData::Connect(c) => c.as_ref().map_or(0, |c| c.len()),
+            PacketData::ConnectError(e) => e.len(),
+            PacketData::Disconnect => 0,
+        }
+    }
+
     /// A packet in namespace `nsp`.
     pub fn new(nsp: impl Into<Str>, data: PacketData) -> Packet {
         Packet {

@@ -137,7 +137,10 @@ fn setup(io: &SocketIo) {
                         leave_room(&io, &socket, &mut m, false);
                         m.room = Some(room.clone());
                         let _ = socket.set_data(&m);
-                        socket.join(room.clone());
+                        if socket.join(room.clone()).is_err() {
+                            let _ = msg.ack(&serde_json::json!({ "error": "too many rooms" }));
+                            return;
+                        }
                         let text = format!("{} joined", m.nick);
                         let _ = socket
                             .to(room.clone())

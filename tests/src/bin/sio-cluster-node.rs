@@ -94,7 +94,7 @@ fn setup(io: &SocketIo, node: &'static str) {
             data.insert("name", Value::from(q("name").unwrap_or_default()));
             let _ = socket.set_data(&Value::Object(data));
             if let Some(room) = q("room") {
-                socket.join(room);
+                let _ = socket.join(room);
             }
             handlers(&io, &socket, node, heard);
         }

@@ -138,7 +138,7 @@ fn setup(server: &SocketIo) {
             });
             socket.on("join", |socket: Socket, msg: Message| async move {
                 if let Ok(room) = msg.arg::<String>(0) {
-                    socket.join(room);
+                    let _ = socket.join(room);
                 }
                 let _ = msg.ack(&sorted_rooms(&socket));
             });

@@ -35,7 +35,7 @@ use hashbrown::HashMap;
 pub use builder::ClientBuilder;
 pub use io::{BoxFut, ClientIo, Endpoint, HttpRequest, WsConnection, WsRequest};
 pub use message::Message;
-pub use socket::{ClientSocket, ConnectErrorInfo};
+pub use socket::{ClientSocket, ConnectErrorInfo, EmitError};
 pub use url::UrlError;
 
 use super::runtime::{BoxFuture, Runtime};

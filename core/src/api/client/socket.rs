@@ -14,6 +14,7 @@ use super::message::Message;
 use super::Client;
 use crate::api::runtime::BoxFuture;
 use crate::api::socketio::{AckError, AckFuture};
+use crate::socket::client::EmitError as ManagerEmitError;
 use crate::socket::client::{DisconnectReason, EmitOptions};
 use crate::socket::Event;
 use crate::{Str, Value};
@@ -284,11 +285,11 @@ impl ClientSocket {
         event: &str,
         args: &(impl Serialize + ?Sized),
         options: EmitOptions,
-    ) -> Result<Option<AckFuture>, serde_json::Error> {
+    ) -> Result<Option<AckFuture>, EmitError> {
         let event = Event::new(event, args)?;
         let nsp = self.nsp.clone();
         let this = self.clone();
-        Ok(self.client.with(|st, now| {
+        self.client.with(|st, now| {
             if let Some(slot) = st.sockets.get(&nsp) {
                 for l in &slot.handlers.outgoing {
                     l(&this, &event);
@@ -298,22 +299,22 @@ impl ClientSocket {
                 Ok(Some(handle)) => {
                     let (slot, fut) = AckFuture::pair();
                     st.acks.insert(handle, slot);
-                    Some(fut)
+                    Ok(Some(fut))
                 }
-                Ok(None) => None,
-                Err(_) => Some(AckFuture::failed(AckError::NotSent)),
+                Ok(None) => Ok(None),
+                Err(e) => Err(EmitError::Refused(e)),
             }
-        }))
+        })
     }
 
     /// Emits `event` with `args` (a tuple spreads into several arguments; `bytes::Bytes`
     /// fields travel as binary attachments). While disconnected it waits in a buffer and is
     /// sent on connect.
-    pub fn emit<T: Serialize + ?Sized>(
-        &self,
-        event: &str,
-        args: &T,
-    ) -> Result<(), serde_json::Error> {
+    ///
+    /// Fails if the arguments do not serialize, or if the socket has too many events waiting
+    /// to be sent already ([`SocketConfig`](crate::socket::client::SocketConfig)'s
+    /// `max_buffered_packets` and `max_buffered_bytes`): then the event is not taken.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), EmitError> {
         self.send(event, args, EmitOptions::default()).map(drop)
     }
 
@@ -322,7 +323,7 @@ impl ClientSocket {
         &self,
         event: &str,
         args: &T,
-    ) -> Result<(), serde_json::Error> {
+    ) -> Result<(), EmitError> {
         let options = EmitOptions {
             volatile: true,
             ..EmitOptions::default()
@@ -360,7 +361,46 @@ impl ClientSocket {
         };
         match self.send(event, args, options) {
             Ok(Some(f)) => f,
+            Err(EmitError::Refused(ManagerEmitError::TooManyPendingAcks)) => {
+                AckFuture::failed(AckError::TooManyPending)
+            }
+            Err(EmitError::Refused(ManagerEmitError::BufferFull)) => {
+                AckFuture::failed(AckError::BufferFull)
+            }
             Ok(None) | Err(_) => AckFuture::failed(AckError::NotSent),
         }
+    }
+}
+
+/// Why a client emit was not taken.
+#[derive(Debug)]
+pub enum EmitError {
+    /// The arguments do not serialize.
+    Encode(serde_json::Error),
+    /// The socket's limits refused it (too many events waiting, or acks outstanding).
+    Refused(ManagerEmitError),
+}
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EmitError::Encode(e) => write!(f, "arguments do not serialize: {e}"),
+            EmitError::Refused(e) => write!(f, "emit refused: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EmitError::Encode(e) => Some(e),
+            EmitError::Refused(e) => Some(e),
+        }
+    }
+}
+
+impl From<serde_json::Error> for EmitError {
+    fn from(e: serde_json::Error) -> Self {
+        EmitError::Encode(e)
     }
 }

@@ -19,6 +19,11 @@ pub enum AckError {
     /// The event could not be sent (unknown socket or namespace, arguments that do not
     /// serialize).
     NotSent,
+    /// Not sent: the socket has `max_pending_acks` acks outstanding already.
+    TooManyPending,
+    /// Not sent: the client socket has too many events waiting to be sent already
+    /// (`max_buffered_packets` / `max_buffered_bytes`).
+    BufferFull,
 }
 
 impl fmt::Display for AckError {
@@ -27,6 +32,8 @@ impl fmt::Display for AckError {
             AckError::Timeout => "operation has timed out",
             AckError::Disconnected => "socket disconnected",
             AckError::NotSent => "event not sent",
+            AckError::TooManyPending => "too many acks outstanding for this socket",
+            AckError::BufferFull => "too many events waiting to be sent",
         })
     }
 }

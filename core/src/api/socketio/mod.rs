@@ -67,6 +67,19 @@ pub struct SocketIoConfig {
     pub max_pending_events: usize,
     /// Most bytes of arguments of those events (default 1 MiB), likewise.
     pub max_pending_bytes: usize,
+    /// Most namespaces one connection may be in at once (default 100; CONNECT_ERROR "Too many
+    /// namespaces" beyond).
+    pub max_namespaces_per_connection: usize,
+    /// Whether namespaces created on demand ([`SocketIo::dynamic_namespaces`]) go once
+    /// unused (default true; the reference's `cleanupEmptyChildNamespaces`, which is false
+    /// there).
+    pub cleanup_empty_child_namespaces: bool,
+    /// Most rooms a socket may be in, its own included (default 1 000; [`Socket::join`]
+    /// fails beyond).
+    pub max_rooms_per_socket: usize,
+    /// Most acks outstanding per socket, each way (default 1 000; an emit with ack beyond
+    /// fails with [`AckError::TooManyPending`]).
+    pub max_pending_acks: usize,
 }
 
 impl Default for SocketIoConfig {
@@ -82,6 +95,10 @@ impl Default for SocketIoConfig {
             recovery: None,
             max_pending_events: 128,
             max_pending_bytes: 1 << 20,
+            max_namespaces_per_connection: socket.max_namespaces_per_connection,
+            cleanup_empty_child_namespaces: socket.cleanup_empty_child_namespaces,
+            max_rooms_per_socket: socket.max_rooms_per_socket,
+            max_pending_acks: socket.max_pending_acks,
         }
     }
 }
@@ -109,6 +126,10 @@ impl SocketIo {
             connect_timeout: config.connect_timeout,
             max_attachments: config.max_attachments,
             recovery: config.recovery,
+            max_namespaces_per_connection: config.max_namespaces_per_connection,
+            cleanup_empty_child_namespaces: config.cleanup_empty_child_namespaces,
+            max_rooms_per_socket: config.max_rooms_per_socket,
+            max_pending_acks: config.max_pending_acks,
             ..SocketServerConfig::default()
         };
         let backlog = backlog::Backlog::new(config.max_pending_events, config.max_pending_bytes);

@@ -15,7 +15,9 @@ use super::layer::Layer;
 use super::message::Message;
 use super::namespace::{BroadcastOperator, ConnectionHandler};
 use super::SocketIo;
-use crate::socket::server::{DisconnectReason, Handshake, SocketId, Target};
+use crate::socket::server::{
+    DisconnectReason, EmitAckError, Handshake, JoinError, SocketId, Target,
+};
 use crate::socket::Event;
 use crate::Str;
 
@@ -300,16 +302,19 @@ impl Socket {
                 Ok(ack) => {
                     l.acks.insert((id.clone(), ack), slot);
                 }
-                Err(_) => slot.complete(Err(AckError::Disconnected)),
+                Err(EmitAckError::TooManyPending) => slot.complete(Err(AckError::TooManyPending)),
+                Err(EmitAckError::UnknownSocket) => slot.complete(Err(AckError::Disconnected)),
             }
         });
         fut
     }
 
-    /// Joins `room`.
-    pub fn join(&self, room: impl Into<Str>) {
+    /// Joins `room`. Fails if the socket is gone, or in `max_rooms_per_socket` rooms
+    /// already (applications often join rooms a client names: the limit keeps a client from
+    /// growing the server's room index without end).
+    pub fn join(&self, room: impl Into<Str>) -> Result<(), JoinError> {
         let (id, room) = (self.id.clone(), room.into());
-        self.io.with(|l, _| l.server.join(&id, [room])).ok();
+        self.io.with(|l, _| l.server.join(&id, [room]))
     }
 
     /// Leaves `room`.

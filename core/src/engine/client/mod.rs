@@ -173,6 +173,13 @@ impl Client {
         self.state == State::Closed
     }
 
+    /// Frames waiting in the write buffer for the transport (a POST in flight, an upgrade in
+    /// progress), and their bytes.
+    pub fn write_buffered(&self) -> (usize, usize) {
+        let bytes = self.write_buffer.iter().map(Frame::len).sum();
+        (self.write_buffer.len(), bytes)
+    }
+
     /// Whether a packet sent now would be written at once (the reference's
     /// `transport.writable`): volatile packets are dropped otherwise.
     pub fn is_writable(&self) -> bool {

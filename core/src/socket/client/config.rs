@@ -92,7 +92,7 @@ impl Auth {
 }
 
 /// The options of one namespace socket.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SocketConfig {
     /// The auth object of the CONNECT packet.
     pub auth: Auth,
@@ -104,4 +104,29 @@ pub struct SocketConfig {
     /// event is in flight at a time, and an event counts as delivered only once acked: at
     /// least once delivery.
     pub retries: u32,
+    /// Most events waiting to be sent (emitted while disconnected, in the retry queue, or
+    /// behind a write in flight) before an emit is refused with
+    /// [`EmitError::BufferFull`](super::EmitError::BufferFull) (default 1 000). Volatile
+    /// events never wait: they are dropped when they cannot be written at once. The
+    /// reference buffers without limit.
+    pub max_buffered_packets: usize,
+    /// Most bytes of arguments of those events (default 1 MiB); one event larger than that is
+    /// still taken when nothing waits.
+    pub max_buffered_bytes: usize,
+    /// Most acks this socket may wait for at once (default 1 000): an emit with ack beyond is
+    /// refused with [`EmitError::TooManyPendingAcks`](super::EmitError::TooManyPendingAcks).
+    pub max_pending_acks: usize,
+}
+
+impl Default for SocketConfig {
+    fn default() -> Self {
+        SocketConfig {
+            auth: Auth::None,
+            ack_timeout: None,
+            retries: 0,
+            max_buffered_packets: 1_000,
+            max_buffered_bytes: 1 << 20,
+            max_pending_acks: 1_000,
+        }
+    }
 }

@@ -63,7 +63,24 @@ pub struct EmitOptions {
 pub enum EmitError {
     /// No socket was created for this namespace.
     UnknownNamespace,
+    /// The socket has `max_buffered_packets` events (or `max_buffered_bytes`) waiting to be
+    /// sent already: the event is not taken.
+    BufferFull,
+    /// The socket waits for `max_pending_acks` acks already: the event is not taken.
+    TooManyPendingAcks,
 }
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EmitError::UnknownNamespace => "no socket for this namespace",
+            EmitError::BufferFull => "too many events waiting to be sent",
+            EmitError::TooManyPendingAcks => "too many acks outstanding",
+        })
+    }
+}
+
+impl std::error::Error for EmitError {}
 
 /// The sans-IO Socket.IO client. See the [module docs](self).
 #[derive(Debug)]
@@ -285,6 +302,7 @@ impl Manager {
         if overdue.is_some_and(|d| d <= now) {
             self.handle_timeout(now);
         }
+        self.check_limits(i, &event, options)?;
         let handle = options.ack.then(|| self.handle());
         let s = &mut self.sockets[i];
         if s.config.retries > 0 && !options.volatile {
@@ -316,6 +334,46 @@ impl Manager {
         };
         self.send_event(i, event, options.volatile);
         Ok(handle)
+    }
+
+    /// Refuses an emit that would pass socket `i`'s limits (volatile ones never wait, so
+    /// only acks limit them).
+    fn check_limits(
+        &self,
+        i: usize,
+        event: &EventPacket,
+        options: EmitOptions,
+    ) -> Result<(), EmitError> {
+        let s = &self.sockets[i];
+        let asks_ack = options.ack || (s.config.retries > 0 && !options.volatile);
+        if asks_ack && s.acks.len() + s.queue.len() >= s.config.max_pending_acks {
+            return Err(EmitError::TooManyPendingAcks);
+        }
+        if options.volatile {
+            return Ok(());
+        }
+        let (mut count, mut bytes) = self
+            .engine
+            .as_ref()
+            .map_or((0, 0), EngineClient::write_buffered);
+        count += s.send_buffer.len() + s.queue.len();
+        bytes += s
+            .send_buffer
+            .iter()
+            .map(|(p, _)| p.payload_len())
+            .sum::<usize>();
+        bytes += s
+            .queue
+            .iter()
+            .map(|q| q.event.payload().len())
+            .sum::<usize>();
+        let size = event.payload().len();
+        if count >= s.config.max_buffered_packets
+            || (count > 0 && bytes + size > s.config.max_buffered_bytes)
+        {
+            return Err(EmitError::BufferFull);
+        }
+        Ok(())
     }
 
     /// Answers ack `id` of an event the server emitted to socket `nsp`.

@@ -7,8 +7,8 @@ use smallvec::SmallVec;
 
 use super::timer::Timer;
 use super::{
-    ack_packet, BroadcastAckId, EmitAckError, EngineCommand, SocketEvent, SocketId, SocketServer, Target,
-    UnknownNamespace, UnknownSocket,
+    ack_packet, BroadcastAckId, EmitAckError, EngineCommand, SocketEvent, SocketId, SocketServer,
+    Target, UnknownNamespace, UnknownSocket,
 };
 use crate::engine::Frame;
 use crate::socket::{Event, Packet, Payload};

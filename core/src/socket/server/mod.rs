@@ -34,8 +34,8 @@ pub use config::{RecoveryConfig, SocketServerConfig};
 pub use event::{DisconnectReason, EngineCommand, SocketEvent, SocketInfo};
 pub use handshake::{ConnInfo, Handshake};
 pub use ids::{
-    BroadcastAckId, ConnectId, EmitAckError, JoinError, SocketId, UnknownConnect,
-    UnknownNamespace, UnknownSocket,
+    BroadcastAckId, ConnectId, EmitAckError, JoinError, SocketId, UnknownConnect, UnknownNamespace,
+    UnknownSocket,
 };
 pub use target::Target;
 

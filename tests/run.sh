@@ -48,3 +48,6 @@ echo "golden vectors match the reference parsers"
 step "cargo test (unit, golden, property, simulation, fuzz-corpus replay, interop, browser, doc)"
 cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc
+
+step "a stalled reader among 100 healthy ones, 500 MiB broadcast (release build)"
+cargo test --release -p sio-tests --test stalled_reader

@@ -92,15 +92,18 @@ fn a_frame_past_the_limit_closes_with_send_buffer_full_and_drops_the_websocket()
 }
 
 #[test]
-fn a_frame_larger_than_the_limit_goes_alone_to_a_client_with_nothing_queued() {
+fn a_frame_larger_than_the_limit_goes_to_a_client_at_most_half_full() {
     let mut h = harness(1_000);
     let (w, sid) = ws_session(&mut h);
+    h.server.send_frame(&sid, message(400)).unwrap(); // 464 queued: not above half
     h.server.send_frame(&sid, message(5_000)).unwrap();
     h.drain();
     assert_eq!(h.closed_reason(&sid), None);
-    assert_eq!(h.ws_frames(w).len(), 1);
-    // Not even a ping fits behind it.
-    h.server.send_frame(&sid, message(2)).unwrap();
+    assert_eq!(h.ws_frames(w).len(), 2);
+    // Above half full, it would not have been taken.
+    let (_, sid) = ws_session(&mut h);
+    h.server.send_frame(&sid, message(600)).unwrap();
+    h.server.send_frame(&sid, message(5_000)).unwrap();
     h.drain();
     assert_eq!(h.closed_reason(&sid), Some(CloseReason::SendBufferFull));
 }
@@ -283,7 +286,7 @@ fn the_frames_of_one_packet_are_admitted_together() {
     let mut h = harness(1_000);
     let (w, sid) = ws_session(&mut h);
     let attachment = Frame::Binary(vec![7; 5_000].into());
-    // A packet (text + attachment) larger than the limit goes alone, whole.
+    // A packet (text + attachment) larger than the limit goes whole to a client that keeps up.
     h.server
         .send_frames(&sid, &[message(50), attachment.clone()])
         .unwrap();
@@ -299,4 +302,31 @@ fn the_frames_of_one_packet_are_admitted_together() {
     h.drain();
     assert_eq!(h.closed_reason(&sid), Some(CloseReason::SendBufferFull));
     assert!(h.ws_frames(w).is_empty());
+}
+
+#[test]
+fn a_large_packet_stretches_the_limit_for_what_follows_it_until_the_queue_is_back_to_half() {
+    let mut h = harness(1_000);
+    let (w, sid) = ws_session(&mut h);
+    h.server.send_frame(&sid, message(3_000)).unwrap(); // 3 064 queued: taken, limit 4 064
+    h.server.send_frame(&sid, message(500)).unwrap(); // a ping or an event behind it fits
+    h.drain();
+    assert_eq!(h.closed_reason(&sid), None);
+    // A second large one does not: the client has not taken the first yet.
+    h.server.send_frame(&sid, message(3_000)).unwrap();
+    h.drain();
+    assert_eq!(h.closed_reason(&sid), Some(CloseReason::SendBufferFull));
+    assert_eq!(h.ws_frames(w).len(), 2);
+
+    // Written meanwhile, the limit is itself again.
+    let (w, sid) = ws_session(&mut h);
+    h.server.send_frame(&sid, message(3_000)).unwrap();
+    h.server.handle_ws_written(h.now, w, 3_064);
+    h.server.send_frame(&sid, message(400)).unwrap();
+    h.server.send_frame(&sid, message(400)).unwrap();
+    h.drain();
+    assert_eq!(h.closed_reason(&sid), None);
+    h.server.send_frame(&sid, message(400)).unwrap(); // 1 392 > 1 000
+    h.drain();
+    assert_eq!(h.closed_reason(&sid), Some(CloseReason::SendBufferFull));
 }

@@ -97,7 +97,8 @@ pub struct ServerConfig {
     /// Most bytes queued for one client before its session is closed with "send buffer full"
     /// (default 64 KiB). Each queued frame counts as its length plus
     /// [`FRAME_OVERHEAD`](super::FRAME_OVERHEAD), so many small frames are bounded like few large
-    /// ones; a frame larger than the limit is still sent alone to a client with nothing queued.
+    /// ones; a packet larger than what is left still goes to a client whose queue is at most
+    /// half full (so one large message always reaches a client that keeps up).
     /// "Queued" is what the server holds and the driver has not written to the socket yet
     /// (the polling buffer, WebSocket frames not reported written): the kernel's socket buffers
     /// come on top. Above half of it volatile packets are dropped. Not an option of the

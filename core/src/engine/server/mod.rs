@@ -85,11 +85,14 @@ struct PendingWs {
 ///
 /// - above half of [`ServerConfig::max_buffered_bytes`], volatile packets are dropped
 ///   ([`send_volatile`](Self::send_volatile) returns `false`);
-/// - a frame that would take the queue past the limit closes the session with
-///   [`CloseReason::SendBufferFull`] and drops its connection ([`Transmit::AbortWs`]): its
-///   packets can no longer be delivered in order, and holding more would make memory grow
-///   with the slowest client (a frame larger than the limit still goes alone to a client with
-///   nothing queued);
+/// - a packet that would take the queue past the limit, for a client whose queue is more than
+///   half full already, closes the session with [`CloseReason::SendBufferFull`] and drops its
+///   connection ([`Transmit::AbortWs`]): its packets can no longer be delivered in order, and
+///   holding more would make memory grow with the slowest client. (A client whose queue is at
+///   most half full takes any packet, even one larger than the limit, which then stretches by
+///   that packet's size until the queue is back to half: one large message always reaches a
+///   client that keeps up, what follows it still fits, and a stalled client holds at most the
+///   limit plus one packet. This also leaves room for drivers that report writes in batches.)
 /// - a client that stops reading altogether misses its heartbeat: "ping timeout", and its
 ///   connection is dropped too.
 ///

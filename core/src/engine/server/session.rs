@@ -114,6 +114,10 @@ pub(crate) struct Session {
     /// Half of `max_buffered_bytes`: above it volatile packets are dropped, and coming back
     /// under it is reported ([`Event::Drained`]).
     high_water: usize,
+    /// The size of a packet larger than what was left of the limit, taken because the queue
+    /// was at most half full: the limit stretches by as much until the queue is back to half
+    /// (so what follows it, a ping or a small event, still fits behind it).
+    oversize: usize,
     /// The application is behind: the client's transport is not read (a POST waits in
     /// `parked_post`, a WebSocket is told to pause) and the pong deadline is suspended.
     paused: bool,
@@ -171,6 +175,7 @@ impl Session {
             closed: false,
             queued: 0,
             high_water: cfg.high_water(),
+            oversize: 0,
             paused: false,
             parked_post: None,
             awaiting_pong: false,
@@ -425,9 +430,10 @@ impl Session {
     // ---- commands ----------------------------------------------------------------------------
 
     /// Queues a frame (already an encoded Engine.IO packet), or closes the session with
-    /// "send buffer full" if the client is too far behind: with something queued already, a
-    /// frame that would take the queue past `max_buffered_bytes` is not queued (a frame
-    /// larger than the limit still goes alone to a client with nothing queued).
+    /// "send buffer full" if the client is too far behind: with its queue more than half full,
+    /// a frame that would take it past `max_buffered_bytes` is not queued. With the queue at
+    /// most half full any frame is, even one larger than the limit, which then stretches the
+    /// limit by its size until the queue is back to half.
     pub(crate) fn send_frame(&mut self, frame: Frame, cfg: &ServerConfig, out: &mut Outbox) {
         let size = queued_size(&frame);
         if self.admit(size, cfg, out) {
@@ -436,7 +442,7 @@ impl Session {
     }
 
     /// Queues the frames of one packet (its text, then its attachments) as one: all of them,
-    /// or (past the limit) none, and a packet larger than the limit still goes alone.
+    /// or (past the limit) none.
     pub(crate) fn send_frames(&mut self, frames: &[Frame], cfg: &ServerConfig, out: &mut Outbox) {
         let size = frames.iter().map(queued_size).sum();
         if self.admit(size, cfg, out) {
@@ -451,11 +457,16 @@ impl Session {
         if self.closed {
             return false;
         }
-        if self.queued > 0 && self.queued + size > cfg.max_buffered_bytes {
-            self.close(CloseReason::SendBufferFull, Release::Close, out);
-            return false;
+        if self.queued + size <= cfg.max_buffered_bytes + self.oversize {
+            return true;
         }
-        true
+        if self.queued <= self.high_water {
+            // The client keeps up: a large message still goes (see `oversize`).
+            self.oversize = size;
+            return true;
+        }
+        self.close(CloseReason::SendBufferFull, Release::Close, out);
+        false
     }
 
     fn enqueue(&mut self, frame: Frame, size: usize, out: &mut Outbox) {
@@ -501,6 +512,10 @@ impl Session {
     fn dequeue(&mut self, bytes: usize, out: &mut Outbox) {
         let before = self.queued;
         self.queued = self.queued.saturating_sub(bytes);
+        if self.queued <= self.high_water {
+            // A large packet taken earlier is (nearly) written: the limit is itself again.
+            self.oversize = 0;
+        }
         if before > self.high_water && self.queued <= self.high_water {
             out.events.push_back(Event::Drained {
                 sid: self.sid.clone(),

@@ -119,6 +119,7 @@ impl EngineServer {
             };
             let (stream, _) = accepted?;
             let _ = stream.set_nodelay(true);
+            let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());
             let this = self.clone();
             self.inner
                 .spawner

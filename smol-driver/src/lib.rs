@@ -61,6 +61,7 @@ mod redis_adapter;
 #[path = "../../tokio-driver/src/redis_io.rs"]
 mod redis_io;
 mod socketio;
+mod stall;
 mod timer;
 mod ws;
 #[path = "../../tokio-driver/src/ws_loop.rs"]

@@ -7,6 +7,7 @@ use smol::net::TcpStream;
 use smol_hyper::rt::FuturesIo;
 
 use crate::io::HyperIo;
+use crate::stall::StallGuard;
 
 /// Completes the upgrade and runs the WebSocket until it closes.
 pub(crate) async fn run(io: EngineIo, id: TransportId, on_upgrade: OnUpgrade) {
@@ -16,7 +17,7 @@ pub(crate) async fn run(io: EngineIo, id: TransportId, on_upgrade: OnUpgrade) {
     };
     let max_payload = io.max_payload();
     // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
-    match upgraded.downcast::<FuturesIo<TcpStream>>() {
+    match upgraded.downcast::<FuturesIo<StallGuard<TcpStream>>>() {
         Ok(parts) => {
             let stream = parts.io.into_inner();
             let ws = crate::ws_loop::open(stream, parts.read_buf, max_payload).await;

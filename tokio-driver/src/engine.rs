@@ -89,6 +89,7 @@ impl EngineServer {
                 _ = stop.changed() => continue,
             };
             let _ = stream.set_nodelay(true);
+            let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());
             let this = self.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {

@@ -40,6 +40,7 @@ mod layer;
 mod redis_adapter;
 mod redis_io;
 mod socketio;
+mod stall;
 mod timer;
 mod ws;
 mod ws_loop;

@@ -7,6 +7,8 @@ use sio_core::api::EngineIo;
 use sio_core::engine::server::TransportId;
 use tokio::net::TcpStream;
 
+use crate::stall::StallGuard;
+
 /// Completes the upgrade and runs the WebSocket until it closes.
 pub(crate) async fn run(io: EngineIo, id: TransportId, on_upgrade: OnUpgrade) {
     let Ok(upgraded) = on_upgrade.await else {
@@ -15,7 +17,7 @@ pub(crate) async fn run(io: EngineIo, id: TransportId, on_upgrade: OnUpgrade) {
     };
     let max_payload = io.max_payload();
     // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
-    match upgraded.downcast::<TokioIo<TcpStream>>() {
+    match upgraded.downcast::<TokioIo<StallGuard<TcpStream>>>() {
         Ok(parts) => {
             let stream = TokioAdapter::new(parts.io.into_inner());
             let ws = crate::ws_loop::open(stream, parts.read_buf, max_payload).await;

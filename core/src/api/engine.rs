@@ -326,6 +326,12 @@ impl EngineIo {
         self.lock().server.handles_path(path)
     }
 
+    /// How long a write to a client may make no progress before the driver drops the
+    /// connection ([`ServerConfig::write_timeout`]).
+    pub fn write_timeout(&self) -> std::time::Duration {
+        self.lock().server.config().write_timeout
+    }
+
     /// The largest body the server accepts; drivers read at most one byte more.
     pub fn max_payload(&self) -> usize {
         self.lock().server.config().max_payload

@@ -105,6 +105,13 @@ pub struct ServerConfig {
     /// reference, which queues without end. See [`Server`](super::Server)'s docs on
     /// backpressure.
     pub max_buffered_bytes: usize,
+    /// How long a driver lets a write to a client make no progress before it drops the
+    /// connection (default 45 s, the default heartbeat's `ping_interval + ping_timeout`, by
+    /// when it gives up on a client that takes nothing). It frees what the core cannot reach
+    /// once handed over: a long-poll response the HTTP library is still writing to a client
+    /// that stopped reading, a half-open connection the kernel keeps retrying. Not an option
+    /// of the reference, which waits for the operating system.
+    pub write_timeout: Duration,
     /// The path prefix served, with its trailing slash (`/engine.io/`; Socket.IO uses
     /// `/socket.io/`).
     pub path: String,
@@ -137,6 +144,7 @@ impl ServerConfig {
     /// The default [`max_buffered_bytes`](Self::max_buffered_bytes): 64 KiB.
     pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 64 * 1024;
 
+
     /// Half of [`max_buffered_bytes`](Self::max_buffered_bytes): above it a session drops
     /// volatile packets, and coming back to it is reported
     /// ([`Event::Drained`](super::Event::Drained)).
@@ -162,6 +170,7 @@ impl Default for ServerConfig {
             upgrade_timeout: Duration::from_millis(10_000),
             max_payload: 1_000_000,
             max_buffered_bytes: Self::DEFAULT_MAX_BUFFERED_BYTES,
+            write_timeout: Duration::from_secs(45),
             path: "/engine.io/".to_owned(),
             transports: Transports::ALL,
             allow_upgrades: true,
@@ -180,6 +189,7 @@ impl fmt::Debug for ServerConfig {
             .field("upgrade_timeout", &self.upgrade_timeout)
             .field("max_payload", &self.max_payload)
             .field("max_buffered_bytes", &self.max_buffered_bytes)
+            .field("write_timeout", &self.write_timeout)
             .field("path", &self.path)
             .field("transports", &self.transports)
             .field("allow_upgrades", &self.allow_upgrades)

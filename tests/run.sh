@@ -48,3 +48,6 @@ echo "golden vectors match the reference parsers"
 step "cargo test (unit, golden, property, simulation, fuzz-corpus replay, interop, browser, doc)"
 cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc
+
+step "soak and fault injection, quick (tests/soak/run.sh --quick: 10,000 connections, churn, stalled readers, stopped clients, a cut proxy under acked clients, a Redis restart)"
+bash tests/soak/run.sh --quick

@@ -6,8 +6,9 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `stats` | `STATS sessions=N sockets=N fds=N rss_kib=N panics=N tasks=N rec_seq=N cl_seq=N …` |
+//! | `stats` | `STATS sessions=N sockets=N fds=N rss_kib=N hwm_kib=N panics=N tasks=N rec_seq=N cl_seq=N …` |
 //! | `received CLIENT` | `RECEIVED ranges=A-B,C-D dups=N` (the `msg` sequence numbers the app got from CLIENT) |
+//! | `exit` | none: the process exits with 0 (exit handlers run: a heap profiler writes its data) |
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -84,11 +85,20 @@ pub fn in_ranges(ranges: &[(u64, u64)], n: u64) -> bool {
 
 /// Resident memory of process `pid` (`"self"` for this one), in KiB (`VmRSS`).
 pub fn rss_kib(pid: &str) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
+
+/// The most resident memory process `pid` ever had, in KiB (`VmHWM`, the high-water mark).
+pub fn hwm_kib(pid: &str) -> u64 {
+    status_kib(pid, "VmHWM:")
+}
+
+fn status_kib(pid: &str, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|n| n.parse().ok())
         })

@@ -4,7 +4,7 @@
 //! ```text
 //! soak-load --role steady  --addr A --conns N [--ws-share 0.8] [--src 127.0.0.2,127.0.0.3]
 //! soak-load --role churn   --addr A --rate R [--src …]
-//! soak-load --role stalled --addr A --conns N --mode silent|pong [--hold SECS] [--src …]
+//! soak-load --role stalled --addr A --conns N --mode silent|pong [--hold SECS] [--want-bulk N]
 //! soak-load --role acked   --addr A --ctl C --clients N [--rate R]     (commands on stdin)
 //! soak-load --role cluster --server-bin PATH --secs S --restart-at S [--down-ms 2000]
 //! ```
@@ -35,6 +35,7 @@ struct Opts {
     rate: f64,
     mode: String,
     hold: f64,
+    want_bulk: usize,
     ctl: String,
     clients: usize,
     server_bin: String,
@@ -54,6 +55,7 @@ fn opts() -> Opts {
         rate: 150.0,
         mode: "silent".into(),
         hold: 0.0,
+        want_bulk: 0,
         ctl: String::new(),
         clients: 4,
         server_bin: String::new(),
@@ -83,6 +85,7 @@ fn opts() -> Opts {
             "--rate" => o.rate = f(),
             "--mode" => o.mode = v,
             "--hold" => o.hold = f(),
+            "--want-bulk" => o.want_bulk = f() as usize,
             "--ctl" => o.ctl = v,
             "--clients" => o.clients = f() as usize,
             "--server-bin" => o.server_bin = v,
@@ -768,7 +771,9 @@ async fn churn_one(kind: usize, src: Ipv4Addr, dst: SocketAddr, life: Duration) 
 // ---- stalled: readers that stop reading -----------------------------------------------------
 
 /// `conns` WebSocket connections with a small receive buffer, joined to `/` and rooms `bulk`
-/// and `g0`; each asks for 16 × 64 KiB of bulk for itself, then never reads again. `silent`
+/// and `g0` (the server broadcasts 64 KiB to `bulk` every 50 ms); each asks for `want-bulk` ×
+/// 64 KiB more for itself (so that its buffers are full before the heartbeat runs out), then
+/// never reads again. `silent`
 /// ones never write either (the server's heartbeat must drop them); `pong` ones write a pong
 /// every 2 s without reading (the heartbeat keeps them alive, their backlog grows). After
 /// `hold` seconds (0: never) the process exits, and the kernel resets the connections (unread
@@ -786,7 +791,10 @@ async fn stalled(o: Opts) {
                 let stream = tcp(src, o.addr, Some(4096)).await?;
                 let mut ws = Ws::open(stream, &ws_path("bulk,g0", None)).await?;
                 ws.join().await?;
-                ws.send("42[\"want-bulk\",16,65536]").await?;
+                if o.want_bulk > 0 {
+                    ws.send(&format!("42[\"want-bulk\",{},65536]", o.want_bulk))
+                        .await?;
+                }
                 io::Result::Ok(ws)
             }
             .await;
@@ -1029,6 +1037,16 @@ async fn acked(o: Opts) {
         if tail > 0 {
             eprintln!("soak-load acked: {label}: the last {tail} n events never arrived");
         }
+        let transport = ["websocket", "polling", "polling+upgrade"][clients_kind(label)];
+        println!(
+            "ACKED_CLIENT label={label} transport={transport} acked={} connects={} recovered={} \
+             s2c_unrecovered_gap={} s2c_lost={}",
+            st.acked.len(),
+            st.connects,
+            st.recovered,
+            st.s2c_unrecovered_gap,
+            st.s2c_lost + tail
+        );
         totals.s2c_events += st.s2c_events;
         totals.s2c_lost += st.s2c_lost + tail;
         totals.s2c_dup += st.s2c_dup;
@@ -1052,6 +1070,15 @@ async fn acked(o: Opts) {
         totals.recovered,
         totals.disconnects,
     );
+}
+
+/// The transport kind of acked client `a<i>-<pid>` (`i % 3`, as they were built).
+fn clients_kind(label: &str) -> usize {
+    label[1..]
+        .split('-')
+        .next()
+        .and_then(|i| i.parse::<usize>().ok())
+        .map_or(0, |i| i % 3)
 }
 
 // ---- cluster: two servers, Redis restarted under them -------------------------------------------

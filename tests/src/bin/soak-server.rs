@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! soak-server [--port 0] [--ctl-port 0] [--ping-interval 2000] [--ping-timeout 2000]
-//!             [--recovery-secs 10] [--bulk-kib 64] [--bulk-every-ms 100]
+//!             [--recovery-secs 10] [--bulk-kib 64] [--bulk-every-ms 50]
 //!             [--redis redis://127.0.0.1:PORT/ --name A]
 //! ```
 //!
@@ -74,7 +74,7 @@ fn opts() -> Opts {
         ping_timeout: 2000,
         recovery_secs: 10,
         bulk_kib: 64,
-        bulk_every_ms: 100,
+        bulk_every_ms: 50,
         redis: None,
         name: "A".into(),
     };
@@ -300,12 +300,13 @@ fn answer(io: &SocketIo, app: &App, request: &str) -> String {
                 .metrics()
                 .num_alive_tasks();
             format!(
-                "STATS sessions={} sockets={} fds={} rss_kib={} panics={} tasks={} rec_seq={} \
+                "STATS sessions={} sockets={} fds={} rss_kib={} hwm_kib={} panics={} tasks={} rec_seq={} \
                  cl_seq={} bulk_members={} bulk_sent={} received={}",
                 io.engine().session_count(),
                 io.sockets().socket_count(),
                 soak::fd_count("self").saturating_sub(CONTROL_CONNS.load(Ordering::SeqCst)),
                 soak::rss_kib("self"),
+                soak::hwm_kib("self"),
                 PANICS.load(Ordering::SeqCst),
                 tasks,
                 app.rec_seq.load(Ordering::SeqCst),
@@ -328,6 +329,10 @@ fn answer(io: &SocketIo, app: &App, request: &str) -> String {
             seqs.sort_unstable();
             format!("RECEIVED ranges={} dups={dups}", soak::ranges(&seqs))
         }
+        // Ends the process the way `main` returning would (exit handlers run, so a heap
+        // profiler such as heaptrack writes what is still allocated); the soak's diagnosis
+        // of where memory stays uses it.
+        Some("exit") => std::process::exit(0),
         _ => "ERROR unknown request".to_owned(),
     }
 }

@@ -448,7 +448,9 @@ fn main_phase(c: &Conductor, plan: &Plan, o: &mut Outcome) {
         }
         if t % plan.wave_every == 5 {
             wave_n += 1;
-            for mode in ["silent", "pong"] {
+            // Silent ones get 512 KiB of their own on top of the room's bulk, so that their
+            // socket buffers are full before the heartbeat gives up on them.
+            for (mode, want) in [("silent", "8"), ("pong", "0")] {
                 waves.push(c.load(
                     &format!("stalled-{mode}{wave_n}"),
                     "stalled",
@@ -459,6 +461,8 @@ fn main_phase(c: &Conductor, plan: &Plan, o: &mut Outcome) {
                         "20",
                         "--mode",
                         mode,
+                        "--want-bulk",
+                        want,
                         "--hold",
                         "12",
                         "--src",
@@ -565,6 +569,12 @@ fn main_phase(c: &Conductor, plan: &Plan, o: &mut Outcome) {
     };
     o.rss_end = n(&end, "rss_kib");
     c.say(&format!("after the faults: {}", brief(&end)));
+    println!(
+        "RSS start_kib={} end_kib={} peak_kib={} (VmHWM: the most the server ever had resident)",
+        o.rss_start,
+        o.rss_end,
+        n(&end, "hwm_kib")
+    );
     c.say(&format!(
         "server descriptors: {}",
         soak::fd_summary(&server.proc.pid().to_string(), port)
@@ -582,6 +592,8 @@ fn main_phase(c: &Conductor, plan: &Plan, o: &mut Outcome) {
             "20",
             "--mode",
             "silent",
+            "--want-bulk",
+            "8",
             "--src",
             &ips(30, 2),
         ],
@@ -604,6 +616,12 @@ fn main_phase(c: &Conductor, plan: &Plan, o: &mut Outcome) {
             o.lost += n(&r, "lost") + n(&r, "s2c_lost");
             o.dup = n(&r, "dup");
             c.say(&format!("acked clients: {}", r["_line"]));
+            let out = std::fs::read_to_string(format!("{}/acked.out", c.log_dir));
+            for line in out.unwrap_or_default().lines() {
+                if line.starts_with("ACKED_CLIENT") {
+                    c.say(line);
+                }
+            }
         }
         None => o.harness.push("the acked clients did not report".into()),
     }

@@ -6,7 +6,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `stats` | `STATS sessions=N sockets=N fds=N rss_kib=N hwm_kib=N panics=N tasks=N rec_seq=N cl_seq=N …` |
+//! | `stats` | `STATS sessions=N sockets=N fds=N rss_kib=N hwm_kib=N panics=N tasks=N lag_ms=N cpu_ms=N rec_seq=N …` |
 //! | `received CLIENT` | `RECEIVED ranges=A-B,C-D dups=N` (the `msg` sequence numbers the app got from CLIENT) |
 //! | `exit` | none: the process exits with 0 (exit handlers run: a heap profiler writes its data) |
 
@@ -91,6 +91,27 @@ pub fn rss_kib(pid: &str) -> u64 {
 /// The most resident memory process `pid` ever had, in KiB (`VmHWM`, the high-water mark).
 pub fn hwm_kib(pid: &str) -> u64 {
     status_kib(pid, "VmHWM:")
+}
+
+/// CPU time process `pid` has used (user + system, all threads), in ms.
+pub fn cpu_ms(pid: &str) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // The fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+    (ticks(11) + ticks(12)) * 10
+}
+
+/// The machine's load average over the last minute (`/proc/loadavg`).
+pub fn load_avg() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0.0)
 }
 
 fn status_kib(pid: &str, field: &str) -> u64 {

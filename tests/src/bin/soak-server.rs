@@ -35,6 +35,10 @@ use sio_tests::soak;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 static PANICS: AtomicU64 = AtomicU64::new(0);
+/// The most a 100 ms ticker of the server's runtime was late since the previous `stats`
+/// request, in ms: how long the runtime could not run a ready task (a stall or a starved
+/// machine), which the soak reads beside its other numbers.
+static LAG_MS: AtomicU64 = AtomicU64::new(0);
 /// Control connections open now: `fds` leaves them out, so asking does not change the answer.
 static CONTROL_CONNS: AtomicU64 = AtomicU64::new(0);
 
@@ -224,6 +228,17 @@ fn setup(io: &SocketIo, app: &Arc<App>) {
 }
 
 fn tickers(io: &SocketIo, app: &Arc<App>, o: &Opts) {
+    tokio::spawn(async {
+        let period = Duration::from_millis(100);
+        let mut last = tokio::time::Instant::now();
+        loop {
+            tokio::time::sleep(period).await;
+            let now = tokio::time::Instant::now();
+            let late = now.duration_since(last).saturating_sub(period);
+            LAG_MS.fetch_max(late.as_millis() as u64, Ordering::SeqCst);
+            last = now;
+        }
+    });
     let i = io.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_millis(250));
@@ -300,7 +315,8 @@ fn answer(io: &SocketIo, app: &App, request: &str) -> String {
                 .metrics()
                 .num_alive_tasks();
             format!(
-                "STATS sessions={} sockets={} fds={} rss_kib={} hwm_kib={} panics={} tasks={} rec_seq={} \
+                "STATS sessions={} sockets={} fds={} rss_kib={} hwm_kib={} panics={} tasks={} \
+                 lag_ms={} cpu_ms={} rec_seq={} \
                  cl_seq={} bulk_members={} bulk_sent={} received={}",
                 io.engine().session_count(),
                 io.sockets().socket_count(),
@@ -309,6 +325,8 @@ fn answer(io: &SocketIo, app: &App, request: &str) -> String {
                 soak::hwm_kib("self"),
                 PANICS.load(Ordering::SeqCst),
                 tasks,
+                LAG_MS.swap(0, Ordering::SeqCst),
+                soak::cpu_ms("self"),
                 app.rec_seq.load(Ordering::SeqCst),
                 app.cl_seq.load(Ordering::SeqCst),
                 app.bulk_members.load(Ordering::SeqCst),

@@ -34,7 +34,9 @@ struct Plan {
     /// Seconds the clustered variant runs, and when Redis is restarted in it.
     cluster_secs: u64,
     restart_at: u64,
-    /// Longest wait for the server to let go of everything once the clients are gone.
+    /// Longest wait for the server to let go of everything once the clients are gone: more
+    /// than the longest timer that may rightly hold a connection (hyper's 30 s header-read
+    /// timeout on an idle keep-alive connection) plus the heartbeat (4 s).
     leak_wait: u64,
     /// Seconds between two waves of stalled readers.
     wave_every: u64,
@@ -175,13 +177,14 @@ fn n(r: &Report, k: &str) -> u64 {
 
 fn brief(r: &Report) -> String {
     format!(
-        "sessions={} sockets={} fds={} rss_kib={} tasks={} panics={}",
+        "sessions={} sockets={} fds={} rss_kib={} tasks={} panics={} lag_ms={}",
         n(r, "sessions"),
         n(r, "sockets"),
         n(r, "fds"),
         n(r, "rss_kib"),
         n(r, "tasks"),
-        n(r, "panics")
+        n(r, "panics"),
+        n(r, "lag_ms")
     )
 }
 
@@ -223,7 +226,7 @@ fn main() {
             faults: 50,
             cluster_secs: 20,
             restart_at: 7,
-            leak_wait: 20,
+            leak_wait: 40,
             wave_every: 15,
         }
     } else {
@@ -231,7 +234,7 @@ fn main() {
             faults: 420,
             cluster_secs: 60,
             restart_at: 25,
-            leak_wait: 30,
+            leak_wait: 40,
             wave_every: 30,
         }
     };
@@ -441,6 +444,7 @@ fn main_phase(c: &Conductor, plan: &Plan, o: &mut Outcome) {
     let mut wave_n = 0;
     let mut v1_stopped = false;
     let faults_start = Instant::now();
+    let mut last_cpu = n(&start, "cpu_ms");
     for t in 0..plan.faults {
         let due = faults_start + Duration::from_secs(t);
         if let Some(d) = due.checked_duration_since(Instant::now()) {
@@ -510,14 +514,18 @@ fn main_phase(c: &Conductor, plan: &Plan, o: &mut Outcome) {
         if t % 5 == 4 {
             let s = server.stats();
             let ch = churn.last("CHURN").unwrap_or_default();
+            let cpu = s.as_ref().map_or(0, |s| n(s, "cpu_ms"));
             c.say(&format!(
-                "faults +{:>3}s: {} | churned={} failed={} steady={}",
+                "faults +{:>3}s: {} | server_cpu={:.0}% load={:.1} churned={} failed={} steady={}",
                 t + 1,
                 s.as_ref().map_or("server not answering".into(), brief),
+                cpu.saturating_sub(last_cpu) as f64 / 50.0,
+                soak::load_avg(),
                 n(&ch, "churned"),
                 n(&ch, "failed"),
                 connected(&steady)
             ));
+            last_cpu = cpu;
         }
     }
     acked.command("cut-off");

@@ -340,6 +340,12 @@ fn main_phase(c: &Conductor, plan: &Plan, o: &mut Outcome) {
     // A polling connection holds two descriptors; leave room for churn, stalled readers, the
     // stopped processes and the server's own.
     let steady_total = 10_000u64.min(limit.saturating_sub(2_000) * 4 / 5);
+    if steady_total < 1_000 {
+        o.harness.push(format!(
+            "open-file limit {limit}: too low for a soak (raise the hard limit to 14000 or more)"
+        ));
+        return;
+    }
     if steady_total < 10_000 {
         c.say(&format!(
             "open-file limit {limit}: the steady population is {steady_total}, not 10000"

@@ -51,3 +51,6 @@ cargo test --workspace --doc
 
 step "a stalled reader among 100 healthy ones, 500 MiB broadcast (release build)"
 cargo test --release -p sio-tests --test stalled_reader
+
+step "soak and fault injection, quick (tests/soak/run.sh --quick: 10,000 connections, churn, stalled readers, stopped clients, a cut proxy under acked clients, a Redis restart)"
+bash tests/soak/run.sh --quick

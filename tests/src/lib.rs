@@ -18,3 +18,4 @@ pub mod peers;
 pub mod proxy;
 pub mod redis;
 pub mod sim;
+pub mod soak;

@@ -139,7 +139,7 @@ fn emits_with_ack_past_the_limit_fail_and_broadcasts_count_such_sockets_as_not_a
     assert_eq!(*done_id, id);
     assert_eq!(responses.len(), 1);
     assert_eq!(responses[0].0, b);
-    assert_eq!(timed_out, &[a.clone()]);
+    assert_eq!(timed_out, std::slice::from_ref(&a));
     // An answer makes room.
     h.text("E1", "30[]");
     h.events();

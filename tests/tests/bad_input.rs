@@ -327,10 +327,9 @@ fn big_nsp(n: usize) -> String {
 
 fn show(f: &F) -> String {
     let s = match f {
-        F::Text(s) => sio_tests::bad_input::cut(s),
-        F::Raw(b) => {
-            sio_tests::bad_input::cut(&String::from_utf8_lossy(b)).replace('\u{fffd}', "\\xff")
-        }
+        F::Text(s) => sio_tests::bad_input::cut_input(s),
+        F::Raw(b) => sio_tests::bad_input::cut_input(&String::from_utf8_lossy(b))
+            .replace('\u{fffd}', "\\xff"),
         F::Bin(b) => format!("<binary {b:02x?}>"),
     };
     if s.is_empty() {

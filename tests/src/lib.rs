@@ -12,6 +12,7 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
+pub mod bad_input;
 pub mod client_scenarios;
 pub mod echo;
 pub mod peers;

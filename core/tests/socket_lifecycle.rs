@@ -228,16 +228,6 @@ fn pending_connect_is_forgotten_when_its_connection_closes() {
     assert!(h.out().is_empty());
 }
 
-#[test]
-fn events_for_a_namespace_not_joined_are_ignored() {
-    let mut h = Harness::new();
-    h.server.add_namespace("/admin");
-    h.connect("E1", "/");
-    h.text("E1", r#"2/admin,["x"]"#);
-    assert!(h.events().is_empty());
-    assert!(h.out().is_empty());
-}
-
 // ---- connection state recovery --------------------------------------------------------------
 
 /// The `pid` of a CONNECT reply `40{"sid":…,"pid":…}`.
@@ -413,19 +403,43 @@ fn kept_session_expires_after_the_window() {
 }
 
 #[test]
-fn packets_held_during_the_middleware_are_bounded() {
+fn a_packet_before_the_connect_reply_closes_the_connection_as_the_reference() {
     let mut h = Harness::new();
     h.open("E1");
     h.text("E1", "0");
     let request = h.request();
-    for i in 0..200 {
-        h.text("E1", &format!(r#"2["e",{i}]"#));
-    }
-    h.server.accept_connect(h.now, request).unwrap();
-    let events = h.events();
+    h.text("E1", r#"2["early"]"#);
+    assert_eq!(h.wire(), ["close E1"]);
+    assert!(h.events().is_empty());
+    assert!(h.server.accept_connect(h.now, request).is_err());
+    assert_eq!(h.server.connection_count(), 0);
+}
+
+#[test]
+fn invalid_states_close_the_connection_with_the_reasons_of_the_reference() {
+    // A second CONNECT to a namespace joined, on long-polling.
+    let mut h = Harness::new();
+    let id = h.connect("E1", "/");
+    h.text("E1", "0");
+    assert_eq!(h.wire(), ["close E1"]);
     assert_eq!(
-        events.len(),
-        1 + 128,
-        "Connected, then the first 128 events"
+        reasons(&h.events()),
+        [
+            (id.to_string(), "disconnecting", "forced server close"),
+            (id.to_string(), "disconnected", "forced server close")
+        ]
     );
+    // A CONNECT_ERROR from the client, on a WebSocket: closed at once, "forced close".
+    let id = h.connect("E2", "/");
+    h.server.handle_engine_upgraded(h.now, &sid("E2"));
+    h.text("E2", r#"4{"message":"x"}"#);
+    assert_eq!(h.wire(), ["close E2"]);
+    assert_eq!(
+        reasons(&h.events())[0],
+        (id.to_string(), "disconnecting", "forced close")
+    );
+    // A packet for a namespace not joined.
+    h.connect("E3", "/");
+    h.text("E3", r#"2/elsewhere,["x"]"#);
+    assert_eq!(h.wire(), ["close E3"]);
 }

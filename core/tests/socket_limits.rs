@@ -27,7 +27,10 @@ fn a_connection_in_too_many_namespaces_gets_connect_error() {
     h.commands();
     h.events();
     h.text("E1", "0/c,");
-    assert!(h.events().is_empty(), "no decision is asked of the application");
+    assert!(
+        h.events().is_empty(),
+        "no decision is asked of the application"
+    );
     assert_eq!(
         h.wire(),
         [r#"44/c,{"message":"Too many namespaces"}"#.to_owned()]
@@ -80,7 +83,10 @@ fn a_namespace_with_a_session_kept_for_recovery_stays_until_it_expires() {
     h.server
         .handle_engine_close(h.now, &sid("E1"), CloseReason::TransportClose);
     h.events();
-    assert!(h.server.has_namespace("/dyn-a"), "kept for the recovery window");
+    assert!(
+        h.server.has_namespace("/dyn-a"),
+        "kept for the recovery window"
+    );
     h.advance(RecoveryConfig::default().max_disconnection_duration + Duration::from_secs(1));
     assert!(!h.server.has_namespace("/dyn-a"));
 }
@@ -125,7 +131,11 @@ fn emits_with_ack_past_the_limit_fail_and_broadcasts_count_such_sockets_as_not_a
         .broadcast_with_ack(h.now, "/", &Target::all(), ev("all"), None)
         .unwrap();
     let sent = h.out();
-    assert_eq!(sent.len(), 1, "only the socket with room for an ack gets it: {sent:?}");
+    assert_eq!(
+        sent.len(),
+        1,
+        "only the socket with room for an ack gets it: {sent:?}"
+    );
     h.text("E2", "32[]");
     let done = h.events();
     let [SocketEvent::BroadcastAckDone {

@@ -13,8 +13,7 @@
 //! than [`MAX_GAP`] and no lost, duplicated or reordered echo. Expected answers are the
 //! reference's (`socket.io` 4.8.4 / `engine.io` 6.6.12 / `ws` 8), as printed by
 //! `tests/js/bad-input-reference.mjs` in the same notation (see `sio_tests::bad_input`);
-//! where sio deliberately answers otherwise the row says why. Rows sio does not pass yet are
-//! run by `#[ignore]`d tests named after them (`cargo test --test bad_input -- --ignored`).
+//! where sio deliberately answers otherwise the row says why.
 //!
 //! `cargo test --test bad_input -- --nocapture` prints the table as markdown (the README's
 //! "Bad input" section is that output).
@@ -234,8 +233,6 @@ struct Row {
     sio: Option<&'static str>,
     /// Why sio differs (or anything worth knowing about the row).
     note: &'static str,
-    /// A sio bug this row shows: it runs only in its `#[ignore]`d test.
-    needs: Option<&'static str>,
     /// Whether it uses the heartbeat server (and its healthy client).
     heartbeat: bool,
     class: Class,
@@ -261,7 +258,6 @@ impl Row {
             reference,
             sio: None,
             note: "",
-            needs: None,
             heartbeat: false,
             class: Class::Normal,
             run: Arc::new(run),
@@ -277,12 +273,6 @@ impl Row {
 
     fn note(mut self, note: &'static str) -> Row {
         self.note = note;
-        self
-    }
-
-    /// sio does not pass yet: what it needs.
-    fn needs(mut self, what: &'static str) -> Row {
-        self.needs = Some(what);
         self
     }
 
@@ -459,22 +449,14 @@ impl Both {
         self.websocket = self.websocket.note(note);
         self
     }
-    /// Only the WebSocket variant needs `what`.
-    fn needs_ws(mut self, what: &'static str) -> Both {
-        self.websocket = self.websocket.needs(what);
-        self
-    }
-    fn needs(mut self, what: &'static str) -> Both {
-        self.polling = self.polling.needs(what);
-        self.websocket = self.websocket.needs(what);
-        self
-    }
 }
 
 // The reference's answers, written once.
 const P_PARSE: &str = r#"post 200 html ok; gone 400 json {"code":1,"message":"Session ID unknown"}; reason parse error"#;
 const P_FORCED: &str = r#"post 200 html ok; closed 200 text 6\x1e1; reason forced close"#;
 const P_OPEN: &str = "post 200 html ok; open; reason -";
+/// sio's answer where the reference closes a polling connection with "forced server close".
+const P_SERVER_CLOSE_SIO: &str = "post 200 html ok; closed 200 text 1; reason forced server close";
 /// sio's answer where the reference answers [`P_FORCED`]: the close packet alone.
 const P_FORCED_SIO: &str = "post 200 html ok; closed 200 text 1; reason forced close";
 /// Why [`P_FORCED_SIO`] differs.
@@ -485,12 +467,6 @@ const W_OPEN: &str = "open; reason -";
 const SID_UNKNOWN: &str = r#"400 json {"code":1,"message":"Session ID unknown"}"#;
 const TRANSPORT_UNKNOWN: &str = r#"400 json {"code":0,"message":"Transport unknown"}"#;
 const BAD_VERSION: &str = r#"400 json {"code":5,"message":"Unsupported protocol version"}"#;
-
-const INVALID_STATE: &str = "needs the reference's \"invalid state\" close: a packet for a namespace the connection has not joined, a second CONNECT to a joined one, or a CONNECT_ERROR from the client closes the connection (socket.io client.ts ondecoded); core/src/socket/server/incoming.rs ignores them";
-/// ws's and engine.io's answers to a failed WebSocket read.
-const WS_CLOSE: &str = "needs the WebSocket loop to answer a read error with its close code (1009 message too big, 1007 invalid UTF-8) and report \"transport error\" as ws and engine.io do: tokio-driver/src/ws_loop.rs (to_frame, run) drops the TCP connection without a close frame and reports \"transport close\"";
-const HS_BODY: &str = "needs ws's answer to a bad handshake: core/src/engine/server/request.rs (Request::from_parts) treats `Upgrade: websocket` with a missing key or a version other than 13 as no upgrade, answered 400 json code 3 `Bad request` instead of 400 text/html `Missing or invalid Sec-WebSocket-Key header` / `…-Version header`";
-const HS_KEY: &str = "needs the Sec-WebSocket-Key checked (RFC 6455 4.2.1, ws: base64 of 16 bytes): core/src/engine/server/request.rs (Request::from_parts) accepts any non-empty key and the drivers answer 101";
 
 const DEEP_JSON: &str = "sio limits nesting to 128 levels (validate.rs MAX_DEPTH) and closes the connection; V8's JSON.parse has no limit, and the reference process dies (stack overflow in socket.io-parser's hasBinary, uncaught) when a handler emits such a value back (`bad-input-reference.mjs --crash`)";
 const ACK_IDS: &str = "sio keeps ack ids exact up to 2^64 - 1 (the reference reads them as doubles and answers a rounded id) and refuses larger ones (a parse error of the packet)";
@@ -844,7 +820,7 @@ fn rows() -> Vec<Row> {
         r#"post 200 html ok; closed 200 text 6\x1e1; reason forced server close"#,
         W_FORCED,
     )
-    .needs(INVALID_STATE));
+    .sio_polling(P_SERVER_CLOSE_SIO, NOOP_PADDING));
     add(both(
         "sio-nsp-unknown",
         "(CONNECT to an unknown namespace)",
@@ -866,7 +842,7 @@ fn rows() -> Vec<Row> {
         r#"post 200 html ok; closed 200 text 6\x1e1; reason forced server close"#,
         W_FORCED,
     )
-    .needs(INVALID_STATE));
+    .sio_polling(P_SERVER_CLOSE_SIO, NOOP_PADDING));
     add(both(
         "sio-connect-twice",
         "(a second CONNECT to `/`)",
@@ -874,7 +850,7 @@ fn rows() -> Vec<Row> {
         r#"post 200 html ok; closed 200 text 6\x1e1; reason forced server close"#,
         W_FORCED,
     )
-    .needs(INVALID_STATE));
+    .sio_polling(P_SERVER_CLOSE_SIO, NOOP_PADDING));
     add(both_owned(
         "sio-text-during-binary",
         "(text while an attachment is due)",
@@ -947,8 +923,7 @@ fn rows() -> Vec<Row> {
         vec![format!("40{},", big_nsp(1 << 20))],
         "post 413 -; open; reason -",
         "close 1009; reason transport error",
-    )
-    .needs_ws(WS_CLOSE));
+    ));
     add(both_owned(
         "sio-nsp-under-max-payload",
         "(CONNECT, 999 000-byte namespace name)",
@@ -1038,15 +1013,13 @@ fn rows() -> Vec<Row> {
             "(1 000 001-byte frame, max payload 1 000 000)",
             vec![F::Text(format!("4{}", "a".repeat(1_000_000)))],
             "close 1009; reason transport error",
-        )
-        .needs(WS_CLOSE),
+        ),
         wrow(
             "ws-invalid-utf8",
             "(invalid UTF-8 in a text frame)",
             vec![F::Raw(invalid_utf8)],
             "close 1007; reason transport error",
-        )
-        .needs(WS_CLOSE),
+        ),
         wrow(
             "ws-binary-no-pending",
             "(binary frame, no attachment pending)",
@@ -1230,22 +1203,17 @@ fn rows() -> Vec<Row> {
             "400 html Unsupported protocol version",
             "the reference completes the handshake and then writes an HTTP answer onto the WebSocket (a quirk no client can read); sio refuses the upgrade",
         ),
-        ws_up("ws-key-missing", "WebSocket upgrade without `Sec-WebSocket-Key`", WS, &[("Sec-WebSocket-Key", None)], "400 html Missing or invalid Sec-WebSocket-Key header")
-        .needs(HS_BODY),
-        ws_up("ws-key-short", "WebSocket upgrade, `Sec-WebSocket-Key: abc`", WS, &[("Sec-WebSocket-Key", Some("abc"))], "400 html Missing or invalid Sec-WebSocket-Key header")
-        .needs(HS_KEY),
+        ws_up("ws-key-missing", "WebSocket upgrade without `Sec-WebSocket-Key`", WS, &[("Sec-WebSocket-Key", None)], "400 html Missing or invalid Sec-WebSocket-Key header"),
+        ws_up("ws-key-short", "WebSocket upgrade, `Sec-WebSocket-Key: abc`", WS, &[("Sec-WebSocket-Key", Some("abc"))], "400 html Missing or invalid Sec-WebSocket-Key header"),
         ws_up(
             "ws-key-not-base64",
             "WebSocket upgrade, key of 24 characters not base64",
             WS,
             &[("Sec-WebSocket-Key", Some("!!!!!!!!!!!!!!!!!!!!!!=="))],
             "400 html Missing or invalid Sec-WebSocket-Key header",
-        )
-        .needs(HS_KEY),
-        ws_up("ws-version-12", "WebSocket upgrade, `Sec-WebSocket-Version: 12`", WS, &[("Sec-WebSocket-Version", Some("12"))], "400 html Missing or invalid Sec-WebSocket-Version header")
-        .needs(HS_BODY),
-        ws_up("ws-version-missing", "WebSocket upgrade without `Sec-WebSocket-Version`", WS, &[("Sec-WebSocket-Version", None)], "400 html Missing or invalid Sec-WebSocket-Version header")
-        .needs(HS_BODY),
+        ),
+        ws_up("ws-version-12", "WebSocket upgrade, `Sec-WebSocket-Version: 12`", WS, &[("Sec-WebSocket-Version", Some("12"))], "400 html Missing or invalid Sec-WebSocket-Version header"),
+        ws_up("ws-version-missing", "WebSocket upgrade without `Sec-WebSocket-Version`", WS, &[("Sec-WebSocket-Version", None)], "400 html Missing or invalid Sec-WebSocket-Version header"),
     ]);
     rows.push(Row::new(
         "method-put-handshake",
@@ -1434,7 +1402,6 @@ fn rows() -> Vec<Row> {
             },
         )
         .class(Class::Alone)
-        .needs("needs the handshake kept for a connection handler that runs after its socket left: Socket::handshake() (core/src/api/socketio/socket.rs) reads the server's socket table, from which a socket closed by a packet right behind its CONNECT is already gone when its connection handler runs (1–3 % of such sockets); the reference runs its connection listener before it reads the next packet"),
     );
 
     // --- dynamic-namespace flood ---------------------------------------------------------
@@ -1487,7 +1454,6 @@ fn rows() -> Vec<Row> {
             "bounded (< 16 MiB)",
             "the reference keeps every namespace unless `cleanupEmptyChildNamespaces` is set (then it grows ~2 MiB); a server must not grow without bound on what clients ask",
         )
-        .needs("needs empty dynamic namespaces removed (the reference's cleanupEmptyChildNamespaces): every /dyn-<n> a client creates stays in SocketServer::namespaces (core/src/socket/server/connect.rs ensure_namespace) forever, ~0.8 KB each (75–80 MiB of resident memory per 100 000)"),
     );
 
     // --- slowloris, half-open -----------------------------------------------------------
@@ -1783,9 +1749,7 @@ fn report(driver: &str, outcomes: Vec<Outcome>, took: Duration) -> Vec<String> {
         "| row | input | reference (socket.io 4.8) answers | sio answers | healthy client unaffected |"
     );
     println!("|---|---|---|---|---|");
-    // Every row in table order; those sio does not pass yet are listed where they belong
-    // when this run left them out.
-    let whole_table = outcomes.iter().any(|o| o.row.needs.is_none());
+    // Every row in table order.
     for row in &all {
         let (sio, healthy) = match outcomes.iter().find(|o| o.row.name == row.name) {
             Some(o) => {
@@ -1795,9 +1759,6 @@ fn report(driver: &str, outcomes: Vec<Outcome>, took: Duration) -> Vec<String> {
                     md(&o.answer)
                 };
                 sio.push_str(&footnote(row.note));
-                if let Some(needs) = row.needs {
-                    sio = format!("❌ {sio}{}", footnote(needs));
-                }
                 let healthy = match &o.gap {
                     Ok(g) if *g <= MAX_GAP => "yes".to_owned(),
                     Ok(g) => format!("NO (gap {g:.1?})"),
@@ -1805,13 +1766,6 @@ fn report(driver: &str, outcomes: Vec<Outcome>, took: Duration) -> Vec<String> {
                 };
                 (sio, healthy)
             }
-            None if whole_table && row.needs.is_some() => (
-                format!(
-                    "❌ not run here (`-- --ignored`){}",
-                    footnote(row.needs.unwrap_or_default())
-                ),
-                "-".to_owned(),
-            ),
             None => continue,
         };
         println!(
@@ -1855,8 +1809,7 @@ fn assert_passed(driver: &str, failures: &[String]) {
 fn table(driver: &'static str) {
     let fx = fixture(driver);
     let t0 = Instant::now();
-    let rows: Vec<Row> = rows().into_iter().filter(|r| r.needs.is_none()).collect();
-    let outcomes = run_rows(driver, rows);
+    let outcomes = run_rows(driver, rows());
     let gaps: Vec<Duration> = [(&fx.healthy, &fx.reasons), (&fx.hb_healthy, &fx.hb_reasons)]
         .iter()
         .map(|(h, reasons)| {
@@ -1885,82 +1838,4 @@ fn bad_input_tokio() {
 #[test]
 fn bad_input_smol() {
     table("smol");
-}
-
-/// Runs the row `name` (one that sio does not pass yet) on both drivers.
-fn known_bug(name: &str) {
-    let row = rows()
-        .into_iter()
-        .find(|r| r.name == name)
-        .unwrap_or_else(|| panic!("no row {name}"));
-    assert!(row.needs.is_some(), "{name} is not marked as needing a fix");
-    let mut failures = Vec::new();
-    for driver in ["tokio", "smol"] {
-        let t0 = Instant::now();
-        let outcomes = run_rows(driver, vec![row.clone()]);
-        failures.extend(
-            report(driver, outcomes, t0.elapsed())
-                .into_iter()
-                .map(|f| format!("{driver}: {f}")),
-        );
-    }
-    assert_passed("tokio and smol", &failures);
-}
-
-/// The `#[ignore]`d rows: one test each, named after the row.
-macro_rules! known_bugs {
-    ($($test:ident => $row:literal, $why:literal;)*) => {
-        $(
-            #[test]
-            #[ignore = $why]
-            fn $test() {
-                known_bug($row);
-            }
-        )*
-        /// Every row marked `needs` has its ignored test above, and only those.
-        #[test]
-        fn known_bugs_are_listed() {
-            let mut marked: Vec<String> =
-                rows().into_iter().filter(|r| r.needs.is_some()).map(|r| r.name).collect();
-            let mut listed: Vec<String> = vec![$($row.to_owned()),*];
-            marked.sort();
-            listed.sort();
-            assert_eq!(marked, listed);
-        }
-    };
-}
-
-known_bugs! {
-    sio_nsp_not_joined_polling => "sio-nsp-not-joined [polling]",
-        "needs the reference's invalid-state close: a packet for a namespace not joined closes the connection";
-    sio_nsp_not_joined_websocket => "sio-nsp-not-joined [websocket]",
-        "needs the reference's invalid-state close: a packet for a namespace not joined closes the connection";
-    sio_connect_error_from_client_polling => "sio-connect-error-from-client [polling]",
-        "needs the reference's invalid-state close: a CONNECT_ERROR from the client closes the connection";
-    sio_connect_error_from_client_websocket => "sio-connect-error-from-client [websocket]",
-        "needs the reference's invalid-state close: a CONNECT_ERROR from the client closes the connection";
-    sio_connect_twice_polling => "sio-connect-twice [polling]",
-        "needs the reference's invalid-state close: a second CONNECT to a joined namespace closes the connection";
-    sio_connect_twice_websocket => "sio-connect-twice [websocket]",
-        "needs the reference's invalid-state close: a second CONNECT to a joined namespace closes the connection";
-    sio_nsp_1mib_websocket => "sio-nsp-1mib [websocket]",
-        "needs close 1009 on a frame over max payload: ws_loop drops the TCP connection, reason transport close";
-    ws_frame_over_max_payload => "ws-frame-over-max-payload [websocket]",
-        "needs close 1009 on a frame over max payload: ws_loop drops the TCP connection, reason transport close";
-    ws_invalid_utf8 => "ws-invalid-utf8 [websocket]",
-        "needs close 1007 on invalid UTF-8: ws_loop drops the TCP connection, reason transport close";
-    ws_key_missing => "ws-key-missing",
-        "needs ws's handshake answer: 400 text/html `Missing or invalid Sec-WebSocket-Key header`, not code 3";
-    ws_key_short => "ws-key-short",
-        "needs the Sec-WebSocket-Key checked: a key that is not base64 of 16 bytes is accepted (101)";
-    ws_key_not_base64 => "ws-key-not-base64",
-        "needs the Sec-WebSocket-Key checked: a key that is not base64 of 16 bytes is accepted (101)";
-    ws_version_12 => "ws-version-12",
-        "needs ws's handshake answer: 400 text/html `Missing or invalid Sec-WebSocket-Version header`, not code 3";
-    ws_version_missing => "ws-version-missing",
-        "needs ws's handshake answer: 400 text/html `Missing or invalid Sec-WebSocket-Version header`, not code 3";
-    bad_packet_right_after_connect => "bad-packet-right-after-connect",
-        "needs the handshake kept for a late connection handler: Socket::handshake() is None if its socket already left";
-    dyn_namespace_memory => "dyn-namespace-memory",
-        "needs empty dynamic namespaces removed: every /dyn-<n> a client creates stays forever (~0.8 KB each)";
 }

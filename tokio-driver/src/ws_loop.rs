@@ -4,8 +4,9 @@
 use std::future::poll_fn;
 use std::task::{ready, Context, Poll};
 
-use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use async_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use async_tungstenite::tungstenite::error::ProtocolError;
+use async_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use async_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame as WsFrame};
 use async_tungstenite::tungstenite::protocol::Role;
 use async_tungstenite::tungstenite::{Error, Message};
 use async_tungstenite::{WebSocketReceiver, WebSocketSender, WebSocketStream};
@@ -62,20 +63,37 @@ where
     })
 }
 
+/// How the client's side of a WebSocket ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// It closed (a close frame, or the connection went away).
+    Closed,
+    /// It broke the protocol: answered with this close code (as the reference's `ws`: 1009
+    /// for a message over the limit, 1007 for invalid UTF-8, 1002 otherwise), reported to
+    /// the core as a transport error.
+    Failed(CloseCode),
+}
+
 /// A received message as a frame for the core: `Ok(None)` for control frames, `Err` when the
 /// WebSocket ended or failed.
-fn to_frame(incoming: Option<Result<Message, Error>>) -> Result<Option<Frame>, ()> {
+fn to_frame(incoming: Option<Result<Message, Error>>) -> Result<Option<Frame>, End> {
     match incoming {
         // tungstenite validated the text: a view of the same buffer skips validating it twice.
         Some(Ok(Message::Text(t))) => {
             match Str::from_utf8_viewed(Bytes::from(t.clone()), t.as_str()) {
                 Ok(s) => Ok(Some(Frame::Text(s))),
-                Err(_) => Err(()),
+                Err(_) => Err(End::Failed(CloseCode::Invalid)),
             }
         }
         Some(Ok(Message::Binary(b))) => Ok(Some(Frame::Binary(b))),
         Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(None),
-        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Err(()),
+        Some(Err(Error::Capacity(_))) => Err(End::Failed(CloseCode::Size)),
+        Some(Err(Error::Utf8(_))) => Err(End::Failed(CloseCode::Invalid)),
+        Some(Err(Error::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => Err(End::Closed),
+        Some(Err(Error::Protocol(_) | Error::AttackAttempt)) => {
+            Err(End::Failed(CloseCode::Protocol))
+        }
+        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Err(End::Closed),
     }
 }
 
@@ -112,7 +130,7 @@ async fn run<S>(
     let outbox = io.ws_open(crate::now(), id);
     let read_waker = outbox.read_waker();
     let mut batch: Vec<Frame> = Vec::new();
-    let mut ended = false;
+    let mut ended: Option<End> = None;
     // After reading, write first (the answers); after writing, read first.
     let mut write_first = false;
     // Set after handing messages to the core: the answers are written on the task's next
@@ -130,7 +148,7 @@ async fn run<S>(
                 Poll::Ready(WsNext::Read) => {
                     let mut read_cx = Context::from_waker(&read_waker);
                     let mut bytes = 0;
-                    while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES && !ended {
+                    while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES && ended.is_none() {
                         match stream.poll_next_unpin(&mut read_cx) {
                             Poll::Ready(incoming) => match to_frame(incoming) {
                                 Ok(Some(frame)) => {
@@ -138,7 +156,7 @@ async fn run<S>(
                                     batch.push(frame);
                                 }
                                 Ok(None) => {}
-                                Err(()) => ended = true,
+                                Err(end) => ended = Some(end),
                             },
                             Poll::Pending => break,
                         }
@@ -147,7 +165,7 @@ async fn run<S>(
                         // Stopped early: the next step reads again.
                         read_waker.wake_by_ref();
                     }
-                    if !batch.is_empty() || ended {
+                    if !batch.is_empty() || ended.is_some() {
                         return Poll::Ready(Step::Incoming);
                     }
                 }
@@ -165,10 +183,32 @@ async fn run<S>(
                     io.ws_messages(crate::now(), id, std::mem::take(&mut batch));
                     yield_first = true;
                 }
-                if ended {
-                    break;
+                match ended {
+                    Some(End::Closed) => break,
+                    Some(End::Failed(code)) => {
+                        // The reference's `ws` answers with the code, then reports an error.
+                        let mut close = Some(Message::Close(Some(CloseFrame {
+                            code,
+                            reason: "".into(),
+                        })));
+                        let _ = poll_fn(|cx| {
+                            if outbox.poll_aborted(cx) {
+                                return Poll::Ready(Ok(()));
+                            }
+                            if let Some(msg) = close.take() {
+                                if let Err(e) = ready!(sink.poll_ready_unpin(cx)) {
+                                    return Poll::Ready(Err(e));
+                                }
+                                sink.start_send_unpin(msg)?;
+                            }
+                            sink.poll_close_unpin(cx)
+                        })
+                        .await;
+                        io.ws_failed(crate::now(), id);
+                        return;
+                    }
+                    None => write_first = true,
                 }
-                write_first = true;
             }
             Step::Write(frames) => {
                 if write(&outbox, &mut sink, frames).await.is_err() {

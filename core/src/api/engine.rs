@@ -416,6 +416,19 @@ impl EngineIo {
         });
     }
 
+    /// The client broke the WebSocket protocol (the driver answered with its close code): the
+    /// session on it closes with "transport error".
+    pub fn ws_failed(&self, now: Instant, id: TransportId) {
+        self.with(Some(now), |st| {
+            if st.closing.remove(&id).is_some() {
+                return;
+            }
+            if st.ws.remove(&id).is_some() {
+                st.server.handle_ws_error(now, id);
+            }
+        });
+    }
+
     /// The WebSocket's task is done with it: it closed or failed, or the task carried out a
     /// [`WsNext::Close`](super::WsNext::Close) or [`WsNext::Abort`](super::WsNext::Abort).
     pub fn ws_closed(&self, now: Instant, id: TransportId) {

@@ -108,6 +108,10 @@ impl Drop for Proc {
     }
 }
 
+/// The soak server's glibc malloc settings (see [`Conductor::spawn`]).
+const SERVER_MALLOC: &str =
+    "glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=131072:glibc.malloc.arena_max=2";
+
 struct Conductor {
     bin_dir: String,
     log_dir: String,
@@ -117,7 +121,14 @@ struct Conductor {
 impl Conductor {
     fn spawn(&self, name: &str, bin: &str, args: &[String], stdin: bool) -> Proc {
         let err = std::fs::File::create(format!("{}/{name}.err", self.log_dir)).expect("log file");
-        let mut child = Command::new(format!("{}/{bin}", self.bin_dir))
+        let mut cmd = Command::new(format!("{}/{bin}", self.bin_dir));
+        if bin == "soak-server" {
+            // glibc keeps the high-water of each fault phase resident (freed chunks stay in
+            // its arenas), which the RSS check would read as growth: large blocks get their
+            // own mappings and freed tops are returned, so RSS follows what the server holds.
+            cmd.env("GLIBC_TUNABLES", SERVER_MALLOC);
+        }
+        let mut child = cmd
             .args(args)
             .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())

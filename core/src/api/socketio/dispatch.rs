@@ -68,6 +68,8 @@ pub(crate) struct SocketSlot {
     pub(crate) generation: u64,
     /// Its events not done with yet (see [`super::backlog`]).
     pub(crate) load: Load,
+    /// Its handshake, kept from the moment it leaves for the handlers still to run.
+    pub(crate) left_with: Option<Box<crate::socket::server::Handshake>>,
     /// The namespace's connection handler, until it has run (before any item).
     connect: Option<ConnectionHandler>,
     inbox: VecDeque<Item>,
@@ -118,6 +120,7 @@ impl Layer {
             turn,
             generation: self.generation,
             load: Load::default(),
+            left_with: None,
             connect,
             inbox: VecDeque::new(),
             handlers: SocketHandlers::default(),

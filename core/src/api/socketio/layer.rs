@@ -202,6 +202,12 @@ impl Layer {
                 }
             }
             SocketEvent::Disconnecting { socket, reason } => {
+                // Its handlers still to run (a connection handler that has not run yet among
+                // them) read it after the server has let the socket go.
+                let handshake = self.server.handshake(&socket).cloned();
+                if let Some(slot) = self.sockets.get_mut(&socket) {
+                    slot.left_with = handshake.map(Box::new);
+                }
                 self.deliver(&socket, Item::Disconnecting(reason))
             }
             SocketEvent::Disconnected { socket, reason } => {
@@ -254,6 +260,7 @@ impl Upper for Layer {
                 self.server.handle_engine_message(now, &sid, packet)
             }
             EngineEvent::Upgraded { sid } => {
+                self.server.handle_engine_upgraded(now, &sid);
                 for socket in self.server.sockets_of_connection(&sid) {
                     self.deliver(&socket, Item::Upgraded);
                 }

@@ -40,10 +40,16 @@ impl Socket {
         &self.nsp
     }
 
-    /// The handshake (query, headers, auth, time) it connected with.
+    /// The handshake (query, headers, auth, time) it connected with; still there in its
+    /// handlers once it has left.
     pub fn handshake(&self) -> Option<Handshake> {
         let id = self.id.clone();
-        self.io.with(|l, _| l.server.handshake(&id).cloned())
+        self.io.with(|l, _| {
+            l.server.handshake(&id).cloned().or_else(|| {
+                let slot = l.sockets.get(&id)?;
+                slot.left_with.as_deref().cloned()
+            })
+        })
     }
 
     /// Whether it is still connected.

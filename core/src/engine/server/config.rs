@@ -144,7 +144,6 @@ impl ServerConfig {
     /// The default [`max_buffered_bytes`](Self::max_buffered_bytes): 64 KiB.
     pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 64 * 1024;
 
-
     /// Half of [`max_buffered_bytes`](Self::max_buffered_bytes): above it a session drops
     /// volatile packets, and coming back to it is reported
     /// ([`Event::Drained`](super::Event::Drained)).

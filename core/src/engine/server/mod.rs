@@ -64,7 +64,7 @@ struct PendingWs {
 /// - **inputs**, named for what the driver saw, each taking the time `now`:
 ///   [`handle_request`](Self::handle_request), [`handle_ws_open`](Self::handle_ws_open),
 ///   [`handle_ws_message`](Self::handle_ws_message),
-///   [`handle_ws_closed`](Self::handle_ws_closed),
+///   [`handle_ws_closed`](Self::handle_ws_closed), [`handle_ws_error`](Self::handle_ws_error),
 ///   [`handle_ws_written`](Self::handle_ws_written),
 ///   [`handle_request_aborted`](Self::handle_request_aborted),
 ///   [`handle_timeout`](Self::handle_timeout);
@@ -271,6 +271,11 @@ impl Server {
         }
 
         if upgrade {
+            if let Some(why) = req.websocket_refusal {
+                // After the Engine.IO checks, the WebSocket library's own (as the reference).
+                self.refuse_ws(id, why);
+                return;
+            }
             if sid.is_none() && !eio4 {
                 self.refuse_ws(id, ErrorCode::UnsupportedProtocolVersion.message());
                 return;
@@ -405,6 +410,17 @@ impl Server {
     /// WebSocket `id` closed or failed (not after a [`Transmit::CloseWs`], which needs no
     /// report). The session on it closes with "transport close"; a probe is abandoned.
     pub fn handle_ws_closed(&mut self, now: Instant, id: TransportId) {
+        self.ws_gone(now, id, CloseReason::TransportClose);
+    }
+
+    /// WebSocket `id` broke the protocol (a message over `max_payload`, invalid UTF-8, a
+    /// malformed frame: the driver answered with the WebSocket close code): its session closes
+    /// with "transport error", as the reference's does; a probe is abandoned.
+    pub fn handle_ws_error(&mut self, now: Instant, id: TransportId) {
+        self.ws_gone(now, id, CloseReason::TransportError);
+    }
+
+    fn ws_gone(&mut self, now: Instant, id: TransportId, reason: CloseReason) {
         self.out.now = Some(now);
         if self.pending_ws.remove(&id).is_some() {
             return;
@@ -413,7 +429,7 @@ impl Server {
             return;
         };
         if let Some(s) = self.sessions.get_mut(&key) {
-            s.handle_ws_closed(id, &mut self.out);
+            s.handle_ws_closed(id, reason, &mut self.out);
         }
         self.out.bindings.remove(&id);
         self.settle(&key);

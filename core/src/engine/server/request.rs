@@ -36,9 +36,14 @@ pub struct Request {
     pub query: String,
     /// The `Origin` header, if any.
     pub origin: Option<String>,
-    /// Whether this is a WebSocket upgrade request (`Upgrade: websocket`, with a valid key):
-    /// the driver can complete it if the core answers [`Transmit::AcceptWebSocket`].
+    /// Whether this is a WebSocket upgrade request (`Upgrade: websocket`, `Connection:
+    /// upgrade`): the driver can complete it if the core answers
+    /// [`Transmit::AcceptWebSocket`].
     pub websocket_upgrade: bool,
+    /// Why an upgrade request cannot be completed (a missing or malformed
+    /// `Sec-WebSocket-Key`, a version other than 8 or 13): the message of the reference's
+    /// `ws` library, which the core answers with once the Engine.IO checks pass.
+    pub websocket_refusal: Option<&'static str>,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
     /// The `Access-Control-Request-Headers` header of a preflight, if any.
@@ -67,6 +72,7 @@ impl Request {
             query: query.to_owned(),
             origin: None,
             websocket_upgrade: false,
+            websocket_refusal: None,
             content_type: None,
             access_control_request_headers: None,
             headers: Vec::new(),
@@ -79,7 +85,7 @@ impl Request {
     /// A request from the parts of an HTTP request as a driver's HTTP library gives them:
     /// the method name, the path, the raw query, a header lookup (case-insensitive names) and
     /// the body. Detects a WebSocket upgrade request (`Upgrade: websocket`, `Connection:
-    /// upgrade`, a `Sec-WebSocket-Key`, version 13).
+    /// upgrade`) and checks its key and version as the reference's `ws` library does.
     pub fn from_parts<'h>(
         method: &str,
         path: &str,
@@ -98,15 +104,26 @@ impl Request {
         };
         let websocket_upgrade = method == Method::Get
             && has_token("upgrade", "websocket")
-            && has_token("connection", "upgrade")
-            && header("sec-websocket-key").is_some_and(|k| !k.trim().is_empty())
-            && header("sec-websocket-version").map(str::trim) == Some("13");
+            && has_token("connection", "upgrade");
+        let websocket_refusal = if !websocket_upgrade {
+            None
+        } else if !header("sec-websocket-key").is_some_and(|k| valid_key(k.trim())) {
+            Some("Missing or invalid Sec-WebSocket-Key header")
+        } else if !matches!(
+            header("sec-websocket-version").map(str::trim),
+            Some("8" | "13")
+        ) {
+            Some("Missing or invalid Sec-WebSocket-Version header")
+        } else {
+            None
+        };
         Request {
             method,
             path: path.to_owned(),
             query: query.unwrap_or("").to_owned(),
             origin: header("origin").map(str::to_owned),
             websocket_upgrade,
+            websocket_refusal,
             content_type: header("content-type").map(str::to_owned),
             access_control_request_headers: header("access-control-request-headers")
                 .map(str::to_owned),
@@ -121,6 +138,16 @@ impl Request {
     pub fn query_pairs(&self) -> Vec<(String, String)> {
         parse_query(&self.query)
     }
+}
+
+/// A `Sec-WebSocket-Key` as `ws` accepts it: base64 of 16 bytes (`/^[+/0-9A-Za-z]{22}==$/`).
+fn valid_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    b.len() == 24
+        && b[22..] == *b"=="
+        && b[..22]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
 }
 
 /// Splits and decodes a query string as Node's `querystring` does: `&`-separated pairs,

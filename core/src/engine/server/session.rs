@@ -385,14 +385,19 @@ impl Session {
     }
 
     /// One of this session's WebSockets closed.
-    pub(crate) fn handle_ws_closed(&mut self, ws: TransportId, out: &mut Outbox) {
+    pub(crate) fn handle_ws_closed(
+        &mut self,
+        ws: TransportId,
+        reason: CloseReason,
+        out: &mut Outbox,
+    ) {
         out.bindings.remove(&ws);
         if self.probe == Some(ws) {
             self.probe = None;
             self.stop_upgrade_timers();
         } else if matches!(self.active, Active::WebSocket(w) if w == ws) {
             // Already closed by the peer: nothing to send on it.
-            self.finish_close(CloseReason::TransportClose, out);
+            self.finish_close(reason, out);
         }
     }
 

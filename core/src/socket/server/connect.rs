@@ -27,9 +27,16 @@ impl SocketServer {
         let Some(conn) = self.conns.get(sid.as_bytes()) else {
             return;
         };
-        // A second CONNECT to a namespace the client is in (or asking for) is ignored.
-        if conn.nsps.iter().any(|(n, _)| *n == nsp) {
-            return;
+        match conn.slot(&nsp) {
+            // The reference's "invalid state": a CONNECT to a namespace the client is in.
+            Some(Slot::Connected(_)) => {
+                self.invalid_state(now, sid);
+                return;
+            }
+            // One it is asking for already: ignored (the reference would make a second
+            // socket, its first one left without a namespace entry).
+            Some(Slot::Pending { .. }) => return,
+            None => {}
         }
         if conn.nsps.len() >= self.config.max_namespaces_per_connection {
             let packet = Packet::connect_error(nsp, "Too many namespaces", None);
@@ -51,11 +58,7 @@ impl SocketServer {
         let request = ConnectId(self.next_connect);
         self.next_connect += 1;
         if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
-            let slot = Slot::Pending {
-                request,
-                held: Vec::new(),
-                held_bytes: 0,
-            };
+            let slot = Slot::Pending { request };
             conn.add_slot(nsp.clone(), slot);
         }
         if let Some(n) = self.namespaces.get_mut(nsp.as_bytes()) {
@@ -80,8 +83,7 @@ impl SocketServer {
 
     /// Admits the client of `request` to its namespace: the socket gets its id (or its old
     /// one, recovered), joins the room named by it, and the CONNECT reply is queued before
-    /// anything the application emits afterwards. Then [`SocketEvent::Connected`] is reported,
-    /// followed by the packets that arrived meanwhile, in order.
+    /// anything the application emits afterwards. Then [`SocketEvent::Connected`] is reported.
     pub fn accept_connect(
         &mut self,
         now: Instant,
@@ -89,31 +91,20 @@ impl SocketServer {
     ) -> Result<SocketId, UnknownConnect> {
         self.touch(now);
         let p = self.take_pending(request).ok_or(UnknownConnect)?;
-        let held = match self
+        let pending = self
             .conns
-            .get_mut(p.sid.as_bytes())
-            .and_then(|c| c.slot_mut(&p.nsp))
-        {
-            Some(Slot::Pending {
-                request: r, held, ..
-            }) if *r == request => std::mem::take(held),
-            _ => {
-                self.release_namespace(&p.nsp);
-                return Err(UnknownConnect);
-            }
-        };
-        let id = self.establish(&p.sid, &p.nsp, p.handshake, p.restored);
-        for packet in held {
-            if !self.is_connected(&id) {
-                break;
-            }
-            self.dispatch(now, &id, packet);
+            .get(p.sid.as_bytes())
+            .and_then(|c| c.slot(&p.nsp))
+            .is_some_and(|s| matches!(s, Slot::Pending { request: r } if *r == request));
+        if !pending {
+            self.release_namespace(&p.nsp);
+            return Err(UnknownConnect);
         }
-        Ok(id)
+        Ok(self.establish(&p.sid, &p.nsp, p.handshake, p.restored))
     }
 
     /// Refuses the client of `request`: it gets CONNECT_ERROR `{"message":…,"data":…}` (no
-    /// `data` when `None`) and the packets it sent to the namespace meanwhile are dropped.
+    /// `data` when `None`).
     pub fn reject_connect(
         &mut self,
         request: ConnectId,

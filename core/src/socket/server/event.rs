@@ -121,8 +121,9 @@ impl fmt::Display for DisconnectReason {
 pub enum SocketEvent {
     /// A client asks to join namespace `nsp`: run the middleware, then call
     /// [`accept_connect`](super::SocketServer::accept_connect) or
-    /// [`reject_connect`](super::SocketServer::reject_connect). Packets the client sends to
-    /// `nsp` meanwhile are held and delivered after the accept.
+    /// [`reject_connect`](super::SocketServer::reject_connect). A packet the client sends to
+    /// `nsp` meanwhile closes its connection, as the reference's "invalid state" (clients
+    /// wait for the CONNECT reply before they emit).
     ConnectRequest {
         /// The request, to name in the decision.
         request: ConnectId,

@@ -16,11 +16,16 @@ impl SocketServer {
     pub fn handle_engine_open(&mut self, now: Instant, sid: Str, info: ConnInfo) {
         self.touch(now);
         let deadline = now + self.config.connect_timeout;
+        let websocket = info
+            .query
+            .iter()
+            .any(|(k, v)| k == "transport" && v == "websocket");
         let conn = Conn {
             info: info.into(),
             decoder: Decoder::new(self.config.max_attachments),
             nsps: Vec::new(),
             connect_deadline: Some(deadline),
+            websocket,
         };
         self.conns.insert(sid.bytes().clone(), Box::new(conn));
         self.timers.arm(deadline, Timer::ConnectTimeout(sid));
@@ -59,6 +64,14 @@ impl SocketServer {
         self.drop_conn(now, *conn, reason.into());
     }
 
+    /// Engine.IO session `sid` moved to WebSocket.
+    pub fn handle_engine_upgraded(&mut self, now: Instant, sid: &Str) {
+        self.touch(now);
+        if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
+            conn.websocket = true;
+        }
+    }
+
     fn handle_packet(&mut self, now: Instant, sid: &Str, packet: Packet) {
         if let PacketData::Connect(auth) = packet.data {
             self.handle_connect(now, sid, packet.nsp, auth);
@@ -67,15 +80,28 @@ impl SocketServer {
         let Some(conn) = self.conns.get_mut(sid.as_bytes()) else {
             return;
         };
-        match conn.slot_mut(&packet.nsp) {
-            Some(slot @ Slot::Pending { .. }) => slot.hold(packet),
-            Some(Slot::Connected(id)) => {
+        match (conn.slot(&packet.nsp), &packet.data) {
+            (Some(Slot::Connected(id)), data) if !matches!(data, PacketData::ConnectError(_)) => {
                 let id = id.clone();
                 self.dispatch(now, &id, packet);
             }
-            // The reference ignores packets for a namespace the client is not in.
-            None => {}
+            // The reference's "invalid state": a packet for a namespace the client has not
+            // joined (or is still waiting to join), or a CONNECT_ERROR from the client.
+            _ => self.invalid_state(now, sid),
         }
+    }
+
+    /// The reference's answer to a packet that makes no sense in the connection's state: the
+    /// connection is closed. Its sockets leave with "forced close" on a WebSocket (closed at
+    /// once, which the reference reports first) and "forced server close" on long-polling.
+    pub(super) fn invalid_state(&mut self, now: Instant, sid: &Str) {
+        let websocket = self.conns.get(sid.as_bytes()).is_some_and(|c| c.websocket);
+        let reason = if websocket {
+            DisconnectReason::ForcedClose
+        } else {
+            DisconnectReason::ForcedServerClose
+        };
+        self.close_conn(now, sid, reason);
     }
 
     /// A packet for a connected socket.

@@ -7,15 +7,8 @@ use hashbrown::HashSet;
 
 use super::handshake::{ConnInfo, Handshake};
 use super::ids::{ConnectId, SocketId};
-use crate::socket::{Decoder, Packet, PacketData};
+use crate::socket::Decoder;
 use crate::Str;
-
-/// Packets held for a namespace whose CONNECT awaits the application, at most this many and
-/// [`MAX_HELD_BYTES`] in all; more are dropped (the reference drops them all), so a client
-/// cannot grow the server's memory by sending to a namespace it is not admitted to yet.
-pub(super) const MAX_HELD_PACKETS: usize = 128;
-/// See [`MAX_HELD_PACKETS`].
-pub(super) const MAX_HELD_BYTES: usize = 1 << 20;
 
 #[derive(Debug)]
 pub(super) struct SocketState {
@@ -74,41 +67,25 @@ pub(super) struct Conn {
     pub(super) nsps: Vec<(Str, Slot)>,
     /// The connect timeout, until a namespace is joined.
     pub(super) connect_deadline: Option<Instant>,
+    /// It runs on a WebSocket (from the start or since its upgrade): a close the server makes
+    /// takes effect at once there, which decides the reason its sockets get.
+    pub(super) websocket: bool,
 }
 
 #[derive(Debug)]
 pub(super) enum Slot {
-    /// The CONNECT awaits the application; packets for the namespace wait here.
+    /// The CONNECT awaits the application.
     Pending {
         request: ConnectId,
-        held: Vec<Packet>,
-        held_bytes: usize,
     },
     Connected(SocketId),
 }
 
-impl Slot {
-    /// Holds `packet` for a pending CONNECT if the budget allows; a connected slot ignores it.
-    pub(super) fn hold(&mut self, packet: Packet) {
-        let Slot::Pending {
-            held, held_bytes, ..
-        } = self
-        else {
-            return;
-        };
-        let size = match &packet.data {
-            PacketData::Event(e) => e.payload().len(),
-            PacketData::Ack(a) => a.payload.len(),
-            _ => 0,
-        };
-        if held.len() < MAX_HELD_PACKETS && *held_bytes + size <= MAX_HELD_BYTES {
-            *held_bytes += size;
-            held.push(packet);
-        }
-    }
-}
-
 impl Conn {
+    pub(super) fn slot(&self, nsp: &Str) -> Option<&Slot> {
+        self.nsps.iter().find(|(n, _)| n == nsp).map(|(_, s)| s)
+    }
+
     pub(super) fn slot_mut(&mut self, nsp: &Str) -> Option<&mut Slot> {
         self.nsps.iter_mut().find(|(n, _)| n == nsp).map(|(_, s)| s)
     }

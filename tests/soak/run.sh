@@ -26,7 +26,8 @@ echo "soak: open-file limit $(ulimit -n)"
 # The cluster phase needs redis-server (Debian's package).
 bash tests/install-redis.sh >/dev/null
 
-cargo build --release -q -p sio-tests --bin soak --bin soak-server --bin soak-load
+# The server on jemalloc (see the `jemalloc` feature of tests/Cargo.toml).
+cargo build --release -q -p sio-tests --features jemalloc --bin soak --bin soak-server --bin soak-load
 target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 rm -rf "$target/soak"
 mkdir -p "$target/soak"

@@ -23,6 +23,13 @@
 //! A panic hook counts every panic (caught ones included) and logs it with a backtrace on
 //! stderr. The control protocol is described in `sio_tests::soak`.
 
+/// With the `jemalloc` feature (the soak builds it so), jemalloc's decay gives freed pages
+/// back to the system; glibc's malloc keeps the high-water of a fault phase resident, which
+/// the soak's RSS check cannot tell from memory the server holds.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -108,9 +108,8 @@ impl Drop for Proc {
     }
 }
 
-/// The soak server's glibc malloc settings (see [`Conductor::spawn`]).
-const SERVER_MALLOC: &str =
-    "glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=131072:glibc.malloc.arena_max=2";
+/// The soak server's jemalloc settings (see [`Conductor::spawn`]).
+const SERVER_MALLOC: &str = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000";
 
 struct Conductor {
     bin_dir: String,
@@ -123,10 +122,9 @@ impl Conductor {
         let err = std::fs::File::create(format!("{}/{name}.err", self.log_dir)).expect("log file");
         let mut cmd = Command::new(format!("{}/{bin}", self.bin_dir));
         if bin == "soak-server" {
-            // glibc keeps the high-water of each fault phase resident (freed chunks stay in
-            // its arenas), which the RSS check would read as growth: large blocks get their
-            // own mappings and freed tops are returned, so RSS follows what the server holds.
-            cmd.env("GLIBC_TUNABLES", SERVER_MALLOC);
+            // jemalloc (the `jemalloc` feature) returns freed pages after a second of decay,
+            // from a background thread even when the server is quiet.
+            cmd.env("_RJEM_MALLOC_CONF", SERVER_MALLOC);
         }
         let mut child = cmd
             .args(args)

@@ -4,13 +4,15 @@
 //! `sio-flood [--driver tokio|smol] [--max-buffered BYTES]`; prints `listening <port>`.
 //!
 //! - `join` (no arguments): the socket joins room `flood`.
-//! - `start` `{count, size, patience_ms}` with an ack: broadcasts `count` events
+//! - `start` `{count, size, patience_ms, each}` with an ack: broadcasts `count` events
 //!   `["m", seq, <size bytes>]` to room `flood` (one encode each), awaiting each one's
 //!   [`emit_drained`](sio_core::api::socketio::BroadcastOperator::emit_drained) for at most
 //!   `patience_ms` (a member that cannot take a message in that time is no longer waited for:
 //!   it catches up, or its queue fills and it is closed). Then answers
 //!   `{sent, rss_before_kib, rss_peak_kib, disconnects: [[id, reason], …]}`, the peak being
-//!   the process's high-water resident memory (`VmHWM`).
+//!   the process's high-water resident memory (`VmHWM`). With `each`, it emits the events to
+//!   every member on its own instead, without waiting (one buffer per member: the worst case
+//!   for memory, measured by `tests/bench/stalled-memory.py`).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,6 +28,10 @@ struct Start {
     count: u64,
     size: usize,
     patience_ms: u64,
+    /// Emit to each member on its own (one encode and one buffer per member, the worst case
+    /// for memory) instead of one broadcast, without waiting.
+    #[serde(default)]
+    each: bool,
 }
 
 fn main() {
@@ -105,7 +111,24 @@ fn setup(io: &SocketIo, sleep: Sleep) {
                     let before = status_kib("VmRSS:");
                     let data = vec![0x5a_u8; start.size];
                     let patience = Duration::from_millis(start.patience_ms);
-                    for seq in 0..start.count {
+                    if start.each {
+                        let members: Vec<String> = app
+                            .sockets()
+                            .to("flood")
+                            .fetch_sockets()
+                            .into_iter()
+                            .map(|s| s.id.to_string())
+                            .collect();
+                        for seq in 0..start.count {
+                            for id in &members {
+                                let payload = Bytes::from(data.clone());
+                                let _ = app.sockets().to(id.clone()).emit("m", &(seq, payload));
+                            }
+                        }
+                        // The disconnect handlers of the clients closed meanwhile run now.
+                        sleep(Duration::from_millis(500)).await;
+                    }
+                    for seq in 0..start.count * u64::from(!start.each) {
                         let payload = Bytes::from(data.clone());
                         let room = app.sockets().to("flood");
                         let Ok(drained) = room.emit_drained("m", &(seq, payload)) else {

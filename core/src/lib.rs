@@ -12,8 +12,17 @@
 //!   incremental decoder, [`Value`] (the argument type that carries JSON and bytes together),
 //!   the server state machine [`socket::server::SocketServer`], and the cluster protocol of
 //!   `@socket.io/redis-adapter` ([`socket::cluster::Cluster`]).
+//! - [`api`]: the runtime-agnostic async face the drivers plug into and applications program
+//!   against: [`api::engine`] (the Engine.IO server shared by a driver's tasks),
+//!   [`api::socketio`] (the Socket.IO server: namespaces, sockets, handlers, acks,
+//!   backpressure), [`api::client`] (the Socket.IO client), [`api::runtime`] (what a driver
+//!   lends it), and [`api::WsOutbox`] (what one WebSocket's task does next).
 //! - [`Str`]: cheaply clonable UTF-8 text backed by [`bytes::Bytes`], used wherever the protocol
 //!   carries text so that decoding can slice its input instead of copying it.
+//!
+//! A newcomer starts with [`api::socketio`] (the server an application programs against) or
+//! with [`engine::server::Server`] (the bare state machine, to drive from an event loop of
+//! one's own).
 //!
 //! ## The caller contract
 //! Every state machine in this crate follows one discipline (that of quinn-proto and str0m):
@@ -34,6 +43,14 @@
 //!     }
 //! }
 //! ```
+//!
+//! Two duties come with bounded memory (see [`engine::server::Server`]'s docs on
+//! backpressure): a driver reports what it wrote to each WebSocket
+//! ([`handle_ws_written`](engine::server::Server::handle_ws_written); until then frames count
+//! as queued, and a client whose queue fills is dropped), and it carries out
+//! [`AbortWs`](engine::server::Transmit::AbortWs) (drop the connection now, even mid-write) and
+//! [`PauseRead`](engine::server::Transmit::PauseRead) / `ResumeRead` (stop reading a client the
+//! application is behind on).
 //!
 //! Errors returned by this crate always mean bad input from the network or a misuse by the
 //! caller; a panic is a bug. Nothing that arrives from the network can make this crate panic or

@@ -248,9 +248,14 @@ where
     let mut frames = frames.into_iter();
     let mut next: Option<Message> = None;
     poll_fn(|cx| {
-        if outbox.poll_aborted(cx) {
+        if outbox.is_aborted() {
             return Poll::Ready(Err(()));
         }
+        // Before waiting on the socket, be woken by an abort too (a lock only on this path).
+        let wait = |cx: &mut Context<'_>| match outbox.poll_aborted(cx) {
+            true => Poll::Ready(Err(())),
+            false => Poll::Pending,
+        };
         loop {
             if let Some(msg) = next.take() {
                 match sink.poll_ready_unpin(cx) {
@@ -258,7 +263,7 @@ where
                     Poll::Ready(Err(_)) => return Poll::Ready(Err(())),
                     Poll::Pending => {
                         next = Some(msg);
-                        return Poll::Pending;
+                        return wait(cx);
                     }
                 }
             }
@@ -267,8 +272,10 @@ where
                 None => break,
             }
         }
-        ready!(sink.poll_flush_unpin(cx)).map_err(|_| ())?;
-        Poll::Ready(Ok(()))
+        match sink.poll_flush_unpin(cx) {
+            Poll::Ready(r) => Poll::Ready(r.map_err(|_| ())),
+            Poll::Pending => wait(cx),
+        }
     })
     .await
 }

@@ -9,6 +9,7 @@
 //! batch, or on its own once it grows past a few KiB, or at once while the connection is
 //! congested (more than half its limit outstanding), when the server needs it to be exact.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -53,7 +54,14 @@ pub struct WsOutbox {
 }
 
 #[derive(Debug)]
-struct Shared(Mutex<Queue>);
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Set (once) by [`WsOutbox::abort`]; read without the lock by a task between writes.
+    aborted: AtomicBool,
+    /// Written (flushed) and not yet reported to the server, in `queued_size` units; taken
+    /// without the lock by the connection's incoming batch.
+    unreported: AtomicUsize,
+}
 
 #[derive(Debug)]
 struct Queue {
@@ -73,8 +81,6 @@ struct Queue {
     pending: usize,
     /// [`queued_size`] of the frames of the last [`WsNext::Write`], until flushed.
     taken: usize,
-    /// Written (flushed) and not yet reported to the server.
-    unreported: usize,
     /// The server's high-water mark: above it, the count is reported after every write.
     high_water: usize,
 }
@@ -82,7 +88,7 @@ struct Queue {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Queue> {
         // Nothing in here can be left half-updated by a panic.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -123,19 +129,22 @@ impl WsOutbox {
     /// `high_water`.
     pub(crate) fn new(high_water: usize) -> Self {
         WsOutbox {
-            inner: Arc::new(Shared(Mutex::new(Queue {
-                frames: WsFrames::new(),
-                close: false,
-                abort: false,
-                paused: false,
-                read_ready: true,
-                waker: None,
-                abort_waker: None,
-                pending: 0,
-                taken: 0,
-                unreported: 0,
-                high_water,
-            }))),
+            inner: Arc::new(Shared {
+                aborted: AtomicBool::new(false),
+                unreported: AtomicUsize::new(0),
+                queue: Mutex::new(Queue {
+                    frames: WsFrames::new(),
+                    close: false,
+                    abort: false,
+                    paused: false,
+                    read_ready: true,
+                    waker: None,
+                    abort_waker: None,
+                    pending: 0,
+                    taken: 0,
+                    high_water,
+                }),
+            }),
         }
     }
 
@@ -166,6 +175,7 @@ impl WsOutbox {
 
     /// Orders the task to drop the connection now, even in the middle of a write.
     pub(crate) fn abort(&self) {
+        self.inner.aborted.store(true, Ordering::Release);
         let mut q = self.lock();
         q.abort = true;
         q.frames.clear();
@@ -182,9 +192,14 @@ impl WsOutbox {
         }
     }
 
+    /// Whether the task was told to [`WsNext::Abort`] (no lock: cheap between writes).
+    pub fn is_aborted(&self) -> bool {
+        self.inner.aborted.load(Ordering::Acquire)
+    }
+
     /// Whether the task was told to [`WsNext::Abort`]; while not, registers `cx` to be woken
-    /// when it is. A task polls this beside a write that may never complete (a peer that
-    /// stopped reading).
+    /// when it is. A task calls this before it waits on a write that may never complete (a
+    /// peer that stopped reading).
     pub fn poll_aborted(&self, cx: &mut Context<'_>) -> bool {
         let mut q = self.lock();
         if q.abort {
@@ -202,14 +217,15 @@ impl WsOutbox {
     /// it); otherwise the count waits for the connection's next incoming batch.
     pub(crate) fn flushed(&self) -> bool {
         let mut q = self.lock();
-        let outstanding = q.pending + q.taken + q.unreported;
-        q.unreported += std::mem::take(&mut q.taken);
-        outstanding > q.high_water || q.unreported >= REPORT_EVERY.min(q.high_water / 2)
+        let taken = std::mem::take(&mut q.taken);
+        let unreported = self.inner.unreported.fetch_add(taken, Ordering::AcqRel) + taken;
+        let outstanding = q.pending + unreported;
+        outstanding > q.high_water || unreported >= REPORT_EVERY.min(q.high_water / 2)
     }
 
     /// Takes the written bytes not yet reported to the server.
     pub(crate) fn take_unreported(&self) -> usize {
-        std::mem::take(&mut self.lock().unreported)
+        self.inner.unreported.swap(0, Ordering::AcqRel)
     }
 
     /// The task's next step; `Pending` (the task registered) until there is one. With both a

@@ -22,7 +22,8 @@ pub(crate) struct StallGuard<S> {
     inner: S,
     limit: Duration,
     /// Armed when a write first waits; cleared when one makes progress.
-    timer: Option<Timer>,
+    /// Boxed: an idle connection pays a pointer, not the timer.
+    timer: Option<Box<Timer>>,
 }
 
 impl<S> StallGuard<S> {
@@ -42,8 +43,10 @@ impl<S> StallGuard<S> {
             return poll;
         }
         let limit = self.limit;
-        let timer = self.timer.get_or_insert_with(|| Timer::after(limit));
-        ready!(Pin::new(timer).poll(cx));
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::new(Timer::after(limit)));
+        ready!(Pin::new(&mut **timer).poll(cx));
         Poll::Ready(Err(io::Error::new(
             io::ErrorKind::TimedOut,
             "the peer took nothing written for too long",

@@ -115,7 +115,8 @@ pub(crate) struct Session {
     /// The application is behind: the client's transport is not read (a POST waits in
     /// `parked_post`, a WebSocket is told to pause) and the pong deadline is suspended.
     paused: bool,
-    parked_post: Option<ParkedPost>,
+    /// Boxed: an idle session pays a pointer for it.
+    parked_post: Option<Box<ParkedPost>>,
     /// A ping was sent and its pong has not come.
     awaiting_pong: bool,
     timers: TimerTable,
@@ -256,11 +257,11 @@ impl Session {
             // The application is behind: the client gets its answer (and may send more) once
             // it has caught up, as a paused WebSocket is not read.
             out.bindings.insert(id, self.sid.clone());
-            self.parked_post = Some(ParkedPost {
+            self.parked_post = Some(Box::new(ParkedPost {
                 id,
                 body: req.body,
                 headers,
-            });
+            }));
             return;
         }
         self.take_post(now, id, req.body, headers, cfg, out);

@@ -682,3 +682,22 @@ fn volatile_frames_go_out_only_when_the_transport_can_write() {
     h.drain();
     assert_eq!(h.ws_frames(w), vec!["4c".to_owned()]);
 }
+
+#[test]
+fn a_plain_request_on_a_websocket_session_is_a_bad_request() {
+    let mut h = Harness::new();
+    let w = h.websocket("/engine.io/?EIO=4&transport=websocket");
+    let sid = h.ws_frames(w)[0][9..29].to_owned();
+    let (status, body) = error_answer(
+        &mut h,
+        Request::new(
+            Method::Get,
+            &format!("/engine.io/?EIO=4&transport=websocket&sid={sid}"),
+        ),
+    );
+    assert_eq!(
+        (status, body.as_str()),
+        (400, r#"{"code":3,"message":"Bad request"}"#)
+    );
+    assert_eq!(h.closed_reason(&sid), None, "the session goes on");
+}

@@ -71,14 +71,19 @@ fn http(port: u16, method: &str, target: &str, body: &str) -> String {
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let text = String::from_utf8_lossy(&raw).into_owned();
-    text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
 }
 
 fn a_stalled_long_poll_is_dropped(driver: &str) {
     let port = server(driver);
     let open = http(port, "GET", "/socket.io/?EIO=4&transport=polling", "");
     let v: serde_json::Value = serde_json::from_str(&open[1..]).unwrap();
-    let url = format!("/socket.io/?EIO=4&transport=polling&sid={}", v["sid"].as_str().unwrap());
+    let url = format!(
+        "/socket.io/?EIO=4&transport=polling&sid={}",
+        v["sid"].as_str().unwrap()
+    );
     assert_eq!(http(port, "POST", &url, "40"), "ok");
     http(port, "GET", &url, ""); // the CONNECT reply
     assert_eq!(http(port, "POST", &url, r#"42["big"]"#), "ok");

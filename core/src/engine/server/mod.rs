@@ -672,6 +672,12 @@ impl Server {
             if !upgrade && s.transport().name() != transport {
                 return Err((ErrorCode::BadRequest, None));
             }
+            if !upgrade && transport == "websocket" {
+                // A plain request on a WebSocket session: the reference hands it to the
+                // WebSocket transport, which never answers it (the client waits until its own
+                // timeout); a 400 tells it at once and holds nothing.
+                return Err((ErrorCode::BadRequest, None));
+            }
             return Ok(());
         }
         if req.method != Method::Get {

@@ -18,5 +18,6 @@ pub mod echo;
 pub mod peers;
 pub mod proxy;
 pub mod redis;
+pub mod servers;
 pub mod sim;
 pub mod soak;

@@ -123,60 +123,18 @@ fn config(ping_interval: u64, ping_timeout: u64) -> SocketIoConfig {
 /// their own (two worker threads, as the interop servers), in a thread that lives as long as
 /// the test process; their ports and what their application records.
 fn start(driver: &'static str) -> [(u16, Records); 2] {
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u16>>();
     let records = [Records::default(), Records::default()];
-    let configs = [
+    let servers: Vec<(SocketIoConfig, sio_tests::servers::Setup)> = [
         (config(25_000, 20_000), records[0].clone()),
         (config(300, 1000), records[1].clone()),
-    ];
-    match driver {
-        "tokio" => {
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async move {
-                    let mut ports = Vec::new();
-                    for (cfg, records) in configs {
-                        let server = sio_tokio::SocketIoServer::new(cfg);
-                        setup(server.io(), records);
-                        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                        ports.push(l.local_addr().unwrap().port());
-                        tokio::spawn(server.serve(l));
-                    }
-                    tx.send(ports).unwrap();
-                    std::future::pending::<()>().await;
-                });
-            });
-        }
-        "smol" => {
-            let ex = Arc::new(smol::Executor::new());
-            for _ in 0..2 {
-                let ex = ex.clone();
-                std::thread::spawn(move || smol::block_on(ex.run(smol::future::pending::<()>())));
-            }
-            std::thread::spawn(move || {
-                smol::block_on(async move {
-                    let mut ports = Vec::new();
-                    for (cfg, records) in configs {
-                        let server = sio_smol::SocketIoServer::with_executor(cfg, ex.clone());
-                        setup(server.io(), records);
-                        let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                        ports.push(l.local_addr().unwrap().port());
-                        ex.spawn(server.serve(l)).detach();
-                    }
-                    tx.send(ports).unwrap();
-                    std::future::pending::<()>().await;
-                });
-            });
-        }
-        other => panic!("unknown driver {other}"),
-    }
-    let ports = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("servers up");
+    ]
+    .into_iter()
+    .map(|(cfg, r)| {
+        let setup: sio_tests::servers::Setup = Box::new(move |io| setup(io, r));
+        (cfg, setup)
+    })
+    .collect();
+    let ports = sio_tests::servers::start(driver, servers);
     let [main, hb] = records;
     [(ports[0], main), (ports[1], hb)]
 }

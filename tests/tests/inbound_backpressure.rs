@@ -58,37 +58,7 @@ fn config() -> SocketIoConfig {
 
 /// Starts a server on `driver` with the gate's handlers; its port.
 fn server(driver: &str, gate: Arc<Gate>) -> u16 {
-    let (tx, rx) = std::sync::mpsc::channel();
-    match driver {
-        "tokio" => {
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    let io = sio_tokio::SocketIoServer::new(config());
-                    setup(io.io(), gate);
-                    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    tx.send(l.local_addr().unwrap().port()).unwrap();
-                    io.serve(l).await.unwrap();
-                });
-            });
-        }
-        _ => {
-            std::thread::spawn(move || {
-                smol::block_on(async move {
-                    let io = sio_smol::SocketIoServer::new(config());
-                    setup(io.io(), gate);
-                    let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    tx.send(l.local_addr().unwrap().port()).unwrap();
-                    io.serve(l).await.unwrap();
-                });
-            });
-        }
-    }
-    rx.recv().unwrap()
+    sio_tests::servers::start_one(driver, config(), Box::new(move |io| setup(io, gate)))
 }
 
 fn gate() -> Arc<Gate> {

@@ -29,34 +29,7 @@ fn setup(io: &SocketIo) {
 }
 
 fn server(driver: &str) -> u16 {
-    let (tx, rx) = std::sync::mpsc::channel();
-    if driver == "tokio" {
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let io = sio_tokio::SocketIoServer::new(config());
-                setup(io.io());
-                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(l.local_addr().unwrap().port()).unwrap();
-                io.serve(l).await.unwrap();
-            });
-        });
-    } else {
-        std::thread::spawn(move || {
-            smol::block_on(async move {
-                let io = sio_smol::SocketIoServer::new(config());
-                setup(io.io());
-                let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(l.local_addr().unwrap().port()).unwrap();
-                io.serve(l).await.unwrap();
-            });
-        });
-    }
-    rx.recv().unwrap()
+    sio_tests::servers::start_one(driver, config(), Box::new(setup))
 }
 
 /// One request on a fresh connection; the whole answer's body.

@@ -419,25 +419,29 @@ impl EngineIo {
     /// The client broke the WebSocket protocol (the driver answered with its close code): the
     /// session on it closes with "transport error".
     pub fn ws_failed(&self, now: Instant, id: TransportId) {
-        self.with(Some(now), |st| {
-            if st.closing.remove(&id).is_some() {
-                return;
-            }
-            if st.ws.remove(&id).is_some() {
-                st.server.handle_ws_error(now, id);
-            }
-        });
+        self.ws_gone(now, id, Server::handle_ws_error);
     }
 
     /// The WebSocket's task is done with it: it closed or failed, or the task carried out a
     /// [`WsNext::Close`](super::WsNext::Close) or [`WsNext::Abort`](super::WsNext::Abort).
     pub fn ws_closed(&self, now: Instant, id: TransportId) {
+        self.ws_gone(now, id, Server::handle_ws_closed);
+    }
+
+    /// WebSocket `id`'s task ended: the server learns it through `report`, unless it closed
+    /// the WebSocket itself (then only the linger ends).
+    fn ws_gone(
+        &self,
+        now: Instant,
+        id: TransportId,
+        report: fn(&mut Server, Instant, TransportId),
+    ) {
         self.with(Some(now), |st| {
             if st.closing.remove(&id).is_some() {
                 return;
             }
             if st.ws.remove(&id).is_some() {
-                st.server.handle_ws_closed(now, id);
+                report(&mut st.server, now, id);
             }
         });
     }

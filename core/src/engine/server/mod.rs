@@ -500,22 +500,8 @@ impl Server {
         sid: &(impl AsRef<[u8]> + ?Sized),
         frame: Frame,
     ) -> Result<(), SendError> {
-        if let Frame::Text(t) = &frame {
-            if t.as_bytes().first() != Some(&PacketType::Message.as_byte()) {
-                return Err(SendError::NotAMessage);
-            }
-        }
-        let key = sid.as_ref();
-        let s = self
-            .sessions
-            .get_mut(key)
-            .ok_or(SendError::UnknownSession)?;
-        s.send_frame(frame, &self.config, &mut self.out);
-        if s.is_closed() {
-            // The client fell too far behind ("send buffer full").
-            self.sessions.remove(key);
-        }
-        Ok(())
+        message_frame(&frame)?;
+        self.sending(sid.as_ref(), |s, cfg, out| s.send_frame(frame, cfg, out))
     }
 
     /// Queues frames (one packet: text, then attachments) for session `sid` only if its
@@ -526,19 +512,13 @@ impl Server {
         sid: &(impl AsRef<[u8]> + ?Sized),
         frames: &[Frame],
     ) -> Result<bool, SendError> {
-        let key = sid.as_ref();
-        let s = self
-            .sessions
-            .get_mut(key)
-            .ok_or(SendError::UnknownSession)?;
-        if !s.is_writable() {
-            return Ok(false);
-        }
-        s.send_frames(frames, &self.config, &mut self.out);
-        if s.is_closed() {
-            self.sessions.remove(key);
-        }
-        Ok(true)
+        self.sending(sid.as_ref(), |s, cfg, out| {
+            let writable = s.is_writable();
+            if writable {
+                s.send_frames(frames, cfg, out);
+            }
+            writable
+        })
     }
 
     /// Queues the frames of one packet (from [`Packet::encode`] and the Socket.IO codec: a
@@ -549,21 +529,28 @@ impl Server {
         sid: &(impl AsRef<[u8]> + ?Sized),
         frames: &[Frame],
     ) -> Result<(), SendError> {
-        if let Some(Frame::Text(t)) = frames.first() {
-            if t.as_bytes().first() != Some(&PacketType::Message.as_byte()) {
-                return Err(SendError::NotAMessage);
-            }
+        if let Some(frame) = frames.first() {
+            message_frame(frame)?;
         }
-        let key = sid.as_ref();
+        self.sending(sid.as_ref(), |s, cfg, out| s.send_frames(frames, cfg, out))
+    }
+
+    /// Runs a send on session `key`; forgets the session if that closed it (a client too far
+    /// behind: "send buffer full").
+    fn sending<R>(
+        &mut self,
+        key: &[u8],
+        send: impl FnOnce(&mut Session, &ServerConfig, &mut Outbox) -> R,
+    ) -> Result<R, SendError> {
         let s = self
             .sessions
             .get_mut(key)
             .ok_or(SendError::UnknownSession)?;
-        s.send_frames(frames, &self.config, &mut self.out);
+        let r = send(s, &self.config, &mut self.out);
         if s.is_closed() {
             self.sessions.remove(key);
         }
-        Ok(())
+        Ok(r)
     }
 
     /// Stops reading session `sid`'s client until [`resume_reading`](Self::resume_reading):
@@ -756,6 +743,16 @@ impl Server {
                 self.timers.push(Reverse((at, sid)));
             }
         }
+    }
+}
+
+/// Only messages may be sent by the application: a text frame must be a `4` packet.
+fn message_frame(frame: &Frame) -> Result<(), SendError> {
+    match frame {
+        Frame::Text(t) if t.as_bytes().first() != Some(&PacketType::Message.as_byte()) => {
+            Err(SendError::NotAMessage)
+        }
+        _ => Ok(()),
     }
 }
 

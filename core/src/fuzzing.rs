@@ -13,7 +13,7 @@ use crate::engine::{self, Packet as EioPacket, PayloadDecoder};
 use crate::socket::{self, Decoder};
 use crate::Str;
 
-pub use server_session::{server_session, server_session_reach, Reach};
+pub use server_session::{server_session, server_session_reach, server_session_trace, Reach};
 
 /// One Engine.IO packet from text.
 pub fn eio_packet(data: &[u8]) {

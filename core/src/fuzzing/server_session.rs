@@ -20,7 +20,7 @@ use wiring::{Harness, Io};
 
 /// Sessions one input may open; further handshakes are skipped, which keeps every step's
 /// checks cheap and sends the fuzzer deeper into few sessions rather than wider.
-const MAX_SESSIONS: usize = 16;
+const MAX_SESSIONS: usize = 8;
 /// The server's `max_payload`: small, so that a chunk (up to 255 bytes) can exceed it.
 const MAX_PAYLOAD: usize = 200;
 /// The most bytes one step reads: its operands and one chunk.
@@ -30,7 +30,7 @@ const ROOMS: [&str; 3] = ["r0", "r1", "r2"];
 const NAMESPACES: [&str; 4] = ["/", "/a", "/admin", "/dyn-x"];
 
 /// Realistic client packets for the `CANNED_*` operations (the fuzzer finds the rest).
-const CANNED: [&str; 16] = [
+const CANNED: [&str; 18] = [
     "3",
     "40",
     "40/admin,",
@@ -47,6 +47,8 @@ const CANNED: [&str; 16] = [
     "2",
     "6",
     "1",
+    "2probe",
+    "5",
 ];
 
 // The operations: the first byte of each step, modulo `OPS`. Operands follow as single bytes
@@ -79,6 +81,33 @@ const CANNED_WS: u8 = 23; //        k, which: send a canned packet on the k-th W
 const RECOVER: u8 = 24; //         k, r, ws: CONNECT with the r-th pid and offset seen, over
                         //          POST to the k-th session or on the k-th WebSocket
 const OPS: u8 = 25;
+const OP_NAMES: [&str; OPS as usize] = [
+    "HANDSHAKE",
+    "POLL",
+    "POST",
+    "REQUEST",
+    "WS_UPGRADE",
+    "WS_HANDSHAKE",
+    "WS_OPEN",
+    "WS_TEXT",
+    "WS_BINARY",
+    "WS_CLOSE",
+    "ABORT",
+    "TIME",
+    "ACCEPT",
+    "REJECT",
+    "EMIT",
+    "BROADCAST",
+    "JOIN",
+    "LEAVE",
+    "DISCONNECT",
+    "ACK",
+    "NAMESPACE",
+    "TARGET_OP",
+    "CANNED_POST",
+    "CANNED_WS",
+    "RECOVER",
+];
 
 /// Reads the input byte by byte; past its end every byte reads as 0.
 struct Input<'a> {
@@ -143,6 +172,16 @@ pub fn server_session(now: Instant, data: &[u8]) {
 
 /// [`server_session`], returning how deep the input went.
 pub fn server_session_reach(now: Instant, data: &[u8]) -> Reach {
+    run(now, data, false)
+}
+
+/// [`server_session`], printing every step (its name and bytes) and every output of the
+/// machines to stderr: to read a crash input as the session it is.
+pub fn server_session_trace(now: Instant, data: &[u8]) -> Reach {
+    run(now, data, true)
+}
+
+fn run(now: Instant, data: &[u8], tracing: bool) -> Reach {
     let mut input = Input { data, pos: 0 };
     let flags = input.byte();
     let short = flags & 0x80 != 0;
@@ -186,14 +225,28 @@ pub fn server_session_reach(now: Instant, data: &[u8]) -> Reach {
         ..SocketServerConfig::default()
     });
     let mut app = App::new(Harness::new(now, engine, sio, recovery.is_some()));
+    app.h.tracing = tracing;
+    app.h.trace(|| format!("config {flags:#010b}"));
     while !input.is_empty() {
+        let start = input.pos;
         let op = input.byte() % OPS;
+        if tracing {
+            // The step's bytes are known once it ran; its name first, for the outputs below.
+            let at = app.h.now.duration_since(now);
+            eprintln!("step {} at +{at:?}", OP_NAMES[usize::from(op)]);
+        }
         // The bound counts this step's bytes too (at most a few operands and a chunk).
         app.h.begin(input.pos + MAX_STEP);
         app.step(op, &mut input);
+        // A step that picked nothing called no machine: nothing can have changed.
+        let touched = app.h.touched;
+        app.h
+            .trace(|| format!("  (bytes {:?})", &data[start..input.pos]));
         app.h.begin(input.pos);
         app.h.run_due_timers();
-        app.h.check();
+        if touched || app.h.touched {
+            app.h.check();
+        }
     }
     app.h.finish(input.pos)
 }
@@ -492,7 +545,12 @@ impl App {
             return;
         }
         let req = Request::new(Method::Get, &format!("{PATH}?{query}"));
-        self.send(req, Io::Http { get: true, sid });
+        let io = Io::Http {
+            get: true,
+            sid,
+            may_hang: false,
+        };
+        self.send(req, io);
     }
 
     fn post(&mut self, k: u8, body: Bytes) {
@@ -510,6 +568,7 @@ impl App {
             Io::Http {
                 get: false,
                 sid: None,
+                may_hang: false,
             },
         );
     }
@@ -568,13 +627,15 @@ impl App {
         if flags2 & 0x10 != 0 {
             query.push_str("&deny=1");
         }
-        let sid = Harness::sid_param(&query).filter(|s| !s.is_empty());
+        let (sid, transport) = Harness::params(&query);
+        let sid = sid.filter(|s| !s.is_empty());
         if sid.is_none() && !self.handshake_allowed() {
             return;
         }
         let path = if flags2 & 1 != 0 { "/other/" } else { PATH };
         let mut req = Request::new(method, &format!("{path}?{query}"));
-        req.websocket_upgrade = flags & 0x80 != 0;
+        // As `Request::from_parts` detects it: only a GET can ask for an upgrade.
+        req.websocket_upgrade = flags & 0x80 != 0 && method == Method::Get;
         if flags2 & 2 != 0 {
             req.content_type = Some("application/octet-stream".to_owned());
         }
@@ -591,6 +652,7 @@ impl App {
             true => Io::Upgrade { sid },
             false => Io::Http {
                 get: method == Method::Get,
+                may_hang: method == Method::Get && transport.as_deref() == Some("websocket"),
                 sid,
             },
         };

@@ -340,6 +340,7 @@ impl App {
                 let unit = [1, 50, 1_000, 20_000][usize::from(t & 3)];
                 self.h.now += Duration::from_millis(u64::from(t >> 2) * unit);
                 self.h.fire();
+                self.h.assert_not_due();
             }
             CANNED_POST => {
                 let k = input.byte();

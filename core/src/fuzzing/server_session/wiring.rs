@@ -365,12 +365,17 @@ impl Harness {
     pub(super) fn run_due_timers(&mut self) {
         if self.deadline().is_some_and(|d| d <= self.now) {
             self.fire();
-            let d = self.deadline();
-            assert!(
-                d.is_none_or(|d| d > self.now),
-                "poll_timeout is still due after handle_timeout(now): a driver would busy-loop"
-            );
+            self.assert_not_due();
         }
+    }
+
+    /// Right after `handle_timeout(now)` and its outputs, nothing is due any more.
+    pub(super) fn assert_not_due(&mut self) {
+        let d = self.deadline();
+        assert!(
+            d.is_none_or(|d| d > self.now),
+            "poll_timeout is still due after handle_timeout(now): a driver would busy-loop"
+        );
     }
 
     /// `Layer::pump`: carry out the `SocketServer`'s commands and route its events until it

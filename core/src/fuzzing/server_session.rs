@@ -20,7 +20,7 @@ use wiring::{Harness, Io};
 
 /// Sessions one input may open; further handshakes are skipped, which keeps every step's
 /// checks cheap and sends the fuzzer deeper into few sessions rather than wider.
-const MAX_SESSIONS: usize = 8;
+const MAX_SESSIONS: usize = 4;
 /// The server's `max_payload`: small, so that a chunk (up to 255 bytes) can exceed it.
 const MAX_PAYLOAD: usize = 200;
 /// The most bytes one step reads: its operands and one chunk.

@@ -155,6 +155,77 @@ CLIENT_SESSION = [
     + step(0, b"4zz") + step(0, b"\x1e\x1e"),
 ]
 
+
+# server_session: the first byte configures the servers (bit 5 recovery, bit 7 short timers,
+# see `sio_core::fuzzing::server_session`), then each step is an op byte (op % 25) and its
+# operands; a chunk is a length byte and the bytes.
+(S_HANDSHAKE, S_POLL, S_POST, S_REQUEST, S_WS_UPGRADE, S_WS_HANDSHAKE, S_WS_OPEN, S_WS_TEXT,
+ S_WS_BINARY, S_WS_CLOSE, S_ABORT, S_TIME, S_ACCEPT, S_REJECT, S_EMIT, S_BROADCAST, S_JOIN,
+ S_LEAVE, S_DISCONNECT, S_ACK, S_NAMESPACE, S_TARGET_OP, S_CANNED_POST, S_CANNED_WS,
+ S_RECOVER) = range(25)
+# Canned packets, by index in `CANNED`.
+C_PONG, C_CONNECT, C_CONNECT_ADMIN = 0, 1, 2
+
+
+def op(code, *operands):
+    return bytes([code, *operands])
+
+
+def chunk(data):
+    return bytes([len(data)]) + data
+
+
+def time(n, unit):
+    """n units of 1 ms (0), 50 ms (1), 1 s (2) or 20 s (3)."""
+    return op(S_TIME, (n << 2) | unit)
+
+
+SERVER_SESSION = [
+    # Polling: handshake, long-poll, CONNECT accepted, events both ways, an ack each way,
+    # a heartbeat answered, a room broadcast, a server disconnect.
+    b"\x00" + op(S_HANDSHAKE) + op(S_POLL, 0) + op(S_CANNED_POST, 0, C_CONNECT)
+    + op(S_ACCEPT, 0) + op(S_POLL, 0) + op(S_POST, 0) + chunk(b'42["hello",1]\x1e421["q"]')
+    + op(S_EMIT, 0, 0) + op(S_EMIT, 0, 2 | (2 << 3)) + op(S_ACK, 0, 0) + op(S_POLL, 0)
+    + op(S_POST, 0) + chunk(b'430["ok"]') + time(26, 2) + op(S_POLL, 0)
+    + op(S_CANNED_POST, 0, C_PONG) + op(S_JOIN, 0, 1) + op(S_BROADCAST, 1 << 2, 1)
+    + op(S_POLL, 0) + op(S_DISCONNECT, 0, 0) + op(S_POLL, 0),
+    # WebSocket: handshake over WebSocket, two namespaces, a binary event each way, a
+    # broadcast with ack, the client closes.
+    b"\x00" + op(S_WS_HANDSHAKE) + op(S_WS_OPEN, 0) + op(S_NAMESPACE, 3)
+    + op(S_CANNED_WS, 0, C_CONNECT) + op(S_CANNED_WS, 0, C_CONNECT_ADMIN) + op(S_ACCEPT, 0)
+    + op(S_ACCEPT, 0) + op(S_WS_TEXT, 0) + chunk(b'42["e",1]') + op(S_EMIT, 1, 4)
+    + op(S_WS_TEXT, 0) + chunk(b'451-["b",{"_placeholder":true,"num":0}]')
+    + op(S_WS_BINARY, 0) + chunk(b"\x01\x02") + op(S_BROADCAST, 2, 0, 2)
+    + op(S_WS_TEXT, 0) + chunk(b'430["ack"]') + time(30, 2) + op(S_CANNED_WS, 0, C_PONG)
+    + op(S_WS_CLOSE, 0),
+    # Upgrade: polling session with a socket, a parked GET, the probe, the noop that releases
+    # the GET, the upgrade, then messages over the WebSocket.
+    b"\x00" + op(S_HANDSHAKE) + op(S_CANNED_POST, 0, C_CONNECT) + op(S_ACCEPT, 0)
+    + op(S_POLL, 0) + op(S_EMIT, 0, 0) + op(S_POLL, 0) + op(S_WS_UPGRADE, 0) + op(S_WS_OPEN, 0)
+    + op(S_WS_TEXT, 0) + chunk(b"2probe") + time(3, 1) + op(S_EMIT, 0, 4) + op(S_POLL, 0)
+    + op(S_WS_TEXT, 0) + chunk(b"5") + op(S_EMIT, 0, 0) + op(S_WS_TEXT, 0)
+    + chunk(b'42["after"]') + op(S_DISCONNECT, 0, 1),
+    # Recovery: the long-poll is cut, a new session recovers the socket with its pid and
+    # the offset of the last event it got.
+    b"\x20" + op(S_HANDSHAKE) + op(S_CANNED_POST, 0, C_CONNECT) + op(S_ACCEPT, 0)
+    + op(S_POLL, 0) + op(S_EMIT, 0, 0) + op(S_POLL, 0) + op(S_POLL, 0) + op(S_ABORT, 0)
+    + op(S_BROADCAST, 0, 0) + op(S_HANDSHAKE) + op(S_RECOVER, 1, 0, 0) + op(S_POLL, 1)
+    + op(S_BROADCAST, 0, 0) + op(S_POLL, 1),
+    # Short timers: a CONNECT refused, nobody answers pings, a connect timeout.
+    b"\x80" + op(S_HANDSHAKE) + op(S_WS_HANDSHAKE) + op(S_WS_OPEN, 0)
+    + op(S_CANNED_WS, 0, C_CONNECT) + op(S_REJECT, 0, 1) + op(S_HANDSHAKE) + time(10, 1)
+    + time(10, 1) + time(3, 2) + time(1, 3),
+    # Bad requests: unknown sid, forged sid, wrong transport, EIO 3, OPTIONS with CORS,
+    # a binary POST, an invalid origin, a refused upgrade, overlapping GETs.
+    b"\x18" + op(S_HANDSHAKE) + op(S_REQUEST, 0b0000_1000, 0, 0) + chunk(b"")
+    + op(S_REQUEST, 0b0000_1000, 0, 0) + chunk(b"") + op(S_REQUEST, 0b0010_0100, 0, 0) + chunk(b"")
+    + op(S_REQUEST, 0b0100_0000, 0, 0) + chunk(b"") + op(S_REQUEST, 0b0000_0010, 0b100, 0)
+    + chunk(b"") + op(S_REQUEST, 0b0000_0101, 0b10, 0) + chunk(b"4x")
+    + op(S_REQUEST, 0, 0b1100, 0) + chunk(b"") + op(S_REQUEST, 0, 0b1_0000, 0) + chunk(b"")
+    + op(S_REQUEST, 0b1001_1100, 0, 0) + chunk(b"EIO=4&transport=websocket&sid=nope")
+    + op(S_POLL, 0) + op(S_POLL, 0),
+]
+
 TARGETS = {
     "eio_packet": EIO_PACKET,
     "eio_payload": EIO_PAYLOAD,
@@ -162,6 +233,7 @@ TARGETS = {
     "sio_binary": SIO_BINARY,
     "cluster_message": CLUSTER_MESSAGE,
     "client_session": CLIENT_SESSION,
+    "server_session": SERVER_SESSION,
 }
 
 

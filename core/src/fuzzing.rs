@@ -1,13 +1,19 @@
 //! Entry points shared by the cargo-fuzz targets (`fuzz/`) and the corpus-replay test.
 //!
 //! Each takes arbitrary bytes and must return without panicking; every decoded value is
-//! re-encoded and decoded again to check the codec agrees with itself.
+//! re-encoded and decoded again to check the codec agrees with itself. The session targets
+//! (`client_session`, `server_session`) replay operation sequences against the state machines
+//! and assert their invariants.
+
+mod server_session;
 
 use bytes::Bytes;
 
 use crate::engine::{self, Packet as EioPacket, PayloadDecoder};
 use crate::socket::{self, Decoder};
 use crate::Str;
+
+pub use server_session::{server_session, server_session_reach, server_session_trace, Reach};
 
 /// One Engine.IO packet from text.
 pub fn eio_packet(data: &[u8]) {

@@ -80,7 +80,10 @@ const CANNED_POST: u8 = 22; //      k, which: POST a canned packet to the k-th s
 const CANNED_WS: u8 = 23; //        k, which: send a canned packet on the k-th WebSocket
 const RECOVER: u8 = 24; //         k, r, ws: CONNECT with the r-th pid and offset seen, over
                         //          POST to the k-th session or on the k-th WebSocket
-const OPS: u8 = 25;
+const WRITTEN: u8 = 25; //           k: the driver wrote everything handed to the k-th open WebSocket
+const PAUSE: u8 = 26; //             k: the application pauses reading the k-th session
+const RESUME: u8 = 27; //            k: and resumes it
+const OPS: u8 = 28;
 const OP_NAMES: [&str; OPS as usize] = [
     "HANDSHAKE",
     "POLL",
@@ -107,6 +110,9 @@ const OP_NAMES: [&str; OPS as usize] = [
     "CANNED_POST",
     "CANNED_WS",
     "RECOVER",
+    "WRITTEN",
+    "PAUSE",
+    "RESUME",
 ];
 
 /// Reads the input byte by byte; past its end every byte reads as 0.
@@ -195,6 +201,9 @@ fn run(now: Instant, data: &[u8], tracing: bool) -> Reach {
         ping_timeout: ms(20_000, 200),
         upgrade_timeout: ms(10_000, 1_000),
         max_payload: MAX_PAYLOAD,
+        // Short runs fill a queue in a few frames ("send buffer full").
+        max_buffered_bytes: if short { 2_048 } else { 65_536 },
+        write_timeout: ms(45_000, 1_000),
         path: PATH.to_owned(),
         transports: match flags & 3 {
             2 => Transports::POLLING_ONLY,
@@ -316,6 +325,22 @@ impl App {
                 };
                 if let Some(id) = pick(&self.h.open_ws, k) {
                     self.h.engine.handle_ws_message(self.h.now, id, frame);
+                    self.h.flush();
+                }
+            }
+            WRITTEN => {
+                if let Some(id) = pick(&self.h.open_ws, input.byte()) {
+                    let bytes = self.h.unwritten.remove(&id).unwrap_or(0);
+                    self.h.engine.handle_ws_written(self.h.now, id, bytes);
+                    self.h.flush();
+                }
+            }
+            PAUSE | RESUME => {
+                if let Some(sid) = pick(&self.h.sids, input.byte()) {
+                    let _ = match op {
+                        PAUSE => self.h.engine.pause_reading(&sid),
+                        _ => self.h.engine.resume_reading(self.h.now, &sid),
+                    };
                     self.h.flush();
                 }
             }
@@ -450,8 +475,8 @@ impl App {
                 };
                 let room = self.room(r);
                 let done = match op {
-                    JOIN => self.h.sio.join(&socket, [room]),
-                    _ => self.h.sio.leave(&socket, &room),
+                    JOIN => self.h.sio.join(&socket, [room]).map_err(drop),
+                    _ => self.h.sio.leave(&socket, &room).map_err(drop),
                 };
                 assert!(done.is_ok(), "a connected socket is known");
             }
@@ -549,7 +574,6 @@ impl App {
         let io = Io::Http {
             get: true,
             sid,
-            may_hang: false,
         };
         self.send(req, io);
     }
@@ -569,7 +593,6 @@ impl App {
             Io::Http {
                 get: false,
                 sid: None,
-                may_hang: false,
             },
         );
     }
@@ -628,7 +651,7 @@ impl App {
         if flags2 & 0x10 != 0 {
             query.push_str("&deny=1");
         }
-        let (sid, transport) = Harness::params(&query);
+        let (sid, _) = Harness::params(&query);
         let sid = sid.filter(|s| !s.is_empty());
         if sid.is_none() && !self.handshake_allowed() {
             return;
@@ -653,7 +676,6 @@ impl App {
             true => Io::Upgrade { sid },
             false => Io::Http {
                 get: method == Method::Get,
-                may_hang: method == Method::Get && transport.as_deref() == Some("websocket"),
                 sid,
             },
         };

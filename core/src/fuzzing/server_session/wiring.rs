@@ -30,14 +30,8 @@ pub(super) const OUTPUT_SLACK: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Io {
     /// An HTTP request not answered yet. `get`: its 200 body is a polling payload to check;
-    /// `sid`: the session it names (a handshake learns it from the `open` packet); `may_hang`:
-    /// a GET with `transport=websocket` and no upgrade, which a WebSocket session never
-    /// answers (known, as the reference: see the fuzz README's findings).
-    Http {
-        get: bool,
-        sid: Option<Str>,
-        may_hang: bool,
-    },
+    /// `sid`: the session it names (a handshake learns it from the `open` packet).
+    Http { get: bool, sid: Option<Str> },
     /// Answered (exactly once).
     Answered,
     /// The client went away before the answer.
@@ -166,6 +160,9 @@ pub(super) struct Harness {
     /// Accepted WebSockets not open yet, and open ones (to pick the k-th).
     pub(super) accepted_ws: Vec<TransportId>,
     pub(super) open_ws: Vec<TransportId>,
+    /// What was handed to each open WebSocket and not reported written yet (`queued_size`
+    /// units), for the `WRITTEN` operation.
+    pub(super) unwritten: HashMap<TransportId, usize>,
     /// Every session ever opened, in order (closed ones stay: requests may name them).
     pub(super) sids: Vec<Str>,
     sid_keys: Vec<Key>,
@@ -215,6 +212,7 @@ impl Harness {
             recovery,
             next_id: 0,
             io: HashMap::new(),
+            unwritten: HashMap::new(),
             pending_http: Vec::new(),
             accepted_ws: Vec::new(),
             open_ws: Vec::new(),
@@ -465,6 +463,11 @@ impl Harness {
                 assert!(self.is_open(&sid), "message from closed session {sid:?}");
                 self.sio.handle_engine_message(now, &sid, packet);
             }
+            EngineEvent::Drained { sid } => {
+                assert!(self.is_open(&sid), "closed session {sid:?} drained");
+                let queued = self.engine.buffered(&sid).expect("an open session");
+                assert!(queued <= self.engine.config().high_water());
+            }
             EngineEvent::Upgraded { sid } => {
                 self.reach.upgrades += 1;
                 assert!(self.is_open(&sid), "closed session {sid:?} upgraded");
@@ -650,6 +653,7 @@ impl Harness {
                 let Some(Io::Open { sid }) = io else {
                     panic!("frame for {to:?}, which is {io:?}");
                 };
+                *self.unwritten.entry(to).or_default() += crate::engine::server::queued_size(&frame);
                 let packet = EioPacket::decode_frame(frame).expect("server frame decodes");
                 let sid = self.client_receives(sid, packet);
                 self.io.insert(to, Io::Open { sid });
@@ -661,6 +665,25 @@ impl Harness {
                     "closed {to:?}, which is {io:?}"
                 );
                 self.set_io(to, Io::Closed);
+                self.unwritten.remove(&to);
+            }
+            Transmit::AbortWs { to } => {
+                // Right away (a client that stopped reading), or after a close that did not
+                // finish in time.
+                let io = self.io.get(&to);
+                assert!(
+                    matches!(io, Some(Io::Accepted { .. } | Io::Open { .. } | Io::Closed)),
+                    "dropped {to:?}, which is {io:?}"
+                );
+                self.set_io(to, Io::Closed);
+                self.unwritten.remove(&to);
+            }
+            Transmit::PauseRead { to } | Transmit::ResumeRead { to } => {
+                let io = self.io.get(&to);
+                assert!(
+                    matches!(io, Some(Io::Open { .. })),
+                    "pause or resume of {to:?}, which is {io:?}"
+                );
             }
         }
     }
@@ -766,6 +789,15 @@ impl Harness {
                 "{socket:?} is connected on closed session {sid:?}"
             );
         }
+        // Bounded queues: what waits for a client stays within its limit, stretched by one
+        // packet at most (the server's own packets and the harness's emits are all smaller
+        // than the payload limit's few multiples).
+        let bound = self.engine.config().max_buffered_bytes + 8 * super::MAX_PAYLOAD;
+        for sid in &self.sids {
+            if let Some(queued) = self.engine.buffered(sid) {
+                assert!(queued <= bound, "{queued} bytes queued for {sid:?}");
+            }
+        }
         let counted: usize = self
             .namespaces
             .iter()
@@ -799,7 +831,6 @@ impl Harness {
                         | Io::Aborted
                         | Io::Refused
                         | Io::Closed
-                        | Io::Http { may_hang: true, .. }
                 ),
                 "{id:?} left {io:?} after shutdown"
             );

@@ -571,10 +571,7 @@ impl App {
             return;
         }
         let req = Request::new(Method::Get, &format!("{PATH}?{query}"));
-        let io = Io::Http {
-            get: true,
-            sid,
-        };
+        let io = Io::Http { get: true, sid };
         self.send(req, io);
     }
 

@@ -653,7 +653,8 @@ impl Harness {
                 let Some(Io::Open { sid }) = io else {
                     panic!("frame for {to:?}, which is {io:?}");
                 };
-                *self.unwritten.entry(to).or_default() += crate::engine::server::queued_size(&frame);
+                *self.unwritten.entry(to).or_default() +=
+                    crate::engine::server::queued_size(&frame);
                 let packet = EioPacket::decode_frame(frame).expect("server frame decodes");
                 let sid = self.client_receives(sid, packet);
                 self.io.insert(to, Io::Open { sid });
@@ -825,13 +826,7 @@ impl Harness {
         self.check();
         for (id, io) in &self.io {
             assert!(
-                matches!(
-                    io,
-                    Io::Answered
-                        | Io::Aborted
-                        | Io::Refused
-                        | Io::Closed
-                ),
+                matches!(io, Io::Answered | Io::Aborted | Io::Refused | Io::Closed),
                 "{id:?} left {io:?} after shutdown"
             );
         }

@@ -143,17 +143,18 @@ fn round_trip(p: &socket::Packet) {
 /// message. Also checks that msgpack re-encoding is stable. `now` comes from the caller (the
 /// core reads no clock).
 pub fn cluster_message(now: std::time::Instant, data: &[u8]) {
-    use crate::socket::cluster::{notepack, Cluster, ClusterConfig};
+    use crate::msgpack;
+    use crate::socket::cluster::{Cluster, ClusterConfig};
     use crate::socket::server::{SocketEvent, SocketServer, SocketServerConfig};
 
     let Some((&which, body)) = data.split_first() else {
         return;
     };
-    if let Ok(v) = notepack::decode(body) {
-        let once = notepack::encode(&v);
-        let again = notepack::decode(&once).expect("re-encoded msgpack decodes");
+    if let Ok(v) = msgpack::decode(body) {
+        let once = msgpack::encode(&v);
+        let again = msgpack::decode(&once).expect("re-encoded msgpack decodes");
         assert_eq!(
-            notepack::encode(&again),
+            msgpack::encode(&again),
             once,
             "msgpack re-encoding is stable"
         );

@@ -60,6 +60,7 @@
 
 pub mod api;
 pub mod engine;
+pub mod msgpack;
 pub mod socket;
 mod str;
 

@@ -417,6 +417,11 @@ fn reference_message(e: &DecodeError) -> &'static str {
         DecodeError::IllegalPlaceholder => "illegal attachments",
         DecodeError::UnexpectedText => "got plaintext data when reconstructing a packet",
         DecodeError::UnexpectedBinary => "got binary data when not reconstructing a packet",
+        // The msgpack parser's (checked against its own vectors in `golden_msgpack.rs`).
+        DecodeError::InvalidMsgPack
+        | DecodeError::InvalidPacketType
+        | DecodeError::InvalidNamespace
+        | DecodeError::TextWithMsgPack => "(msgpack parser)",
     }
 }
 

@@ -56,6 +56,7 @@ pub use sio_core::api::socketio::{ClusterConfig, ClusterFuture};
 pub use sio_core::api::EngineSession;
 pub use sio_core::engine::server::{CloseReason, ServerConfig, TransportKind, Transports};
 pub use sio_core::socket::server::{DisconnectReason, RecoveryConfig};
+pub use sio_core::socket::Parser;
 pub use socketio::SocketIoServer;
 
 /// The current time, from tokio's clock (so tests with a paused clock drive the protocol).

@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use super::error::DecodeError;
 use super::packet::{Ack, Event, Packet, PacketData, PacketType};
+use super::parser::Parser;
 use super::payload::Payload;
 use super::validate::{check, check_event, Shape};
 use crate::Str;
@@ -18,9 +19,13 @@ pub const DEFAULT_MAX_ATTACHMENTS: usize = 10;
 /// message to [`decode_binary`](Self::decode_binary); each returns `Some(packet)` when one is
 /// complete. Any error means the peer broke the protocol: close the connection ("parse
 /// error"). The decoder then forgets any partial packet.
+///
+/// A decoder of the msgpack parser ([`Parser::decoder`]) takes each binary message as a whole
+/// packet and refuses text messages.
 #[derive(Debug)]
 pub struct Decoder {
     max_attachments: usize,
+    parser: Parser,
     partial: Option<Partial>,
 }
 
@@ -41,10 +46,22 @@ impl Decoder {
     /// A decoder that refuses binary packets announcing more than `max_attachments`
     /// attachments (the count is checked before anything is allocated for them).
     pub fn new(max_attachments: usize) -> Self {
+        Decoder::with_parser(Parser::Json, max_attachments)
+    }
+
+    /// A decoder of `parser`'s packets (`max_attachments` as in [`new`](Self::new), for the
+    /// JSON parser).
+    pub fn with_parser(parser: Parser, max_attachments: usize) -> Self {
         Decoder {
             max_attachments,
+            parser,
             partial: None,
         }
+    }
+
+    /// The parser this decoder reads.
+    pub fn parser(&self) -> Parser {
+        self.parser
     }
 
     /// Whether a binary packet is waiting for attachments.
@@ -54,6 +71,9 @@ impl Decoder {
 
     /// Decodes a text message.
     pub fn decode_text(&mut self, text: Str) -> Result<Option<Packet>, DecodeError> {
+        if self.parser == Parser::MsgPack {
+            return Err(DecodeError::TextWithMsgPack);
+        }
         if self.partial.take().is_some() {
             return Err(DecodeError::UnexpectedText);
         }
@@ -71,7 +91,12 @@ impl Decoder {
 
     /// Decodes a binary message: the next attachment of the pending binary packet.
     pub fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
-        let partial = self.partial.as_mut().ok_or(DecodeError::UnexpectedBinary)?;
+        let Some(partial) = self.partial.as_mut() else {
+            return match self.parser {
+                Parser::MsgPack => super::msgpack::decode(data).map(Some),
+                Parser::Json => Err(DecodeError::UnexpectedBinary),
+            };
+        };
         partial.received.push(data);
         if partial.received.len() < partial.expected {
             return Ok(None);

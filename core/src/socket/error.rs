@@ -3,7 +3,8 @@
 use std::fmt;
 
 /// A Socket.IO decoding failure. Each one means the peer broke the protocol; the reference
-/// server closes the connection with the reason "parse error".
+/// server closes the connection (its sockets leave with "forced close"), the reference client
+/// closes with "parse error".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecodeError {
     /// The text is empty.
@@ -18,7 +19,8 @@ pub enum DecodeError {
         /// The configured maximum.
         max: usize,
     },
-    /// The ack id does not fit in 64 bits.
+    /// The ack id does not fit in 64 bits; with the msgpack parser, `id` is not an integer
+    /// from 0 to 2^64 - 1 (reference: "invalid packet id", which lets negative ids through).
     InvalidAckId,
     /// The JSON does not parse (reference: "invalid payload").
     InvalidJson,
@@ -36,6 +38,18 @@ pub enum DecodeError {
     /// A binary message while no attachment was expected (reference: "got binary data when
     /// not reconstructing a packet").
     UnexpectedBinary,
+    /// With the msgpack parser: the message is not one MessagePack value (reference: notepack's
+    /// decoding error), or nests deeper than 128 levels.
+    InvalidMsgPack,
+    /// With the msgpack parser: `type` is not an integer from 0 to 4 (reference: "invalid
+    /// packet type").
+    InvalidPacketType,
+    /// With the msgpack parser: `nsp` is missing or not a string (reference: "invalid
+    /// namespace").
+    InvalidNamespace,
+    /// With the msgpack parser: a text message (the parser takes binary messages only; the
+    /// reference fails to decode a string as MessagePack).
+    TextWithMsgPack,
 }
 
 impl fmt::Display for DecodeError {
@@ -57,6 +71,12 @@ impl fmt::Display for DecodeError {
             }
             DecodeError::UnexpectedBinary => {
                 f.write_str("got binary data when not reconstructing a packet")
+            }
+            DecodeError::InvalidMsgPack => f.write_str("invalid msgpack"),
+            DecodeError::InvalidPacketType => f.write_str("invalid packet type"),
+            DecodeError::InvalidNamespace => f.write_str("invalid namespace"),
+            DecodeError::TextWithMsgPack => {
+                f.write_str("a text message, where the msgpack parser takes binary only")
             }
         }
     }

@@ -29,7 +29,9 @@ pub mod cluster;
 mod decode;
 mod error;
 pub(crate) mod json;
+pub mod msgpack;
 mod packet;
+mod parser;
 mod payload;
 mod placeholder_de;
 pub mod server;
@@ -43,5 +45,6 @@ pub use error::DecodeError;
 pub use packet::{
     Ack, Encoded, Event, Packet, PacketData, PacketType, MAIN_NAMESPACE, RESERVED_EVENTS,
 };
+pub use parser::Parser;
 pub use payload::Payload;
 pub use value::{Map, Value};

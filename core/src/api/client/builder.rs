@@ -9,6 +9,7 @@ use super::{Client, Target};
 use crate::api::runtime::Runtime;
 use crate::engine::server::TransportKind;
 use crate::socket::client::{Manager, ManagerConfig};
+use crate::socket::Parser;
 
 /// Builds a [`Client`]. Drivers hand one out with their runtime and I/O filled in
 /// (`sio_tokio::client(url)`, `sio_smol::client(url)`); the defaults are the reference
@@ -88,6 +89,13 @@ impl ClientBuilder {
     /// `extraHeaders`).
     pub fn extra_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The Socket.IO parser (default [`Parser::Json`]); it must be the server's
+    /// ([`Parser::MsgPack`] for a server using `socket.io-msgpack-parser`).
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.config.parser = parser;
         self
     }
 

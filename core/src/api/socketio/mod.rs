@@ -47,6 +47,7 @@ use super::engine::EngineIo;
 use super::runtime::Runtime;
 use crate::engine::server::ServerConfig;
 use crate::socket::server::{RecoveryConfig, SocketServer, SocketServerConfig};
+use crate::socket::Parser;
 use layer::Layer;
 
 /// The options of a Socket.IO server: the Engine.IO options under it and its own.
@@ -54,6 +55,9 @@ use layer::Layer;
 pub struct SocketIoConfig {
     /// The Engine.IO server's options; `path` defaults to `/socket.io/` here.
     pub engine: ServerConfig,
+    /// The Socket.IO parser (default [`Parser::Json`]; [`Parser::MsgPack`] speaks to clients
+    /// using `socket.io-msgpack-parser`). Every client of this server must use the same one.
+    pub parser: Parser,
     /// Time an Engine.IO connection has to join a namespace (reference 45 s).
     pub connect_timeout: Duration,
     /// Most binary attachments a packet may announce (reference 10).
@@ -90,6 +94,7 @@ impl Default for SocketIoConfig {
                 path: "/socket.io/".to_owned(),
                 ..ServerConfig::default()
             },
+            parser: socket.parser,
             connect_timeout: socket.connect_timeout,
             max_attachments: socket.max_attachments,
             recovery: None,
@@ -123,6 +128,7 @@ impl SocketIo {
     /// A server with `config`, running its tasks on `runtime` (drivers provide one).
     pub fn new(config: SocketIoConfig, runtime: Arc<dyn Runtime>) -> Self {
         let socket = SocketServerConfig {
+            parser: config.parser,
             connect_timeout: config.connect_timeout,
             max_attachments: config.max_attachments,
             recovery: config.recovery,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::client::ClientConfig;
-use crate::socket::DEFAULT_MAX_ATTACHMENTS;
+use crate::socket::{Parser, DEFAULT_MAX_ATTACHMENTS};
 use crate::Value;
 
 /// The options of a [`Manager`](super::Manager), with the defaults of `socket.io-client` 4.8.
@@ -14,6 +14,9 @@ use crate::Value;
 pub struct ManagerConfig {
     /// The Engine.IO options; the path defaults to `/socket.io/`.
     pub engine: ClientConfig,
+    /// The Socket.IO parser (default [`Parser::Json`]; the reference's `parser` option). It
+    /// must be the server's.
+    pub parser: Parser,
     /// Whether to reconnect after losing the connection (default true).
     pub reconnection: bool,
     /// How many reconnection attempts before giving up (default unlimited: `u32::MAX`).
@@ -40,6 +43,7 @@ impl Default for ManagerConfig {
                 path: "/socket.io/".to_owned(),
                 ..ClientConfig::default()
             },
+            parser: Parser::Json,
             reconnection: true,
             reconnection_attempts: u32::MAX,
             reconnection_delay: Duration::from_millis(1000),

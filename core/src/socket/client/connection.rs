@@ -112,7 +112,7 @@ impl Manager {
     pub(super) fn on_open(&mut self, _now: Instant) {
         self.state = ReadyState::Open;
         self.open_deadline = None;
-        self.decoder = Decoder::new(self.config.max_attachments);
+        self.decoder = self.config.parser.decoder(self.config.max_attachments);
         self.events.push_back(Event::Open);
         for i in 0..self.sockets.len() {
             if self.sockets[i].active {

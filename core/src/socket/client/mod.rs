@@ -122,7 +122,7 @@ impl Manager {
             config.seed,
         );
         Manager {
-            decoder: Decoder::new(config.max_attachments),
+            decoder: config.parser.decoder(config.max_attachments),
             config,
             state: ReadyState::Closed,
             engine: None,

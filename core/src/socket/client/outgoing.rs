@@ -33,7 +33,7 @@ impl Manager {
 
     pub(super) fn send_packet(&mut self, p: Packet) {
         if let Some(e) = &mut self.engine {
-            for f in p.into_frames() {
+            for f in self.config.parser.into_frames(p) {
                 e.send(f);
             }
         }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use hashbrown::HashSet;
 
 use super::message::{self, Kind};
-use super::notepack;
 use super::{Cluster, ClusterEvent, ReplyTo};
+use crate::msgpack;
 use crate::socket::server::{SocketId, SocketServer, Target};
 use crate::socket::Value;
 use crate::{Map, Str};
@@ -19,7 +19,7 @@ impl Cluster {
         channel: &str,
         payload: &[u8],
     ) {
-        let Ok(Value::Array(msg)) = notepack::decode(payload) else {
+        let Ok(Value::Array(msg)) = msgpack::decode(payload) else {
             return;
         };
         let [uid, packet, opts, ..] = msg.as_slice() else {

@@ -46,7 +46,7 @@ pub(super) fn decode_body(body: &[u8]) -> Option<Map> {
     let v = if body.first() == Some(&b'{') {
         serde_json::from_slice::<Value>(body).ok()?
     } else {
-        super::notepack::decode(body).ok()?
+        crate::msgpack::decode(body).ok()?
     };
     match v {
         Value::Object(m) => Some(m),

@@ -34,7 +34,6 @@
 
 mod incoming;
 mod message;
-pub mod notepack;
 mod requests;
 
 use std::collections::VecDeque;
@@ -292,7 +291,7 @@ impl Cluster {
             channel.push_str(room);
             channel.push('#');
         }
-        self.publish(channel, notepack::encode(&msg));
+        self.publish(channel, crate::msgpack::encode(&msg));
     }
 
     /// Asks every other server to make `target`'s sockets join `rooms` (do the local part on

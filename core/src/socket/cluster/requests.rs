@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::message::{self, Kind};
-use super::notepack;
 use super::{Cluster, ClusterEvent, ClusterTransmit, RequestId};
+use crate::msgpack;
 use crate::socket::server::{BroadcastAckId, SocketId, SocketInfo, SocketServer, Target};
 use crate::socket::{Event, Payload, Value};
 use crate::{Map, Str};
@@ -124,7 +124,7 @@ impl Cluster {
         m.insert("packet", message::packet(nsp, event).unwrap_or(Value::Null));
         m.insert("opts", Value::Object(message::opts(target, Some(flags))));
         let channel = self.request_channel(nsp);
-        self.publish(channel.clone(), notepack::encode(&Value::Object(m)));
+        self.publish(channel.clone(), msgpack::encode(&Value::Object(m)));
         let token = id.0;
         self.requests.insert(
             id.0,
@@ -194,7 +194,7 @@ impl Cluster {
                 m.insert("requestId", Value::from(request.as_str()));
                 m.insert("packet", first);
                 let channel = self.response_channel(&nsp);
-                self.publish(channel, notepack::encode(&Value::Object(m)));
+                self.publish(channel, msgpack::encode(&Value::Object(m)));
             }
             return true;
         }

@@ -3,11 +3,14 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::socket::DEFAULT_MAX_ATTACHMENTS;
+use crate::socket::{Parser, DEFAULT_MAX_ATTACHMENTS};
 
 /// Settings of a [`SocketServer`](super::SocketServer).
 #[derive(Clone)]
 pub struct SocketServerConfig {
+    /// The Socket.IO parser every connection speaks (default [`Parser::Json`]; the
+    /// reference's `parser` option). Clients must use the same one.
+    pub parser: Parser,
     /// How long an Engine.IO connection may stay without joining any namespace before the
     /// server closes it (reference `connectTimeout`, 45 s).
     pub connect_timeout: Duration,
@@ -43,6 +46,7 @@ pub struct SocketServerConfig {
 impl Default for SocketServerConfig {
     fn default() -> Self {
         SocketServerConfig {
+            parser: Parser::Json,
             connect_timeout: Duration::from_millis(45_000),
             max_attachments: DEFAULT_MAX_ATTACHMENTS,
             recovery: None,
@@ -58,6 +62,7 @@ impl Default for SocketServerConfig {
 impl fmt::Debug for SocketServerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SocketServerConfig")
+            .field("parser", &self.parser)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_attachments", &self.max_attachments)
             .field("recovery", &self.recovery)

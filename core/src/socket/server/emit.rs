@@ -147,7 +147,10 @@ impl SocketServer {
             .ok_or(UnknownNamespace)?;
         let ack_id = n.next_ack_id();
         let recipients = target.select(n);
-        let frames = Packet::event(n.name.clone(), event.with_ack(ack_id)).to_frames();
+        let frames = self
+            .config
+            .parser
+            .to_frames(&Packet::event(n.name.clone(), event.with_ack(ack_id)));
         let id = self.next_broadcast_ack;
         self.next_broadcast_ack += 1;
         let mut pending = HashSet::new();
@@ -206,7 +209,7 @@ impl SocketServer {
         let (sid, nsp) = (s.sid.clone(), s.nsp.clone());
         let event = without_ack(event);
         let frames = if volatile || self.config.recovery.is_none() {
-            Packet::event(nsp, event).to_frames()
+            self.config.parser.to_frames(&Packet::event(nsp, event))
         } else {
             // The reference emits through its adapter to the socket's own room, so the packet
             // is logged for recovery like a broadcast.
@@ -234,7 +237,7 @@ impl SocketServer {
         let name = n.name.clone();
         let event = without_ack(event);
         let frames: SmallVec<[Frame; 1]> = if volatile {
-            Packet::event(name, event).to_frames()
+            self.config.parser.to_frames(&Packet::event(name, event))
         } else {
             let except = target.all_except_rooms();
             self.record(&name, event, target.rooms.clone(), except)

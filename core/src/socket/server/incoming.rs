@@ -7,7 +7,7 @@ use super::timer::Timer;
 use super::{ConnInfo, DisconnectReason, SocketEvent, SocketId, SocketServer};
 use crate::engine::server::CloseReason;
 use crate::engine::Packet as EnginePacket;
-use crate::socket::{Decoder, Packet, PacketData};
+use crate::socket::{Packet, PacketData};
 use crate::Str;
 
 impl SocketServer {
@@ -22,7 +22,7 @@ impl SocketServer {
             .any(|(k, v)| k == "transport" && v == "websocket");
         let conn = Conn {
             info: info.into(),
-            decoder: Decoder::new(self.config.max_attachments),
+            decoder: self.config.parser.decoder(self.config.max_attachments),
             nsps: Vec::new(),
             connect_deadline: Some(deadline),
             websocket,

@@ -314,7 +314,7 @@ impl SocketServer {
     }
 
     fn send_packet(&mut self, sid: &Str, packet: &Packet) {
-        self.send_frames(sid, packet.to_frames());
+        self.send_frames(sid, self.config.parser.to_frames(packet));
     }
 
     fn new_id(&mut self) -> SocketId {

@@ -62,11 +62,17 @@ impl SocketServer {
         except: Vec<Str>,
     ) -> SmallVec<[Frame; 1]> {
         let (Some(rc), Some(now)) = (self.config.recovery, self.last_now) else {
-            return Packet::event(nsp.clone(), event).to_frames();
+            return self
+                .config
+                .parser
+                .to_frames(&Packet::event(nsp.clone(), event));
         };
         let offset = self.next_offset();
         let event = with_offset(&event, &offset);
-        let frames = Packet::event(nsp.clone(), event).to_frames();
+        let frames = self
+            .config
+            .parser
+            .to_frames(&Packet::event(nsp.clone(), event));
         if let Some(n) = self.namespaces.get_mut(nsp.as_bytes()) {
             while n
                 .log

@@ -37,9 +37,10 @@ step "golden vectors are exactly what the reference parsers produce"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 GOLDEN_OUT_DIR="$out" node tests/js/gen-golden.mjs >/dev/null
-for f in eio.json sio.json; do
+GOLDEN_OUT_DIR="$out" node tests/js/gen-golden-msgpack.mjs >/dev/null
+for f in eio.json sio.json msgpack.json; do
   if ! cmp -s "$out/$f" "core/tests/golden/$f"; then
-    echo "core/tests/golden/$f differs from what tests/js/gen-golden.mjs generates" >&2
+    echo "core/tests/golden/$f differs from what tests/js/gen-golden*.mjs generate" >&2
     exit 1
   fi
 done

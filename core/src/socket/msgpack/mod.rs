@@ -153,7 +153,7 @@ pub fn decode(frame: Bytes) -> Result<Packet, DecodeError> {
     };
 
     let ty = match f.ty.map(token).transpose()? {
-        Some(t) => integer(t).filter(|t| *t <= 4.0),
+        Some(t) => integer(t).filter(|t| (0.0..=4.0).contains(t)),
         None => None,
     }
     .ok_or(DecodeError::InvalidPacketType)? as u8;

@@ -5,6 +5,8 @@ Deterministic: rerunning rewrites the same files. Inputs grown by fuzzing (named
 SHA-1) sit next to the seeds and are left alone.
 """
 
+import base64
+import json
 from pathlib import Path
 
 HANDSHAKE = (
@@ -128,6 +130,23 @@ CLUSTER_MESSAGE = [
 ]
 
 
+def sio_msgpack_seeds():
+    """Every message of the msgpack golden vectors (core/tests/golden/msgpack.json, made by
+    socket.io-msgpack-parser) under 4 KiB: encodings, client shapes, errors, the refused."""
+    golden = Path(__file__).resolve().parent.parent / "core/tests/golden/msgpack.json"
+    doc = json.loads(golden.read_text())
+    seeds = []
+    for section in ("encode", "encode_quirks", "decode", "decode_errors", "decode_stricter"):
+        for v in doc[section]:
+            data = base64.b64decode(v["encoded"]["$binary"])
+            if len(data) <= 4096:
+                seeds.append(data)
+    return seeds
+
+
+SIO_MSGPACK = sio_msgpack_seeds()
+
+
 def step(op, chunk=b"", length=None):
     """One step of the client_session target: an op byte, a length byte, the chunk."""
     n = len(chunk) if length is None else length
@@ -231,6 +250,7 @@ TARGETS = {
     "eio_payload": EIO_PAYLOAD,
     "sio_packet": SIO_PACKET,
     "sio_binary": SIO_BINARY,
+    "sio_msgpack": SIO_MSGPACK,
     "cluster_message": CLUSTER_MESSAGE,
     "client_session": CLIENT_SESSION,
     "server_session": SERVER_SESSION,

@@ -110,7 +110,11 @@ fn assert_packet(ours: &Packet, expected: &Json, ctx: &str) {
             assert_eq!(ty, 2, "{ctx}");
             assert_eq!(e.ack_id(), id, "{ctx}: ack id");
             let data = data.unwrap();
-            assert_eq!(canon(&e.payload().to_value().unwrap()), canon(&data), "{ctx}");
+            assert_eq!(
+                canon(&e.payload().to_value().unwrap()),
+                canon(&data),
+                "{ctx}"
+            );
             let expected_name = match &data.as_array().unwrap()[0] {
                 Value::String(s) => s.clone(),
                 n => canon(n).0,
@@ -120,7 +124,11 @@ fn assert_packet(ours: &Packet, expected: &Json, ctx: &str) {
         PacketData::Ack(a) => {
             assert_eq!(ty, 3, "{ctx}");
             assert_eq!(Some(a.id), id, "{ctx}: ack id");
-            assert_eq!(canon(&a.payload.to_value().unwrap()), canon(&data.unwrap()), "{ctx}");
+            assert_eq!(
+                canon(&a.payload.to_value().unwrap()),
+                canon(&data.unwrap()),
+                "{ctx}"
+            );
         }
         PacketData::ConnectError(s) => {
             assert_eq!(ty, 4, "{ctx}");

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use sio_core::engine::{self, Frame, Packet as EioPacket, PayloadDecoder};
-use sio_core::socket::{Ack, Decoder, Event, Packet, PacketData, Payload};
+use sio_core::socket::{Ack, Decoder, Event, Packet, PacketData, Parser, Payload};
 use sio_core::{Map, Str, Value};
 
 mod strategies;
@@ -85,6 +85,34 @@ proptest! {
         let Frame::Text(t) = &frames[0] else { panic!("first frame is text") };
         prop_assert_eq!(&t.as_str()[1..], wire.text.as_str());
         prop_assert!(t.starts_with('4'));
+    }
+
+    #[test]
+    fn sio_packets_round_trip_through_the_msgpack_parser(p in packet()) {
+        let frames = Parser::MsgPack.to_frames(&p);
+        prop_assert_eq!(frames.len(), 1);
+        let Frame::Binary(b) = &frames[0] else { panic!("one binary frame") };
+        let back = Parser::MsgPack.decoder(0).decode_binary(b.clone()).unwrap().unwrap();
+        // The same packet, down to the JSON text the application reads.
+        prop_assert_eq!(&back, &p);
+        prop_assert_eq!(Parser::MsgPack.to_frames(&back), frames);
+    }
+
+    #[test]
+    fn msgpack_decoder_never_panics(
+        b in vec(any::<u8>(), 0..64),
+        ty in 0u8..8, nsp in vec(any::<u8>(), 0..4), data in vec(any::<u8>(), 0..32),
+    ) {
+        let mut d = Parser::MsgPack.decoder(0);
+        let _ = d.decode_binary(Bytes::from(b));
+        // A packet-shaped map around arbitrary data and namespace bytes.
+        let mut f = vec![0x83, 0xa4, b't', b'y', b'p', b'e', ty, 0xa3, b'n', b's', b'p'];
+        f.extend(nsp);
+        f.extend_from_slice(b"\xa4data");
+        f.extend(data);
+        if let Ok(Some(Packet { data: PacketData::Event(e), .. })) = d.decode_binary(Bytes::from(f)) {
+            let _ = e.args();
+        }
     }
 
     #[test]

@@ -64,6 +64,11 @@ fn sio_binary_corpus() {
 }
 
 #[test]
+fn sio_msgpack_corpus() {
+    replay("sio_msgpack", 60, sio_core::fuzzing::sio_msgpack);
+}
+
+#[test]
 fn cluster_message_corpus() {
     replay("cluster_message", 18, |data| {
         sio_core::fuzzing::cluster_message(std::time::Instant::now(), data)

@@ -8,6 +8,7 @@
 // --host defaults to 127.0.0.1. Stops on SIGINT/SIGTERM, and also when stdin
 // ends if --exit-on-stdin-end is given (handy when a test harness spawns it).
 // --tls-key KEY.pem --tls-cert CERT.pem serves https/wss instead of http/ws.
+// --parser msgpack uses socket.io-msgpack-parser instead of the default parser.
 // --log prints one line per connect/disconnect (with the server-side reason)
 // on stderr.
 //
@@ -51,6 +52,7 @@ import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { Server } from "socket.io";
+import msgpackParser from "socket.io-msgpack-parser";
 
 function parseArgs(argv) {
   const out = {};
@@ -90,6 +92,7 @@ const io = new Server(httpServer, {
     maxDisconnectionDuration: 2 * 60 * 1000, // the default, spelled out
     skipMiddlewares: true,
   },
+  ...(args.parser === "msgpack" ? { parser: msgpackParser } : {}),
 });
 
 const tries = new Map();

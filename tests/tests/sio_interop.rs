@@ -4,7 +4,8 @@
 //! reasons, ordering, volatile, catch-all, connection state recovery, auth and query.
 //! Scenarios: `tests/js/sio-scenarios.mjs`; server: `src/bin/sio-echo.rs` on each async driver
 //! (the contract of `tests/js/sio-reference-server.mjs`, which runs the same scenarios on npm
-//! `socket.io`).
+//! `socket.io`). The same scenarios run again with `socket.io-msgpack-parser` 3.0.2 on both
+//! sides (`--parser msgpack`).
 
 use sio_tests::peers::{run_scenario, ServerProcess};
 
@@ -26,24 +27,24 @@ const SCENARIOS: [&str; 13] = [
     "auth-and-query",
 ];
 
-/// Runs every scenario against `sio-echo --driver <driver>`: one server per transport setting,
-/// run side by side (scenarios such as `broadcast` count every socket of the server, so they
-/// must not share one).
-fn all_scenarios_pass(driver: &'static str) {
+/// Runs every scenario against `sio-echo --driver <driver> --parser <parser>`: one server per
+/// transport setting, run side by side (scenarios such as `broadcast` count every socket of the
+/// server, so they must not share one).
+fn all_scenarios_pass(driver: &'static str, parser: &'static str) {
     let threads: Vec<_> = ["polling", "websocket", "both"]
         .into_iter()
         .map(|transports| {
             std::thread::spawn(move || {
-                let args = [&["--driver", driver][..], &PING].concat();
+                let args = [&["--driver", driver, "--parser", parser][..], &PING].concat();
                 let server = ServerProcess::start(env!("CARGO_BIN_EXE_sio-echo"), &args);
                 let url = server.url();
                 let mut failed = Vec::new();
                 for name in SCENARIOS {
-                    let mut extra = vec!["--transports", transports];
+                    let mut extra = vec!["--transports", transports, "--parser", parser];
                     extra.extend(PING);
                     let r = run_scenario("sio-scenarios.mjs", &url, name, &extra);
                     println!(
-                        "{driver} {transports} {name}: {}",
+                        "{driver} {parser} {transports} {name}: {}",
                         if r.ok { "ok" } else { "FAILED" }
                     );
                     if !r.ok {
@@ -60,17 +61,27 @@ fn all_scenarios_pass(driver: &'static str) {
         .collect();
     assert!(
         failed.is_empty(),
-        "{driver}: failed scenarios:\n{}",
+        "{driver} {parser}: failed scenarios:\n{}",
         failed.join("\n")
     );
 }
 
 #[test]
 fn socket_io_client_against_tokio_driver() {
-    all_scenarios_pass("tokio");
+    all_scenarios_pass("tokio", "json");
 }
 
 #[test]
 fn socket_io_client_against_smol_driver() {
-    all_scenarios_pass("smol");
+    all_scenarios_pass("smol", "json");
+}
+
+#[test]
+fn socket_io_client_with_msgpack_parser_against_tokio_driver() {
+    all_scenarios_pass("tokio", "msgpack");
+}
+
+#[test]
+fn socket_io_client_with_msgpack_parser_against_smol_driver() {
+    all_scenarios_pass("smol", "msgpack");
 }

@@ -3,8 +3,8 @@
 //! driver named by `--driver`. Both drivers run the very same handlers ([`setup`] takes the
 //! runtime-agnostic [`SocketIo`]).
 //!
-//! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]`;
-//! prints `listening <port>`.
+//! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]
+//! [--parser json|msgpack]`; prints `listening <port>`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,13 +13,14 @@ use serde_json::json;
 use sio_core::api::socketio::{ConnectError, Message, Socket, SocketIo, SocketIoConfig};
 use sio_core::engine::server::{ServerConfig, TransportKind};
 use sio_core::socket::server::RecoveryConfig;
-use sio_core::socket::Spread;
+use sio_core::socket::{Parser, Spread};
 use sio_core::{Map, Value};
 
 fn main() {
     let mut driver = "tokio".to_owned();
     let mut port = 0u16;
     let (mut interval, mut timeout) = (25_000u64, 20_000u64);
+    let mut parser = Parser::Json;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();
@@ -28,6 +29,13 @@ fn main() {
             "--port" => port = value.parse().expect("port"),
             "--ping-interval" => interval = value.parse().expect("ms"),
             "--ping-timeout" => timeout = value.parse().expect("ms"),
+            "--parser" => {
+                parser = match value.as_str() {
+                    "json" => Parser::Json,
+                    "msgpack" => Parser::MsgPack,
+                    other => panic!("unknown parser {other}"),
+                }
+            }
             other => panic!("unknown flag {other}"),
         }
     }
@@ -39,6 +47,7 @@ fn main() {
             ..ServerConfig::default()
         },
         recovery: Some(RecoveryConfig::default()),
+        parser,
         ..SocketIoConfig::default()
     };
     match driver.as_str() {

@@ -1,11 +1,14 @@
 //! sio's Socket.IO client against real servers over loopback: npm `socket.io` 4.8 under Node
 //! (`tests/js/sio-reference-server.mjs`) and sio's own server on both drivers
 //! (`src/bin/sio-echo.rs`, the same contract), on polling, WebSocket and the upgrade, with the
-//! client on tokio and on smol. Scenarios: `src/client_scenarios.rs`.
+//! client on tokio and on smol. Scenarios: `src/client_scenarios.rs`. The same scenarios run
+//! with the msgpack parser (`socket.io-msgpack-parser` 3.0.2 on the Node server) on both client
+//! drivers.
 
 use std::future::Future;
 
 use sio_core::engine::server::TransportKind::{self, Polling, WebSocket};
+use sio_core::socket::Parser;
 use sio_tests::client_scenarios::{self as sc, Ctx, Maker};
 use sio_tests::peers::{js_dir, ServerProcess};
 use sio_tests::proxy::Proxy;
@@ -19,11 +22,16 @@ const MODES: [(&str, &[TransportKind]); 3] = [
 const PING: [&str; 4] = ["--ping-interval", "300", "--ping-timeout", "200"];
 
 fn node_server(port: u16) -> ServerProcess {
+    node_server_with(port, &[])
+}
+
+fn node_server_with(port: u16, extra: &[&str]) -> ServerProcess {
     let script = js_dir().join("sio-reference-server.mjs");
     let port = port.to_string();
     let args = [
         &[script.to_str().expect("path"), "--port", &port][..],
         &PING,
+        extra,
     ]
     .concat();
     ServerProcess::start("node", &args)
@@ -49,6 +57,14 @@ impl Driver {
             Driver::Smol => sio_smol::client::client,
         }
     }
+
+    /// Clients with the msgpack parser.
+    fn msgpack_maker(self) -> Maker {
+        match self {
+            Driver::Tokio => |url| sio_tokio::client::client(url).parser(Parser::MsgPack),
+            Driver::Smol => |url| sio_smol::client::client(url).parser(Parser::MsgPack),
+        }
+    }
 }
 
 /// Runs `f` on the client driver's runtime.
@@ -67,7 +83,10 @@ fn run<F: Future<Output = ()> + Send + 'static>(driver: Driver, f: F) {
 
 /// Every scenario that needs only a server, in each transport mode (one server per mode).
 fn scenarios(server: impl Fn() -> ServerProcess + Sync, driver: Driver, tag: &str) {
-    let mk = driver.maker();
+    scenarios_with(server, driver.maker(), driver, tag);
+}
+
+fn scenarios_with(server: impl Fn() -> ServerProcess + Sync, mk: Maker, driver: Driver, tag: &str) {
     std::thread::scope(|scope| {
         for (mode, transports) in MODES {
             let server = &server;
@@ -111,6 +130,28 @@ fn scenarios(server: impl Fn() -> ServerProcess + Sync, driver: Driver, tag: &st
 #[test]
 fn tokio_client_with_the_node_reference_server() {
     scenarios(|| node_server(0), TOKIO, "node/tokio-client");
+}
+
+#[test]
+fn tokio_client_with_the_node_reference_server_over_msgpack() {
+    let server = || node_server_with(0, &["--parser", "msgpack"]);
+    scenarios_with(
+        server,
+        TOKIO.msgpack_maker(),
+        TOKIO,
+        "node-msgpack/tokio-client",
+    );
+}
+
+#[test]
+fn smol_client_with_the_node_reference_server_over_msgpack() {
+    let server = || node_server_with(0, &["--parser", "msgpack"]);
+    scenarios_with(
+        server,
+        SMOL.msgpack_maker(),
+        SMOL,
+        "node-msgpack/smol-client",
+    );
 }
 
 #[test]

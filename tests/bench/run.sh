@@ -25,7 +25,7 @@ RESULTS="${RESULTS:-$(mktemp /tmp/sio-bench.XXXXXX)}"
 echo "building (release) ..." >&2
 cargo build --quiet --release --manifest-path "$here/Cargo.toml" --bins
 bin="$CARGO_TARGET_DIR/release"
-if [ ! -d "$here/node/node_modules/socket.io" ]; then
+if [ ! -d "$here/node/node_modules/socket.io-msgpack-parser" ]; then
   echo "installing the Node reference ..." >&2
   npm ci --prefix "$here/node" --no-audit --no-fund --silent
 fi
@@ -36,6 +36,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 scenario_args() {
   case "$1" in
     echo-1)    echo "--scenario echo --clients 50 --inflight 1 --payload 64" ;;
+    # The msgpack parser (socket.io-msgpack-parser on Node; sio's Parser::MsgPack).
+    echo-1-msgpack) echo "--scenario echo --clients 50 --inflight 1 --payload 64" ;;
     echo-16)   echo "--scenario echo --clients 50 --inflight 16 --payload 64" ;;
     ack-1)     echo "--scenario ack --clients 50 --inflight 1 --payload 64" ;;
     ack-16)    echo "--scenario ack --clients 50 --inflight 16 --payload 64" ;;
@@ -49,15 +51,17 @@ scenario_args() {
   esac
 }
 
-# Starts server $1 pinned; sets SPID and PORT.
+# Starts server $1 pinned (with the msgpack parser when $2 is "msgpack"); sets SPID and PORT.
 start_server() {
   local out; out="$(mktemp /tmp/sio-bench-server.XXXXXX)"
+  local sio_parser=(--parser json) node_parser=()
+  if [ "${2:-json}" = msgpack ]; then sio_parser=(--parser msgpack); node_parser=(--msgpack); fi
   case "$1" in
     raw)          taskset -c "$SERVER_CPU" "$bin/raw-echo" >"$out" 2>&1 & ;;
-    sio-tokio)    taskset -c "$SERVER_CPU" "$bin/sio-server" --driver tokio >"$out" 2>&1 & ;;
-    sio-smol)     taskset -c "$SERVER_CPU" "$bin/sio-server" --driver smol >"$out" 2>&1 & ;;
+    sio-tokio)    taskset -c "$SERVER_CPU" "$bin/sio-server" --driver tokio "${sio_parser[@]}" >"$out" 2>&1 & ;;
+    sio-smol)     taskset -c "$SERVER_CPU" "$bin/sio-server" --driver smol "${sio_parser[@]}" >"$out" 2>&1 & ;;
     socketioxide) taskset -c "$SERVER_CPU" "$bin/sioxide-server" >"$out" 2>&1 & ;;
-    node)         taskset -c "$SERVER_CPU" node "$here/node/server.mjs" >"$out" 2>&1 & ;;
+    node)         taskset -c "$SERVER_CPU" node "$here/node/server.mjs" "${node_parser[@]}" >"$out" 2>&1 & ;;
     *) echo "unknown server $1" >&2; exit 2 ;;
   esac
   SPID=$!
@@ -84,7 +88,13 @@ for scenario in $SCENARIOS; do
     for server in $SERVERS; do
       proto=sio; [ "$server" = raw ] && proto=raw
       [ "$server" = raw ] && [ "$scenario" = mixed-16 ] && continue
-      start_server "$server"
+      parser=json
+      case "$scenario" in
+        # No msgpack cell for the raw ceiling or socketioxide (not built with its msgpack parser).
+        *-msgpack) parser=msgpack; proto=sio-msgpack
+                   { [ "$server" = raw ] || [ "$server" = socketioxide ]; } && continue ;;
+      esac
+      start_server "$server" "$parser"
       sleep 0.3
       # shellcheck disable=SC2046
       line="$(timeout 300 taskset -c "$GEN_CPU" "$bin/loadgen" --addr "127.0.0.1:$PORT" --proto "$proto" \

@@ -1,13 +1,19 @@
 // The Node.js reference of sio's benchmarks: socket.io 4.8 (ws with bufferutil), the same
 // handlers as `sio-server` and `sioxide-server`.
 //
-// `node server.mjs [port]`; prints `listening <port>`.
+// `node server.mjs [port] [--msgpack]`; prints `listening <port>`. `--msgpack`: the server
+// speaks socket.io-msgpack-parser.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
+import msgpackParser from "socket.io-msgpack-parser";
 
-const port = Number(process.argv[2] ?? 0);
+const args = process.argv.slice(2);
+const port = Number(args.find((a) => !a.startsWith("--")) ?? 0);
 const http = createServer();
-const io = new Server(http, { transports: ["websocket", "polling"] });
+const io = new Server(http, {
+  transports: ["websocket", "polling"],
+  ...(args.includes("--msgpack") ? { parser: msgpackParser } : {}),
+});
 
 io.on("connection", (socket) => {
   socket.on("echo", (arg) => socket.emit("echo", arg));

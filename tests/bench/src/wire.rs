@@ -11,6 +11,10 @@
 //! | ack       | `42N["ack",{"seq":N,"p":"…"}]`                            | `43N[{…}]`     |
 //! | binary    | `451-["binecho",{"seq":N,"b":{placeholder 0}}]` + binary  | the same event |
 //! | broadcast | `42["bcast",{"seq":N,"p":"…"}]`                           | `bcast` to all |
+//!
+//! With `--proto sio-msgpack` (the msgpack parser, echo only) the same event travels as one
+//! binary frame, `{type: 2, data: ["echo", {seq: N, p: "…"}], nsp: "/"}` in MessagePack, and
+//! the answer's `seq` is read after the key `seq` of the answer's binary frame.
 
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 
@@ -31,12 +35,16 @@ pub enum Proto {
     Sio,
     /// A bare WebSocket echo server (the ceiling): no handshake, frames echoed.
     Raw,
+    /// Socket.IO with the msgpack parser (`socket.io-msgpack-parser`).
+    SioMsgPack,
 }
 
 /// The WebSocket URL of the server at `addr` for `proto`.
 pub fn url(addr: &str, proto: Proto) -> String {
     match proto {
-        Proto::Sio => format!("ws://{addr}/socket.io/?EIO=4&transport=websocket"),
+        Proto::Sio | Proto::SioMsgPack => {
+            format!("ws://{addr}/socket.io/?EIO=4&transport=websocket")
+        }
         Proto::Raw => format!("ws://{addr}/"),
     }
 }
@@ -59,6 +67,56 @@ pub fn binary_header(seq: u64) -> String {
 /// A broadcast request: the server emits `bcast` with this argument to every socket.
 pub fn broadcast(seq: u64, payload: &str) -> String {
     format!(r#"42["bcast",{{"seq":{seq},"p":"{payload}"}}]"#)
+}
+
+/// The msgpack parser's CONNECT to `/`.
+pub const CONNECT_MSGPACK: &[u8] = b"\x82\xa4type\x00\xa3nsp\xa1/";
+
+fn msgpack_uint(out: &mut Vec<u8>, v: u64) {
+    if v < 0x80 {
+        out.push(v as u8);
+    } else if v < 0x1_0000_0000 {
+        out.push(0xce);
+        out.extend_from_slice(&(v as u32).to_be_bytes());
+    } else {
+        out.push(0xcf);
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+}
+
+/// An echo event for the msgpack parser (as notepack writes it, but for the integer format
+/// of `seq`, which any decoder reads).
+pub fn echo_msgpack(seq: u64, payload: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48 + payload.len());
+    out.extend_from_slice(b"\x83\xa4type\x02\xa4data\x92\xa4echo\x82\xa3seq");
+    msgpack_uint(&mut out, seq);
+    out.extend_from_slice(b"\xa1p");
+    assert!(payload.len() < 256, "payload fits a str 8");
+    if payload.len() < 32 {
+        out.push(0xa0 | payload.len() as u8);
+    } else {
+        out.extend_from_slice(&[0xd9, payload.len() as u8]);
+    }
+    out.extend_from_slice(payload.as_bytes());
+    out.extend_from_slice(b"\xa3nsp\xa1/");
+    out
+}
+
+/// The sequence number of a msgpack answer: the integer after the key `seq`.
+pub fn parse_msgpack(b: &[u8]) -> Option<u64> {
+    let at = b.windows(4).position(|w| w == b"\xa3seq")? + 4;
+    let be = |n: usize| {
+        b.get(at + 1..at + 1 + n)
+            .map(|d| d.iter().fold(0u64, |a, x| (a << 8) | u64::from(*x)))
+    };
+    match *b.get(at)? {
+        v @ 0..=0x7f => Some(u64::from(v)),
+        0xcc => be(1),
+        0xcd => be(2),
+        0xce => be(4),
+        0xcf => be(8),
+        _ => None,
+    }
 }
 
 /// What a text frame from the server is.
@@ -115,5 +173,9 @@ mod tests {
         assert_eq!(parse(&binary_header(3)), a(3, 1));
         assert_eq!(parse("2"), Incoming::Ping);
         assert_eq!(parse(r#"40{"sid":"abc"}"#), Incoming::Other);
+        for seq in [0, 127, 128, 70_000, 1 << 40] {
+            assert_eq!(parse_msgpack(&echo_msgpack(seq, "xx")), Some(seq));
+        }
+        assert_eq!(parse_msgpack(CONNECT_MSGPACK), None);
     }
 }

@@ -86,6 +86,7 @@ fn opts() -> Opts {
             "--proto" => {
                 o.proto = match v.as_str() {
                     "raw" => Proto::Raw,
+                    "sio-msgpack" => Proto::SioMsgPack,
                     _ => Proto::Sio,
                 }
             }
@@ -133,19 +134,27 @@ async fn try_connect(addr: &str, proto: Proto) -> Ws {
         client_async_with_config(wire::url(addr, proto), tcp, Some(wire::ws_config()))
             .await
             .expect("websocket handshake");
-    if proto == Proto::Sio {
+    if proto != Proto::Raw {
+        let msgpack = proto == Proto::SioMsgPack;
         let mut joined = false;
         while !joined {
             match ws.next().await {
                 Some(Ok(Message::Text(t))) => {
                     if t.starts_with('0') {
-                        ws.send(Message::text("40")).await.expect("send");
+                        let connect = if msgpack {
+                            Message::binary(wire::CONNECT_MSGPACK.to_vec())
+                        } else {
+                            Message::text("40")
+                        };
+                        ws.send(connect).await.expect("send");
                     } else if t.starts_with("40") {
                         joined = true;
                     } else if t.as_str() == "2" {
                         ws.send(Message::text("3")).await.expect("send");
                     }
                 }
+                // The msgpack parser's CONNECT answer.
+                Some(Ok(Message::Binary(_))) if msgpack => joined = true,
                 Some(Ok(_)) => {}
                 other => panic!("handshake failed: {other:?}"),
             }
@@ -198,6 +207,10 @@ struct Shared {
 }
 
 fn request(o: &Opts, seq: u64, payload: &str) -> Vec<Message> {
+    if o.proto == Proto::SioMsgPack {
+        assert_eq!(o.scenario, Scenario::Echo, "the msgpack parser runs the echo scenario");
+        return vec![Message::binary(wire::echo_msgpack(seq, payload))];
+    }
     match o.scenario {
         Scenario::Ack => vec![Message::text(wire::ack(seq, payload))],
         Scenario::Binary => vec![
@@ -282,6 +295,12 @@ async fn echo_client(o: Rc<Opts>, ws: Ws, sh: Rc<Shared>, id: u64) {
                 Incoming::Answer { seq, .. } => seq,
                 Incoming::Other => continue,
             },
+            Some(Ok(Message::Binary(b))) if o.proto == Proto::SioMsgPack => {
+                match wire::parse_msgpack(&b) {
+                    Some(seq) => seq,
+                    None => continue,
+                }
+            }
             Some(Ok(Message::Binary(_))) => match pending_binary.take() {
                 Some((seq, 1)) => seq,
                 Some((seq, n)) => {

@@ -2,14 +2,15 @@
 //! benchmark contract (`echo` answered by an `echo` event, `ack` by an ack, `binecho` echoed,
 //! `bcast` emitted to every socket), on the runtime-agnostic [`SocketIo`].
 //!
-//! `sio-server [--driver tokio|smol] [--port 0]`; prints `listening <port>`.
+//! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack]`; prints
+//! `listening <port>`.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use sio_core::api::socketio::{Message, Socket, SocketIo, SocketIoConfig};
-use sio_core::socket::Spread;
+use sio_core::socket::{Parser, Spread};
 
 /// The binary echo's argument, read as a typed struct as the socketioxide server does (a
 /// `Bytes` field is a binary attachment).
@@ -22,16 +23,27 @@ struct BinMsg {
 fn main() {
     let mut driver = "tokio".to_owned();
     let mut port = 0u16;
+    let mut parser = Parser::Json;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--driver" => driver = value,
             "--port" => port = value.parse().expect("port"),
+            "--parser" => {
+                parser = match value.as_str() {
+                    "json" => Parser::Json,
+                    "msgpack" => Parser::MsgPack,
+                    other => panic!("unknown parser {other}"),
+                }
+            }
             other => panic!("unknown flag {other}"),
         }
     }
-    let config = SocketIoConfig::default();
+    let config = SocketIoConfig {
+        parser,
+        ..SocketIoConfig::default()
+    };
     match driver.as_str() {
         "tokio" => {
             let rt = tokio::runtime::Builder::new_current_thread()

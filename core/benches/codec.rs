@@ -10,6 +10,8 @@
 //!   (JSON syntax, event shape, reserved names, placeholders) and extracts the event name.
 //! - `decode_read`: decode, then read the event name and the arguments into the application's
 //!   type — the whole work a server does per incoming event.
+//!
+//! `msgpack/…` measures sio's msgpack parser on the same events (encode; decode_read).
 
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -18,7 +20,7 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use serde::{Deserialize, Serialize};
 use sio_core::engine::{self, Frame, Packet as EioPacket, PayloadDecoder};
-use sio_core::socket::{Decoder, Event, Packet, PacketData};
+use sio_core::socket::{Decoder, Event, Packet, PacketData, Parser};
 use sio_core::Str;
 use socketioxide_core::packet::{Packet as XPacket, PacketData as XData};
 use socketioxide_core::parser::{Parse, ParseConfig, ParseError, ParserState};
@@ -204,10 +206,55 @@ where
     g.finish();
 }
 
+/// The msgpack parser on the same events: encode (serde to the packet's frames, through the
+/// JSON payload and its transcoding), and decode then read into the application's type. The
+/// JSON parser's `sio` lines of the same case are the yardstick.
+fn msgpack_case<T>(c: &mut Criterion, case: &str, name: &str, data: T)
+where
+    T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+{
+    let frames = Parser::MsgPack.to_frames(&ours_event(name, &data));
+    let [Frame::Binary(wire)] = frames.as_slice() else {
+        unreachable!()
+    };
+    let wire = wire.clone();
+    let read = |b: Bytes| -> T {
+        let p = Parser::MsgPack
+            .decoder(0)
+            .decode_binary(b)
+            .unwrap()
+            .unwrap();
+        let PacketData::Event(e) = p.data else {
+            unreachable!()
+        };
+        let (_, data): (serde::de::IgnoredAny, T) = e.payload().deserialize().unwrap();
+        data
+    };
+    assert_eq!(read(wire.clone()), data);
+    let mut g = c.benchmark_group(format!("msgpack/{case}"));
+    g.bench_function("encode", |b| {
+        b.iter(|| black_box(Parser::MsgPack.into_frames(ours_event(name, black_box(&data)))))
+    });
+    g.bench_function("decode_read", |b| {
+        b.iter_batched(
+            || Bytes::copy_from_slice(&wire),
+            |w| black_box(read(w)),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
 fn sio_benches(c: &mut Criterion) {
     sio_case(c, "hello_world", "hello", "world".to_owned());
     sio_case(c, "json_1kb", "message", message());
     sio_case(c, "binary_2_attachments", "upload", upload());
+}
+
+fn msgpack_benches(c: &mut Criterion) {
+    msgpack_case(c, "hello_world", "hello", "world".to_owned());
+    msgpack_case(c, "json_1kb", "message", message());
+    msgpack_case(c, "binary_2_attachments", "upload", upload());
 }
 
 /// Ten packets of a polling payload: the Socket.IO messages a chatty client batches.
@@ -313,5 +360,5 @@ fn eio_benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sio_benches, eio_benches);
+criterion_group!(benches, sio_benches, msgpack_benches, eio_benches);
 criterion_main!(benches);

@@ -5,7 +5,8 @@
 
 mod support;
 
-use sio_core::socket::cluster::{notepack, Cluster, ClusterConfig, ClusterEvent, ClusterTransmit};
+use sio_core::msgpack as notepack;
+use sio_core::socket::cluster::{Cluster, ClusterConfig, ClusterEvent, ClusterTransmit};
 use sio_core::Map;
 use support::*;
 

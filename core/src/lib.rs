@@ -10,8 +10,12 @@
 //!   document and the HTTP error answers of the reference server.
 //! - [`socket`]: Socket.IO v5 — packets with namespaces, ack ids and binary attachments, the
 //!   incremental decoder, [`Value`] (the argument type that carries JSON and bytes together),
-//!   the server state machine [`socket::server::SocketServer`], and the cluster protocol of
-//!   `@socket.io/redis-adapter` ([`socket::cluster::Cluster`]).
+//!   the server state machine [`socket::server::SocketServer`], the cluster protocol of
+//!   `@socket.io/redis-adapter` ([`socket::cluster::Cluster`]), and the choice of parser
+//!   ([`socket::Parser`]: the default JSON one, or [`socket::msgpack`], the packets of
+//!   `socket.io-msgpack-parser`).
+//! - [`msgpack`]: MessagePack as `notepack.io` writes and reads it: the tokenizer and writers
+//!   shared by the msgpack parser and the cluster adapter, and a [`Value`] tree codec.
 //! - [`api`]: the runtime-agnostic async face the drivers plug into and applications program
 //!   against: [`api::engine`] (the Engine.IO server shared by a driver's tasks),
 //!   [`api::socketio`] (the Socket.IO server: namespaces, sockets, handlers, acks,

@@ -1,7 +1,7 @@
 //! MessagePack as `notepack.io` writes and reads it: the codec of `@socket.io/redis-adapter`
 //! (notepack 3) and of `socket.io-msgpack-parser` (notepack 2.2).
 //!
-//! One tokenizer ([`read`]) and one set of writers ([`write`]) serve two users: the tree codec
+//! One tokenizer (`read`) and one set of writers (`write`) serve two users: the tree codec
 //! over [`Value`](crate::Value) ([`encode`], [`decode`]; the cluster adapter's broadcasts and
 //! requests), and the Socket.IO msgpack packet codec
 //! ([`socket::msgpack`](crate::socket::msgpack)), which streams between MessagePack and the

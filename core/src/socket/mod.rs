@@ -6,6 +6,9 @@
 //! ([`Payload::event`], [`Event::new`]) or from [`Value`]s; read one back with
 //! [`Payload::deserialize`] or [`Payload::to_value`].
 //!
+//! That is the default parser's form; [`msgpack`] is the other parser's (one MessagePack
+//! message per packet), chosen with [`Parser`] per server or client.
+//!
 //! [`server::SocketServer`] is the server's state machine above the Engine.IO server:
 //! namespaces, sockets, rooms, acks, broadcasts and connection state recovery.
 //!

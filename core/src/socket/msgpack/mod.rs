@@ -8,7 +8,7 @@
 //! its bytes equal a Node server's; every key order is read.
 //!
 //! Inside sio a msgpack packet is the same [`Packet`] as a JSON one: its data is transcoded to
-//! and from the JSON-with-attachments form of [`Payload`](crate::socket::Payload) at this
+//! and from the JSON-with-attachments form of [`Payload`] at this
 //! boundary, so every other part of sio (acks, broadcasts encoded once, recovery offsets,
 //! typed arguments, [`Value`](crate::Value)) works unchanged, and an application sees exactly
 //! what it would see under the default parser (see `to_json` for how notepack's own types

@@ -225,6 +225,7 @@ fn run(now: Instant, data: &[u8], tracing: bool) -> Reach {
             });
             f
         }),
+        allow_eio3: false,
         sid_seed: [5; 32],
     });
     let sio = SocketServer::new(SocketServerConfig {

@@ -9,7 +9,7 @@
 // ends if --exit-on-stdin-end is given (handy when a test harness spawns it).
 // --tls-key KEY.pem --tls-cert CERT.pem serves https/wss instead of http/ws.
 // --log prints one line per connect/disconnect (with the server-side reason)
-// on stderr.
+// on stderr. --allow-eio3 lets Socket.IO v2 clients (Engine.IO v3) in.
 //
 // Contract (path /socket.io/, connectionStateRecovery enabled with the default
 // window (2 min), skipMiddlewares true):
@@ -90,6 +90,8 @@ const io = new Server(httpServer, {
     maxDisconnectionDuration: 2 * 60 * 1000, // the default, spelled out
     skipMiddlewares: true,
   },
+  // --allow-eio3: Socket.IO v2 clients too (sio-v2-scenarios.mjs).
+  allowEIO3: !!args["allow-eio3"],
 });
 
 const tries = new Map();

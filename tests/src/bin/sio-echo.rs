@@ -3,8 +3,8 @@
 //! driver named by `--driver`. Both drivers run the very same handlers ([`setup`] takes the
 //! runtime-agnostic [`SocketIo`]).
 //!
-//! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]`;
-//! prints `listening <port>`.
+//! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]
+//! [--allow-eio3]`; prints `listening <port>`. `--allow-eio3` lets Socket.IO v2 clients in.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,8 +20,13 @@ fn main() {
     let mut driver = "tokio".to_owned();
     let mut port = 0u16;
     let (mut interval, mut timeout) = (25_000u64, 20_000u64);
+    let mut allow_eio3 = false;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--allow-eio3" {
+            allow_eio3 = true;
+            continue;
+        }
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--driver" => driver = value,
@@ -39,6 +44,7 @@ fn main() {
             ..ServerConfig::default()
         },
         recovery: Some(RecoveryConfig::default()),
+        allow_eio3,
         ..SocketIoConfig::default()
     };
     match driver.as_str() {

@@ -432,6 +432,7 @@ impl Harness {
                 mut headers,
                 remote_address,
                 secure,
+                protocol,
                 ..
             } => {
                 let key = Key::of(&sid);
@@ -456,6 +457,7 @@ impl Harness {
                     address: remote_address.unwrap_or_default(),
                     secure,
                     issued: 0,
+                    protocol,
                 };
                 self.sio.handle_engine_open(now, sid, info);
             }

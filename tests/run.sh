@@ -37,7 +37,7 @@ step "golden vectors are exactly what the reference parsers produce"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 GOLDEN_OUT_DIR="$out" node tests/js/gen-golden.mjs >/dev/null
-for f in eio.json sio.json; do
+for f in eio.json sio.json eio3.json; do
   if ! cmp -s "$out/$f" "core/tests/golden/$f"; then
     echo "core/tests/golden/$f differs from what tests/js/gen-golden.mjs generates" >&2
     exit 1

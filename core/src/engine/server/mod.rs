@@ -1,8 +1,9 @@
-//! The Engine.IO v4 server, sans-IO: [`Server`] routes HTTP requests and WebSocket messages to
+//! The Engine.IO server, sans-IO: [`Server`] routes HTTP requests and WebSocket messages to
 //! sessions by sid and tells the driver what to send, when to wake it, and what happened.
 //!
 //! It follows engine.io 6.6 (the Node.js reference) on the wire: handshake documents, long-poll
-//! parking, error codes and their check order, the upgrade probe, heartbeats and close reasons.
+//! parking, error codes and their check order, the upgrade probe, heartbeats and close reasons;
+//! with [`ServerConfig::allow_eio3`], Engine.IO v3 sessions too (see [`crate::engine::v3`]).
 //! See [`Server`] for the methods and the caller contract.
 
 mod config;

@@ -50,6 +50,10 @@ EIO_PAYLOAD = [
     b"\x09" + b"42[\"hello\",\"world\"]\x1e43/admin,1[]",
     b"\x02" + b"4hello\x1e",
     b"\x02" + b"9bad\x1e4ok",
+    # Engine.IO v3 payloads (the same target runs them through the v3 decoders).
+    b"\x04" + b"6:4hello1:21:3",
+    b"\x02" + bytes([0, 6, 0xFF]) + b"4hello" + bytes([1, 4, 0xFF, 4, 1, 2, 3]),
+    b"\x07" + "2:4\u20ac3:4\U0001f600".encode() + b"6:b4AQID",
 ]
 
 SIO_PACKET = [
@@ -243,6 +247,16 @@ SERVER_SESSION = [
     + op(S_REQUEST, 0, 0b1100, 0) + chunk(b"") + op(S_REQUEST, 0, 0b1_0000, 0) + chunk(b"")
     + op(S_REQUEST, 0b1001_1100, 0, 0) + chunk(b"EIO=4&transport=websocket&sid=nope")
     + op(S_POLL, 0) + op(S_POLL, 0),
+    # Engine.IO v3 (transports value 1: allow_eio3, the second handshake is a v2 client's):
+    # its implicit CONNECT accepted, a ping answered, an emit with an attachment in an XHR2
+    # payload, a binary (XHR2) POST, the upgrade, a binary frame, then silence: ping timeout.
+    b"\x01" + op(S_HANDSHAKE) + op(S_HANDSHAKE) + op(S_ACCEPT, 0) + op(S_POLL, 1)
+    + op(S_POST, 1) + chunk(b"1:2") + op(S_POLL, 1) + op(S_EMIT, 0, 4) + op(S_POLL, 1)
+    + op(S_POST, 1) + chunk(bytes([0, 1, 0xFF]) + b"2") + op(S_POLL, 1)
+    + op(S_WS_UPGRADE, 1) + op(S_WS_OPEN, 0) + op(S_WS_TEXT, 0) + chunk(b"2probe")
+    + time(3, 1) + op(S_POLL, 1) + op(S_WS_TEXT, 0) + chunk(b"5") + op(S_EMIT, 0, 4)
+    + op(S_WS_TEXT, 0) + chunk(b'451-["b",{"_placeholder":true,"num":0}]')
+    + op(S_WS_BINARY, 0) + chunk(b"\x04\x01\x02") + time(3, 3),
 ]
 
 TARGETS = {

@@ -38,7 +38,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 GOLDEN_OUT_DIR="$out" node tests/js/gen-golden.mjs >/dev/null
 GOLDEN_OUT_DIR="$out" node tests/js/gen-golden-msgpack.mjs >/dev/null
-for f in eio.json sio.json msgpack.json; do
+for f in eio.json sio.json msgpack.json eio3.json; do
   if ! cmp -s "$out/$f" "core/tests/golden/$f"; then
     echo "core/tests/golden/$f differs from what tests/js/gen-golden*.mjs generate" >&2
     exit 1

@@ -49,6 +49,7 @@ fn info() -> ConnInfo {
         secure: false,
         url: "/socket.io/?EIO=4&transport=websocket".into(),
         issued: 1_700_000_000_000,
+        protocol: Default::default(),
     }
 }
 

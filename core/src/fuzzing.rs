@@ -33,6 +33,7 @@ pub fn eio_payload(data: &[u8]) {
         return;
     };
     let body = Bytes::copy_from_slice(body);
+    eio3_payloads(&body);
     let whole: Vec<_> = PayloadDecoder::decode_all(body.clone(), 1 << 20).collect();
     let step = usize::from(split).max(1);
     let mut d = PayloadDecoder::new(1 << 20);
@@ -60,6 +61,33 @@ pub fn eio_payload(data: &[u8]) {
         .all(|p| !matches!(p, EioPacket::Message(m) if m.contains('\u{1e}')))
     {
         assert_eq!(again, packets);
+    }
+}
+
+/// The same bytes as Engine.IO v3 payloads, text and binary (XHR2): the packets before the
+/// first error re-encode, in both formats, to payloads that decode to them.
+fn eio3_payloads(body: &Bytes) {
+    use crate::engine::v3;
+    let text: Vec<_> = v3::decode_text_payload(body.clone()).collect();
+    let binary: Vec<_> = v3::decode_binary_payload(body.clone()).collect();
+    for results in [text, binary] {
+        assert!(
+            results.iter().rev().skip(1).all(Result::is_ok),
+            "decoding went on after an error"
+        );
+        let packets: Vec<_> = results.into_iter().map_while(Result::ok).collect();
+        let frames: Vec<_> = packets.iter().map(v3::encode_packet).collect();
+        if frames.is_empty() {
+            continue;
+        }
+        let mut out = Vec::new();
+        v3::encode_text_payload(&frames, &mut out);
+        let again: Result<Vec<_>, _> = v3::decode_text_payload(out.into()).collect();
+        assert_eq!(again.expect("re-encoded text payload decodes"), packets);
+        let mut out = Vec::new();
+        v3::encode_binary_payload(&frames, &mut out);
+        let again: Result<Vec<_>, _> = v3::decode_binary_payload(out.into()).collect();
+        assert_eq!(again.expect("re-encoded binary payload decodes"), packets);
     }
 }
 

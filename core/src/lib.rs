@@ -1,13 +1,15 @@
 //! # sio-core: the sans-IO heart of sio
 //!
-//! This crate holds everything of Engine.IO v4 and Socket.IO v5 that is *protocol*: the wire
+//! This crate holds everything of Engine.IO v4 and Socket.IO v5 (and of the Engine.IO v3 /
+//! Socket.IO v4 pair that Socket.IO v2 clients speak) that is *protocol*: the wire
 //! codecs and (as they land) the state machines of the server and the client. It owns no socket,
 //! reads no clock and spawns nothing. Drivers (`sio-tokio`, `sio-smol`, or your own event loop)
 //! feed it bytes and time and carry out what it asks.
 //!
 //! ## Layout
 //! - [`engine`]: Engine.IO v4 — packets, WebSocket frames, polling payloads, the handshake
-//!   document and the HTTP error answers of the reference server.
+//!   document and the HTTP error answers of the reference server; and Engine.IO v3
+//!   ([`engine::v3`]) for Socket.IO v2 clients, off unless `allow_eio3`.
 //! - [`socket`]: Socket.IO v5 — packets with namespaces, ack ids and binary attachments, the
 //!   incremental decoder, [`Value`] (the argument type that carries JSON and bytes together),
 //!   the server state machine [`socket::server::SocketServer`], the cluster protocol of

@@ -3,7 +3,8 @@
 //
 //   cd tests/js && npm ci && node gen-golden.mjs
 //
-// Writes core/tests/golden/eio.json and core/tests/golden/sio.json.
+// Writes core/tests/golden/eio.json, core/tests/golden/sio.json and core/tests/golden/eio3.json
+// (Engine.IO v3: the `engine.io-parser` 2.2 that engine.io 6.6 bundles as build/parser-v3).
 // Every expected value is produced by the libraries at generation time;
 // this file only lists the *inputs*. Output is deterministic.
 //
@@ -14,6 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as eio from "engine.io-parser";
 import { Encoder, Decoder } from "socket.io-parser";
+import { createRequire } from "node:module";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 // GOLDEN_OUT_DIR lets the test runner regenerate elsewhere and compare with the committed files.
@@ -768,15 +770,117 @@ function replaceNonFinite(v) {
   return v;
 }
 
+
+// ---------------------------------------------------------------------------
+// Engine.IO v3 (engine.io's bundled parser-v3, what it speaks with allowEIO3)
+
+function genEio3() {
+  const require = createRequire(import.meta.url);
+  const v3 = require(path.join(HERE, "node_modules/engine.io/build/parser-v3/index.js"));
+  const sync = (f) => {
+    let out;
+    f((x) => (out = x));
+    return out;
+  };
+  const P = {
+    open: { type: "open", data: '{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}' },
+    close: { type: "close" },
+    ping: { type: "ping" },
+    probe: { type: "ping", data: "probe" },
+    pong: { type: "pong" },
+    pongProbe: { type: "pong", data: "probe" },
+    hello: { type: "message", data: "hello" },
+    unicode: { type: "message", data: "héllo 😀 €" },
+    emptyMsg: { type: "message", data: "" },
+    sio: { type: "message", data: '2["chat","a",{"b":[1,2]}]' },
+    upgrade: { type: "upgrade" },
+    noop: { type: "noop" },
+    bin4: { type: "message", data: bytes([1, 2, 3, 4]) },
+    binEmpty: { type: "message", data: bytes([]) },
+    bin256: { type: "message", data: seq(256) },
+  };
+  const packets = Object.entries(P).map(([name, p]) => ({
+    name,
+    packet: toJ(p),
+    ws_binary: toJ(sync((cb) => v3.encodePacket(p, true, cb))),
+    ws_base64: toJ(sync((cb) => v3.encodePacket(p, false, cb))),
+  }));
+  const payloadCases = {
+    one: [P.hello],
+    ping_and_unicode: [P.ping, P.unicode],
+    open_then_sio: [P.open, P.sio],
+    binary_then_text: [P.bin4, P.hello],
+    attachments: [P.sio, P.bin256, P.binEmpty],
+    empty_message: [P.emptyMsg, P.noop],
+    close: [P.close],
+  };
+  const payloads = Object.entries(payloadCases).map(([name, ps]) => ({
+    name,
+    packets: ps.map(toJ),
+    text: sync((cb) => v3.encodePayload(ps, false, cb)),
+    binary: toJ(sync((cb) => v3.encodePayload(ps, true, cb))),
+  }));
+  const decode = (input) => {
+    const out = [];
+    let error = false;
+    v3.decodePayload(input, (p) => {
+      if (p.type === "error") error = true;
+      else out.push(toJ(p));
+    });
+    return { decoded: out, error };
+  };
+  const textInputs = {
+    one: "6:4hello",
+    two_pings: "1:21:2",
+    utf16_lengths: "2:4€3:4😀",
+    base64: "6:b4AQID",
+    base64_empty: "2:b4",
+    empty_record: "0:1:2",
+    empty_body: "",
+    bad_type: "1:21:x1:2",
+    short: "5:4abc",
+    no_colon: "1:2abc",
+    no_length: ":2",
+    letters: "a:2",
+    trailing_digits: "1:21",
+    close_stops: "1:11:2",
+  };
+  const decodeText = Object.entries(textInputs).map(([name, input]) => ({ name, input, ...decode(input) }));
+  const bin = (...parts) =>
+    Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p))));
+  const binaryInputs = {
+    text: bin([0, 6, 255], "4hello"),
+    utf8: bin([0, 3, 255], "4é"),
+    binary: bin([1, 4, 255, 4, 1, 2, 3]),
+    mixed: bin([0, 1, 255], "2", [1, 1, 2, 255], [4], seq(11), [0, 1, 255], "3"),
+    base64_record: bin([0, 6, 255], "b4AQID"),
+    empty: bin([]),
+  };
+  const decodeBinary = Object.entries(binaryInputs).map(([name, input]) => ({
+    name,
+    input: toJ(input),
+    ...decode(input),
+  }));
+  return {
+    generator: `engine.io ${pkgVersion("engine.io")} build/parser-v3 (engine.io-parser 2.2)`,
+    packets,
+    payloads,
+    decode_text: decodeText,
+    decode_binary: decodeBinary,
+  };
+}
+
 // ---------------------------------------------------------------------------
 
 const eioGolden = genEio();
 await genEioStreams(eioGolden);
 const sioGolden = genSio();
+const eio3Golden = genEio3();
 
 fs.mkdirSync(OUT_DIR, { recursive: true });
 writeGolden(path.join(OUT_DIR, "eio.json"), eioGolden);
 writeGolden(path.join(OUT_DIR, "sio.json"), sioGolden);
+writeGolden(path.join(OUT_DIR, "eio3.json"), eio3Golden);
 
 const count = (g) =>
   Object.entries(g)
@@ -785,3 +889,4 @@ const count = (g) =>
     .join(" ");
 console.log(`wrote ${path.relative(process.cwd(), path.join(OUT_DIR, "eio.json"))}: ${count(eioGolden)}`);
 console.log(`wrote ${path.relative(process.cwd(), path.join(OUT_DIR, "sio.json"))}: ${count(sioGolden)}`);
+console.log(`wrote ${path.relative(process.cwd(), path.join(OUT_DIR, "eio3.json"))}: ${count(eio3Golden)}`);

@@ -10,7 +10,7 @@
 // --tls-key KEY.pem --tls-cert CERT.pem serves https/wss instead of http/ws.
 // --parser msgpack uses socket.io-msgpack-parser instead of the default parser.
 // --log prints one line per connect/disconnect (with the server-side reason)
-// on stderr.
+// on stderr. --allow-eio3 lets Socket.IO v2 clients (Engine.IO v3) in.
 //
 // Contract (path /socket.io/, connectionStateRecovery enabled with the default
 // window (2 min), skipMiddlewares true):
@@ -93,6 +93,8 @@ const io = new Server(httpServer, {
     skipMiddlewares: true,
   },
   ...(args.parser === "msgpack" ? { parser: msgpackParser } : {}),
+  // --allow-eio3: Socket.IO v2 clients too (sio-v2-scenarios.mjs).
+  allowEIO3: !!args["allow-eio3"],
 });
 
 const tries = new Map();

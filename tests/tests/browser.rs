@@ -1,9 +1,12 @@
 //! End to end in a real browser: two headless Chromium pages (Debian's `chromium`, driven by
 //! playwright-core, `tests/js/browser-chat.mjs`) chat through the demo server
 //! (`src/bin/demo.rs`: axum + sio mounted as a tower layer): nicknames, a room, the user list,
-//! the typing indicator, and messages both ways. `tests/install-browser.sh` installs chromium.
+//! the typing indicator, and messages both ways. And the Socket.IO v2 client's browser bundle
+//! (`tests/js/sio-v2-browser.mjs`) against `sio-echo --allow-eio3` on both drivers and against
+//! the reference: in a browser it polls with XHR2 binary payloads, which Node's v2 client never
+//! does. `tests/install-browser.sh` installs chromium.
 
-use sio_tests::peers::{run_scenario, ServerProcess};
+use sio_tests::peers::{js_dir, run_scenario, ServerProcess};
 
 #[test]
 fn two_chromium_pages_chat_through_the_demo() {
@@ -14,4 +17,45 @@ fn two_chromium_pages_chat_through_the_demo() {
     let demo = ServerProcess::start(env!("CARGO_BIN_EXE_demo"), &["--port", "0"]);
     let r = run_scenario("browser-chat.mjs", &demo.url(), "browser-chat", &[]);
     assert!(r.ok, "browser chat failed: {}", r.line);
+}
+
+#[test]
+fn socket_io_client_v2_in_chromium_polls_with_binary_payloads() {
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "chromium is missing: run tests/install-browser.sh (tests/run.sh does)"
+    );
+    let reference = js_dir().join("sio-reference-server.mjs");
+    let servers = [
+        (
+            "tokio",
+            ServerProcess::start(
+                env!("CARGO_BIN_EXE_sio-echo"),
+                &["--driver", "tokio", "--allow-eio3"],
+            ),
+        ),
+        (
+            "smol",
+            ServerProcess::start(
+                env!("CARGO_BIN_EXE_sio-echo"),
+                &["--driver", "smol", "--allow-eio3"],
+            ),
+        ),
+        (
+            "reference",
+            ServerProcess::start(
+                "node",
+                &[
+                    reference.to_str().expect("path"),
+                    "--port",
+                    "0",
+                    "--allow-eio3",
+                ],
+            ),
+        ),
+    ];
+    for (name, server) in &servers {
+        let r = run_scenario("sio-v2-browser.mjs", &server.url(), "v2-browser", &[]);
+        assert!(r.ok, "{name}: {}", r.line);
+    }
 }

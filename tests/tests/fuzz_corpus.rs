@@ -50,7 +50,7 @@ fn eio_packet_corpus() {
 
 #[test]
 fn eio_payload_corpus() {
-    replay("eio_payload", 13, sio_core::fuzzing::eio_payload);
+    replay("eio_payload", 16, sio_core::fuzzing::eio_payload);
 }
 
 #[test]
@@ -84,7 +84,7 @@ fn client_session_corpus() {
 
 #[test]
 fn server_session_corpus() {
-    replay("server_session", 6, |data| {
+    replay("server_session", 7, |data| {
         sio_core::fuzzing::server_session(std::time::Instant::now(), data)
     });
 }
@@ -122,6 +122,15 @@ fn server_session_seeds_reach_their_states() {
     assert!(timers.sessions == 3 && timers.closes == 3 && timers.sockets == 0);
     let bad = reach(5);
     assert!(bad.refusals >= 8, "{bad:?}");
+    let v3 = reach(6);
+    assert!(
+        v3.sessions == 2 && v3.sockets == 1 && v3.upgrades == 1 && v3.events == 1,
+        "{v3:?}"
+    );
+    assert!(
+        v3.closes >= 1,
+        "the v2 client that stopped pinging is dropped: {v3:?}"
+    );
     assert_eq!(
         server_session_reach(std::time::Instant::now(), &[]),
         Reach::default()

@@ -625,6 +625,13 @@ impl EngineSession {
             .map_or(TransportKind::Polling, |s| s.transport)
     }
 
+    /// The protocol revision the session speaks (v3 only with
+    /// [`allow_eio3`](crate::engine::server::ServerConfig::allow_eio3)).
+    pub fn protocol(&self) -> crate::engine::Protocol {
+        let st = self.io.lock();
+        st.server.protocol_of(&self.sid).unwrap_or_default()
+    }
+
     /// Why the session closed, once it has.
     pub fn close_reason(&self) -> Option<CloseReason> {
         let st = self.io.lock();
@@ -636,7 +643,9 @@ impl EngineSession {
         self.io.with(None, |st| st.server.send(&self.sid, packet))
     }
 
-    /// Queues an encoded message frame (shared between recipients of a broadcast).
+    /// Queues an encoded message frame (shared between recipients of a broadcast), in the
+    /// session's wire format: [`protocol`](Self::protocol)`.encode(&packet)` (a v3 binary frame
+    /// starts with its type byte).
     pub fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
         self.io
             .with(None, |st| st.server.send_frame(&self.sid, frame))

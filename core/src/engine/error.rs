@@ -16,6 +16,9 @@ pub enum DecodeError {
     InvalidBase64,
     /// Text that is not UTF-8.
     InvalidUtf8,
+    /// A v3 polling payload record whose length is not decimal digits, runs past the end of
+    /// the payload, or splits a character.
+    InvalidLength,
     /// A payload larger than the configured maximum.
     TooLarge {
         /// The configured maximum, in bytes.
@@ -30,6 +33,7 @@ impl fmt::Display for DecodeError {
             DecodeError::UnknownType(c) => write!(f, "unknown packet type {:?}", char::from(*c)),
             DecodeError::InvalidBase64 => f.write_str("invalid base64 in binary record"),
             DecodeError::InvalidUtf8 => f.write_str("text is not valid UTF-8"),
+            DecodeError::InvalidLength => f.write_str("invalid record length in a v3 payload"),
             DecodeError::TooLarge { max } => write!(f, "payload larger than {max} bytes"),
         }
     }
@@ -52,7 +56,8 @@ pub enum ErrorCode {
     BadRequest = 3,
     /// 4, "Forbidden": the application's `allow_request` hook refused (HTTP 403).
     Forbidden = 4,
-    /// 5, "Unsupported protocol version": `EIO` missing or not `4`.
+    /// 5, "Unsupported protocol version": `EIO` missing or not `4`, and v3 not allowed
+    /// ([`allow_eio3`](super::server::ServerConfig::allow_eio3)).
     UnsupportedProtocolVersion = 5,
 }
 

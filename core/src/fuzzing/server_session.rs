@@ -11,7 +11,7 @@ use bytes::Bytes;
 use crate::engine::server::{
     AllowedOrigins, Cors, Method, Request, Server, ServerConfig, TransportId, Transports,
 };
-use crate::engine::Frame;
+use crate::engine::{Frame, Protocol};
 use crate::socket::server::{RecoveryConfig, SocketServer, SocketServerConfig, Target};
 use crate::socket::{Event, Payload};
 use crate::{Str, Value};
@@ -154,7 +154,8 @@ fn text(chunk: &[u8]) -> Str {
 
 /// A Socket.IO server session driven by arbitrary input.
 ///
-/// The first byte configures the servers (bits 0–1 the transports, 2 no upgrades, 3 CORS,
+/// The first byte configures the servers (bits 0–1 the transports: 0 both, 1 both with
+/// `allow_eio3` and every other handshake a Socket.IO v2 client's, 2 polling, 3 WebSocket; 2 no upgrades, 3 CORS,
 /// 4 an `allow_request` refusing queries with `deny`, 5 connection state recovery, 6 recovery
 /// through the middleware, 7 short timers); then each step's first byte picks an operation
 /// (the constants in this file): HTTP requests of every kind, WebSocket upgrades, messages and
@@ -210,6 +211,8 @@ fn run(now: Instant, data: &[u8], tracing: bool) -> Reach {
             3 => Transports::WEBSOCKET_ONLY,
             _ => Transports::ALL,
         },
+        // 1: every other handshake is a Socket.IO v2 client's (Engine.IO v3).
+        allow_eio3: flags & 3 == 1,
         allow_upgrades: flags & 4 == 0,
         cors: (flags & 8 != 0).then_some(Cors {
             origins: AllowedOrigins::Reflect,
@@ -281,10 +284,14 @@ impl App {
 
     fn step(&mut self, op: u8, input: &mut Input<'_>) {
         match op {
-            HANDSHAKE => self.get("EIO=4&transport=polling&t=x", None),
+            HANDSHAKE => {
+                let query = format!("EIO={}&transport=polling&t=x", self.next_eio());
+                self.get(&query, None)
+            }
             POLL => {
                 if let Some(sid) = pick(&self.h.sids, input.byte()) {
-                    self.get(&format!("EIO=4&transport=polling&sid={sid}"), Some(sid));
+                    let eio = self.eio_of(&sid);
+                    self.get(&format!("EIO={eio}&transport=polling&sid={sid}"), Some(sid));
                 }
             }
             POST => {
@@ -295,13 +302,15 @@ impl App {
             REQUEST => self.request(input),
             WS_UPGRADE => {
                 if let Some(sid) = pick(&self.h.sids, input.byte()) {
-                    let query = format!("EIO=4&transport=websocket&sid={sid}");
+                    let eio = self.eio_of(&sid);
+                    let query = format!("EIO={eio}&transport=websocket&sid={sid}");
                     self.upgrade(&query, Some(sid));
                 }
             }
             WS_HANDSHAKE => {
                 if self.h.sids.len() < MAX_SESSIONS {
-                    self.upgrade("EIO=4&transport=websocket", None);
+                    let query = format!("EIO={}&transport=websocket", self.next_eio());
+                    self.upgrade(&query, None);
                 }
             }
             WS_OPEN => {
@@ -370,7 +379,7 @@ impl App {
             CANNED_POST => {
                 let k = input.byte();
                 let packet = CANNED[usize::from(input.byte()) % CANNED.len()];
-                self.post(k, Bytes::from_static(packet.as_bytes()));
+                self.post_packet(k, packet);
             }
             RECOVER => {
                 let (k, r, ws) = (input.byte(), input.byte(), input.byte() & 1 != 0);
@@ -394,7 +403,7 @@ impl App {
                         self.h.flush();
                     }
                 } else {
-                    self.post(k, Bytes::from(format!("4{connect}")));
+                    self.post_packet(k, &format!("4{connect}"));
                 }
             }
             _ => self.decide(op, input),
@@ -575,15 +584,55 @@ impl App {
         self.send(req, io);
     }
 
+    /// The `EIO` of the next handshake: with `allow_eio3`, every other one is 3 (and every
+    /// fourth asks for base64).
+    fn next_eio(&self) -> &'static str {
+        match (self.h.engine.config().allow_eio3, self.h.sids.len() % 4) {
+            (true, 1) => "3",
+            (true, 3) => "3&b64=1",
+            _ => "4",
+        }
+    }
+
+    /// The `EIO` of session `sid`.
+    fn eio_of(&self, sid: &Str) -> &'static str {
+        match self.h.protocol_of(Some(sid)) {
+            Protocol::V3 => "3",
+            Protocol::V4 => "4",
+        }
+    }
+
+    /// POSTs one packet to the k-th session, framed for its protocol revision.
+    fn post_packet(&mut self, k: u8, packet: &str) {
+        let Some(sid) = pick(&self.h.sids, k) else {
+            return;
+        };
+        let body = match self.h.protocol_of(Some(&sid)) {
+            Protocol::V4 => packet.to_owned(),
+            Protocol::V3 => format!("{}:{packet}", crate::engine::v3::utf16_len(packet)),
+        };
+        self.post(k, Bytes::from(body));
+    }
+
     fn post(&mut self, k: u8, body: Bytes) {
         let Some(sid) = pick(&self.h.sids, k) else {
             return;
         };
+        let eio = self.eio_of(&sid);
         let mut req = Request::new(
             Method::Post,
-            &format!("{PATH}?EIO=4&transport=polling&sid={sid}"),
+            &format!("{PATH}?EIO={eio}&transport=polling&sid={sid}"),
         );
-        req.content_type = Some("text/plain;charset=UTF-8".to_owned());
+        // A v3 body starting with 0 or 1 is sent as a binary (XHR2) payload.
+        let binary = eio == "3" && body.first().is_some_and(|&b| b <= 1);
+        req.content_type = Some(
+            if binary {
+                "application/octet-stream"
+            } else {
+                "text/plain;charset=UTF-8"
+            }
+            .to_owned(),
+        );
         req.body = body;
         self.send(
             req,

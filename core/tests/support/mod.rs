@@ -45,6 +45,7 @@ pub fn info() -> ConnInfo {
         secure: false,
         url: "/socket.io/?EIO=4&transport=polling".into(),
         issued: 1_700_000_000_000,
+        protocol: Default::default(),
     }
 }
 

@@ -207,7 +207,12 @@ impl Pair {
     fn engine_event(&mut self, e: EngineEvent) {
         let now = self.now;
         match e {
-            EngineEvent::SessionOpened { sid, query, .. } => {
+            EngineEvent::SessionOpened {
+                sid,
+                query,
+                protocol,
+                ..
+            } => {
                 let info = ConnInfo {
                     query,
                     headers: Vec::new(),
@@ -215,6 +220,7 @@ impl Pair {
                     secure: false,
                     url: "/socket.io/".into(),
                     issued: 1_700_000_000_000,
+                    protocol,
                 };
                 self.sio.handle_engine_open(now, sid, info);
             }

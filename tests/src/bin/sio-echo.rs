@@ -4,7 +4,8 @@
 //! runtime-agnostic [`SocketIo`]).
 //!
 //! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]
-//! [--parser json|msgpack]`; prints `listening <port>`.
+//! [--parser json|msgpack] [--allow-eio3]`; prints `listening <port>`. `--allow-eio3` lets
+//! Socket.IO v2 clients in.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,8 +22,13 @@ fn main() {
     let mut port = 0u16;
     let (mut interval, mut timeout) = (25_000u64, 20_000u64);
     let mut parser = Parser::Json;
+    let mut allow_eio3 = false;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--allow-eio3" {
+            allow_eio3 = true;
+            continue;
+        }
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--driver" => driver = value,
@@ -48,6 +54,7 @@ fn main() {
         },
         recovery: Some(RecoveryConfig::default()),
         parser,
+        allow_eio3,
         ..SocketIoConfig::default()
     };
     match driver.as_str() {

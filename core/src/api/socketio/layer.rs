@@ -240,6 +240,7 @@ impl Upper for Layer {
                 mut headers,
                 remote_address,
                 secure,
+                protocol,
                 ..
             } => {
                 let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -253,6 +254,7 @@ impl Upper for Layer {
                     address: remote_address.unwrap_or_default(),
                     secure,
                     issued: self.rt.unix_millis(),
+                    protocol,
                 };
                 self.server.handle_engine_open(now, sid, info);
             }

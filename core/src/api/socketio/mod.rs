@@ -84,6 +84,15 @@ pub struct SocketIoConfig {
     /// Most acks outstanding per socket, each way (default 1 000; an emit with ack beyond
     /// fails with [`AckError::TooManyPending`]).
     pub max_pending_acks: usize,
+    /// Whether Socket.IO v2 clients (`socket.io-client` 2.x, Engine.IO v3) may connect
+    /// (reference `allowEIO3`, false). The same switch as `engine.allow_eio3`: either turns it
+    /// on. Such clients are in `/` from the start, learn no socket id (theirs is the Engine.IO
+    /// session id in `/`, `<nsp>#<sid>` elsewhere), send their namespace auth as a query
+    /// string (`io("/admin?token=1")`, read by [`ConnectRequest::auth`] as
+    /// `{"token":"1"}`), and receive refusals as a plain string (the error's `data` if any,
+    /// else its message); emits, acks, rooms and broadcasts reach them as they reach the
+    /// others.
+    pub allow_eio3: bool,
 }
 
 impl Default for SocketIoConfig {
@@ -104,6 +113,7 @@ impl Default for SocketIoConfig {
             cleanup_empty_child_namespaces: socket.cleanup_empty_child_namespaces,
             max_rooms_per_socket: socket.max_rooms_per_socket,
             max_pending_acks: socket.max_pending_acks,
+            allow_eio3: false,
         }
     }
 }
@@ -140,7 +150,9 @@ impl SocketIo {
         };
         let backlog = backlog::Backlog::new(config.max_pending_events, config.max_pending_bytes);
         let layer = Layer::new(SocketServer::new(socket), runtime.clone(), backlog);
-        let io = EngineIo::with_upper(config.engine, Box::new(layer));
+        let mut engine = config.engine;
+        engine.allow_eio3 |= config.allow_eio3;
+        let io = EngineIo::with_upper(engine, Box::new(layer));
         let this = SocketIo { io, rt: runtime };
         this.with(|l, _| l.bind(&this));
         // Handlers run once the lock is released, by whoever queued them.

@@ -125,6 +125,11 @@ pub struct ServerConfig {
     pub cors: Option<Cors>,
     /// The application's handshake filter.
     pub allow_request: Option<AllowRequest>,
+    /// Whether clients of Engine.IO v3 (Socket.IO v2 clients: any `EIO` but `4`) may open
+    /// sessions (reference `allowEIO3`, false). When false they are refused with 400
+    /// `{"code":5,"message":"Unsupported protocol version"}`. See [`crate::engine::v3`] for
+    /// what such sessions speak.
+    pub allow_eio3: bool,
     /// Seed of the session-id generator (ChaCha20). The default draws it from the operating
     /// system's randomness; set a fixed one only in tests, since session ids authenticate
     /// requests and a known seed makes them predictable.
@@ -175,6 +180,7 @@ impl Default for ServerConfig {
             allow_upgrades: true,
             cors: None,
             allow_request: None,
+            allow_eio3: false,
             sid_seed: super::sid::os_seed(),
         }
     }
@@ -197,6 +203,7 @@ impl fmt::Debug for ServerConfig {
                 "allow_request",
                 &self.allow_request.as_ref().map(|_| "<fn>"),
             )
+            .field("allow_eio3", &self.allow_eio3)
             .finish_non_exhaustive()
     }
 }

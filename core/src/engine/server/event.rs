@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::engine::Packet;
+use crate::engine::{Packet, Protocol};
 use crate::Str;
 
 /// The transport a session runs on.
@@ -84,6 +84,9 @@ pub enum Event {
         sid: Str,
         /// The transport of the handshake.
         transport: TransportKind,
+        /// The protocol revision the session speaks (v3 only with
+        /// [`allow_eio3`](super::ServerConfig::allow_eio3)).
+        protocol: Protocol,
         /// The handshake request's query pairs (including `EIO` and `transport`).
         query: Vec<(String, String)>,
         /// The handshake request's `Origin` header.

@@ -1,8 +1,9 @@
-//! The Engine.IO v4 server, sans-IO: [`Server`] routes HTTP requests and WebSocket messages to
+//! The Engine.IO server, sans-IO: [`Server`] routes HTTP requests and WebSocket messages to
 //! sessions by sid and tells the driver what to send, when to wake it, and what happened.
 //!
 //! It follows engine.io 6.6 (the Node.js reference) on the wire: handshake documents, long-poll
-//! parking, error codes and their check order, the upgrade probe, heartbeats and close reasons.
+//! parking, error codes and their check order, the upgrade probe, heartbeats and close reasons;
+//! with [`ServerConfig::allow_eio3`], Engine.IO v3 sessions too (see [`crate::engine::v3`]).
 //! See [`Server`] for the methods and the caller contract.
 
 mod config;
@@ -26,7 +27,7 @@ pub use event::{CloseReason, Event, TransportKind};
 pub use request::{parse_query, Headers, Method, Request, Response, Transmit, TransportId};
 pub use session::{queued_size, FRAME_OVERHEAD};
 
-use super::{ErrorCode, Frame, Packet, PacketType};
+use super::{ErrorCode, Frame, Packet, PacketType, Protocol};
 use crate::Str;
 use session::{bare, Outbox, Session};
 use sid::SidGenerator;
@@ -44,6 +45,10 @@ struct Peer {
 struct PendingWs {
     /// The session it upgrades, or `None` for a WebSocket handshake.
     sid: Option<Str>,
+    /// The revision its request asked for (checked against the session's for an upgrade).
+    protocol: Protocol,
+    /// v3: binary frames, not base64 (no `b64` in its request).
+    binary: bool,
     query: Vec<(String, String)>,
     origin: Option<String>,
     headers: Vec<(String, String)>,
@@ -211,6 +216,12 @@ impl Server {
             .is_some_and(|s| s.is_paused())
     }
 
+    /// The protocol revision session `sid` speaks, if it is open: frames handed to
+    /// [`send_frame`](Self::send_frame) and its siblings must be in its wire format.
+    pub fn protocol_of(&self, sid: &(impl AsRef<[u8]> + ?Sized)) -> Option<Protocol> {
+        self.sessions.get(sid.as_ref()).map(|s| s.protocol())
+    }
+
     /// Whether requests to `path` are for this server (its path is a prefix, slash included).
     /// Drivers route other paths elsewhere; [`handle_request`](Self::handle_request) answers
     /// them 404.
@@ -248,9 +259,12 @@ impl Server {
         let transport = param("transport").unwrap_or("");
         let sid = param("sid").filter(|s| !s.is_empty());
         let upgrade = req.websocket_upgrade;
-        let eio4 = param("EIO") == Some("4");
+        let protocol = Protocol::from_query(param("EIO"));
+        // The reference's `supportsBinary`: `b64` with any non-empty value asks for base64.
+        let binary = param("b64").is_none_or(str::is_empty);
+        let refused_version = protocol == Protocol::V3 && !self.config.allow_eio3;
 
-        if let Err((code, message)) = self.verify(&req, transport, sid, upgrade) {
+        if let Err((code, message)) = self.verify(&req, transport, sid, upgrade, protocol) {
             let message = message.as_deref().unwrap_or(code.message());
             if upgrade {
                 self.refuse_ws(id, message);
@@ -276,12 +290,14 @@ impl Server {
                 self.refuse_ws(id, why);
                 return;
             }
-            if sid.is_none() && !eio4 {
+            if sid.is_none() && refused_version {
                 self.refuse_ws(id, ErrorCode::UnsupportedProtocolVersion.message());
                 return;
             }
             let pending = PendingWs {
                 sid: sid.map(|s| Str::from(s.to_owned())),
+                protocol,
+                binary,
                 refuse: transport != "websocket",
                 origin: req.origin.clone(),
                 headers: req.headers.clone(),
@@ -314,8 +330,17 @@ impl Server {
         }
 
         // A polling handshake.
-        if !eio4 {
-            let code = ErrorCode::UnsupportedProtocolVersion;
+        let unsupported = if refused_version {
+            Some(ErrorCode::UnsupportedProtocolVersion)
+        } else if protocol == Protocol::V3 && param("j").is_some() {
+            // JSONP polling (`j=`) is not built: refused as the reference refuses a transport
+            // it cannot create ("Bad request"), rather than answered in a form the client
+            // cannot read.
+            Some(ErrorCode::BadRequest)
+        } else {
+            None
+        };
+        if let Some(code) = unsupported {
             let mut headers = headers;
             headers.push(("content-type", Str::from_static("application/json")));
             let response = Response {
@@ -327,15 +352,23 @@ impl Server {
             return;
         }
         let sid = self.new_sid();
-        let session =
-            Session::open_polling(now, sid.clone(), id, headers, &self.config, &mut self.out);
+        let transport = session::Transport { protocol, binary };
+        let session = Session::open_polling(
+            now,
+            sid.clone(),
+            id,
+            headers,
+            transport,
+            &self.config,
+            &mut self.out,
+        );
         let peer = Peer {
             origin: req.origin,
             headers: req.headers,
             remote_address: req.remote_address,
             secure: req.secure,
         };
-        self.opened(sid, session, TransportKind::Polling, query, peer);
+        self.opened(sid, session, TransportKind::Polling, protocol, query, peer);
     }
 
     /// The WebSocket accepted by [`Transmit::AcceptWebSocket`] for request `id` is open.
@@ -355,19 +388,32 @@ impl Server {
             Some(sid) => {
                 let key = sid.into_bytes();
                 match self.sessions.get_mut(&key) {
-                    Some(s) => s.handle_probe_open(now, id, &self.config, &mut self.out),
+                    Some(s) => {
+                        s.handle_probe_open(now, id, pending.binary, &self.config, &mut self.out)
+                    }
                     None => self.out.transmits.push_back(Transmit::CloseWs { to: id }),
                 }
                 self.settle(&key);
             }
             None => {
                 let sid = self.new_sid();
-                let session =
-                    Session::open_websocket(now, sid.clone(), id, &self.config, &mut self.out);
+                let transport = session::Transport {
+                    protocol: pending.protocol,
+                    binary: pending.binary,
+                };
+                let session = Session::open_websocket(
+                    now,
+                    sid.clone(),
+                    id,
+                    transport,
+                    &self.config,
+                    &mut self.out,
+                );
                 self.opened(
                     sid,
                     session,
                     TransportKind::WebSocket,
+                    pending.protocol,
                     pending.query,
                     Peer {
                         origin: pending.origin,
@@ -485,16 +531,21 @@ impl Server {
 
     // ---- commands ----------------------------------------------------------------------------
 
-    /// Queues a message ([`Packet::Message`] or [`Packet::Binary`]) for session `sid`.
+    /// Queues a message ([`Packet::Message`] or [`Packet::Binary`]) for session `sid`,
+    /// encoded for the session's protocol revision.
     pub fn send(&mut self, sid: &str, packet: Packet) -> Result<(), SendError> {
         if !matches!(packet, Packet::Message(_) | Packet::Binary(_)) {
             return Err(SendError::NotAMessage);
         }
-        self.send_frame(sid, packet.encode())
+        let protocol = self.protocol_of(sid).ok_or(SendError::UnknownSession)?;
+        self.send_frame(sid, protocol.encode(&packet))
     }
 
-    /// Queues an encoded message frame (from [`Packet::encode`]: a text frame starting with
-    /// `4`, or a binary frame) for session `sid`. Broadcasts encode once and share the frame.
+    /// Queues an encoded message frame for session `sid`: a text frame starting with `4`, or
+    /// a binary frame, as [`Protocol::encode`] makes them for the session's
+    /// [`protocol_of`](Self::protocol_of) (a v3 binary frame starts with its type byte; see
+    /// [`v3::wire_frames`](crate::engine::v3::wire_frames)). Broadcasts encode once per
+    /// revision and share the frames.
     pub fn send_frame(
         &mut self,
         sid: &(impl AsRef<[u8]> + ?Sized),
@@ -644,6 +695,7 @@ impl Server {
         transport: &str,
         sid: Option<&str>,
         upgrade: bool,
+        protocol: Protocol,
     ) -> Result<(), (ErrorCode, Option<String>)> {
         if !self.config.transports.allows(transport) {
             return Err((ErrorCode::UnknownTransport, None));
@@ -657,6 +709,10 @@ impl Server {
                 .get(sid.as_bytes())
                 .ok_or((ErrorCode::UnknownSid, None))?;
             if !upgrade && s.transport().name() != transport {
+                return Err((ErrorCode::BadRequest, None));
+            }
+            if s.protocol() != protocol {
+                // The reference's "unexpected protocol version" (`EIO` changed mid-session).
                 return Err((ErrorCode::BadRequest, None));
             }
             if !upgrade && transport == "websocket" {
@@ -709,6 +765,7 @@ impl Server {
         sid: Str,
         session: Session,
         transport: TransportKind,
+        protocol: Protocol,
         query: Vec<(String, String)>,
         peer: Peer,
     ) {
@@ -717,6 +774,7 @@ impl Server {
         self.out.events.push_back(Event::SessionOpened {
             sid,
             transport,
+            protocol,
             query,
             origin: peer.origin,
             headers: peer.headers,

@@ -2,6 +2,12 @@
 //!
 //! The [`Server`](super::Server) routes requests and WebSocket messages here by sid and owns
 //! the output queues ([`Outbox`]); a session only ever writes to them.
+//!
+//! A session speaks one protocol revision for its life ([`Protocol`]). What v3 changes here:
+//! the heartbeat runs the other way (the client pings, the session answers `pong` and closes
+//! with "ping timeout" after `ping_interval + ping_timeout` without a ping), polling bodies
+//! are framed by [`v3`] (binary payloads for clients that support them), and frames use v3's
+//! binary form. The upgrade and everything else are the same.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -14,7 +20,7 @@ use super::timer::{Timer, TimerTable};
 use super::{
     CloseReason, Event, Request, Response, ServerConfig, Transmit, TransportId, TransportKind,
 };
-use crate::engine::{encode_payload, Frame, Packet, PayloadDecoder, PROBE};
+use crate::engine::{encode_payload, v3, Frame, Packet, PayloadDecoder, Protocol, PROBE};
 use crate::Str;
 
 mod backpressure;
@@ -76,7 +82,19 @@ struct ParkedGet {
 struct ParkedPost {
     id: TransportId,
     body: Bytes,
+    /// A v3 binary payload (`Content-Type: application/octet-stream`).
+    binary: bool,
     headers: Headers,
+}
+
+/// What a session's (or a probing WebSocket's) request asked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Transport {
+    /// The protocol revision (the whole session's).
+    pub(crate) protocol: Protocol,
+    /// v3: the transport takes binary (XHR2 payloads, binary WebSocket frames); a client
+    /// that sent `b64=1` gets base64 instead. Unused for v4.
+    pub(crate) binary: bool,
 }
 
 #[derive(Debug)]
@@ -96,6 +114,11 @@ enum Release {
 pub(crate) struct Session {
     sid: Str,
     active: Active,
+    protocol: Protocol,
+    /// v3: the active transport takes binary (see [`Transport::binary`]).
+    binary: bool,
+    /// v3: the probing WebSocket takes binary.
+    probe_binary: bool,
     buffer: VecDeque<Frame>,
     /// The WebSocket probing for an upgrade.
     probe: Option<TransportId>,
@@ -131,11 +154,12 @@ impl Session {
         sid: Str,
         get: TransportId,
         headers: Headers,
+        transport: Transport,
         cfg: &ServerConfig,
         out: &mut Outbox,
     ) -> Self {
         out.bindings.insert(get, sid.clone());
-        let mut s = Session::new(now, sid, Active::Polling { get: None }, cfg);
+        let mut s = Session::new(now, sid, Active::Polling { get: None }, transport, cfg);
         s.send_packet(open_packet(&s.sid, cfg.upgrades(), cfg), cfg, out);
         s.active = Active::Polling {
             get: Some(ParkedGet { id: get, headers }),
@@ -149,21 +173,36 @@ impl Session {
         now: Instant,
         sid: Str,
         ws: TransportId,
+        transport: Transport,
         cfg: &ServerConfig,
         out: &mut Outbox,
     ) -> Self {
         out.bindings.insert(ws, sid.clone());
-        let mut s = Session::new(now, sid, Active::WebSocket(ws), cfg);
+        let mut s = Session::new(now, sid, Active::WebSocket(ws), transport, cfg);
         s.send_packet(open_packet(&s.sid, Vec::new(), cfg), cfg, out);
         s
     }
 
-    fn new(now: Instant, sid: Str, active: Active, cfg: &ServerConfig) -> Self {
+    fn new(
+        now: Instant,
+        sid: Str,
+        active: Active,
+        transport: Transport,
+        cfg: &ServerConfig,
+    ) -> Self {
         let mut timers = TimerTable::default();
-        timers.set(Timer::PingInterval, now + cfg.ping_interval);
+        match transport.protocol {
+            // The server pings, every `ping_interval`.
+            Protocol::V4 => timers.set(Timer::PingInterval, now + cfg.ping_interval),
+            // The client pings; the session waits for the first one.
+            Protocol::V3 => timers.set(Timer::PingTimeout, now + v3_heartbeat(cfg)),
+        }
         Session {
             sid,
             active,
+            protocol: transport.protocol,
+            binary: transport.binary,
+            probe_binary: false,
             buffer: VecDeque::new(),
             probe: None,
             closing: false,
@@ -177,6 +216,10 @@ impl Session {
             timers,
             armed: None,
         }
+    }
+
+    pub(crate) fn protocol(&self) -> Protocol {
+        self.protocol
     }
 
     pub(crate) fn transport(&self) -> TransportKind {
@@ -236,7 +279,8 @@ impl Session {
         cfg: &ServerConfig,
         out: &mut Outbox,
     ) {
-        if req.content_type.as_deref() == Some("application/octet-stream") {
+        let binary = req.content_type.as_deref() == Some("application/octet-stream");
+        if binary && self.protocol == Protocol::V4 {
             // v4 polling is text only: the reference fails the transport ("invalid content").
             out.respond(id, bare(400, headers));
             self.close(CloseReason::TransportError, Release::Close, out);
@@ -260,31 +304,47 @@ impl Session {
             self.parked_post = Some(Box::new(ParkedPost {
                 id,
                 body: req.body,
+                binary,
                 headers,
             }));
             return;
         }
-        self.take_post(now, id, req.body, headers, cfg, out);
+        self.take_post(now, id, req.body, binary, headers, cfg, out);
     }
 
-    /// Decodes a POST's packets and answers it.
+    /// Decodes a POST's packets (a v3 `binary` payload if so) and answers it.
+    #[allow(clippy::too_many_arguments)]
     fn take_post(
         &mut self,
         now: Instant,
         id: TransportId,
         body: Bytes,
+        binary: bool,
         headers: Headers,
         cfg: &ServerConfig,
         out: &mut Outbox,
     ) {
-        for packet in PayloadDecoder::decode_all(body, cfg.max_payload) {
-            match packet {
-                Ok(Packet::Close) => self.close(CloseReason::TransportClose, Release::Noop, out),
-                Ok(p) => self.handle_packet(now, p, cfg, out),
-                Err(_) => self.close(CloseReason::ParseError, Release::Close, out),
+        match (self.protocol, binary) {
+            (Protocol::V4, _) => {
+                for packet in PayloadDecoder::decode_all(body, cfg.max_payload) {
+                    if self.take_packet(now, packet, cfg, out) {
+                        break;
+                    }
+                }
             }
-            if self.closed {
-                break;
+            (Protocol::V3, false) => {
+                for packet in v3::decode_text_payload(body) {
+                    if self.take_packet(now, packet, cfg, out) {
+                        break;
+                    }
+                }
+            }
+            (Protocol::V3, true) => {
+                for packet in v3::decode_binary_payload(body) {
+                    if self.take_packet(now, packet, cfg, out) {
+                        break;
+                    }
+                }
             }
         }
         let mut headers = headers;
@@ -298,6 +358,22 @@ impl Session {
                 body: Bytes::from_static(b"ok"),
             },
         );
+    }
+
+    /// One packet of a POST; returns whether the session closed (the rest is not read).
+    fn take_packet(
+        &mut self,
+        now: Instant,
+        packet: Result<Packet, crate::engine::DecodeError>,
+        cfg: &ServerConfig,
+        out: &mut Outbox,
+    ) -> bool {
+        match packet {
+            Ok(Packet::Close) => self.close(CloseReason::TransportClose, Release::Noop, out),
+            Ok(p) => self.handle_packet(now, p, cfg, out),
+            Err(_) => self.close(CloseReason::ParseError, Release::Close, out),
+        }
+        self.closed
     }
 
     /// The client went away while its GET (or a POST held by a pause) was parked.
@@ -323,6 +399,7 @@ impl Session {
         &mut self,
         now: Instant,
         ws: TransportId,
+        binary: bool,
         cfg: &ServerConfig,
         out: &mut Outbox,
     ) {
@@ -333,6 +410,7 @@ impl Session {
         }
         out.bindings.insert(ws, self.sid.clone());
         self.probe = Some(ws);
+        self.probe_binary = binary;
         self.timers
             .set(Timer::UpgradeTimeout, now + cfg.upgrade_timeout);
     }
@@ -355,7 +433,7 @@ impl Session {
             }
             return;
         }
-        let packet = Packet::decode_frame(frame);
+        let packet = self.protocol.decode_frame(frame);
         if self.probe == Some(ws) {
             match packet {
                 Ok(Packet::Ping(d)) if d == PROBE => {
@@ -410,6 +488,7 @@ impl Session {
                     }
                 }
                 Timer::PingTimeout => {
+                    // v4: the pong is overdue; v3: the client's ping is.
                     self.close(CloseReason::PingTimeout, Release::Close, out);
                 }
                 Timer::UpgradeTimeout => self.abort_probe(out),
@@ -469,14 +548,23 @@ impl Session {
                 sid: self.sid.clone(),
                 packet,
             }),
-            Packet::Pong(_) => {
+            Packet::Pong(_) if self.protocol == Protocol::V4 => {
                 self.awaiting_pong = false;
                 self.timers.stop(Timer::PingTimeout);
                 self.timers
                     .set(Timer::PingInterval, now + cfg.ping_interval);
             }
-            // v4 heartbeats go server → client: "invalid heartbeat direction".
-            Packet::Ping(_) => self.close(CloseReason::TransportError, Release::Close, out),
+            Packet::Ping(_) if self.protocol == Protocol::V3 => {
+                // v3 heartbeats go client → server: answer, and wait for the next one.
+                if !self.paused {
+                    self.timers.set(Timer::PingTimeout, now + v3_heartbeat(cfg));
+                }
+                self.send_packet(Packet::pong(), cfg, out);
+            }
+            // A heartbeat the wrong way: "invalid heartbeat direction".
+            Packet::Ping(_) | Packet::Pong(_) => {
+                self.close(CloseReason::TransportError, Release::Close, out)
+            }
             // Over polling a `close` is handled before this; over WebSocket the reference's
             // socket ignores it (clients close the WebSocket itself), as it ignores the rest.
             Packet::Close | Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
@@ -484,7 +572,17 @@ impl Session {
     }
 
     fn send_packet(&mut self, packet: Packet, cfg: &ServerConfig, out: &mut Outbox) {
-        self.send_frame(packet.encode(), cfg, out);
+        self.send_frame(self.protocol.encode(&packet), cfg, out);
+    }
+
+    /// A queued frame as the active WebSocket takes it: a v3 client that asked for base64
+    /// gets binary frames as `b4<base64>` text.
+    pub(super) fn ws_frame(&self, frame: Frame) -> Frame {
+        if self.protocol == Protocol::V3 && !self.binary {
+            v3::base64_frame(&frame)
+        } else {
+            frame
+        }
     }
 
     /// Writes the buffer if the transport is writable.
@@ -492,7 +590,8 @@ impl Session {
         match &self.active {
             Active::WebSocket(ws) => {
                 let ws = *ws;
-                for frame in self.buffer.drain(..) {
+                while let Some(frame) = self.buffer.pop_front() {
+                    let frame = self.ws_frame(frame);
                     out.transmits.push_back(Transmit::WsFrame { to: ws, frame });
                 }
             }
@@ -524,11 +623,21 @@ impl Session {
             return;
         };
         let mut body = Vec::new();
-        encode_payload(frames, &mut body);
-        headers.push((
-            "content-type",
-            Str::from_static("text/plain; charset=UTF-8"),
-        ));
+        let content_type = match self.protocol {
+            Protocol::V4 => {
+                encode_payload(frames, &mut body);
+                "text/plain; charset=UTF-8"
+            }
+            Protocol::V3 if self.binary && v3::needs_binary_payload(frames) => {
+                v3::encode_binary_payload(frames, &mut body);
+                "application/octet-stream"
+            }
+            Protocol::V3 => {
+                v3::encode_text_payload(frames, &mut body);
+                "text/plain; charset=UTF-8"
+            }
+        };
+        headers.push(("content-type", Str::from_static(content_type)));
         headers.push(("cache-control", Str::from_static("no-store")));
         out.respond(
             id,
@@ -546,6 +655,7 @@ impl Session {
         // The reference closes the discarded polling transport: a GET still parked gets `close`.
         self.respond_to_get(&[Packet::Close.encode()], out);
         self.active = Active::WebSocket(ws);
+        self.binary = self.probe_binary;
         if self.paused {
             out.transmits.push_back(Transmit::PauseRead { to: ws });
         }
@@ -612,6 +722,14 @@ impl Session {
     }
 }
 
+/// How long a v3 session waits for the client's next ping (the reference's
+/// `pingInterval + pingTimeout`).
+pub(super) fn v3_heartbeat(cfg: &ServerConfig) -> std::time::Duration {
+    cfg.ping_interval + cfg.ping_timeout
+}
+
+/// The `open` packet: the same document for both revisions (the reference sends v3 clients
+/// `maxPayload` too).
 fn open_packet(sid: &Str, upgrades: Vec<Str>, cfg: &ServerConfig) -> Packet {
     let handshake = crate::engine::Handshake {
         sid: sid.clone(),

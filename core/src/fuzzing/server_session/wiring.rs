@@ -13,7 +13,7 @@ use hashbrown::{HashMap, HashSet};
 use crate::engine::server::{
     parse_query, Event as EngineEvent, SendError, Server, Transmit, TransportId,
 };
-use crate::engine::{Packet as EioPacket, PayloadDecoder};
+use crate::engine::{v3, Packet as EioPacket, PayloadDecoder, Protocol};
 use crate::socket::server::{
     BroadcastAckId, ConnInfo, ConnectId, EngineCommand, SocketEvent, SocketId, SocketServer,
 };
@@ -78,17 +78,26 @@ pub struct Reach {
 
 /// A session or socket id as a fixed-size value: comparing two is a few integer compares,
 /// where comparing `Str`s calls `bcmp`, which libFuzzer intercepts and hashes on every call
-/// (a fifth of the target's time went there). Ids are 20 characters (`SidGenerator`).
+/// (a fifth of the target's time went there). Ids are 20 characters (`SidGenerator`), but a
+/// v2 client's socket outside `/` is `<nsp>#<sid>`: a longer id keeps its first 31 bytes and
+/// a 64-bit hash of the whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key([u8; 24]);
+struct Key([u8; 40]);
 
 impl Key {
     fn of(id: &str) -> Key {
         let b = id.as_bytes();
-        assert!(b.len() < 24, "ids are 20 characters, got {id:?}");
-        let mut k = [0; 24];
-        k[0] = b.len() as u8;
-        k[1..=b.len()].copy_from_slice(b);
+        let mut k = [0; 40];
+        k[0] = b.len().min(255) as u8;
+        let n = b.len().min(31);
+        k[1..=n].copy_from_slice(&b[..n]);
+        if b.len() > 31 {
+            // FNV-1a.
+            let h = b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+                (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3)
+            });
+            k[32..].copy_from_slice(&h.to_le_bytes());
+        }
         Key(k)
     }
 }
@@ -175,6 +184,8 @@ pub(super) struct Harness {
     forgotten: Vec<Str>,
     /// The client side's Socket.IO decoder per session: what the server writes must decode.
     decoders: HashMap<Str, Decoder>,
+    /// The protocol revision of each session ever opened.
+    protocols: HashMap<Str, Protocol>,
     pub(super) pending_connects: Vec<ConnectId>,
     /// Connected sockets (`Connected` seen, `Disconnected` not yet), in selection order,
     /// with their namespace.
@@ -222,6 +233,7 @@ impl Harness {
             sio_conns: VecMap::default(),
             forgotten: Vec::new(),
             decoders: HashMap::new(),
+            protocols: HashMap::new(),
             pending_connects: Vec::new(),
             sockets: Vec::new(),
             live: VecMap::default(),
@@ -432,6 +444,7 @@ impl Harness {
                 mut headers,
                 remote_address,
                 secure,
+                protocol,
                 ..
             } => {
                 let key = Key::of(&sid);
@@ -439,6 +452,7 @@ impl Harness {
                     !self.sid_keys.contains(&key),
                     "session id {sid:?} handed out twice"
                 );
+                self.protocols.insert(sid.clone(), protocol);
                 self.sids.push(sid.clone());
                 self.sid_keys.push(key);
                 self.reach.sessions += 1;
@@ -456,6 +470,7 @@ impl Harness {
                     address: remote_address.unwrap_or_default(),
                     secure,
                     issued: 0,
+                    protocol,
                 };
                 self.sio.handle_engine_open(now, sid, info);
             }
@@ -629,7 +644,9 @@ impl Harness {
                 self.set_io(to, Io::Answered);
                 self.reach.refusals += usize::from(response.status >= 400);
                 if get && response.status == 200 {
-                    self.check_payload(sid, response.body);
+                    let binary =
+                        response.header("content-type") == Some("application/octet-stream");
+                    self.check_payload(sid, response.body, binary);
                 }
             }
             Transmit::RefuseWebSocket { to, .. } => {
@@ -655,7 +672,8 @@ impl Harness {
                 };
                 *self.unwritten.entry(to).or_default() +=
                     crate::engine::server::queued_size(&frame);
-                let packet = EioPacket::decode_frame(frame).expect("server frame decodes");
+                let protocol = self.protocol_of(sid.as_ref());
+                let packet = protocol.decode_frame(frame).expect("server frame decodes");
                 let sid = self.client_receives(sid, packet);
                 self.io.insert(to, Io::Open { sid });
             }
@@ -689,9 +707,31 @@ impl Harness {
         }
     }
 
+    /// The protocol revision of session `sid` (v4 until a session is named: an `open` packet
+    /// reads the same in both).
+    pub(super) fn protocol_of(&self, sid: Option<&Str>) -> Protocol {
+        sid.and_then(|s| self.protocols.get(s).copied())
+            .unwrap_or_default()
+    }
+
     /// A polling answer's body: a payload that decodes, whose messages the client decodes.
-    fn check_payload(&mut self, mut sid: Option<Str>, body: bytes::Bytes) {
-        for packet in PayloadDecoder::decode_all(body, usize::MAX) {
+    /// A handshake's answer (no sid yet) is v3 if it starts with a record length.
+    fn check_payload(&mut self, mut sid: Option<Str>, body: bytes::Bytes, binary: bool) {
+        let protocol = match &sid {
+            Some(s) => self.protocol_of(Some(s)),
+            None if body.starts_with(b"0{") => Protocol::V4,
+            None => Protocol::V3,
+        };
+        let packets: Vec<_> = match (protocol, binary) {
+            (Protocol::V4, _) => PayloadDecoder::decode_all(body, usize::MAX).collect(),
+            (Protocol::V3, false) => v3::decode_text_payload(body).collect(),
+            (Protocol::V3, true) => v3::decode_binary_payload(body).collect(),
+        };
+        assert!(
+            !binary || protocol == Protocol::V3,
+            "a binary payload to a v4 client"
+        );
+        for packet in packets {
             let packet = packet.expect("the server's polling payload decodes");
             sid = self.client_receives(sid, packet);
         }

@@ -205,8 +205,14 @@ pub(super) fn socket_from_value(v: &Value) -> Option<SocketInfo> {
     let auth = h
         .and_then(|h| h.get("auth"))
         .map(|a| Str::from(String::from_utf8(json(a)).unwrap_or_default()));
+    let query = pairs("query");
+    let eio = query
+        .iter()
+        .find(|(k, _)| k == "EIO")
+        .map(|(_, v)| v.as_str());
     let conn = crate::socket::server::ConnInfo {
-        query: pairs("query"),
+        protocol: crate::engine::Protocol::from_query(eio),
+        query,
         headers: pairs("headers"),
         address: text("address"),
         secure: flag("secure").unwrap_or(false),

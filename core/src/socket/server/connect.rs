@@ -104,7 +104,8 @@ impl SocketServer {
     }
 
     /// Refuses the client of `request`: it gets CONNECT_ERROR `{"message":…,"data":…}` (no
-    /// `data` when `None`).
+    /// `data` when `None`); a v2 client (Engine.IO v3) gets ERROR with `data`, or `message`
+    /// as a string, as the reference sends it.
     pub fn reject_connect(
         &mut self,
         request: ConnectId,
@@ -115,7 +116,11 @@ impl SocketServer {
         self.release_namespace(&p.nsp);
         let conn = self.conns.get_mut(p.sid.as_bytes()).ok_or(UnknownConnect)?;
         conn.remove_slot(&p.nsp);
-        let packet = Packet::connect_error(p.nsp, message, data.as_ref());
+        let packet = if conn.is_v3() {
+            super::legacy::error_packet(p.nsp, message, data.as_ref())
+        } else {
+            Packet::connect_error(p.nsp, message, data.as_ref())
+        };
         self.send_packet(&p.sid, &packet);
         Ok(())
     }
@@ -153,10 +158,15 @@ impl SocketServer {
         restored: Option<Restored>,
     ) -> SocketId {
         let recovered = restored.is_some();
+        let v3 = self.conns.get(sid.as_bytes()).is_some_and(|c| c.is_v3());
         let (id, pid, rooms, data, missed) = match restored {
             Some(r) => (r.id, Some(r.pid), r.rooms, r.data, r.missed),
             None => {
-                let id = self.new_id();
+                let id = if v3 {
+                    super::legacy::socket_id(nsp, sid)
+                } else {
+                    self.new_id()
+                };
                 let pid = self.config.recovery.map(|_| self.ids.next_sid());
                 (id, pid, Vec::new(), crate::Value::Null, Vec::new())
             }
@@ -171,6 +181,7 @@ impl SocketServer {
             unanswered: std::collections::VecDeque::new(),
             awaiting: HashSet::new(),
             leaving: None,
+            v3,
         };
         state.add_room(id.as_room());
         for room in &rooms {
@@ -194,15 +205,19 @@ impl SocketServer {
         for frames in missed {
             self.send_frames(sid, frames);
         }
-        let mut reply = String::with_capacity(64);
-        reply.push_str("{\"sid\":\"");
-        reply.push_str(id.as_str());
-        if let Some(pid) = &pid {
-            reply.push_str("\",\"pid\":\"");
-            reply.push_str(pid);
-        }
-        reply.push_str("\"}");
-        self.send_packet(sid, &Packet::connect(nsp.clone(), Some(Str::from(reply))));
+        let reply = (!v3).then(|| {
+            let mut reply = String::with_capacity(64);
+            reply.push_str("{\"sid\":\"");
+            reply.push_str(id.as_str());
+            if let Some(pid) = &pid {
+                reply.push_str("\",\"pid\":\"");
+                reply.push_str(pid);
+            }
+            reply.push_str("\"}");
+            Str::from(reply)
+        });
+        // A v2 client's CONNECT reply has no payload (it learns no socket id).
+        self.send_packet(sid, &Packet::connect(nsp.clone(), reply));
         self.events.push_back(SocketEvent::Connected {
             socket: id.clone(),
             nsp: nsp.clone(),

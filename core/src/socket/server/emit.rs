@@ -151,6 +151,9 @@ impl SocketServer {
             .config
             .parser
             .to_frames(&Packet::event(n.name.clone(), event.with_ack(ack_id)));
+        // Encoded once more, once, if a v2 client gets the attachments.
+        let binary = super::legacy::has_binary(&frames);
+        let mut v3_frames: Option<SmallVec<[Frame; 1]>> = None;
         let id = self.next_broadcast_ack;
         self.next_broadcast_ack += 1;
         let mut pending = HashSet::new();
@@ -165,9 +168,16 @@ impl SocketServer {
                 continue;
             }
             s.awaiting.insert(ack_id);
+            let frames = if binary && s.v3 {
+                v3_frames
+                    .get_or_insert_with(|| crate::engine::v3::wire_frames(&frames))
+                    .clone()
+            } else {
+                frames.clone()
+            };
             self.commands.push_back(EngineCommand::Send {
                 sid: s.sid.clone(),
-                frames: frames.clone(),
+                frames,
                 volatile: false,
             });
             let wait = AckWait {
@@ -206,7 +216,7 @@ impl SocketServer {
             .get(socket)
             .filter(|s| s.is_live())
             .ok_or(UnknownSocket)?;
-        let (sid, nsp) = (s.sid.clone(), s.nsp.clone());
+        let (sid, nsp, v3) = (s.sid.clone(), s.nsp.clone(), s.v3);
         let event = without_ack(event);
         let frames = if volatile || self.config.recovery.is_none() {
             self.config.parser.to_frames(&Packet::event(nsp, event))
@@ -214,6 +224,11 @@ impl SocketServer {
             // The reference emits through its adapter to the socket's own room, so the packet
             // is logged for recovery like a broadcast.
             self.record(&nsp, event, vec![socket.as_room().clone()], Vec::new())
+        };
+        let frames = if v3 && super::legacy::has_binary(&frames) {
+            crate::engine::v3::wire_frames(&frames)
+        } else {
+            frames
         };
         self.commands.push_back(EngineCommand::Send {
             sid,
@@ -249,13 +264,24 @@ impl SocketServer {
             .ok_or(UnknownNamespace)?;
         let (sockets, commands) = (&self.sockets, &mut self.commands);
         let mut count = 0;
+        // One encoding per wire format: v2 clients share a second copy of the frames, made
+        // once if any of them gets attachments.
+        let binary = super::legacy::has_binary(&frames);
+        let mut v3_frames: Option<SmallVec<[Frame; 1]>> = None;
         target.for_each(n, |socket| {
             let Some(s) = sockets.get(socket).filter(|s| s.is_live()) else {
                 return;
             };
+            let frames = if binary && s.v3 {
+                v3_frames
+                    .get_or_insert_with(|| crate::engine::v3::wire_frames(&frames))
+                    .clone()
+            } else {
+                frames.clone()
+            };
             commands.push_back(EngineCommand::Send {
                 sid: s.sid.clone(),
-                frames: frames.clone(),
+                frames,
                 volatile,
             });
             count += 1;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::engine::Protocol;
 use crate::Str;
 
 /// The Engine.IO connection's handshake request, as the driver saw it.
@@ -22,6 +23,9 @@ pub struct ConnInfo {
     /// When the handshake happened, in milliseconds since the Unix epoch (given by the driver:
     /// the core reads no clock).
     pub issued: u64,
+    /// The Engine.IO revision of the connection: v3 clients (Socket.IO v2) speak the
+    /// Socket.IO v4 protocol (see the `legacy` rules in [`SocketServer`](super::SocketServer)).
+    pub protocol: Protocol,
 }
 
 /// A socket's handshake: its Engine.IO connection's request and the CONNECT's auth, as the

@@ -7,7 +7,7 @@ use super::timer::Timer;
 use super::{ConnInfo, DisconnectReason, SocketEvent, SocketId, SocketServer};
 use crate::engine::server::CloseReason;
 use crate::engine::Packet as EnginePacket;
-use crate::socket::{Packet, PacketData};
+use crate::socket::{Packet, PacketData, MAIN_NAMESPACE};
 use crate::Str;
 
 impl SocketServer {
@@ -27,8 +27,14 @@ impl SocketServer {
             connect_deadline: Some(deadline),
             websocket,
         };
+        let v3 = conn.is_v3();
         self.conns.insert(sid.bytes().clone(), Box::new(conn));
-        self.timers.arm(deadline, Timer::ConnectTimeout(sid));
+        self.timers
+            .arm(deadline, Timer::ConnectTimeout(sid.clone()));
+        if v3 {
+            // A v2 client is in `/` without asking (the reference's `client.connect("/")`).
+            self.handle_connect(now, &sid, Str::from_static(MAIN_NAMESPACE), None);
+        }
     }
 
     /// Engine.IO session `sid` delivered a message ([`EnginePacket::Message`] or
@@ -73,6 +79,12 @@ impl SocketServer {
     }
 
     fn handle_packet(&mut self, now: Instant, sid: &Str, packet: Packet) {
+        let v3 = self.conns.get(sid.as_bytes()).is_some_and(|c| c.is_v3());
+        let packet = if v3 {
+            super::legacy::incoming(packet)
+        } else {
+            packet
+        };
         if let PacketData::Connect(auth) = packet.data {
             self.handle_connect(now, sid, packet.nsp, auth);
             return;

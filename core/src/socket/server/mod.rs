@@ -5,7 +5,10 @@
 //! layer that drives both reports each Engine.IO session's opening, messages and closing to it
 //! and carries out the [`EngineCommand`]s it returns (send frames, close a session). Toward the
 //! application it reports [`SocketEvent`]s and takes commands (`emit`, `join`, `disconnect`, …).
-//! It follows socket.io 4.8 (the Node.js reference): packets, their order, ack ids, reasons.
+//! It follows socket.io 4.8 (the Node.js reference): packets, their order, ack ids, reasons;
+//! clients on Engine.IO v3 (Socket.IO v2) get the Socket.IO v4 protocol as the reference
+//! speaks it to them (implicit `/`, CONNECT without payload, ERROR as a plain string; see
+//! `legacy.rs`).
 
 mod config;
 mod connect;
@@ -15,6 +18,7 @@ mod event;
 mod handshake;
 mod ids;
 mod incoming;
+mod legacy;
 mod namespace;
 mod recovery;
 mod rooms;
@@ -306,6 +310,14 @@ impl SocketServer {
     }
 
     fn send_frames(&mut self, sid: &Str, frames: SmallVec<[Frame; 1]>) {
+        // Attachments to a v3 client travel in v3 binary frames.
+        let v3 = legacy::has_binary(&frames)
+            && self.conns.get(sid.as_bytes()).is_some_and(|c| c.is_v3());
+        let frames = if v3 {
+            crate::engine::v3::wire_frames(&frames)
+        } else {
+            frames
+        };
         self.commands.push_back(EngineCommand::Send {
             sid: sid.clone(),
             frames,

@@ -31,6 +31,8 @@ pub(super) struct SocketState {
     /// Set when it starts leaving: it is then detached from its connection and receives
     /// nothing; its state goes when `Disconnected` is polled.
     pub(super) leaving: Option<Leaving>,
+    /// Its connection speaks Engine.IO v3: attachments go in v3 binary frames.
+    pub(super) v3: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +84,11 @@ pub(super) enum Slot {
 }
 
 impl Conn {
+    /// Whether the client speaks Engine.IO v3 (and Socket.IO's v4 protocol).
+    pub(super) fn is_v3(&self) -> bool {
+        self.info.protocol == crate::engine::Protocol::V3
+    }
+
     pub(super) fn slot(&self, nsp: &Str) -> Option<&Slot> {
         self.nsps.iter().find(|(n, _)| n == nsp).map(|(_, s)| s)
     }

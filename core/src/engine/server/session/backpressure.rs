@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::TransportId;
 use super::{Active, CloseReason, Event, Outbox, Release, ServerConfig, Session, Timer, Transmit};
-use crate::engine::Frame;
+use crate::engine::{Frame, Protocol};
 
 /// What a queued frame counts for against [`ServerConfig::max_buffered_bytes`]: its length
 /// plus [`FRAME_OVERHEAD`].
@@ -65,8 +65,8 @@ impl Session {
         // A WebSocket with nothing held back writes straight through: no buffer is allocated
         // (and kept) for it.
         if let (Active::WebSocket(ws), true) = (&self.active, self.buffer.is_empty()) {
-            out.transmits
-                .push_back(Transmit::WsFrame { to: *ws, frame });
+            let (to, frame) = (*ws, self.ws_frame(frame));
+            out.transmits.push_back(Transmit::WsFrame { to, frame });
             return;
         }
         self.buffer.push_back(frame);
@@ -115,7 +115,8 @@ impl Session {
     }
 
     /// Stops reading the client (the application is behind): a WebSocket is told to pause,
-    /// POSTs wait, and a pending pong is not awaited meanwhile (the client cannot be heard).
+    /// POSTs wait, and a pending pong (v3: the client's next ping) is not awaited meanwhile
+    /// (the client cannot be heard).
     pub(crate) fn pause(&mut self, out: &mut Outbox) {
         if self.paused || self.closed {
             return;
@@ -134,15 +135,22 @@ impl Session {
             return;
         }
         self.paused = false;
-        if self.awaiting_pong {
-            self.timers.set(Timer::PingTimeout, now + cfg.ping_timeout);
+        match self.protocol {
+            Protocol::V4 if self.awaiting_pong => {
+                self.timers.set(Timer::PingTimeout, now + cfg.ping_timeout)
+            }
+            Protocol::V4 => {}
+            // The client's pings could not be heard meanwhile: a whole period from now.
+            Protocol::V3 => self
+                .timers
+                .set(Timer::PingTimeout, now + super::v3_heartbeat(cfg)),
         }
         if let Active::WebSocket(ws) = self.active {
             out.transmits.push_back(Transmit::ResumeRead { to: ws });
         }
         if let Some(p) = self.parked_post.take() {
             out.bindings.remove(&p.id);
-            self.take_post(now, p.id, p.body, p.headers, cfg, out);
+            self.take_post(now, p.id, p.body, p.binary, p.headers, cfg, out);
         }
     }
 }

@@ -176,7 +176,7 @@ pub fn cluster_message(now: std::time::Instant, data: &[u8]) {
         seed: [2; 32],
         ..ClusterConfig::default()
     });
-    cluster.add_namespace("/");
+    cluster.add_namespace(now, "/");
     let channel = match which % 4 {
         0 => "socket.io#/#",
         1 => "socket.io#/#r1#",

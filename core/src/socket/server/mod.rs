@@ -19,6 +19,7 @@ mod namespace;
 mod recovery;
 mod rooms;
 mod socket;
+mod store;
 mod target;
 mod timer;
 
@@ -37,6 +38,7 @@ pub use ids::{
     BroadcastAckId, ConnectId, EmitAckError, JoinError, SocketId, UnknownConnect, UnknownNamespace,
     UnknownSocket,
 };
+pub use store::{FoundSession, KeptSession, RoomChange, SessionIo};
 pub use target::Target;
 
 use crate::engine::server::sid::SidGenerator;
@@ -111,6 +113,12 @@ pub struct SocketServer {
     /// The latest time passed in, for commands that take none (`emit` stores the time of an
     /// event in the recovery log).
     last_now: Option<Instant>,
+    /// Sessions and offsets live in an external store (a cluster adapter): see `store`.
+    external_sessions: bool,
+    session_io: VecDeque<SessionIo>,
+    /// Rooms created and deleted are reported (for a sharded cluster's channels per room).
+    watch_rooms: bool,
+    room_changes: VecDeque<RoomChange>,
 }
 
 impl fmt::Debug for SocketServer {
@@ -146,6 +154,10 @@ impl SocketServer {
             commands: VecDeque::new(),
             events: VecDeque::new(),
             last_now: None,
+            external_sessions: false,
+            session_io: VecDeque::new(),
+            watch_rooms: false,
+            room_changes: VecDeque::new(),
         };
         server.add_namespace(MAIN_NAMESPACE);
         server

@@ -370,3 +370,16 @@ fn malformed_and_foreign_messages_are_ignored() {
     assert!(n.h.out().is_empty());
     assert!(n.c.poll_event().is_none());
 }
+
+#[test]
+fn a_node_broadcast_without_the_packets_namespace_reaches_the_messages_namespace() {
+    // socket.io's `ClusterAdapter` publishes the packet before its `nsp` is set.
+    let mut n = node(1, SubscriptionMode::Dynamic);
+    n.c.add_namespace(n.h.now, "/admin");
+    n.h.server.add_namespace("/admin");
+    n.h.connect("s1", "/admin");
+    let now = n.h.now;
+    let body = br#"{"type":3,"uid":"other","nsp":"/admin","data":{"packet":{"type":2,"data":["hi",1]},"opts":{"rooms":[],"except":[],"flags":{}}}}"#;
+    n.c.handle_message(now, &mut n.h.server, b"socket.io#/admin#", body);
+    assert_eq!(n.h.wire(), vec![r#"42/admin,["hi",1]"#.to_owned()]);
+}

@@ -152,12 +152,11 @@ impl Cluster {
         offset: Option<&str>,
     ) {
         let nsp = msg.nsp.as_str();
-        let Some((pnsp, event)) = msg.data.get("packet").and_then(message::packet_event) else {
+        // The packet's own `nsp` is not on the wire here (socket.io sets it after publishing):
+        // the message's namespace is the one.
+        let Some((_, event)) = msg.data.get("packet").and_then(message::packet_event) else {
             return;
         };
-        if pnsp != nsp {
-            return;
-        }
         let opts = msg.data.get("opts");
         let target = message::target(opts);
         let flags = opts.and_then(|o| o.get("flags"));

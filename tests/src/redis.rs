@@ -94,12 +94,16 @@ impl PersistentRedis {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
-    /// Kills it (what was written is on disk), waits `down`, and starts it again on the same
-    /// port with the same data.
-    pub fn restart(&mut self, down: Duration) {
+    /// Kills it (what was written is on disk): every connection drops.
+    pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        std::thread::sleep(down);
+    }
+
+    /// Starts it again on the same port with the same data (after [`stop`](Self::stop)).
+    pub fn start_again(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
         self.child = spawn_persistent(self.port, &self.dir);
     }
 }

@@ -26,9 +26,18 @@ pub(crate) type Conns = (MultiplexedConnection, MultiplexedConnection);
 
 /// Opens both connections (the reader's answers may take the whole `BLOCK`).
 pub(crate) async fn connect(client: &Client) -> RedisResult<Conns> {
-    let commands = client.get_multiplexed_async_connection().await?;
+    let commands = commands(client).await?;
     let reader = reader(client).await?;
     Ok((commands, reader))
+}
+
+/// A slow answer (an `fsync` on every write, a busy host) fails that command only; it does
+/// not count as a lost connection.
+async fn commands(client: &Client) -> RedisResult<MultiplexedConnection> {
+    let config = AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(2)));
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
 }
 
 async fn reader(client: &Client) -> RedisResult<MultiplexedConnection> {
@@ -128,7 +137,7 @@ async fn command_loop<S, F>(
             }
             sleep(RETRY).await;
             attempts += 1;
-            match client.get_multiplexed_async_connection().await {
+            match commands(client).await {
                 Ok(c) => {
                     eprintln!(
                         "sio redis streams adapter: reconnected to Redis after {attempts} attempt(s)"
@@ -235,12 +244,12 @@ fn fail(link: &ClusterLink, t: ClusterTransmit) {
     }
 }
 
-/// Whether the connection still works after `r` (an error answer from Redis is not a lost
-/// connection).
+/// Whether the connection still works after `r` (an error answer from Redis, or a slow one,
+/// is not a lost connection).
 fn ok_or_lost<T>(r: &RedisResult<T>) -> bool {
     match r {
         Ok(_) => true,
-        Err(e) => !(e.is_io_error() || e.is_connection_dropped() || e.is_timeout()),
+        Err(e) => e.is_timeout() || !(e.is_io_error() || e.is_connection_dropped()),
     }
 }
 

@@ -10,8 +10,9 @@
 //!   document and the HTTP error answers of the reference server.
 //! - [`socket`]: Socket.IO v5 — packets with namespaces, ack ids and binary attachments, the
 //!   incremental decoder, [`Value`] (the argument type that carries JSON and bytes together),
-//!   the server state machine [`socket::server::SocketServer`], and the cluster protocol of
-//!   `@socket.io/redis-adapter` ([`socket::cluster::Cluster`]).
+//!   the server state machine [`socket::server::SocketServer`], and the cluster protocols of
+//!   the Node Redis adapters — classic and sharded `@socket.io/redis-adapter`,
+//!   `@socket.io/redis-streams-adapter` ([`socket::cluster::Cluster`]).
 //! - [`api`]: the runtime-agnostic async face the drivers plug into and applications program
 //!   against: [`api::engine`] (the Engine.IO server shared by a driver's tasks),
 //!   [`api::socketio`] (the Socket.IO server: namespaces, sockets, handlers, acks,

@@ -24,6 +24,7 @@
 //   sse-ack                 io.serverSideEmitWithAck("question", NODE) -> sorted answers
 //   bcast-ack (room)        io.to(room).timeout(3000).emitWithAck("q", NODE) -> sorted answers
 //   server-events           the ("hello", ...) server events heard since the last call
+//   echo-me (p)             socket.emit("echoed", p)
 //   whoami                  {node: NODE, id: socket.id, recovered: socket.recovered}
 // Server events: "hello" (p, from) is recorded; "question" (from, cb) answers cb(NODE).
 import { Server } from "socket.io";
@@ -90,6 +91,7 @@ io.on("connection", (socket) => {
     catch (e) { ack(`error: ${e.message}`); }
   });
   socket.on("server-events", (ack) => ack(heard.splice(0)));
+  socket.on("echo-me", (p, ack) => { socket.emit("echoed", p); ack("ok"); });
   socket.on("whoami", (ack) => ack({ node: NODE, id: socket.id, recovered: socket.recovered }));
 });
 

@@ -6,7 +6,8 @@
 //
 // recovery: a `socket.io-client` client reaches the cluster through a load balancer (a TCP
 //   forwarder in this script). It joins a room on one node and receives an event; the
-//   balancer cuts it, events are sent to its room from every node while it is away, and the
+//   balancer cuts it (after one event to the socket alone, whose offset the client keeps),
+//   events are sent to its room from every node while it is away, and the
 //   balancer sends it to another node when it reconnects. It must come back recovered: same
 //   id, the missed events (with their stream offsets), on the other node. Every pair of node
 //   kinds, both ways round.
@@ -83,6 +84,11 @@ async function recovery() {
       const id = c.id;
       await ask(one[third], "room-emit", room, { tag: "before" });
       const before = await waitFor(() => c.inbox.some((e) => e.ev === "room-msg" && e.args[0]?.tag === "before"));
+      // An emit to this socket alone goes through the stream too: its offset is an entry id,
+      // and the client will name that one when it comes back.
+      await c.timeout(5000).emitWithAck("echo-me", { tag: "direct" });
+      await waitFor(() => c.inbox.some((e) => e.ev === "echoed"));
+      const direct = c.inbox.find((e) => e.ev === "echoed")?.args.at(-1);
       // The network goes; while the client is away its room gets three events.
       lb.upstream = null;
       lb.cut();
@@ -100,8 +106,8 @@ async function recovery() {
       const [recovered, sameId] = [c.recovered, c.id === id];
       c.close();
       return expectSame(
-        { before, recovered, sameId, missed, offsets: offsets.every((o) => /^\d+-\d+$/.test(o)), me },
-        { before: true, recovered: true, sameId: true, missed: ["missed-0", "missed-1", "missed-2"], offsets: true,
+        { before, direct: /^\d+-\d+$/.test(direct), recovered, sameId, missed, offsets: offsets.every((o) => /^\d+-\d+$/.test(o)), me },
+        { before: true, direct: true, recovered: true, sameId: true, missed: ["missed-0", "missed-1", "missed-2"], offsets: true,
           me: { node: to, id, recovered: true } },
       );
     });

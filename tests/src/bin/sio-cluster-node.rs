@@ -303,6 +303,11 @@ fn handlers(io: &SocketIo, socket: &Socket, node: &'static str, heard: Arc<Mutex
             let _ = msg.ack(&(answer,));
         }
     });
+    socket.on("echo-me", move |s: Socket, msg: Message| async move {
+        let payload: Value = msg.arg(0).unwrap_or_default();
+        let _ = s.emit("echoed", &(payload,));
+        let _ = msg.ack(&("ok",));
+    });
     socket.on("whoami", move |s: Socket, msg: Message| async move {
         let mut m = Map::new();
         m.insert("node", Value::from(node));

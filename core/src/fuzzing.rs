@@ -246,14 +246,26 @@ pub fn client_session(now: std::time::Instant, data: &[u8]) {
         match op % 9 {
             0 => {
                 if let Some(id) = http.pop_front() {
-                    let r = HttpResult::Response { status: 200, body };
+                    let r = HttpResult::Response {
+                        status: 200,
+                        body,
+                        content_encoding: None,
+                    };
                     m.handle_http_response(t, id, r);
                 }
             }
             1 => {
                 if let Some(id) = http.pop_front() {
                     let status = u16::from(len) + 100;
-                    m.handle_http_response(t, id, HttpResult::Response { status, body });
+                    m.handle_http_response(
+                        t,
+                        id,
+                        HttpResult::Response {
+                            status,
+                            body,
+                            content_encoding: None,
+                        },
+                    );
                 }
             }
             2 => {

@@ -2,32 +2,65 @@
 
 use hyper::upgrade::OnUpgrade;
 use sio_core::api::EngineIo;
+use sio_core::compress::deflate::{Agreed, Codec, Role};
 use sio_core::engine::server::TransportId;
 use smol::net::TcpStream;
 use smol_hyper::rt::FuturesIo;
 
 use crate::io::HyperIo;
 use crate::stall::StallGuard;
+use crate::ws_deflate::{Deflate, Scanned, SharedScanner};
 
 /// Completes the upgrade and runs the WebSocket until it closes.
-pub(crate) async fn run(io: EngineIo, id: TransportId, on_upgrade: OnUpgrade) {
+pub(crate) async fn run(
+    io: EngineIo,
+    id: TransportId,
+    on_upgrade: OnUpgrade,
+    deflate: Option<Agreed>,
+) {
     let Ok(upgraded) = on_upgrade.await else {
         io.ws_closed(crate::now(), id);
         return;
     };
-    let max_payload = io.max_payload();
     // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
     match upgraded.downcast::<FuturesIo<StallGuard<TcpStream>>>() {
         Ok(parts) => {
             let stream = parts.io.into_inner();
-            let ws = crate::ws_loop::open(stream, parts.read_buf, max_payload).await;
-            crate::ws_loop::drive(io, id, ws).await;
+            serve(io, id, stream, parts.read_buf, deflate).await;
         }
         Err(upgraded) => {
             // Served by another hyper stack (another I/O type): keep hyper's wrapper.
             let stream = HyperIo(upgraded);
-            let ws = crate::ws_loop::open(stream, bytes::Bytes::new(), max_payload).await;
-            crate::ws_loop::drive(io, id, ws).await;
+            serve(io, id, stream, bytes::Bytes::new(), deflate).await;
+        }
+    }
+}
+
+/// Runs the WebSocket over `stream`, with permessage-deflate when it was agreed.
+async fn serve<S>(
+    io: EngineIo,
+    id: TransportId,
+    stream: S,
+    leftover: bytes::Bytes,
+    deflate: Option<Agreed>,
+) where
+    S: futures_util::AsyncRead + futures_util::AsyncWrite + Unpin + Send,
+{
+    let max_payload = io.max_payload();
+    match deflate {
+        None => {
+            let ws = crate::ws_loop::open(stream, leftover, max_payload, None).await;
+            crate::ws_loop::drive(io, id, ws, crate::ws_deflate::Plain).await;
+        }
+        Some(agreed) => {
+            let config = io.per_message_deflate().unwrap_or_default();
+            let codec = Codec::new(Role::Server, &agreed, &config);
+            let scanner = SharedScanner::default();
+            let stream = Scanned::new(stream, scanner.clone());
+            let ws =
+                crate::ws_loop::open(stream, leftover, max_payload, Some(scanner.clone())).await;
+            let ext = Deflate::new(Some(codec), scanner, max_payload);
+            crate::ws_loop::drive(io, id, ws, ext).await;
         }
     }
 }

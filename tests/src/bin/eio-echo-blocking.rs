@@ -427,7 +427,7 @@ impl Loop {
         match t {
             Transmit::Response { to, response } => self.respond(to, &response, false),
             Transmit::RefuseWebSocket { to, response } => self.respond(to, &response, true),
-            Transmit::AcceptWebSocket { to } => self.upgrade(now, to),
+            Transmit::AcceptWebSocket { to, .. } => self.upgrade(now, to),
             Transmit::WsFrame { to, frame } => {
                 let Some(&token) = self.routes.get(&to) else {
                     return;

@@ -4,6 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::Request;
+use crate::compress::deflate::PerMessageDeflate;
+use crate::compress::http::HttpCompression;
 
 /// The application's hook to refuse a handshake: `Err(None)` answers 403 `{"code":4,
 /// "message":"Forbidden"}`, `Err(Some(msg))` puts `msg` in place of `Forbidden`.
@@ -125,6 +127,18 @@ pub struct ServerConfig {
     pub cors: Option<Cors>,
     /// The application's handshake filter.
     pub allow_request: Option<AllowRequest>,
+    /// WebSocket permessage-deflate (RFC 7692), `None` (off) by default as the reference's
+    /// `perMessageDeflate: false`; with it on, offers are negotiated as `ws` 8 does (see
+    /// [`server_accept`](crate::compress::deflate::server_accept)) and messages of at least
+    /// its `threshold` (1024) are compressed. With context takeover (the default) a
+    /// connection keeps a compressor (~300 KiB) once it has sent a compressed message and an
+    /// inflater (~43 KiB) once it has received one; `server_no_context_takeover` and
+    /// `client_no_context_takeover` keep none (see the README's memory figures).
+    pub per_message_deflate: Option<PerMessageDeflate>,
+    /// Compression of long-polling responses, as the reference's `httpCompression` (on by
+    /// default, threshold 1024 bytes): a GET answer of at least `threshold` bytes goes out
+    /// gzip- or deflate-encoded, by the request's `Accept-Encoding`. `None` turns it off.
+    pub http_compression: Option<HttpCompression>,
     /// Seed of the session-id generator (ChaCha20). The default draws it from the operating
     /// system's randomness; set a fixed one only in tests, since session ids authenticate
     /// requests and a known seed makes them predictable.
@@ -175,6 +189,8 @@ impl Default for ServerConfig {
             allow_upgrades: true,
             cors: None,
             allow_request: None,
+            per_message_deflate: None,
+            http_compression: Some(HttpCompression::default()),
             sid_seed: super::sid::os_seed(),
         }
     }
@@ -197,6 +213,8 @@ impl fmt::Debug for ServerConfig {
                 "allow_request",
                 &self.allow_request.as_ref().map(|_| "<fn>"),
             )
+            .field("per_message_deflate", &self.per_message_deflate)
+            .field("http_compression", &self.http_compression)
             .finish_non_exhaustive()
     }
 }

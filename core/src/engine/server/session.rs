@@ -14,6 +14,7 @@ use super::timer::{Timer, TimerTable};
 use super::{
     CloseReason, Event, Request, Response, ServerConfig, Transmit, TransportId, TransportKind,
 };
+use crate::compress::http::{self, ContentEncoding, HttpCompression};
 use crate::engine::{encode_payload, Frame, Packet, PayloadDecoder, PROBE};
 use crate::Str;
 
@@ -35,6 +36,10 @@ pub(crate) struct Outbox {
     /// The latest time an input passed in (closes made by commands, which take no time, use
     /// it for their linger deadline).
     pub(crate) now: Option<Instant>,
+    /// The server's HTTP compression of long-poll answers, if on.
+    pub(crate) http_compression: Option<HttpCompression>,
+    /// The compressor those answers share (made on first use).
+    pub(crate) http_scratch: http::Scratch,
 }
 
 impl Outbox {
@@ -68,6 +73,8 @@ struct ParkedGet {
     id: TransportId,
     /// The CORS headers computed for that request.
     headers: Headers,
+    /// How its answer may be compressed (from its `Accept-Encoding`).
+    encoding: Option<ContentEncoding>,
 }
 
 /// A POST held while the session's reading is paused: answered (and its packets taken) on
@@ -131,6 +138,7 @@ impl Session {
         sid: Str,
         get: TransportId,
         headers: Headers,
+        encoding: Option<ContentEncoding>,
         cfg: &ServerConfig,
         out: &mut Outbox,
     ) -> Self {
@@ -138,7 +146,11 @@ impl Session {
         let mut s = Session::new(now, sid, Active::Polling { get: None }, cfg);
         s.send_packet(open_packet(&s.sid, cfg.upgrades(), cfg), cfg, out);
         s.active = Active::Polling {
-            get: Some(ParkedGet { id: get, headers }),
+            get: Some(ParkedGet {
+                id: get,
+                headers,
+                encoding,
+            }),
         };
         s.flush(out);
         s
@@ -209,8 +221,14 @@ impl Session {
 
     // ---- inputs ------------------------------------------------------------------------------
 
-    /// A long-poll GET on a polling session.
-    pub(crate) fn handle_get(&mut self, id: TransportId, headers: Headers, out: &mut Outbox) {
+    /// A long-poll GET on a polling session (`encoding`: how its answer may be compressed).
+    pub(crate) fn handle_get(
+        &mut self,
+        id: TransportId,
+        headers: Headers,
+        encoding: Option<ContentEncoding>,
+        out: &mut Outbox,
+    ) {
         let Active::Polling { get } = &mut self.active else {
             return;
         };
@@ -222,7 +240,11 @@ impl Session {
             return;
         }
         out.bindings.insert(id, self.sid.clone());
-        *get = Some(ParkedGet { id, headers });
+        *get = Some(ParkedGet {
+            id,
+            headers,
+            encoding,
+        });
         self.flush(out);
     }
 
@@ -520,7 +542,12 @@ impl Session {
         let Active::Polling { get } = &mut self.active else {
             return;
         };
-        let Some(ParkedGet { id, mut headers }) = get.take() else {
+        let Some(ParkedGet {
+            id,
+            mut headers,
+            encoding,
+        }) = get.take()
+        else {
             return;
         };
         let mut body = Vec::new();
@@ -529,13 +556,21 @@ impl Session {
             "content-type",
             Str::from_static("text/plain; charset=UTF-8"),
         ));
+        let mut body = Bytes::from(body);
+        if let (Some(enc), Some(hc)) = (encoding, out.http_compression) {
+            // As the reference: bodies of at least the threshold, by `Accept-Encoding`.
+            if body.len() >= hc.threshold {
+                body = http::encode(enc, &body, hc.level, &mut out.http_scratch);
+                headers.push(("content-encoding", Str::from_static(enc.as_str())));
+            }
+        }
         headers.push(("cache-control", Str::from_static("no-store")));
         out.respond(
             id,
             Response {
                 status: 200,
                 headers,
-                body: body.into(),
+                body,
             },
         );
     }

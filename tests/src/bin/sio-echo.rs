@@ -3,14 +3,18 @@
 //! driver named by `--driver`. Both drivers run the very same handlers ([`setup`] takes the
 //! runtime-agnostic [`SocketIo`]).
 //!
-//! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]`;
-//! prints `listening <port>`.
+//! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]
+//! [--per-message-deflate THRESHOLD] [--no-context-takeover 1] [--http-compression THRESHOLD|off]`;
+//! prints `listening <port>`. permessage-deflate is off unless asked for (as the reference);
+//! `--no-context-takeover 1` answers both `*_no_context_takeover` parameters.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
 use sio_core::api::socketio::{ConnectError, Message, Socket, SocketIo, SocketIoConfig};
+use sio_core::compress::deflate::PerMessageDeflate;
+use sio_core::compress::http::HttpCompression;
 use sio_core::engine::server::{ServerConfig, TransportKind};
 use sio_core::socket::server::RecoveryConfig;
 use sio_core::socket::Spread;
@@ -20,6 +24,9 @@ fn main() {
     let mut driver = "tokio".to_owned();
     let mut port = 0u16;
     let (mut interval, mut timeout) = (25_000u64, 20_000u64);
+    let mut deflate: Option<PerMessageDeflate> = None;
+    let mut no_takeover = false;
+    let mut http = Some(HttpCompression::default());
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();
@@ -28,6 +35,19 @@ fn main() {
             "--port" => port = value.parse().expect("port"),
             "--ping-interval" => interval = value.parse().expect("ms"),
             "--ping-timeout" => timeout = value.parse().expect("ms"),
+            "--per-message-deflate" => {
+                deflate = Some(PerMessageDeflate {
+                    threshold: value.parse().expect("threshold"),
+                    ..PerMessageDeflate::default()
+                })
+            }
+            "--no-context-takeover" => no_takeover = value == "1",
+            "--http-compression" => {
+                http = value.parse().ok().map(|threshold| HttpCompression {
+                    threshold,
+                    ..HttpCompression::default()
+                })
+            }
             other => panic!("unknown flag {other}"),
         }
     }
@@ -36,6 +56,12 @@ fn main() {
             ping_interval: Duration::from_millis(interval),
             ping_timeout: Duration::from_millis(timeout),
             path: "/socket.io/".into(),
+            per_message_deflate: deflate.map(|d| PerMessageDeflate {
+                server_no_context_takeover: no_takeover,
+                client_no_context_takeover: no_takeover,
+                ..d
+            }),
+            http_compression: http,
             ..ServerConfig::default()
         },
         recovery: Some(RecoveryConfig::default()),

@@ -15,3 +15,40 @@ fn two_chromium_pages_chat_through_the_demo() {
     let r = run_scenario("browser-chat.mjs", &demo.url(), "browser-chat", &[]);
     assert!(r.ok, "browser chat failed: {}", r.line);
 }
+
+/// Chromium (which always offers permessage-deflate and sends `Accept-Encoding`) against sio
+/// with permessage-deflate on: the extension is agreed, long-poll answers come gzip-encoded,
+/// and 200 KB / 100 KB echoes come back equal over WebSocket, the upgrade and polling
+/// (`tests/js/browser-compression.mjs`).
+fn chromium_compresses_with(driver: &str) {
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "chromium is missing: run tests/install-browser.sh (tests/run.sh does)"
+    );
+    let args = [
+        "--driver",
+        driver,
+        "--per-message-deflate",
+        "1024",
+        "--cors",
+        "1",
+    ];
+    let server = ServerProcess::start(env!("CARGO_BIN_EXE_sio-echo"), &args);
+    let r = run_scenario(
+        "browser-compression.mjs",
+        &server.url(),
+        "browser-compression",
+        &[],
+    );
+    assert!(r.ok, "{driver}: {}", r.line);
+}
+
+#[test]
+fn chromium_agrees_permessage_deflate_and_gzip_with_sio_on_tokio() {
+    chromium_compresses_with("tokio");
+}
+
+#[test]
+fn chromium_agrees_permessage_deflate_and_gzip_with_sio_on_smol() {
+    chromium_compresses_with("smol");
+}

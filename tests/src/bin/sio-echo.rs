@@ -4,7 +4,8 @@
 //! runtime-agnostic [`SocketIo`]).
 //!
 //! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]
-//! [--per-message-deflate THRESHOLD] [--no-context-takeover 1] [--http-compression THRESHOLD|off]`;
+//! [--per-message-deflate THRESHOLD] [--no-context-takeover 1] [--http-compression THRESHOLD|off]
+//! [--cors 1]`;
 //! prints `listening <port>`. permessage-deflate is off unless asked for (as the reference);
 //! `--no-context-takeover 1` answers both `*_no_context_takeover` parameters.
 
@@ -15,7 +16,7 @@ use serde_json::json;
 use sio_core::api::socketio::{ConnectError, Message, Socket, SocketIo, SocketIoConfig};
 use sio_core::compress::deflate::PerMessageDeflate;
 use sio_core::compress::http::HttpCompression;
-use sio_core::engine::server::{ServerConfig, TransportKind};
+use sio_core::engine::server::{Cors, ServerConfig, TransportKind};
 use sio_core::socket::server::RecoveryConfig;
 use sio_core::socket::Spread;
 use sio_core::{Map, Value};
@@ -26,6 +27,7 @@ fn main() {
     let (mut interval, mut timeout) = (25_000u64, 20_000u64);
     let mut deflate: Option<PerMessageDeflate> = None;
     let mut no_takeover = false;
+    let mut cors = None;
     let mut http = Some(HttpCompression::default());
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -42,6 +44,7 @@ fn main() {
                 })
             }
             "--no-context-takeover" => no_takeover = value == "1",
+            "--cors" => cors = (value == "1").then(Cors::default),
             "--http-compression" => {
                 http = value.parse().ok().map(|threshold| HttpCompression {
                     threshold,
@@ -62,6 +65,7 @@ fn main() {
                 ..d
             }),
             http_compression: http,
+            cors,
             ..ServerConfig::default()
         },
         recovery: Some(RecoveryConfig::default()),

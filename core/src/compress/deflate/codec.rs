@@ -37,6 +37,7 @@ thread_local! {
 /// messages (allocated on the first compressed message, not before); without, nothing is
 /// kept (see [`Agreed`]).
 pub struct Codec {
+    /// Shorter messages go uncompressed (`0` when the threshold does not apply).
     threshold: usize,
     level: Compression,
     /// Keep the compressor between messages.
@@ -70,8 +71,16 @@ impl Codec {
                 agreed.server_no_context_takeover,
             ),
         };
+        // As the reference: engine.io-client applies the threshold to every message; the
+        // server's `ws` only when it does not keep its context (with context takeover it
+        // compresses every message, small ones gaining from what came before).
+        let threshold = match role {
+            Role::Client => config.threshold,
+            Role::Server if own => config.threshold,
+            Role::Server => 0,
+        };
         Codec {
-            threshold: config.threshold,
+            threshold,
             level: Compression::new(config.level.min(9)),
             own_takeover: !own,
             peer_takeover: !peer,
@@ -87,6 +96,8 @@ impl Codec {
 
     /// The payload to send for a message of `payload`, compressed (send it with RSV1 set on
     /// its first frame), or `None` when it is shorter than the threshold (send it as it is).
+    /// The threshold applies to a client's messages, and to a server's only without context
+    /// takeover (`ws` compresses every message otherwise).
     pub fn compress(&mut self, payload: &[u8]) -> Option<Bytes> {
         if payload.len() < self.threshold {
             return None;
@@ -229,8 +240,21 @@ mod tests {
             server_max_window_bits: None,
             client_max_window_bits: None,
         };
-        let mut c = Codec::new(Role::Server, &agreed, &PerMessageDeflate::default());
+        let mut c = Codec::new(Role::Client, &agreed, &PerMessageDeflate::default());
         assert!(c.compress(&[b'a'; 1023]).is_none());
+        assert!(c.compress(&[b'a'; 1024]).is_some());
+        let mut server = Codec::new(Role::Server, &agreed, &PerMessageDeflate::default());
+        assert!(
+            server.compress(b"3").is_some(),
+            "ws compresses all with context takeover"
+        );
+        let nct = Agreed {
+            server_no_context_takeover: true,
+            ..agreed
+        };
+        let mut server = Codec::new(Role::Server, &nct, &PerMessageDeflate::default());
+        assert!(server.compress(&[b'a'; 1023]).is_none());
+        assert!(server.compress(&[b'a'; 1024]).is_some());
         let bomb = c.compress(&vec![0u8; 10_000_000]).unwrap();
         assert!(bomb.len() < 20_000);
         let (_, mut client) = pair(false, false);

@@ -39,7 +39,10 @@ pub use scan::{FrameScanner, Incoming};
 /// server: `ServerConfig::per_message_deflate` is `None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PerMessageDeflate {
-    /// Messages shorter than this (in bytes) are sent uncompressed (reference: 1024).
+    /// Messages shorter than this (in bytes) are sent uncompressed (reference: 1024). As the
+    /// reference: a client applies it to every message (engine.io-client); a server only
+    /// when it does not keep its context (`server_no_context_takeover`), since `ws`
+    /// compresses every message when it does.
     pub threshold: usize,
     /// The deflate level, 0–9 (reference: zlib's default, 6).
     pub level: u32,

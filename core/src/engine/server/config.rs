@@ -129,11 +129,13 @@ pub struct ServerConfig {
     pub allow_request: Option<AllowRequest>,
     /// WebSocket permessage-deflate (RFC 7692), `None` (off) by default as the reference's
     /// `perMessageDeflate: false`; with it on, offers are negotiated as `ws` 8 does (see
-    /// [`server_accept`](crate::compress::deflate::server_accept)) and messages of at least
-    /// its `threshold` (1024) are compressed. With context takeover (the default) a
-    /// connection keeps a compressor (~300 KiB) once it has sent a compressed message and an
-    /// inflater (~43 KiB) once it has received one; `server_no_context_takeover` and
-    /// `client_no_context_takeover` keep none (see the README's memory figures).
+    /// [`server_accept`](crate::compress::deflate::server_accept)). As the reference (`ws`):
+    /// with context takeover (the default) every message is compressed and the connection
+    /// keeps a compressor (~300 KiB) from its first message on, and an inflater (~43 KiB)
+    /// once it has received a compressed message; with `server_no_context_takeover` only
+    /// messages of at least `threshold` (1024) bytes are compressed and
+    /// no compressor is kept (nor an inflater with `client_no_context_takeover`): see the
+    /// README's memory figures.
     pub per_message_deflate: Option<PerMessageDeflate>,
     /// Compression of long-polling responses, as the reference's `httpCompression` (on by
     /// default, threshold 1024 bytes): a GET answer of at least `threshold` bytes goes out

@@ -5,6 +5,7 @@
 //! (`client_session`, `server_session`) replay operation sequences against the state machines
 //! and assert their invariants.
 
+mod compression;
 mod server_session;
 
 use bytes::Bytes;
@@ -13,6 +14,7 @@ use crate::engine::{self, Packet as EioPacket, PayloadDecoder};
 use crate::socket::{self, Decoder};
 use crate::Str;
 
+pub use compression::compression;
 pub use server_session::{server_session, server_session_reach, server_session_trace, Reach};
 
 /// One Engine.IO packet from text.

@@ -2,12 +2,14 @@
 //! benchmark contract (`echo` answered by an `echo` event, `ack` by an ack, `binecho` echoed,
 //! `bcast` emitted to every socket), on the runtime-agnostic [`SocketIo`].
 //!
-//! `sio-server [--driver tokio|smol] [--port 0]`; prints `listening <port>`.
+//! `sio-server [--driver tokio|smol] [--port 0] [--deflate off|takeover|no-takeover]`; prints
+//! `listening <port>`.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use sio_core::compress::deflate::PerMessageDeflate;
 use sio_core::api::socketio::{Message, Socket, SocketIo, SocketIoConfig};
 use sio_core::socket::Spread;
 
@@ -22,16 +24,31 @@ struct BinMsg {
 fn main() {
     let mut driver = "tokio".to_owned();
     let mut port = 0u16;
+    let mut deflate = "off".to_owned();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--driver" => driver = value,
             "--port" => port = value.parse().expect("port"),
+            "--deflate" => deflate = value,
             other => panic!("unknown flag {other}"),
         }
     }
-    let config = SocketIoConfig::default();
+    let mut config = SocketIoConfig::default();
+    // permessage-deflate (off by default, as the reference): `takeover` keeps each
+    // connection's deflate state, `no-takeover` agrees `server_no_context_takeover` and
+    // `client_no_context_takeover` (`tests/bench/deflate-memory.py` compares the three).
+    config.engine.per_message_deflate = match deflate.as_str() {
+        "off" => None,
+        "takeover" => Some(PerMessageDeflate::default()),
+        "no-takeover" => Some(PerMessageDeflate {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..PerMessageDeflate::default()
+        }),
+        other => panic!("unknown --deflate {other}"),
+    };
     match driver.as_str() {
         "tokio" => {
             let rt = tokio::runtime::Builder::new_current_thread()

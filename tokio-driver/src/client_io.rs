@@ -181,6 +181,7 @@ where
     let answer = response
         .headers()
         .get(http::header::SEC_WEBSOCKET_EXTENSIONS)
+        // A value that is not text is no answer `client_accept` takes: it fails the connection.
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     let codec = match deflate::client_accept(&options, answer) {
         Ok(agreed) => agreed.map(|a| Codec::new(Role::Client, &a, &options)),

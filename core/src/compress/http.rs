@@ -83,7 +83,7 @@ pub fn negotiate(accept_encoding: Option<&str>) -> Option<ContentEncoding> {
             // As negotiator: more specific first, then higher q, then later in the header.
             let better = match best {
                 None => true,
-                Some((bq, bs, bo)) => (s, q, o) > (bs, bq, bo) && !(s == bs && q < bq),
+                Some((bq, bs, bo)) => (s, q, o) > (bs, bq, bo),
             };
             if better {
                 best = Some((q, s, o));

@@ -560,6 +560,7 @@ impl Future for PendingRequest {
                 status: 500,
                 headers: Vec::new(),
                 body: Bytes::new(),
+                encode_with: None,
             }));
         };
         match slot.value.take() {
@@ -567,7 +568,12 @@ impl Future for PendingRequest {
                 st.http.remove(&id);
                 drop(st);
                 self.done = true;
-                Poll::Ready(answer)
+                // A long-poll answer is compressed here, outside the lock (see
+                // `Response::encoded`).
+                Poll::Ready(match answer {
+                    HttpAnswer::Response(r) => HttpAnswer::Response(r.encoded()),
+                    other => other,
+                })
             }
             None => {
                 slot.waker = Some(cx.waker().clone());

@@ -151,6 +151,28 @@ fn parse_float_prefix(s: &str) -> f64 {
     f64::NAN
 }
 
+/// How a body is to be compressed (see `Response::encoded` in the engine server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyEncoding {
+    /// gzip or deflate.
+    pub encoding: ContentEncoding,
+    /// The deflate level, 0–9.
+    pub level: u32,
+}
+
+thread_local! {
+    /// The compressor of [`BodyEncoding::encode`]: one per thread, not one per response (it
+    /// is ~300 KiB).
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+impl BodyEncoding {
+    /// `body`, compressed.
+    pub fn encode(&self, body: &[u8]) -> Bytes {
+        SCRATCH.with(|s| encode(self.encoding, body, self.level, &mut s.borrow_mut()))
+    }
+}
+
 /// A compressor kept between [`encode`] calls (a server holds one, not one per response: it
 /// is ~300 KiB).
 #[derive(Default)]

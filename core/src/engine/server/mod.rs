@@ -275,6 +275,7 @@ impl Server {
                         status: code.status(),
                         headers,
                         body,
+                        encode_with: None,
                     },
                 );
             }
@@ -347,6 +348,7 @@ impl Server {
                 status: code.status(),
                 headers,
                 body: Bytes::from(code.body()),
+                encode_with: None,
             };
             self.out.respond(id, response);
             return;
@@ -722,6 +724,7 @@ impl Server {
             status: 400,
             headers,
             body: Bytes::from(message.to_owned()),
+            encode_with: None,
         };
         self.out
             .transmits

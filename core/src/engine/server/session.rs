@@ -14,7 +14,7 @@ use super::timer::{Timer, TimerTable};
 use super::{
     CloseReason, Event, Request, Response, ServerConfig, Transmit, TransportId, TransportKind,
 };
-use crate::compress::http::{self, ContentEncoding, HttpCompression};
+use crate::compress::http::{BodyEncoding, ContentEncoding, HttpCompression};
 use crate::engine::{encode_payload, Frame, Packet, PayloadDecoder, PROBE};
 use crate::Str;
 
@@ -38,8 +38,6 @@ pub(crate) struct Outbox {
     pub(crate) now: Option<Instant>,
     /// The server's HTTP compression of long-poll answers, if on.
     pub(crate) http_compression: Option<HttpCompression>,
-    /// The compressor those answers share (made on first use).
-    pub(crate) http_scratch: http::Scratch,
 }
 
 impl Outbox {
@@ -318,6 +316,7 @@ impl Session {
                 status: 200,
                 headers,
                 body: Bytes::from_static(b"ok"),
+                encode_with: None,
             },
         );
     }
@@ -556,21 +555,23 @@ impl Session {
             "content-type",
             Str::from_static("text/plain; charset=UTF-8"),
         ));
-        let mut body = Bytes::from(body);
-        if let (Some(enc), Some(hc)) = (encoding, out.http_compression) {
-            // As the reference: bodies of at least the threshold, by `Accept-Encoding`.
-            if body.len() >= hc.threshold {
-                body = http::encode(enc, &body, hc.level, &mut out.http_scratch);
-                headers.push(("content-encoding", Str::from_static(enc.as_str())));
-            }
-        }
+        // As the reference: bodies of at least the threshold, by `Accept-Encoding`; compressed
+        // by whoever writes the answer (`Response::encoded`), outside the server's lock.
+        let encode_with = match (encoding, out.http_compression) {
+            (Some(encoding), Some(hc)) if body.len() >= hc.threshold => Some(BodyEncoding {
+                encoding,
+                level: hc.level,
+            }),
+            _ => None,
+        };
         headers.push(("cache-control", Str::from_static("no-store")));
         out.respond(
             id,
             Response {
                 status: 200,
                 headers,
-                body,
+                body: body.into(),
+                encode_with,
             },
         );
     }
@@ -664,5 +665,6 @@ pub(crate) fn bare(status: u16, headers: Headers) -> Response {
         status,
         headers,
         body: Bytes::new(),
+        encode_with: None,
     }
 }

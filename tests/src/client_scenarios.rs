@@ -754,6 +754,7 @@ pub async fn compression(ctx: Ctx, stats: bool) {
     } else {
         None
     };
+    // What the client saw, for the failure message (a lost connection shows its reason).
     let all = log.all.clone();
     let dump = move || {
         format!(

@@ -29,6 +29,7 @@ mod drain;
 mod handlers;
 mod layer;
 mod message;
+mod metrics;
 mod namespace;
 mod socket;
 
@@ -40,6 +41,7 @@ pub use ack::{AckError, AckFuture, BroadcastAckFuture, ClusterFuture, Responses}
 pub use cluster::ClusterLink;
 pub use drain::Drain;
 pub use message::Message;
+pub use metrics::Metrics;
 pub use namespace::{BroadcastOperator, ConnectError, ConnectRequest, Namespace};
 pub use socket::Socket;
 

@@ -8,6 +8,7 @@
 mod config;
 mod cors;
 mod event;
+mod metrics;
 mod request;
 mod session;
 pub(crate) mod sid;
@@ -23,6 +24,7 @@ use hashbrown::HashMap;
 
 pub use config::{AllowRequest, AllowedOrigins, Cors, ServerConfig, Transports};
 pub use event::{CloseReason, Event, TransportKind};
+pub use metrics::EngineMetrics;
 pub use request::{parse_query, Headers, Method, Request, Response, Transmit, TransportId};
 pub use session::{queued_size, FRAME_OVERHEAD};
 
@@ -191,6 +193,18 @@ impl Server {
         self.sessions.get(sid.as_bytes()).map(|s| s.transport())
     }
 
+    /// The counters since the server started, with the gauges (sessions open by transport,
+    /// bytes queued) computed now by walking the sessions: O(sessions), for an operator's
+    /// scrape, not for every message.
+    pub fn metrics(&self) -> EngineMetrics {
+        let mut m = self.out.metrics.clone();
+        for s in self.sessions.values() {
+            m.open[s.transport().index()] += 1;
+            m.queued_bytes += s.buffered() as u64;
+        }
+        m
+    }
+
     /// Whether session `sid` has a WebSocket probing for an upgrade.
     pub fn is_upgrading(&self, sid: &str) -> bool {
         self.sessions
@@ -255,6 +269,7 @@ impl Server {
             if upgrade {
                 self.refuse_ws(id, message);
             } else {
+                self.out.metrics.bad_requests += 1;
                 let mut headers = headers;
                 headers.push(("content-type", Str::from_static("application/json")));
                 let body = Bytes::from(code.body_with_message(message));
@@ -315,6 +330,7 @@ impl Server {
 
         // A polling handshake.
         if !eio4 {
+            self.out.metrics.bad_requests += 1;
             let code = ErrorCode::UnsupportedProtocolVersion;
             let mut headers = headers;
             headers.push(("content-type", Str::from_static("application/json")));
@@ -681,6 +697,7 @@ impl Server {
 
     /// The reference's `abortUpgrade`: always 400, the message as `text/html`.
     fn refuse_ws(&mut self, id: TransportId, message: &str) {
+        self.out.metrics.bad_requests += 1;
         let headers = vec![
             ("connection", Str::from_static("close")),
             ("content-type", Str::from_static("text/html")),
@@ -714,6 +731,7 @@ impl Server {
     ) {
         let key = sid.bytes().clone();
         self.sessions.insert(key.clone(), Box::new(session));
+        self.out.metrics.opened[transport.index()] += 1;
         self.out.events.push_back(Event::SessionOpened {
             sid,
             transport,

@@ -35,6 +35,8 @@ pub(crate) struct Outbox {
     /// The latest time an input passed in (closes made by commands, which take no time, use
     /// it for their linger deadline).
     pub(crate) now: Option<Instant>,
+    /// The counters for an operator.
+    pub(crate) metrics: super::EngineMetrics,
 }
 
 impl Outbox {
@@ -243,6 +245,7 @@ impl Session {
             return;
         }
         if req.body.len() > cfg.max_payload {
+            out.metrics.payload_too_large += 1;
             // The reference answers 413 and ignores the body; the session lives on.
             out.respond(id, bare(413, headers));
             return;
@@ -347,6 +350,7 @@ impl Session {
         out: &mut Outbox,
     ) {
         if frame.len() > cfg.max_payload {
+            out.metrics.payload_too_large += 1;
             // The WebSocket library fails the connection ("Max payload size exceeded").
             if self.probe == Some(ws) {
                 self.abort_probe(out);
@@ -465,10 +469,17 @@ impl Session {
         out: &mut Outbox,
     ) {
         match packet {
-            Packet::Message(_) | Packet::Binary(_) => out.events.push_back(Event::Message {
-                sid: self.sid.clone(),
-                packet,
-            }),
+            Packet::Message(_) | Packet::Binary(_) => {
+                out.metrics.message_in(match &packet {
+                    Packet::Message(text) => text.len() + 1,
+                    Packet::Binary(data) => data.len(),
+                    _ => 0,
+                });
+                out.events.push_back(Event::Message {
+                    sid: self.sid.clone(),
+                    packet,
+                })
+            }
             Packet::Pong(_) => {
                 self.awaiting_pong = false;
                 self.timers.stop(Timer::PingTimeout);
@@ -549,6 +560,7 @@ impl Session {
         if self.paused {
             out.transmits.push_back(Transmit::PauseRead { to: ws });
         }
+        out.metrics.upgrades += 1;
         out.events.push_back(Event::Upgraded {
             sid: self.sid.clone(),
         });
@@ -605,6 +617,7 @@ impl Session {
             // Its packets are not taken: the session is gone.
             out.respond(p.id, bare(400, p.headers));
         }
+        out.metrics.closed[reason.index()] += 1;
         out.events.push_back(Event::SessionClosed {
             sid: self.sid.clone(),
             reason,

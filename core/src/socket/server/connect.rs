@@ -113,6 +113,7 @@ impl SocketServer {
     ) -> Result<(), UnknownConnect> {
         let p = self.take_pending(request).ok_or(UnknownConnect)?;
         self.release_namespace(&p.nsp);
+        self.metrics.connect_refused += 1;
         let conn = self.conns.get_mut(p.sid.as_bytes()).ok_or(UnknownConnect)?;
         conn.remove_slot(&p.nsp);
         let packet = Packet::connect_error(p.nsp, message, data.as_ref());
@@ -180,6 +181,12 @@ impl SocketServer {
             n.sockets.insert(id.clone());
             for room in &state.rooms {
                 n.add_to_room(room, &id);
+            }
+        }
+        self.metrics.connected += 1;
+        if self.room_changes.is_some() {
+            for room in &state.rooms {
+                self.room_changed(&id, nsp, room, true);
             }
         }
         self.sockets.insert(id.clone(), Box::new(state));

@@ -88,6 +88,7 @@ impl SocketServer {
         }
         s.leaving = Some(Leaving { at: now, reason });
         let (sid, nsp) = (s.sid.clone(), s.nsp.clone());
+        self.metrics.disconnected[reason.index()] += 1;
         if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
             conn.remove_slot(&nsp);
         }
@@ -119,6 +120,11 @@ impl SocketServer {
             n.sockets.remove(id);
             for room in &s.rooms {
                 n.remove_from_room(room, id);
+            }
+        }
+        if self.room_changes.is_some() {
+            for room in &s.rooms {
+                self.room_changed(id, &s.nsp, room, false);
             }
         }
         for ack in &s.awaiting {

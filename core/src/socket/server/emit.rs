@@ -74,6 +74,7 @@ impl SocketServer {
         let id = n.next_ack_id();
         let packet = Packet::event(n.name.clone(), event.with_ack(id));
         self.send_packet(&sid, &packet);
+        self.metrics.emits += 1;
         let deadline = timeout.map(|t| now + t);
         self.acks.insert(
             (socket.clone(), id),
@@ -177,6 +178,8 @@ impl SocketServer {
             self.acks.insert((socket.clone(), ack_id), wait);
             pending.insert(socket);
         }
+        self.metrics.broadcasts += 1;
+        self.metrics.broadcast_deliveries += pending.len() as u64;
         let deadline = timeout.map(|t| now + t);
         let done = pending.is_empty();
         let wait = BroadcastWait {
@@ -220,6 +223,7 @@ impl SocketServer {
             frames,
             volatile,
         });
+        self.metrics.emits += 1;
         Ok(())
     }
 
@@ -260,6 +264,8 @@ impl SocketServer {
             });
             count += 1;
         });
+        self.metrics.broadcasts += 1;
+        self.metrics.broadcast_deliveries += count as u64;
         Ok(count)
     }
 
@@ -296,6 +302,7 @@ impl SocketServer {
         if let Some(s) = self.sockets.get_mut(&socket) {
             s.awaiting.remove(&ack_id);
         }
+        self.metrics.acks_timed_out += 1;
         self.events
             .push_back(SocketEvent::AckTimedOut { socket, ack_id });
     }
@@ -311,6 +318,7 @@ impl SocketServer {
             }
             bw.timed_out.push(socket);
         }
+        self.metrics.acks_timed_out += bw.timed_out.len() as u64;
         self.events.push_back(SocketEvent::BroadcastAckDone {
             id: BroadcastAckId(id),
             responses: bw.responses,

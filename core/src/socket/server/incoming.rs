@@ -119,6 +119,7 @@ impl SocketServer {
                     }
                     s.unanswered.push_back(ack);
                 }
+                self.metrics.events_in += 1;
                 self.events.push_back(SocketEvent::Event {
                     socket: id.clone(),
                     event,

@@ -15,6 +15,7 @@ mod event;
 mod handshake;
 mod ids;
 mod incoming;
+mod metrics;
 mod namespace;
 mod recovery;
 mod rooms;
@@ -37,6 +38,7 @@ pub use ids::{
     BroadcastAckId, ConnectId, EmitAckError, JoinError, SocketId, UnknownConnect, UnknownNamespace,
     UnknownSocket,
 };
+pub use metrics::{RoomChange, SocketMetrics};
 pub use target::Target;
 
 use crate::engine::server::sid::SidGenerator;
@@ -80,7 +82,11 @@ pub type NamespaceFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
 ///   [`disconnect_sockets`](Self::disconnect_sockets));
 /// - **outputs**, to drain after every input or command:
 ///   [`poll_engine_command`](Self::poll_engine_command) and [`poll_event`](Self::poll_event)
-///   until `None`, then arm one timer for [`poll_timeout`](Self::poll_timeout).
+///   (and [`poll_room_change`](Self::poll_room_change), if asked for) until `None`, then arm
+///   one timer for [`poll_timeout`](Self::poll_timeout).
+///
+/// For an operator: [`metrics`](Self::metrics) (counters and gauges) and
+/// [`report_room_changes`](Self::report_room_changes).
 ///
 /// Timers (connect timeout per connection, ack deadlines, broadcast-ack deadlines, kept
 /// recovery sessions) share one binary heap with lazy invalidation: each record stores its
@@ -111,6 +117,10 @@ pub struct SocketServer {
     /// The latest time passed in, for commands that take none (`emit` stores the time of an
     /// event in the recovery log).
     last_now: Option<Instant>,
+    /// The counters for an operator.
+    metrics: SocketMetrics,
+    /// Room changes not yet polled, when reported (see [`Self::report_room_changes`]).
+    room_changes: Option<VecDeque<RoomChange>>,
 }
 
 impl fmt::Debug for SocketServer {
@@ -146,6 +156,8 @@ impl SocketServer {
             commands: VecDeque::new(),
             events: VecDeque::new(),
             last_now: None,
+            metrics: SocketMetrics::default(),
+            room_changes: None,
         };
         server.add_namespace(MAIN_NAMESPACE);
         server

@@ -18,15 +18,26 @@ impl SocketServer {
             .namespaces
             .get_mut(s.nsp.as_bytes())
             .ok_or(UnknownSocket)?;
+        let report = self.room_changes.is_some();
+        let mut joined = Vec::new();
+        let mut result = Ok(());
         for room in rooms {
             if s.rooms.len() >= self.config.max_rooms_per_socket && !s.rooms.contains(&room) {
-                return Err(JoinError::TooManyRooms);
+                result = Err(JoinError::TooManyRooms);
+                break;
             }
             if s.add_room(&room) {
                 n.add_to_room(&room, socket);
+                if report {
+                    joined.push(room);
+                }
             }
         }
-        Ok(())
+        let nsp = s.nsp.clone();
+        for room in joined {
+            self.room_changed(socket, &nsp, &room, true);
+        }
+        result
     }
 
     /// Removes `socket` from `room` (its own room too, if asked, as the reference allows).
@@ -36,6 +47,8 @@ impl SocketServer {
             if let Some(n) = self.namespaces.get_mut(s.nsp.as_bytes()) {
                 n.remove_from_room(&room, socket);
             }
+            let nsp = s.nsp.clone();
+            self.room_changed(socket, &nsp, &room, false);
         }
         Ok(())
     }

@@ -62,6 +62,7 @@ impl Session {
 
     fn enqueue(&mut self, frame: Frame, size: usize, out: &mut Outbox) {
         self.queued += size;
+        out.metrics.frame_out(&frame);
         // A WebSocket with nothing held back writes straight through: no buffer is allocated
         // (and kept) for it.
         if let (Active::WebSocket(ws), true) = (&self.active, self.buffer.is_empty()) {

@@ -283,7 +283,25 @@ pub(crate) fn drain(io: &SocketIo) {
     }
     let _guard = DrainGuard(server);
     let mut done = None;
-    while let Some((turned, next)) = io.with_untimed(|l, _| l.finish_and_next(done.take())) {
+    loop {
+        let (observed, ticks, next) = io.with_untimed(|l, _| {
+            let observed = l.take_activities();
+            let ticks = l.intervals.take_due();
+            (observed, ticks, l.finish_and_next(done.take()))
+        });
+        let side_work = observed.is_some() || !ticks.is_empty();
+        if let Some(observed) = observed {
+            super::observe::run_observers(io, observed);
+        }
+        if !ticks.is_empty() {
+            io.run_ticks(ticks);
+        }
+        let Some((turned, next)) = next else {
+            if side_work {
+                continue; // What the observers and ticks did may have queued more.
+            }
+            break;
+        };
         let socket = Socket {
             io: io.clone(),
             id: turned.id.clone(),

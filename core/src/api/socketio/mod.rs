@@ -22,15 +22,19 @@
 //! outside that lock.
 
 pub(crate) mod ack;
+#[cfg(feature = "admin-ui")]
+pub mod admin;
 mod backlog;
 mod cluster;
 mod dispatch;
 mod drain;
 mod handlers;
+mod interval;
 mod layer;
 mod message;
 mod metrics;
 mod namespace;
+mod observe;
 mod socket;
 
 use std::sync::Arc;
@@ -43,6 +47,7 @@ pub use drain::Drain;
 pub use message::Message;
 pub use metrics::Metrics;
 pub use namespace::{BroadcastOperator, ConnectError, ConnectRequest, Namespace};
+pub use observe::Activity;
 pub use socket::Socket;
 
 use super::engine::EngineIo;
@@ -224,6 +229,17 @@ impl SocketIo {
             self.rt.spawn(h(args.clone()));
         }
         Ok(())
+    }
+
+    /// Every namespace that exists now (the main one, those added, those created on demand).
+    pub fn namespaces(&self) -> Vec<Namespace> {
+        let names = self.with_untimed(|l, _| l.server.namespace_names());
+        let io = self.clone();
+        let ns = names.into_iter().map(move |name| Namespace {
+            io: io.clone(),
+            name,
+        });
+        ns.collect()
     }
 
     /// The main namespace `/`.

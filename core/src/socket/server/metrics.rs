@@ -113,7 +113,11 @@ impl SocketServer {
     /// joins and leaves, and every room it was in when it goes (reported once its
     /// `Disconnected` is polled). Off by default.
     pub fn report_room_changes(&mut self, on: bool) {
-        self.room_changes = on.then(Default::default);
+        match (on, &self.room_changes) {
+            (true, None) => self.room_changes = Some(Default::default()),
+            (false, _) => self.room_changes = None,
+            (true, Some(_)) => {}
+        }
     }
 
     /// The next room change, when they are reported ([`report_room_changes`](

@@ -110,13 +110,10 @@ async fn counters_move_as_clients_come_send_and_go(driver: &str) {
     assert_eq!(reasons(DisconnectReason::ServerNamespaceDisconnect), 1);
     let text = m.to_prometheus();
     assert!(text.contains("sio_sockets{namespace=\"/\"} 0\n"), "{text}");
-    assert!(text.contains(
-        "sio_socket_disconnects_total{reason=\"client namespace disconnect\"} 1\n"
-    ));
-    assert!(text.contains(&format!(
-        "sio_events_received_total {}\n",
-        2 * EVENTS + 1
-    )));
+    assert!(
+        text.contains("sio_socket_disconnects_total{reason=\"client namespace disconnect\"} 1\n")
+    );
+    assert!(text.contains(&format!("sio_events_received_total {}\n", 2 * EVENTS + 1)));
 
     // The clients close their connections: "transport close" at the Engine.IO level.
     for (client, _) in &sockets {

@@ -305,6 +305,15 @@ fn main() {
             other => panic!("unknown flag {other} (usage: demo [--port N])"),
         }
     }
+    // sio's tracing events on stderr, at the level RUST_LOG names (info by default).
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .init();
     ensure_client_bundle();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

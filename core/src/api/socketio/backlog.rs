@@ -103,6 +103,11 @@ impl Layer {
             if pause {
                 *count += 1;
                 if *count == 1 {
+                    tracing::warn!(
+                        sid = conn.as_str(),
+                        "the application is behind on this connection's events \
+                         (max_pending_events/max_pending_bytes): not read until it catches up"
+                    );
                     let _ = engine.pause_reading(&conn);
                 }
             } else {

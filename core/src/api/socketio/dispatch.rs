@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use smallvec::SmallVec;
+use tracing::Instrument;
 
 use super::backlog::{Load, Waited};
 use super::handlers::{
@@ -320,6 +321,10 @@ fn run(io: &SocketIo, fut: BoxFuture) {
 /// Runs the handlers of one item. `None` when a task took the item over (it finishes the
 /// socket's turn itself).
 fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> Option<Released> {
+    // Whatever the handlers log is in the socket's span (nothing is built without a
+    // subscriber that wants it).
+    let span = tracing::debug_span!("socket", id = turned.id.as_str(), nsp = turned.nsp.as_str());
+    let _entered = span.enter();
     match next {
         Next::Connected(handler) => run(io, handler(socket)),
         Next::Upgraded(handlers) => {
@@ -333,14 +338,18 @@ fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> Optio
             }
         }
         Next::Event(event, handlers, middlewares, errors) => {
+            let span = tracing::debug_span!("handler", event = event.name().as_str());
+            let _entered = span.enter();
             if !middlewares.is_empty() {
+                let rt = io.rt.clone();
                 let io = io.clone();
                 let turned = turned.clone();
-                io.rt.clone().spawn(Box::pin(async move {
+                let task = async move {
                     let released =
                         guarded(&io, socket, event, handlers, middlewares, errors, &turned).await;
                     io.with_untimed(|l, _| l.finish(&turned, released));
-                }));
+                };
+                rt.spawn(Box::pin(task.in_current_span()));
                 return None;
             }
             return Some(run_handlers(io, &socket, &event, handlers, turned));
@@ -385,10 +394,11 @@ fn run_handlers(
                 })
             })
             .clone();
-        io.rt.spawn(Box::pin(async move {
+        let task = async move {
             fut.await;
             drop(guard);
-        }));
+        };
+        io.rt.spawn(Box::pin(task.in_current_span()));
     }
     match waited {
         Some(_) => Released::Later,

@@ -266,6 +266,7 @@ impl Server {
 
         if let Err((code, message)) = self.verify(&req, transport, sid, upgrade) {
             let message = message.as_deref().unwrap_or(code.message());
+            refused(&req, code, message);
             if upgrade {
                 self.refuse_ws(id, message);
             } else {
@@ -331,6 +332,8 @@ impl Server {
         // A polling handshake.
         if !eio4 {
             self.out.metrics.bad_requests += 1;
+            let code = ErrorCode::UnsupportedProtocolVersion;
+            refused(&req, code, code.message());
             let code = ErrorCode::UnsupportedProtocolVersion;
             let mut headers = headers;
             headers.push(("content-type", Str::from_static("application/json")));
@@ -732,6 +735,12 @@ impl Server {
         let key = sid.bytes().clone();
         self.sessions.insert(key.clone(), Box::new(session));
         self.out.metrics.opened[transport.index()] += 1;
+        tracing::info!(
+            sid = sid.as_str(),
+            transport = transport.name(),
+            peer = peer.remote_address.as_deref().unwrap_or("-"),
+            "Engine.IO handshake"
+        );
         self.out.events.push_back(Event::SessionOpened {
             sid,
             transport,
@@ -761,6 +770,27 @@ impl Server {
                 self.timers.push(Reverse((at, sid)));
             }
         }
+    }
+}
+
+/// Logs a request the server refused: a stale session id is routine (a client that outlived
+/// its session, a restarted server), anything else is bad input.
+fn refused(req: &Request, code: ErrorCode, message: &str) {
+    let peer = req.remote_address.as_deref().unwrap_or("-");
+    if code == ErrorCode::UnknownSid {
+        tracing::debug!(
+            peer,
+            path = req.path.as_str(),
+            "request for an unknown session"
+        );
+    } else {
+        tracing::warn!(
+            peer,
+            code = code.code(),
+            message,
+            path = req.path.as_str(),
+            "Engine.IO request refused"
+        );
     }
 }
 

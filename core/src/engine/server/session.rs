@@ -239,6 +239,7 @@ impl Session {
         out: &mut Outbox,
     ) {
         if req.content_type.as_deref() == Some("application/octet-stream") {
+            tracing::warn!(sid = self.sid.as_str(), "binary POST body: transport error");
             // v4 polling is text only: the reference fails the transport ("invalid content").
             out.respond(id, bare(400, headers));
             self.close(CloseReason::TransportError, Release::Close, out);
@@ -246,11 +247,22 @@ impl Session {
         }
         if req.body.len() > cfg.max_payload {
             out.metrics.payload_too_large += 1;
+            tracing::warn!(
+                sid = self.sid.as_str(),
+                peer = req.remote_address.as_deref().unwrap_or("-"),
+                len = req.body.len(),
+                max_payload = cfg.max_payload,
+                "POST over max_payload: 413"
+            );
             // The reference answers 413 and ignores the body; the session lives on.
             out.respond(id, bare(413, headers));
             return;
         }
         if self.parked_post.is_some() {
+            tracing::warn!(
+                sid = self.sid.as_str(),
+                "overlapping POSTs: transport error"
+            );
             // The reference's "data request overlap": 400, and the session fails.
             out.respond(id, bare(400, headers));
             self.close(CloseReason::TransportError, Release::Close, out);
@@ -284,7 +296,10 @@ impl Session {
             match packet {
                 Ok(Packet::Close) => self.close(CloseReason::TransportClose, Release::Noop, out),
                 Ok(p) => self.handle_packet(now, p, cfg, out),
-                Err(_) => self.close(CloseReason::ParseError, Release::Close, out),
+                Err(e) => {
+                    tracing::warn!(sid = self.sid.as_str(), error = %e, "bad Engine.IO payload");
+                    self.close(CloseReason::ParseError, Release::Close, out)
+                }
             }
             if self.closed {
                 break;
@@ -351,6 +366,12 @@ impl Session {
     ) {
         if frame.len() > cfg.max_payload {
             out.metrics.payload_too_large += 1;
+            tracing::warn!(
+                sid = self.sid.as_str(),
+                len = frame.len(),
+                max_payload = cfg.max_payload,
+                "WebSocket message over max_payload"
+            );
             // The WebSocket library fails the connection ("Max payload size exceeded").
             if self.probe == Some(ws) {
                 self.abort_probe(out);
@@ -379,7 +400,10 @@ impl Session {
         }
         match packet {
             Ok(p) => self.handle_packet(now, p, cfg, out),
-            Err(_) => self.close(CloseReason::ParseError, Release::Close, out),
+            Err(e) => {
+                tracing::warn!(sid = self.sid.as_str(), error = %e, "bad Engine.IO packet");
+                self.close(CloseReason::ParseError, Release::Close, out)
+            }
         }
     }
 
@@ -470,11 +494,13 @@ impl Session {
     ) {
         match packet {
             Packet::Message(_) | Packet::Binary(_) => {
-                out.metrics.message_in(match &packet {
+                let len = match &packet {
                     Packet::Message(text) => text.len() + 1,
                     Packet::Binary(data) => data.len(),
                     _ => 0,
-                });
+                };
+                out.metrics.message_in(len);
+                tracing::debug!(sid = self.sid.as_str(), len, "message received");
                 out.events.push_back(Event::Message {
                     sid: self.sid.clone(),
                     packet,
@@ -487,7 +513,13 @@ impl Session {
                     .set(Timer::PingInterval, now + cfg.ping_interval);
             }
             // v4 heartbeats go server → client: "invalid heartbeat direction".
-            Packet::Ping(_) => self.close(CloseReason::TransportError, Release::Close, out),
+            Packet::Ping(_) => {
+                tracing::warn!(
+                    sid = self.sid.as_str(),
+                    "ping from the client: transport error"
+                );
+                self.close(CloseReason::TransportError, Release::Close, out)
+            }
             // Over polling a `close` is handled before this; over WebSocket the reference's
             // socket ignores it (clients close the WebSocket itself), as it ignores the rest.
             Packet::Close | Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
@@ -561,6 +593,7 @@ impl Session {
             out.transmits.push_back(Transmit::PauseRead { to: ws });
         }
         out.metrics.upgrades += 1;
+        tracing::debug!(sid = self.sid.as_str(), "upgraded to WebSocket");
         out.events.push_back(Event::Upgraded {
             sid: self.sid.clone(),
         });
@@ -618,6 +651,11 @@ impl Session {
             out.respond(p.id, bare(400, p.headers));
         }
         out.metrics.closed[reason.index()] += 1;
+        tracing::info!(
+            sid = self.sid.as_str(),
+            reason = reason.as_str(),
+            "Engine.IO session closed"
+        );
         out.events.push_back(Event::SessionClosed {
             sid: self.sid.clone(),
             reason,

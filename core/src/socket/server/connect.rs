@@ -39,12 +39,23 @@ impl SocketServer {
             None => {}
         }
         if conn.nsps.len() >= self.config.max_namespaces_per_connection {
+            tracing::warn!(
+                sid = sid.as_str(),
+                peer = conn.info.address.as_str(),
+                limit = self.config.max_namespaces_per_connection,
+                "too many namespaces on one connection: CONNECT refused"
+            );
             let packet = Packet::connect_error(nsp, "Too many namespaces", None);
             self.send_packet(sid, &packet);
             return;
         }
         let handshake = Handshake::new(&conn.info, auth.clone());
         if !self.ensure_namespace(&nsp) {
+            tracing::debug!(
+                sid = sid.as_str(),
+                nsp = nsp.as_str(),
+                "CONNECT to an unknown namespace"
+            );
             let packet = Packet::connect_error(nsp, "Invalid namespace", None);
             self.send_packet(sid, &packet);
             return;
@@ -114,6 +125,12 @@ impl SocketServer {
         let p = self.take_pending(request).ok_or(UnknownConnect)?;
         self.release_namespace(&p.nsp);
         self.metrics.connect_refused += 1;
+        tracing::info!(
+            sid = p.sid.as_str(),
+            nsp = p.nsp.as_str(),
+            message,
+            "CONNECT refused"
+        );
         let conn = self.conns.get_mut(p.sid.as_bytes()).ok_or(UnknownConnect)?;
         conn.remove_slot(&p.nsp);
         let packet = Packet::connect_error(p.nsp, message, data.as_ref());
@@ -184,6 +201,13 @@ impl SocketServer {
             }
         }
         self.metrics.connected += 1;
+        tracing::info!(
+            socket = id.as_str(),
+            nsp = nsp.as_str(),
+            sid = sid.as_str(),
+            recovered,
+            "socket connected"
+        );
         if self.room_changes.is_some() {
             for room in &state.rooms {
                 self.room_changed(&id, nsp, room, true);

@@ -89,6 +89,12 @@ impl SocketServer {
         s.leaving = Some(Leaving { at: now, reason });
         let (sid, nsp) = (s.sid.clone(), s.nsp.clone());
         self.metrics.disconnected[reason.index()] += 1;
+        tracing::info!(
+            socket = id.as_str(),
+            nsp = nsp.as_str(),
+            reason = reason.as_str(),
+            "socket disconnected"
+        );
         if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
             conn.remove_slot(&nsp);
         }

@@ -64,6 +64,11 @@ impl SocketServer {
             .filter(|s| s.is_live())
             .ok_or(UnknownSocket)?;
         if s.awaiting.len() >= self.config.max_pending_acks {
+            tracing::warn!(
+                socket = socket.as_str(),
+                limit = self.config.max_pending_acks,
+                "too many acks pending: emit refused"
+            );
             return Err(EmitAckError::TooManyPending);
         }
         let sid = s.sid.clone();
@@ -303,6 +308,7 @@ impl SocketServer {
             s.awaiting.remove(&ack_id);
         }
         self.metrics.acks_timed_out += 1;
+        tracing::debug!(socket = socket.as_str(), ack_id, "ack timed out");
         self.events
             .push_back(SocketEvent::AckTimedOut { socket, ack_id });
     }

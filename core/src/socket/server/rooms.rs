@@ -23,6 +23,11 @@ impl SocketServer {
         let mut result = Ok(());
         for room in rooms {
             if s.rooms.len() >= self.config.max_rooms_per_socket && !s.rooms.contains(&room) {
+                tracing::warn!(
+                    socket = socket.as_str(),
+                    limit = self.config.max_rooms_per_socket,
+                    "too many rooms: join refused"
+                );
                 result = Err(JoinError::TooManyRooms);
                 break;
             }

@@ -56,6 +56,12 @@ impl Session {
             self.oversize = size;
             return true;
         }
+        tracing::warn!(
+            sid = self.sid.as_str(),
+            queued = self.queued,
+            max_buffered_bytes = cfg.max_buffered_bytes,
+            "send buffer full: the client is too far behind, its connection is dropped"
+        );
         self.close(CloseReason::SendBufferFull, Release::Close, out);
         false
     }

@@ -20,6 +20,16 @@
 //! Everything protocol lives in [`crate::socket::server::SocketServer`]; this layer shares it
 //! with the Engine.IO server under one lock ([`EngineIo`]) and runs the application's handlers
 //! outside that lock.
+//!
+//! For operators: [`SocketIo::metrics`] ([`Metrics`], with a Prometheus rendering),
+//! [`SocketIo::observe`] (every socket's [`Activity`]), and with the `admin-ui` feature the
+//! `admin` module (the Socket.IO Admin UI's server side).
+//!
+//! Modules: `ack` (ack futures), `admin` (the Admin UI), `backlog` (inbound limits),
+//! `cluster` (cluster-wide operations), `dispatch` (running handlers in order), `drain`
+//! (waiting for a slow client), `handlers`, `interval` (periodic work on the server's timer),
+//! `layer` (the Socket.IO layer under the lock), `message`, `metrics`, `namespace`,
+//! `observe` (observers), `socket`.
 
 pub(crate) mod ack;
 #[cfg(feature = "admin-ui")]

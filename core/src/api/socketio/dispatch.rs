@@ -284,32 +284,52 @@ pub(crate) fn drain(io: &SocketIo) {
     }
     let _guard = DrainGuard(server);
     let mut done = None;
+    // The handlers first; observers and periodic work once none is ready (taken under the
+    // same lock as the last item, so a hot path without observers pays nothing more).
+    let mut side: Option<Side> = None;
     loop {
-        let (observed, ticks, next) = io.with_untimed(|l, _| {
-            let observed = l.take_activities();
-            let ticks = l.intervals.take_due();
-            (observed, ticks, l.finish_and_next(done.take()))
-        });
-        let side_work = observed.is_some() || !ticks.is_empty();
+        while let Some((turned, next)) = io.with_untimed(|l, _| {
+            let item = l.finish_and_next(done.take());
+            if item.is_none() {
+                side = l.take_side_work();
+            }
+            item
+        }) {
+            let socket = Socket {
+                io: io.clone(),
+                id: turned.id.clone(),
+                nsp: turned.nsp.clone(),
+            };
+            if let Some(released) = dispatch(io, socket, next, &turned) {
+                done = Some((turned, released));
+            }
+        }
+        let Some((observed, ticks)) = side.take() else {
+            break;
+        };
         if let Some(observed) = observed {
             super::observe::run_observers(io, observed);
         }
         if !ticks.is_empty() {
             io.run_ticks(ticks);
         }
-        let Some((turned, next)) = next else {
-            if side_work {
-                continue; // What the observers and ticks did may have queued more.
-            }
-            break;
-        };
-        let socket = Socket {
-            io: io.clone(),
-            id: turned.id.clone(),
-            nsp: turned.nsp.clone(),
-        };
-        if let Some(released) = dispatch(io, socket, next, &turned) {
-            done = Some((turned, released));
+        // What they did may have queued more.
+    }
+}
+
+/// Work besides handlers: activities for the observers, periodic ticks.
+type Side = (Option<super::observe::Observed>, Vec<super::interval::Tick>);
+
+impl Layer {
+    /// The work besides handlers waiting to run, if any.
+    #[inline]
+    fn take_side_work(&mut self) -> Option<Side> {
+        if self.activities.is_empty() && !self.intervals.has_due() {
+            return None;
+        }
+        match (self.take_activities(), self.intervals.take_due()) {
+            (None, ticks) if ticks.is_empty() => None,
+            side => Some(side),
         }
     }
 }

@@ -35,7 +35,11 @@ impl Intervals {
         }
     }
 
+    #[inline]
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        if self.list.is_empty() {
+            return None;
+        }
         self.list.iter().map(|i| i.next).min()
     }
 

@@ -133,13 +133,18 @@ impl Layer {
                 }
             }
             // Room changes first: a socket's own room is joined before it is connected (as
-            // the reference's adapter reports them).
-            self.note_room_changes();
+            // the reference's adapter reports them). Only queued when observed.
+            let observed = self.observed();
+            if observed {
+                self.note_room_changes();
+            }
             while let Some(event) = self.server.poll_event() {
                 progressed = true;
                 self.route(event);
             }
-            self.note_room_changes();
+            if observed {
+                self.note_room_changes();
+            }
             progressed |= self.pump_cluster();
             if !progressed {
                 break;
@@ -315,10 +320,14 @@ impl Upper for Layer {
     fn poll_timeout(&mut self) -> Option<Instant> {
         let server = self.server.poll_timeout();
         let cluster = self.cluster.as_ref().and_then(|c| c.machine.poll_timeout());
-        [server, cluster, self.intervals.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        let next = match (server, cluster) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (next, self.intervals.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {

@@ -4,8 +4,9 @@
 //!
 //! The layer queues each [`Activity`] under the server's lock, only once an observer exists
 //! (a server nobody observes pays a test of an empty vector), and the observers run outside the
-//! lock, in order, in the same drain that runs the handlers ([`super::dispatch`]): an observer
-//! may call the server's API (emit to an admin namespace, read a socket's rooms).
+//! lock, in order, in the same drain that runs the handlers ([`super::dispatch`]), once the
+//! handlers ready to run have run: an observer may call the server's API (emit to an admin
+//! namespace, read a socket's rooms).
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub(crate) struct Queued {
 
 impl Layer {
     /// Whether anyone observes: only then are activities queued.
+    #[inline]
     pub(crate) fn observed(&self) -> bool {
         !self.observers.is_empty()
     }
@@ -82,7 +84,7 @@ impl Layer {
     }
 
     /// The queued activities with the observers to show them to.
-    pub(crate) fn take_activities(&mut self) -> Option<(Vec<Queued>, Vec<Observer>)> {
+    pub(crate) fn take_activities(&mut self) -> Option<Observed> {
         if self.activities.is_empty() {
             return None;
         }
@@ -91,8 +93,11 @@ impl Layer {
     }
 }
 
+/// Activities taken from the queue, with the observers to show them to.
+pub(crate) type Observed = (Vec<Queued>, Vec<Observer>);
+
 /// Shows queued activities to the observers (outside the lock).
-pub(crate) fn run_observers(io: &SocketIo, (queued, observers): (Vec<Queued>, Vec<Observer>)) {
+pub(crate) fn run_observers(io: &SocketIo, (queued, observers): Observed) {
     for q in queued {
         let socket = Socket {
             io: io.clone(),
@@ -110,8 +115,9 @@ pub(crate) fn run_observers(io: &SocketIo, (queued, observers): (Vec<Queued>, Ve
 impl SocketIo {
     /// Calls `observer` for every [`Activity`] of every socket of every namespace, from now
     /// on: connections, rooms joined and left, events in and out, upgrades, disconnections.
-    /// It runs outside the server's lock, in the order things happened, before the handlers
-    /// of what follows; it may use the server's API. Keep it short: it runs on the task that
+    /// It runs outside the server's lock, in the order things happened, once the handlers
+    /// ready to run have run (a socket's connection handler may run before the observers see
+    /// it connected); it may use the server's API. Keep it short: it runs on the task that
     /// released the lock (a connection's, the timer's), as handlers do.
     pub fn observe(&self, observer: impl Fn(&Socket, &Activity) + Send + Sync + 'static) {
         let o: Observer = Arc::new(observer);

@@ -296,10 +296,7 @@ impl Session {
             match packet {
                 Ok(Packet::Close) => self.close(CloseReason::TransportClose, Release::Noop, out),
                 Ok(p) => self.handle_packet(now, p, cfg, out),
-                Err(e) => {
-                    tracing::warn!(sid = self.sid.as_str(), error = %e, "bad Engine.IO payload");
-                    self.close(CloseReason::ParseError, Release::Close, out)
-                }
+                Err(e) => self.bad_packet(&e, out),
             }
             if self.closed {
                 break;
@@ -365,19 +362,7 @@ impl Session {
         out: &mut Outbox,
     ) {
         if frame.len() > cfg.max_payload {
-            out.metrics.payload_too_large += 1;
-            tracing::warn!(
-                sid = self.sid.as_str(),
-                len = frame.len(),
-                max_payload = cfg.max_payload,
-                "WebSocket message over max_payload"
-            );
-            // The WebSocket library fails the connection ("Max payload size exceeded").
-            if self.probe == Some(ws) {
-                self.abort_probe(out);
-            } else {
-                self.close(CloseReason::TransportError, Release::Close, out);
-            }
+            self.ws_frame_too_large(ws, frame.len(), cfg, out);
             return;
         }
         let packet = Packet::decode_frame(frame);
@@ -400,11 +385,39 @@ impl Session {
         }
         match packet {
             Ok(p) => self.handle_packet(now, p, cfg, out),
-            Err(e) => {
-                tracing::warn!(sid = self.sid.as_str(), error = %e, "bad Engine.IO packet");
-                self.close(CloseReason::ParseError, Release::Close, out)
-            }
+            Err(e) => self.bad_packet(&e, out),
         }
+    }
+
+    /// A WebSocket message over `max_payload`: the WebSocket library fails the connection
+    /// ("Max payload size exceeded").
+    #[cold]
+    fn ws_frame_too_large(
+        &mut self,
+        ws: TransportId,
+        len: usize,
+        cfg: &ServerConfig,
+        out: &mut Outbox,
+    ) {
+        out.metrics.payload_too_large += 1;
+        tracing::warn!(
+            sid = self.sid.as_str(),
+            len,
+            max_payload = cfg.max_payload,
+            "WebSocket message over max_payload"
+        );
+        if self.probe == Some(ws) {
+            self.abort_probe(out);
+        } else {
+            self.close(CloseReason::TransportError, Release::Close, out);
+        }
+    }
+
+    /// A packet that does not decode: "parse error".
+    #[cold]
+    fn bad_packet(&mut self, e: &crate::engine::DecodeError, out: &mut Outbox) {
+        tracing::warn!(sid = self.sid.as_str(), error = %e, "bad Engine.IO packet");
+        self.close(CloseReason::ParseError, Release::Close, out)
     }
 
     /// One of this session's WebSockets closed.

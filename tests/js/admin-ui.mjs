@@ -4,7 +4,7 @@
 // disconnects one; the client must see the server's disconnect.
 //
 //   node tests/js/admin-ui.mjs --url http://127.0.0.1:PORT [--url2 http://127.0.0.1:PORT2]
-//        [--ui http://127.0.0.1:PORT/admin-ui/] [--servers ID,ID] [--demo]
+//        [--ui http://127.0.0.1:PORT/admin-ui/] [--servers ID,ID] [--demo] [--session]
 //        [--screenshots DIR] [--timeout MS] [--chromium PATH]
 //
 // Client "red" connects to --url and joins room "red", client "blue" connects to --url2
@@ -15,7 +15,12 @@
 // dashboard logs in as admin/changeit to --url; the steps: the Sockets page lists both socket
 // ids, the Rooms page both rooms, the Servers page every id of --servers (when given); then
 // the disconnect button of red's row is clicked: red must report "io server disconnect",
-// blue must stay connected, and red's row must go.
+// blue must stay connected, and red's row must go. A wrong password is tried first (the UI
+// must say "Invalid credentials"). With --session the page is then reloaded: the UI must
+// reconnect with the session id it was given, without asking to log in again. (Not against
+// the Node reference: its `instrument()` emits `session` from the middleware, before the
+// CONNECT reply; socket.io-client hands such early events to the listeners before its
+// "connect" event, and the UI only listens from "connect" on, so it never keeps the id.)
 //
 // Prints exactly one JSON line {"scenario":"admin-ui","ok":…,"details":…} and exits 0 (ok)
 // or 1 (failed). Overall timeout 40 s (--timeout). External requests of the page (web fonts,
@@ -137,6 +142,10 @@ async function run() {
   await page.goto(ui);
   await page.getByLabel("Server URL").fill(URL1);
   await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill("wrong");
+  await page.getByRole("button", { name: "Connect" }).click();
+  await waitText(page, "Invalid credentials");
+  step("wrong password refused");
   await page.getByLabel("Password").fill("changeit");
   await page.getByRole("button", { name: "Connect" }).click();
   await page.getByLabel("Server URL").waitFor({ state: "hidden", timeout: STEP });
@@ -176,6 +185,14 @@ async function run() {
   await waitText(page, blue.id);
   if (!blue.connected) throw new Error(`blue disconnected too: ${blue.reasons}`);
   step("red gone from the dashboard, blue still there");
+
+  if (!args.session) return;
+  // A reload reconnects with the session id the server handed out: no login again.
+  await page.reload();
+  await page.evaluate(() => (location.hash = "#/sockets/"));
+  await waitText(page, blue.id);
+  if (await page.getByLabel("Server URL").isVisible()) throw new Error("asked to log in again");
+  step("reloaded with the session id");
 }
 
 const timer = setTimeout(() => {

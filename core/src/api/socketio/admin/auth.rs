@@ -179,3 +179,39 @@ pub(super) fn install(nsp: &Namespace, auth: AdminAuth, sessions: Sessions) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// "changeit", as in `@socket.io/admin-ui`'s README.
+    const HASH: &str = "$2b$10$heqvAkYMez.Va6Et2uXInOnkCT6/uQj1brkrbyG3LpopDklcq7ZOS";
+
+    fn basic(hash: &str) -> AdminAuth {
+        AdminAuth::Basic {
+            username: "admin".into(),
+            password_hash: hash.into(),
+        }
+    }
+
+    #[test]
+    fn only_bcrypt_hashes_are_accepted_and_they_check_passwords() {
+        assert_eq!(check(&basic(HASH)), Ok(()));
+        assert_eq!(check(&basic("changeit")), Err(InvalidHash));
+        assert_eq!(check(&AdminAuth::None), Ok(()));
+        assert!(bcrypt::verify("changeit", HASH).unwrap());
+        assert!(!bcrypt::verify("wrong", HASH).unwrap());
+    }
+
+    #[test]
+    fn credentials_are_read_from_the_connect_payload() {
+        let c = Credentials::read(
+            serde_json::from_str(r#"{"sessionId":"s","username":"u","password":"p"}"#).ok(),
+        );
+        assert_eq!(c.session_id.as_deref(), Some("s"));
+        assert_eq!(c.username.as_deref(), Some("u"));
+        assert_eq!(c.password.as_deref(), Some("p"));
+        let none = Credentials::read(None);
+        assert!(none.session_id.is_none() && none.password.is_none());
+    }
+}

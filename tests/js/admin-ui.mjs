@@ -14,6 +14,8 @@
 // ui/dist by this script on a port of its own (another origin, as the hosted UI is). The
 // dashboard logs in as admin/changeit to --url; the steps: the Sockets page lists both socket
 // ids, the Rooms page both rooms, the Servers page every id of --servers (when given); then
+// an admin client makes blue join room "green" (the dashboard must show it), emits "hello" to
+// that room (blue must get it) and makes blue leave it (the room must go); then
 // the disconnect button of red's row is clicked: red must report "io server disconnect",
 // blue must stay connected, and red's row must go. A wrong password is tried first (the UI
 // must say "Invalid credentials"). With --session the page is then reloaded: the UI must
@@ -171,6 +173,25 @@ async function run() {
     step("servers listed");
   }
   if (args.screenshots) await page.screenshot({ path: join(args.screenshots, "admin-ui.png") });
+
+  // The other commands the UI sends (join, emit, leave), from a second admin client, seen on
+  // the dashboard and by the client.
+  const admin = io(`${URL1}/admin`, { auth: { username: "admin", password: "changeit" }, forceNew: true });
+  cleanup.push(() => admin.disconnect());
+  await new Promise((resolve, reject) => {
+    admin.once("connect", resolve);
+    admin.once("connect_error", reject);
+  });
+  const heard = new Promise((resolve) => blue.once("hello", (...a) => resolve(a)));
+  admin.emit("join", "/", "green", blue.id);
+  await page.evaluate(() => (location.hash = "#/rooms/"));
+  await waitText(page, "green");
+  admin.emit("emit", "/", "green", "hello", 1, "two");
+  details.blueHeard = await Promise.race([heard, new Promise((r) => setTimeout(() => r("nothing"), STEP))]);
+  if (JSON.stringify(details.blueHeard) !== JSON.stringify([1, "two"])) throw new Error("emit to a room");
+  admin.emit("leave", "/", "green", blue.id);
+  await waitText(page, "green", false);
+  step("join, emit and leave from an admin client");
 
   await page.evaluate(() => (location.hash = "#/sockets/"));
   await waitText(page, red.id);

@@ -2,7 +2,9 @@
 //! driven by playwright-core, `tests/js/admin-ui.mjs`): the official dashboard (the static
 //! build in `@socket.io/admin-ui` 0.5.1's `ui/dist`) logs in (admin / changeit, bcrypt),
 //! lists two `socket.io-client` clients and their rooms, and disconnects one from its Sockets
-//! page; that client must report "io server disconnect" and the other stay connected. A wrong
+//! page; that client must report "io server disconnect" and the other stay connected. Before
+//! that, a second admin client's `join`, `emit` and `leave` must show on the dashboard and
+//! reach the client. A wrong
 //! password is refused first; on sio, a reload logs in again with the session id the UI was
 //! given (the Node reference sends that id before its CONNECT reply, where the UI misses it).
 //!

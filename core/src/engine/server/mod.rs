@@ -266,7 +266,7 @@ impl Server {
 
         if let Err((code, message)) = self.verify(&req, transport, sid, upgrade) {
             let message = message.as_deref().unwrap_or(code.message());
-            refused(&req, code, message);
+            request::refused(&req, code, message);
             if upgrade {
                 self.refuse_ws(id, message);
             } else {
@@ -333,7 +333,7 @@ impl Server {
         if !eio4 {
             self.out.metrics.bad_requests += 1;
             let code = ErrorCode::UnsupportedProtocolVersion;
-            refused(&req, code, code.message());
+            request::refused(&req, code, code.message());
             let code = ErrorCode::UnsupportedProtocolVersion;
             let mut headers = headers;
             headers.push(("content-type", Str::from_static("application/json")));
@@ -770,27 +770,6 @@ impl Server {
                 self.timers.push(Reverse((at, sid)));
             }
         }
-    }
-}
-
-/// Logs a request the server refused: a stale session id is routine (a client that outlived
-/// its session, a restarted server), anything else is bad input.
-fn refused(req: &Request, code: ErrorCode, message: &str) {
-    let peer = req.remote_address.as_deref().unwrap_or("-");
-    if code == ErrorCode::UnknownSid {
-        tracing::debug!(
-            peer,
-            path = req.path.as_str(),
-            "request for an unknown session"
-        );
-    } else {
-        tracing::warn!(
-            peer,
-            code = code.code(),
-            message,
-            path = req.path.as_str(),
-            "Engine.IO request refused"
-        );
     }
 }
 

@@ -277,27 +277,6 @@ pub enum Transmit {
     },
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_queries_as_node() {
-        assert_eq!(
-            parse_query("EIO=4&transport=polling&t=N8&&x=a+b%20c%zz&flag"),
-            vec![
-                ("EIO".into(), "4".into()),
-                ("transport".into(), "polling".into()),
-                ("t".into(), "N8".into()),
-                ("x".into(), "a b c%zz".into()),
-                ("flag".into(), "".into()),
-            ]
-        );
-        assert_eq!(parse_query("a=%4"), vec![("a".into(), "%4".into())]);
-        assert_eq!(parse_query("a=%ff"), vec![("a".into(), "\u{fffd}".into())]);
-    }
-}
-
 /// Logs a request the server refused: a stale session id is routine (a client that outlived
 /// its session, a restarted server), anything else is bad input.
 pub(super) fn refused(req: &Request, code: crate::engine::ErrorCode, message: &str) {
@@ -316,5 +295,26 @@ pub(super) fn refused(req: &Request, code: crate::engine::ErrorCode, message: &s
             path = req.path.as_str(),
             "Engine.IO request refused"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_queries_as_node() {
+        assert_eq!(
+            parse_query("EIO=4&transport=polling&t=N8&&x=a+b%20c%zz&flag"),
+            vec![
+                ("EIO".into(), "4".into()),
+                ("transport".into(), "polling".into()),
+                ("t".into(), "N8".into()),
+                ("x".into(), "a b c%zz".into()),
+                ("flag".into(), "".into()),
+            ]
+        );
+        assert_eq!(parse_query("a=%4"), vec![("a".into(), "%4".into())]);
+        assert_eq!(parse_query("a=%ff"), vec![("a".into(), "\u{fffd}".into())]);
     }
 }

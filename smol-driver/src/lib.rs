@@ -75,9 +75,13 @@ mod ws_loop;
 
 pub use engine::EngineServer;
 pub use redis_adapter::{RedisAdapter, RedisStreamsAdapter, ShardedRedisAdapter};
+/// The Socket.IO Admin UI's server side (`admin-ui` feature): [`admin::AdminConfig`] for
+/// `SocketIoServer::instrument_admin`.
+#[cfg(feature = "admin-ui")]
+pub use sio_core::api::socketio::admin;
 pub use sio_core::api::socketio::{
-    AckError, BroadcastOperator, ConnectError, ConnectRequest, Message, Namespace, Socket,
-    SocketIo, SocketIoConfig,
+    AckError, Activity, BroadcastOperator, ConnectError, ConnectRequest, Message, Metrics,
+    Namespace, Socket, SocketIo, SocketIoConfig,
 };
 pub use sio_core::api::socketio::{
     AdapterKind, ClusterConfig, ClusterFuture, StreamsConfig, SubscriptionMode,

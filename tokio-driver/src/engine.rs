@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use tracing::Instrument;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -91,7 +92,10 @@ impl EngineServer {
             let _ = stream.set_nodelay(true);
             let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());
             let this = self.clone();
-            tokio::spawn(async move {
+            // Everything sio logs for this connection (its WebSocket's task too) carries the
+            // peer's address.
+            let span = tracing::info_span!("sio_connection", peer = %peer);
+            let connection = async move {
                 let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(crate::http::PeerAddr(peer));
                     let this = this.clone();
@@ -104,7 +108,8 @@ impl EngineServer {
                     .serve_connection(TokioIo::new(stream), service)
                     .with_upgrades()
                     .await;
-            });
+            };
+            tokio::spawn(connection.instrument(span));
         }
     }
 
@@ -126,7 +131,9 @@ impl EngineServer {
             // A refused upgrade's response carries `Connection: close` from the core.
             HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => crate::http::response(r),
             HttpAnswer::AcceptWebSocket { deflate } => {
-                tokio::spawn(crate::ws::run(io.clone(), d.id, d.on_upgrade, deflate));
+                tokio::spawn(
+                    crate::ws::run(io.clone(), d.id, d.on_upgrade, deflate).in_current_span(),
+                );
                 crate::http::switching_protocols(&d.head, deflate.as_ref())
             }
         }

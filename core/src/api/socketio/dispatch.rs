@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use smallvec::SmallVec;
+use tracing::Instrument;
 
 use super::backlog::{Load, Waited};
 use super::handlers::{
@@ -283,14 +284,52 @@ pub(crate) fn drain(io: &SocketIo) {
     }
     let _guard = DrainGuard(server);
     let mut done = None;
-    while let Some((turned, next)) = io.with_untimed(|l, _| l.finish_and_next(done.take())) {
-        let socket = Socket {
-            io: io.clone(),
-            id: turned.id.clone(),
-            nsp: turned.nsp.clone(),
+    // The handlers first; observers and periodic work once none is ready (taken under the
+    // same lock as the last item, so a hot path without observers pays nothing more).
+    let mut side: Option<Side> = None;
+    loop {
+        while let Some((turned, next)) = io.with_untimed(|l, _| {
+            let item = l.finish_and_next(done.take());
+            if item.is_none() {
+                side = l.take_side_work();
+            }
+            item
+        }) {
+            let socket = Socket {
+                io: io.clone(),
+                id: turned.id.clone(),
+                nsp: turned.nsp.clone(),
+            };
+            if let Some(released) = dispatch(io, socket, next, &turned) {
+                done = Some((turned, released));
+            }
+        }
+        let Some((observed, ticks)) = side.take() else {
+            break;
         };
-        if let Some(released) = dispatch(io, socket, next, &turned) {
-            done = Some((turned, released));
+        if let Some(observed) = observed {
+            super::observe::run_observers(io, observed);
+        }
+        if !ticks.is_empty() {
+            io.run_ticks(ticks);
+        }
+        // What they did may have queued more.
+    }
+}
+
+/// Work besides handlers: activities for the observers, periodic ticks.
+type Side = (Option<super::observe::Observed>, Vec<super::interval::Tick>);
+
+impl Layer {
+    /// The work besides handlers waiting to run, if any.
+    #[inline]
+    fn take_side_work(&mut self) -> Option<Side> {
+        if self.activities.is_empty() && !self.intervals.has_due() {
+            return None;
+        }
+        match (self.take_activities(), self.intervals.take_due()) {
+            (None, ticks) if ticks.is_empty() => None,
+            side => Some(side),
         }
     }
 }
@@ -302,6 +341,10 @@ fn run(io: &SocketIo, fut: BoxFuture) {
 /// Runs the handlers of one item. `None` when a task took the item over (it finishes the
 /// socket's turn itself).
 fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> Option<Released> {
+    // Whatever the handlers log is in the socket's span (nothing is built without a
+    // subscriber that wants it).
+    let span = tracing::debug_span!("socket", id = turned.id.as_str(), nsp = turned.nsp.as_str());
+    let _entered = span.enter();
     match next {
         Next::Connected(handler) => run(io, handler(socket)),
         Next::Upgraded(handlers) => {
@@ -315,14 +358,18 @@ fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> Optio
             }
         }
         Next::Event(event, handlers, middlewares, errors) => {
+            let span = tracing::debug_span!("handler", event = event.name().as_str());
+            let _entered = span.enter();
             if !middlewares.is_empty() {
+                let rt = io.rt.clone();
                 let io = io.clone();
                 let turned = turned.clone();
-                io.rt.clone().spawn(Box::pin(async move {
+                let task = async move {
                     let released =
                         guarded(&io, socket, event, handlers, middlewares, errors, &turned).await;
                     io.with_untimed(|l, _| l.finish(&turned, released));
-                }));
+                };
+                rt.spawn(Box::pin(task.in_current_span()));
                 return None;
             }
             return Some(run_handlers(io, &socket, &event, handlers, turned));
@@ -367,10 +414,11 @@ fn run_handlers(
                 })
             })
             .clone();
-        io.rt.spawn(Box::pin(async move {
+        let task = async move {
             fut.await;
             drop(guard);
-        }));
+        };
+        io.rt.spawn(Box::pin(task.in_current_span()));
     }
     match waited {
         Some(_) => Released::Later,

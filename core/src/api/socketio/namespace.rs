@@ -267,7 +267,12 @@ impl BroadcastOperator {
         event: &str,
         args: &T,
     ) -> Result<(), serde_json::Error> {
-        let event = Event::new(event, args)?;
+        self.emit_event(Event::new(event, args)?);
+        Ok(())
+    }
+
+    /// Sends an event already built (its arguments as they are) to every socket in the group.
+    pub(crate) fn emit_event(&self, event: Event) {
         let (nsp, target, volatile) = (self.nsp.clone(), self.target.clone(), self.volatile);
         self.io.with(|l, _| {
             if self.publish_broadcast(l, &event) {
@@ -279,7 +284,6 @@ impl BroadcastOperator {
                 l.server.broadcast(&nsp, &target, event)
             };
         });
-        Ok(())
     }
 
     /// [`emit`](Self::emit), then a future that resolves once every recipient that kept up

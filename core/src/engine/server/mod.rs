@@ -9,6 +9,7 @@
 mod config;
 mod cors;
 mod event;
+mod metrics;
 mod request;
 mod session;
 pub(crate) mod sid;
@@ -24,6 +25,7 @@ use hashbrown::HashMap;
 
 pub use config::{AllowRequest, AllowedOrigins, Cors, ServerConfig, Transports};
 pub use event::{CloseReason, Event, TransportKind};
+pub use metrics::EngineMetrics;
 pub use request::{parse_query, Headers, Method, Request, Response, Transmit, TransportId};
 pub use session::{queued_size, FRAME_OVERHEAD};
 
@@ -201,6 +203,18 @@ impl Server {
         self.sessions.get(sid.as_bytes()).map(|s| s.transport())
     }
 
+    /// The counters since the server started, with the gauges (sessions open by transport,
+    /// bytes queued) computed now by walking the sessions: O(sessions), for an operator's
+    /// scrape, not for every message.
+    pub fn metrics(&self) -> EngineMetrics {
+        let mut m = self.out.metrics.clone();
+        for s in self.sessions.values() {
+            m.open[s.transport().index()] += 1;
+            m.queued_bytes += s.buffered() as u64;
+        }
+        m
+    }
+
     /// Whether session `sid` has a WebSocket probing for an upgrade.
     pub fn is_upgrading(&self, sid: &str) -> bool {
         self.sessions
@@ -277,9 +291,11 @@ impl Server {
 
         if let Err((code, message)) = self.verify(&req, transport, sid, upgrade, protocol) {
             let message = message.as_deref().unwrap_or(code.message());
+            request::refused(&req, code, message);
             if upgrade {
                 self.refuse_ws(id, message);
             } else {
+                self.out.metrics.bad_requests += 1;
                 let mut headers = headers;
                 headers.push(("content-type", Str::from_static("application/json")));
                 let body = Bytes::from(code.body_with_message(message));
@@ -367,6 +383,8 @@ impl Server {
             None
         };
         if let Some(code) = unsupported {
+            self.out.metrics.bad_requests += 1;
+            request::refused(&req, code, code.message());
             let mut headers = headers;
             headers.push(("content-type", Str::from_static("application/json")));
             let response = Response {
@@ -768,6 +786,7 @@ impl Server {
 
     /// The reference's `abortUpgrade`: always 400, the message as `text/html`.
     fn refuse_ws(&mut self, id: TransportId, message: &str) {
+        self.out.metrics.bad_requests += 1;
         let headers = vec![
             ("connection", Str::from_static("close")),
             ("content-type", Str::from_static("text/html")),
@@ -803,6 +822,13 @@ impl Server {
     ) {
         let key = sid.bytes().clone();
         self.sessions.insert(key.clone(), Box::new(session));
+        self.out.metrics.opened[transport.index()] += 1;
+        tracing::info!(
+            sid = sid.as_str(),
+            transport = transport.name(),
+            peer = peer.remote_address.as_deref().unwrap_or("-"),
+            "Engine.IO handshake"
+        );
         self.out.events.push_back(Event::SessionOpened {
             sid,
             transport,

@@ -373,7 +373,7 @@ pub fn client_session(now: std::time::Instant, data: &[u8]) {
         while let Some(tx) = m.poll_transmit() {
             match tx {
                 Transmit::Http { id, .. } => http.push_back(id),
-                Transmit::WsOpen { id, .. } => ws.push(id),
+                Transmit::WsOpen { id, .. } | Transmit::WtOpen { id, .. } => ws.push(id),
                 Transmit::WsClose { id } => ws.retain(|w| *w != id),
                 Transmit::WsSend { .. } => {}
             }

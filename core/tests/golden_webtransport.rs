@@ -1,7 +1,8 @@
 //! The WebTransport stream framing against vectors generated from `engine.io-parser`'s
 //! `createPacketEncoderStream` and `createPacketDecoderStream` (the `webtransport` and
 //! `webtransport_decode` sections of `golden/eio.json`; see `golden/README.md`). We write
-//! exactly the reference's bytes and decode exactly what it decodes, with its errors.
+//! exactly the reference's bytes and decode exactly what it decodes, with its errors, but for
+//! the deviation listed in [`EMPTY_BINARY`].
 
 use bytes::Bytes;
 use sio_core::engine::webtransport::{self, StreamDecoder};
@@ -82,6 +83,22 @@ fn decode(input: &Bytes, max_payload: usize, bytewise: bool) -> Vec<Option<Packe
     out
 }
 
+/// Vectors where the reference's decoder fails on an empty binary frame (`0x80`, which its own
+/// encoder writes for an empty buffer) and sio reads an empty binary message instead.
+const EMPTY_BINARY: [&str; 2] = [
+    "empty binary message",
+    "zero length binary frame is an error",
+];
+
+/// What the vector's reference result means for sio.
+fn expected_for(v: &Json, reference: Vec<Option<Packet>>) -> Vec<Option<Packet>> {
+    if EMPTY_BINARY.contains(&name(v)) {
+        assert_eq!(reference, [None], "{}: the reference fails", name(v));
+        return vec![Some(Packet::Binary(Bytes::new()))];
+    }
+    reference
+}
+
 fn expected(list: &Json) -> Vec<Option<Packet>> {
     list.as_array()
         .expect("packets")
@@ -117,7 +134,7 @@ fn encoded_streams_decode_as_the_reference_in_any_chunks() {
         let encoded = binary(f(v, "encoded")).expect("encoded");
         let want = match f(v, "decoded") {
             Value::Null => expected(f(v, "packets")),
-            d => expected(d),
+            d => expected_for(v, expected(d)),
         };
         for bytewise in [false, true] {
             let got = decode(&encoded, 1_000_000_000, bytewise);
@@ -134,7 +151,7 @@ fn bad_headers_are_the_reference_errors() {
     for v in vectors {
         let input = binary(f(v, "input")).expect("input");
         let max = f(v, "max_payload").as_u64().expect("max") as usize;
-        let want = expected(f(v, "decoded"));
+        let want = expected_for(v, expected(f(v, "decoded")));
         for bytewise in [false, true] {
             let got = decode(&input, max, bytewise);
             assert_eq!(got, want, "{} (bytewise {bytewise})", name(v));

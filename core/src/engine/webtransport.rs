@@ -17,8 +17,13 @@
 //!
 //! [`header`] and [`encode`] write frames; [`StreamDecoder`] takes the stream's bytes in
 //! whatever chunks they arrive and hands back whole frames, with the reference decoder's
-//! checks: a length of 0, one above the configured maximum, or one beyond 2^53 − 1 is an
-//! error (the reference's "parse error"), found before anything is buffered for it.
+//! checks: a text length of 0, a length above the configured maximum, or one beyond 2^53 − 1
+//! is an error (the reference's "parse error"), found before anything is buffered for it.
+//!
+//! One difference on purpose: an empty binary frame (`0x80`, what the reference's encoder
+//! writes for an empty buffer, such as an empty binary attachment) is read as an empty binary
+//! message, where the reference's decoder fails the stream on it. sio writes the same `0x80`
+//! (there is no other way to say it), which a reference peer still refuses.
 
 use std::collections::VecDeque;
 
@@ -172,8 +177,12 @@ impl StreamDecoder {
                     let len = first & !BINARY_FLAG;
                     // The reference checks the 7-bit value against the maximum before reading
                     // an extended length (126 and 127 are markers, compared all the same).
-                    if let Err(e) = self.check(u64::from(len)) {
+                    if let Err(e) = self.check(u64::from(len), binary) {
                         return Some(Err(e));
+                    }
+                    if len == 0 {
+                        // An empty binary message (see the module docs).
+                        return Some(Ok(Frame::Binary(Bytes::new())));
                     }
                     self.state = match len {
                         126 => State::Length16 { binary },
@@ -188,7 +197,7 @@ impl StreamDecoder {
                     let mut b = [0u8; 2];
                     self.take_exact(&mut b)?;
                     let len = u16::from_be_bytes(b);
-                    if let Err(e) = self.check(u64::from(len)) {
+                    if let Err(e) = self.check(u64::from(len), binary) {
                         return Some(Err(e));
                     }
                     self.state = State::Payload {
@@ -203,7 +212,7 @@ impl StreamDecoder {
                     if len > MAX_SAFE_LENGTH {
                         return Some(Err(self.fail(DecodeError::InvalidLength)));
                     }
-                    if let Err(e) = self.check(len) {
+                    if let Err(e) = self.check(len, binary) {
                         return Some(Err(e));
                     }
                     // `check` bounded it by `max_payload`, a `usize`.
@@ -226,9 +235,10 @@ impl StreamDecoder {
         }
     }
 
-    /// The reference's checks after each step: a length of 0, or above the maximum.
-    fn check(&mut self, len: u64) -> Result<(), DecodeError> {
-        if len == 0 {
+    /// The reference's checks after each step: a length of 0 (allowed for binary, see the
+    /// module docs), or above the maximum.
+    fn check(&mut self, len: u64, binary: bool) -> Result<(), DecodeError> {
+        if len == 0 && !binary {
             return Err(self.fail(DecodeError::InvalidLength));
         }
         if len > self.max_payload as u64 {
@@ -356,6 +366,15 @@ mod tests {
         }
         assert_eq!(out, frames);
         assert_eq!(d.buffered(), 0);
+    }
+
+    #[test]
+    fn an_empty_binary_frame_is_an_empty_binary_message() {
+        let mut d = StreamDecoder::new(1000);
+        d.push(Bytes::from_static(&[0x80, 0x80 | 126, 0, 0, 0x01, b'4']));
+        assert_eq!(d.next_frame(), Some(Ok(Frame::Binary(Bytes::new()))));
+        assert_eq!(d.next_frame(), Some(Ok(Frame::Binary(Bytes::new()))));
+        assert_eq!(d.next_frame(), Some(Ok(text_frame("4"))));
     }
 
     #[test]

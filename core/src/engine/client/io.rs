@@ -44,8 +44,8 @@ pub enum Transmit {
         /// The query string (without `?`), already encoded.
         query: String,
     },
-    /// Open a WebTransport session to the server's path with this query (`https://host:port`
-    /// + path + `?` + query), then its bidirectional stream; report with
+    /// Open a WebTransport session to `https://host:port`, the server's path, `?` and this
+    /// query, then its bidirectional stream; report with
     /// [`handle_wt_open`](super::Client::handle_wt_open) once the stream is open, hand the
     /// stream's bytes to [`handle_wt_data`](super::Client::handle_wt_data), and its end to
     /// [`handle_ws_closed`](super::Client::handle_ws_closed). From then on the id is used as a

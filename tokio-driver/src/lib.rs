@@ -47,6 +47,7 @@ mod timer;
 #[cfg(feature = "webtransport")]
 pub mod webtransport;
 mod ws;
+mod ws_deflate;
 mod ws_loop;
 #[cfg(feature = "webtransport")]
 mod wt_client;

@@ -4,16 +4,22 @@
 //! runtime-agnostic [`SocketIo`]).
 //!
 //! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]
-//! [--parser json|msgpack] [--allow-eio3] [--webtransport CERT.pem KEY.pem]`; prints
-//! `listening <port>`. `--allow-eio3` lets Socket.IO v2 clients in. `--webtransport` (tokio
-//! only) also serves WebTransport on the UDP port of the same number, with that certificate.
+//! [--parser json|msgpack] [--allow-eio3] [--per-message-deflate THRESHOLD]
+//! [--no-context-takeover 1] [--http-compression THRESHOLD|off] [--cors 1]
+//! [--webtransport CERT.pem KEY.pem]`; prints `listening <port>`. `--allow-eio3` lets
+//! Socket.IO v2 clients in. permessage-deflate is off unless asked for (as the reference);
+//! `--no-context-takeover 1` answers both `*_no_context_takeover` parameters. `--webtransport`
+//! (tokio only) also serves WebTransport on the UDP port of the same number, with that
+//! certificate.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
 use sio_core::api::socketio::{ConnectError, Message, Socket, SocketIo, SocketIoConfig};
-use sio_core::engine::server::{ServerConfig, TransportKind, Transports};
+use sio_core::compress::deflate::PerMessageDeflate;
+use sio_core::compress::http::HttpCompression;
+use sio_core::engine::server::{Cors, ServerConfig, TransportKind, Transports};
 use sio_core::socket::server::RecoveryConfig;
 use sio_core::socket::{Parser, Spread};
 use sio_core::{Map, Value};
@@ -25,6 +31,10 @@ fn main() {
     let mut parser = Parser::Json;
     let mut allow_eio3 = false;
     let mut webtransport: Option<(String, String)> = None;
+    let mut deflate: Option<PerMessageDeflate> = None;
+    let mut no_takeover = false;
+    let mut cors = None;
+    let mut http = Some(HttpCompression::default());
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--allow-eio3" {
@@ -50,6 +60,20 @@ fn main() {
                     other => panic!("unknown parser {other}"),
                 }
             }
+            "--per-message-deflate" => {
+                deflate = Some(PerMessageDeflate {
+                    threshold: value.parse().expect("threshold"),
+                    ..PerMessageDeflate::default()
+                })
+            }
+            "--no-context-takeover" => no_takeover = value == "1",
+            "--cors" => cors = (value == "1").then(Cors::default),
+            "--http-compression" => {
+                http = value.parse().ok().map(|threshold| HttpCompression {
+                    threshold,
+                    ..HttpCompression::default()
+                })
+            }
             other => panic!("unknown flag {other}"),
         }
     }
@@ -63,6 +87,13 @@ fn main() {
             } else {
                 Transports::ALL
             },
+            per_message_deflate: deflate.map(|d| PerMessageDeflate {
+                server_no_context_takeover: no_takeover,
+                client_no_context_takeover: no_takeover,
+                ..d
+            }),
+            http_compression: http,
+            cors,
             ..ServerConfig::default()
         },
         recovery: Some(RecoveryConfig::default()),

@@ -2,17 +2,18 @@
 //! benchmark contract (`echo` answered by an `echo` event, `ack` by an ack, `binecho` echoed,
 //! `bcast` emitted to every socket), on the runtime-agnostic [`SocketIo`].
 //!
-//! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack] [--adapter
-//! classic|sharded|streams --redis URL[,URL…]] [--recovery]`; prints `listening <port>`. With an
-//! adapter the server is a member of a Redis cluster (`bcast` then reaches the sockets of every
-//! server); the sharded adapter takes the Redis Cluster's node URLs; `--recovery` turns
-//! connection state recovery on (with the streams adapter, broadcasts then wait for their
-//! stream offset).
+//! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack] [--deflate
+//! off|takeover|no-takeover] [--adapter classic|sharded|streams --redis URL[,URL…]]
+//! [--recovery]`; prints `listening <port>`. With an adapter the server is a member of a Redis
+//! cluster (`bcast` then reaches the sockets of every server); the sharded adapter takes the
+//! Redis Cluster's node URLs; `--recovery` turns connection state recovery on (with the
+//! streams adapter, broadcasts then wait for their stream offset).
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use sio_core::compress::deflate::PerMessageDeflate;
 use sio_core::api::socketio::{Message, Socket, SocketIo, SocketIoConfig};
 use sio_core::socket::{Parser, Spread};
 
@@ -29,6 +30,7 @@ fn main() {
     let mut port = 0u16;
     let mut parser = Parser::Json;
     let (mut adapter, mut redis, mut recovery) = (String::new(), String::new(), false);
+    let mut deflate = "off".to_owned();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--recovery" {
@@ -47,6 +49,7 @@ fn main() {
                 }
             }
             "--adapter" => adapter = value,
+            "--deflate" => deflate = value,
             "--redis" => redis = value,
             other => panic!("unknown flag {other}"),
         }
@@ -59,6 +62,19 @@ fn main() {
         config.recovery = Some(sio_core::socket::server::RecoveryConfig::default());
     }
     let nodes: Vec<String> = redis.split(',').map(str::to_owned).collect();
+    // permessage-deflate (off by default, as the reference): `takeover` keeps each
+    // connection's deflate state, `no-takeover` agrees `server_no_context_takeover` and
+    // `client_no_context_takeover` (`tests/bench/deflate-memory.py` compares the three).
+    config.engine.per_message_deflate = match deflate.as_str() {
+        "off" => None,
+        "takeover" => Some(PerMessageDeflate::default()),
+        "no-takeover" => Some(PerMessageDeflate {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..PerMessageDeflate::default()
+        }),
+        other => panic!("unknown --deflate {other}"),
+    };
     match driver.as_str() {
         "tokio" => {
             let rt = tokio::runtime::Builder::new_current_thread()

@@ -41,12 +41,7 @@ impl WtConn {
         let endpoint = Endpoint::client(config).expect("endpoint");
         let url = format!("https://{addr}/socket.io/?EIO=4&transport=webtransport");
         let conn = endpoint.connect(url).await.expect("webtransport session");
-        let (send, recv) = conn
-            .open_bi()
-            .await
-            .expect("stream")
-            .await
-            .expect("stream");
+        let (send, recv) = conn.open_bi().await.expect("stream").await.expect("stream");
         let mut c = WtConn {
             _endpoint: endpoint,
             _conn: conn,

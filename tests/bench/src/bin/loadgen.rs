@@ -592,7 +592,11 @@ async fn run(o: Rc<Opts>) {
         );
     }
     if o.wt {
-        assert_eq!(o.scenario, Scenario::Echo, "WebTransport runs the echo scenario");
+        assert_eq!(
+            o.scenario,
+            Scenario::Echo,
+            "WebTransport runs the echo scenario"
+        );
         let hash = sio_bench::wt::parse_hash(o.wt_hash.as_deref().expect("--wt-hash"));
         let mut tasks = Vec::new();
         for i in 0..o.clients {

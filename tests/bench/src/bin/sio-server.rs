@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use sio_core::compress::deflate::PerMessageDeflate;
 use sio_core::api::socketio::{Message, Socket, SocketIo, SocketIoConfig};
+use sio_core::compress::deflate::PerMessageDeflate;
 use sio_core::socket::{Parser, Spread};
 
 /// The binary echo's argument, read as a typed struct as the socketioxide server does (a
@@ -102,7 +102,11 @@ fn main() {
                 if webtransport {
                     use sio_tokio::webtransport::{DevCertificate, WebTransportListener};
                     let cert = DevCertificate::generate(&["127.0.0.1"]).expect("certificate");
-                    let hex: String = cert.hash_bytes().iter().map(|b| format!("{b:02x}")).collect();
+                    let hex: String = cert
+                        .hash_bytes()
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
                     println!("wt-hash {hex}");
                     let udp = WebTransportListener::bind(addr, cert.identity()).expect("udp");
                     tokio::spawn(server.clone().serve_webtransport(udp));

@@ -38,6 +38,8 @@ scenario_args() {
     echo-1)    echo "--scenario echo --clients 50 --inflight 1 --payload 64" ;;
     # The msgpack parser (socket.io-msgpack-parser on Node; sio's Parser::MsgPack).
     echo-1-msgpack) echo "--scenario echo --clients 50 --inflight 1 --payload 64" ;;
+    # WebTransport (HTTP/3): sio on tokio only (sio-server --webtransport).
+    echo-1-wt) echo "--scenario echo --clients 50 --inflight 1 --payload 64" ;;
     echo-16)   echo "--scenario echo --clients 50 --inflight 16 --payload 64" ;;
     ack-1)     echo "--scenario ack --clients 50 --inflight 1 --payload 64" ;;
     ack-16)    echo "--scenario ack --clients 50 --inflight 16 --payload 64" ;;
@@ -56,6 +58,7 @@ start_server() {
   local out; out="$(mktemp /tmp/sio-bench-server.XXXXXX)"
   local sio_parser=(--parser json) node_parser=()
   if [ "${2:-json}" = msgpack ]; then sio_parser=(--parser msgpack); node_parser=(--msgpack); fi
+  if [ "${2:-json}" = wt ]; then sio_parser=(--webtransport); fi
   case "$1" in
     raw)          taskset -c "$SERVER_CPU" "$bin/raw-echo" >"$out" 2>&1 & ;;
     sio-tokio)    taskset -c "$SERVER_CPU" "$bin/sio-server" --driver tokio "${sio_parser[@]}" >"$out" 2>&1 & ;;
@@ -68,6 +71,7 @@ start_server() {
   PORT=""
   for _ in $(seq 100); do
     PORT="$(awk '/^listening/{print $2}' "$out")"
+    WT_HASH="$(awk '/^wt-hash/{print $2}' "$out")"
     [ -n "$PORT" ] && break
     sleep 0.1
   done
@@ -93,12 +97,16 @@ for scenario in $SCENARIOS; do
         # No msgpack cell for the raw ceiling or socketioxide (not built with its msgpack parser).
         *-msgpack) parser=msgpack; proto=sio-msgpack
                    { [ "$server" = raw ] || [ "$server" = socketioxide ]; } && continue ;;
+        # WebTransport is served by sio on tokio only.
+        *-wt) parser=wt; proto=sio-wt
+              [ "$server" = sio-tokio ] || continue ;;
       esac
       start_server "$server" "$parser"
       sleep 0.3
       # shellcheck disable=SC2046
+      wt=(); [ "$proto" = sio-wt ] && wt=(--wt-hash "$WT_HASH")
       line="$(timeout 300 taskset -c "$GEN_CPU" "$bin/loadgen" --addr "127.0.0.1:$PORT" --proto "$proto" \
-        --pid "$SPID" --duration "$DURATION" $(scenario_args "$scenario") | grep '^RESULT' || true)"
+        "${wt[@]}" --pid "$SPID" --duration "$DURATION" $(scenario_args "$scenario") | grep '^RESULT' || true)"
       stop_server
       echo "$server $scenario run=$run ${line#RESULT }" | tee -a "$RESULTS" >&2
     done

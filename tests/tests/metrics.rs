@@ -121,7 +121,7 @@ async fn counters_move_as_clients_come_send_and_go(driver: &str) {
     }
     eventually("connections closed", || {
         let e = io.metrics().engine;
-        e.closed_for(CloseReason::TransportClose) == 2 && e.open == [0, 0]
+        e.closed_for(CloseReason::TransportClose) == 2 && e.open == [0, 0, 0]
     })
     .await;
 

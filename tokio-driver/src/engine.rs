@@ -113,6 +113,12 @@ impl EngineServer {
         }
     }
 
+    /// Becomes `true` on [`shutdown`](Self::shutdown), for the serving loops.
+    #[cfg_attr(not(feature = "webtransport"), allow(dead_code))]
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.inner.stop.subscribe()
+    }
+
     /// Closes every session ("server shutting down") and stops [`serve`](Self::serve).
     pub fn shutdown(&self) {
         self.inner.io.shutdown();

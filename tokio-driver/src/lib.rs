@@ -44,9 +44,15 @@ mod redis_streams_io;
 mod socketio;
 mod stall;
 mod timer;
+#[cfg(feature = "webtransport")]
+pub mod webtransport;
 mod ws;
 mod ws_deflate;
 mod ws_loop;
+#[cfg(feature = "webtransport")]
+mod wt_client;
+#[cfg(feature = "webtransport")]
+mod wt_loop;
 
 pub use engine::EngineServer;
 pub use layer::{EngineLayer, EngineService};

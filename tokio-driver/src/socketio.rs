@@ -104,6 +104,17 @@ impl SocketIoServer {
         self.engine.clone().serve(listener).await
     }
 
+    /// Serves WebTransport sessions from `listener` until [`shutdown`](Self::shutdown) (see
+    /// [`EngineServer::serve_webtransport`]; the config must enable
+    /// [`Transports::webtransport`](crate::Transports::webtransport)).
+    #[cfg(feature = "webtransport")]
+    pub async fn serve_webtransport(
+        self,
+        listener: crate::webtransport::WebTransportListener,
+    ) -> std::io::Result<()> {
+        self.engine.clone().serve_webtransport(listener).await
+    }
+
     /// A tower layer mounting the server beside other routes (axum, hyper).
     pub fn layer(&self) -> EngineLayer {
         EngineLayer::new(self.engine.clone())

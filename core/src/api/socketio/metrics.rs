@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn prometheus_text_has_help_type_and_escaped_labels() {
         let mut m = Metrics::default();
-        m.engine.open = [2, 3];
+        m.engine.open = [2, 3, 0];
         m.sockets.sockets = vec![(crate::Str::from("/a\"b"), 4)];
         m.sockets.disconnected[DisconnectReason::PingTimeout.index()] = 7;
         let text = m.to_prometheus();

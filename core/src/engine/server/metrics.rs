@@ -13,9 +13,10 @@ use crate::engine::Frame;
 /// snapshot ([`Server::metrics`](super::Server::metrics)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EngineMetrics {
-    /// Sessions opened, by the transport of their handshake: `[polling, websocket]`.
-    pub opened: [u64; 2],
-    /// Sessions moved from polling to WebSocket.
+    /// Sessions opened, by the transport of their handshake: `[polling, websocket,
+    /// webtransport]` (the order of [`TransportKind::ALL`]).
+    pub opened: [u64; TransportKind::COUNT],
+    /// Sessions moved from polling to WebSocket or WebTransport.
     pub upgrades: u64,
     /// Sessions closed, by reason (index: [`CloseReason::index`]).
     pub closed: [u64; CloseReason::COUNT],
@@ -33,8 +34,8 @@ pub struct EngineMetrics {
     /// HTTP requests answered with an Engine.IO error (unknown sid or transport, bad
     /// handshake, refused upgrade, …).
     pub bad_requests: u64,
-    /// Gauge: sessions open now, by transport: `[polling, websocket]`.
-    pub open: [u64; 2],
+    /// Gauge: sessions open now, by transport: `[polling, websocket, webtransport]`.
+    pub open: [u64; TransportKind::COUNT],
     /// Gauge: bytes queued for clients and not yet written, summed over the sessions (in
     /// [`queued_size`](super::queued_size) units).
     pub queued_bytes: u64,
@@ -76,14 +77,22 @@ impl EngineMetrics {
 }
 
 impl TransportKind {
-    /// Both transports, in the order of the metrics' arrays.
-    pub const ALL: [TransportKind; 2] = [TransportKind::Polling, TransportKind::WebSocket];
+    /// How many transports there are.
+    pub const COUNT: usize = 3;
+
+    /// Every transport, in the order of the metrics' arrays.
+    pub const ALL: [TransportKind; TransportKind::COUNT] = [
+        TransportKind::Polling,
+        TransportKind::WebSocket,
+        TransportKind::WebTransport,
+    ];
 
     /// Its index in [`TransportKind::ALL`].
     pub fn index(self) -> usize {
         match self {
             TransportKind::Polling => 0,
             TransportKind::WebSocket => 1,
+            TransportKind::WebTransport => 2,
         }
     }
 }

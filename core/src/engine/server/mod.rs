@@ -14,6 +14,7 @@ mod request;
 mod session;
 pub(crate) mod sid;
 mod timer;
+mod webtransport;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -122,6 +123,10 @@ pub struct Server {
     /// Boxed: the table stays small (about 40 bytes a bucket) at low load after it grows.
     sessions: HashMap<Bytes, Box<Session>>,
     pending_ws: HashMap<TransportId, PendingWs>,
+    /// WebTransport sessions waiting for their first packet (see `webtransport.rs`).
+    pending_wt: HashMap<TransportId, webtransport::PendingWt>,
+    /// Their deadlines, in order (`now + upgrade_timeout` for a `now` that never goes back).
+    wt_deadlines: std::collections::VecDeque<(Instant, TransportId)>,
     out: Outbox,
     timers: BinaryHeap<Reverse<(Instant, Str)>>,
     sids: SidGenerator,
@@ -177,6 +182,8 @@ impl Server {
             config,
             sessions: HashMap::new(),
             pending_ws: HashMap::new(),
+            pending_wt: HashMap::new(),
+            wt_deadlines: std::collections::VecDeque::new(),
             out: Outbox {
                 http_compression,
                 ..Outbox::default()
@@ -517,7 +524,7 @@ impl Server {
 
     fn ws_gone(&mut self, now: Instant, id: TransportId, reason: CloseReason) {
         self.out.now = Some(now);
-        if self.pending_ws.remove(&id).is_some() {
+        if self.pending_ws.remove(&id).is_some() || self.pending_wt.remove(&id).is_some() {
             return;
         }
         let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
@@ -555,6 +562,7 @@ impl Server {
             self.out.lingering.pop_front();
             self.out.transmits.push_back(Transmit::AbortWs { to });
         }
+        self.expire_pending_wt(now);
         let mut due = Vec::new();
         while let Some(Reverse((at, _))) = self.timers.peek() {
             if *at > now {
@@ -700,6 +708,10 @@ impl Server {
         for (id, _) in self.pending_ws.drain() {
             self.out.transmits.push_back(Transmit::CloseWs { to: id });
         }
+        for (id, _) in self.pending_wt.drain() {
+            self.out.transmits.push_back(Transmit::CloseWs { to: id });
+        }
+        self.wt_deadlines.clear();
         self.timers.clear();
     }
 
@@ -720,7 +732,11 @@ impl Server {
     /// When to call [`handle_timeout`](Self::handle_timeout) next, if any timer is armed.
     #[must_use]
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        let linger = self.out.lingering.front().map(|(at, _)| *at);
+        let pending_wt = self.next_pending_wt();
+        let linger = match (self.out.lingering.front(), pending_wt) {
+            (Some((a, _)), Some(b)) => Some((*a).min(b)),
+            (a, b) => a.map(|(at, _)| *at).or(b),
+        };
         while let Some(Reverse((at, sid))) = self.timers.peek() {
             let live = self
                 .sessions

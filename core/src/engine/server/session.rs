@@ -21,10 +21,12 @@ use super::{
     CloseReason, Event, Request, Response, ServerConfig, Transmit, TransportId, TransportKind,
 };
 use crate::compress::http::{BodyEncoding, ContentEncoding, HttpCompression};
+use crate::engine::webtransport::StreamDecoder;
 use crate::engine::{encode_payload, v3, Frame, Packet, PayloadDecoder, Protocol, PROBE};
 use crate::Str;
 
 mod backpressure;
+mod webtransport;
 
 pub use backpressure::{queued_size, FRAME_OVERHEAD};
 
@@ -127,8 +129,13 @@ pub(crate) struct Session {
     /// v3: the probing WebSocket takes binary.
     probe_binary: bool,
     buffer: VecDeque<Frame>,
-    /// The WebSocket probing for an upgrade.
+    /// The WebSocket (or WebTransport stream) probing for an upgrade.
     probe: Option<TransportId>,
+    /// The active transport is a WebTransport stream (not a WebSocket): its decoder. Boxed:
+    /// sessions on other transports pay a pointer for it.
+    wt: Option<Box<StreamDecoder>>,
+    /// The probe is a WebTransport stream: its decoder.
+    probe_wt: Option<Box<StreamDecoder>>,
     /// A forced close waits for the buffer to drain through the next GET.
     closing: bool,
     closed: bool,
@@ -209,6 +216,8 @@ impl Session {
             probe_binary: false,
             buffer: VecDeque::new(),
             probe: None,
+            wt: None,
+            probe_wt: None,
             closing: false,
             closed: false,
             queued: 0,
@@ -229,6 +238,7 @@ impl Session {
     pub(crate) fn transport(&self) -> TransportKind {
         match self.active {
             Active::Polling { .. } => TransportKind::Polling,
+            Active::WebSocket(_) if self.wt.is_some() => TransportKind::WebTransport,
             Active::WebSocket(_) => TransportKind::WebSocket,
         }
     }
@@ -521,6 +531,7 @@ impl Session {
         out.bindings.remove(&ws);
         if self.probe == Some(ws) {
             self.probe = None;
+            self.probe_wt = None;
             self.stop_upgrade_timers();
         } else if matches!(self.active, Active::WebSocket(w) if w == ws) {
             // Already closed by the peer: nothing to send on it.
@@ -737,6 +748,7 @@ impl Session {
         // The reference closes the discarded polling transport: a GET still parked gets `close`.
         self.respond_to_get(&[Packet::Close.encode()], out);
         self.active = Active::WebSocket(ws);
+        self.wt = self.probe_wt.take();
         self.binary = self.probe_binary;
         if self.paused {
             out.transmits.push_back(Transmit::PauseRead { to: ws });
@@ -756,6 +768,7 @@ impl Session {
         if let Some(ws) = self.probe.take() {
             out.close_ws(ws);
         }
+        self.probe_wt = None;
         self.stop_upgrade_timers();
     }
 

@@ -2,7 +2,7 @@
 //! the raw ceiling), runs one scenario and prints one `RESULT key=value …` line.
 //!
 //! ```text
-//! loadgen --addr 127.0.0.1:3000 --proto sio|raw --pid SERVER_PID
+//! loadgen --addr 127.0.0.1:3000 --proto sio|raw|sio-msgpack|sio-wt [--wt-hash HEX] --pid SERVER_PID
 //!         --scenario echo|ack|binary|broadcast|idle [--clients 50] [--inflight 1]
 //!         [--payload 64] [--warmup 1] [--duration 5] [--polling 0.0]
 //! ```
@@ -14,6 +14,8 @@
 //!   latency is the time to the last delivery. Rates count deliveries.
 //! - `--polling F` puts that share of the echo/ack clients on HTTP long-polling (a mixed
 //!   run), the others on WebSocket.
+//! - `--proto sio-wt` (echo only): the clients speak WebTransport (HTTP/3) to the UDP port of
+//!   the same number, trusting the certificate whose SHA-256 hash `--wt-hash` gives.
 //! - idle: opens `clients` connections, waits, and reports the server's resident memory growth
 //!   per connection.
 //! - Several servers (a cluster): `--addr` and `--pid` take comma-separated lists; connection
@@ -66,6 +68,10 @@ struct Opts {
     pid: Vec<u32>,
     /// Share of the clients on long-polling (echo and ack only); the rest use WebSocket.
     polling: f64,
+    /// `--proto sio-wt`: the clients use WebTransport.
+    wt: bool,
+    /// The certificate hash they trust.
+    wt_hash: Option<String>,
 }
 
 fn opts() -> Opts {
@@ -80,6 +86,8 @@ fn opts() -> Opts {
         duration: 5.0,
         pid: Vec::new(),
         polling: 0.0,
+        wt: false,
+        wt_hash: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -90,6 +98,10 @@ fn opts() -> Opts {
                 o.proto = match v.as_str() {
                     "raw" => Proto::Raw,
                     "sio-msgpack" => Proto::SioMsgPack,
+                    "sio-wt" => {
+                        o.wt = true;
+                        Proto::Sio
+                    }
                     _ => Proto::Sio,
                 }
             }
@@ -110,6 +122,7 @@ fn opts() -> Opts {
             "--duration" => o.duration = v.parse().expect("duration"),
             "--pid" => o.pid = v.split(',').map(|p| p.parse().expect("pid")).collect(),
             "--polling" => o.polling = v.parse().expect("share of polling clients"),
+            "--wt-hash" => o.wt_hash = Some(v),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -329,6 +342,53 @@ async fn echo_client(o: Rc<Opts>, ws: Ws, sh: Rc<Shared>, id: u64) {
     sh.lost.set(sh.lost.get() + outstanding.len() as u64);
 }
 
+/// One closed-loop client over WebTransport (echo): `inflight` requests outstanding.
+async fn wt_echo_client(o: Rc<Opts>, mut conn: sio_bench::wt::WtConn, sh: Rc<Shared>, id: u64) {
+    let payload = "x".repeat(o.payload);
+    let mut outstanding: VecDeque<(u64, Instant)> = VecDeque::new();
+    let mut next = id << 32;
+    for _ in 0..o.inflight {
+        outstanding.push_back((next, Instant::now()));
+        if !conn.send_text(&wire::echo(next, &payload)).await {
+            return;
+        }
+        next += 1;
+    }
+    loop {
+        if sh.stopping.get() && outstanding.is_empty() {
+            break;
+        }
+        let text = if sh.stopping.get() {
+            match tokio::time::timeout(Duration::from_secs(3), conn.next_text()).await {
+                Ok(t) => t,
+                Err(_) => break,
+            }
+        } else {
+            conn.next_text().await
+        };
+        let Some(text) = text else { break };
+        let seq = match wire::parse(&text) {
+            Incoming::Ping => {
+                if !conn.send_text("3").await {
+                    break;
+                }
+                continue;
+            }
+            Incoming::Answer { seq, .. } => seq,
+            Incoming::Other => continue,
+        };
+        complete(&mut outstanding, seq, &sh);
+        if !sh.stopping.get() {
+            outstanding.push_back((next, Instant::now()));
+            if !conn.send_text(&wire::echo(next, &payload)).await {
+                break;
+            }
+            next += 1;
+        }
+    }
+    sh.lost.set(sh.lost.get() + outstanding.len() as u64);
+}
+
 /// Counts the answer to `seq`: answers come in order, so anything skipped over is lost.
 fn complete(outstanding: &mut VecDeque<(u64, Instant)>, seq: u64, sh: &Shared) {
     while let Some((s, at)) = outstanding.pop_front() {
@@ -531,6 +591,25 @@ async fn run(o: Rc<Opts>) {
                 .expect("polling handshake"),
         );
     }
+    if o.wt {
+        assert_eq!(
+            o.scenario,
+            Scenario::Echo,
+            "WebTransport runs the echo scenario"
+        );
+        let hash = sio_bench::wt::parse_hash(o.wt_hash.as_deref().expect("--wt-hash"));
+        let mut tasks = Vec::new();
+        for i in 0..o.clients {
+            let conn = sio_bench::wt::WtConn::connect(&o.addr, &hash).await;
+            tasks.push(tokio::task::spawn_local(wt_echo_client(
+                o.clone(),
+                conn,
+                sh.clone(),
+                i as u64 + 1,
+            )));
+        }
+        return measure(o, sh, tasks).await;
+    }
     let conns = connect_all(&o, o.clients + extra - polling_clients).await;
     let sockets = conns.len();
     if o.scenario == Scenario::Idle {
@@ -582,6 +661,11 @@ async fn run(o: Rc<Opts>) {
             )));
         }
     }
+    measure(o, sh, tasks).await;
+}
+
+/// Lets the clients run: warm-up, the measured window, the drain; prints the result.
+async fn measure(o: Rc<Opts>, sh: Rc<Shared>, tasks: Vec<tokio::task::JoinHandle<()>>) {
     tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
     let cpu0 = cpu(&o.pid);
     let t0 = Instant::now();

@@ -46,32 +46,13 @@
 #![deny(missing_docs)]
 
 pub mod client;
-#[path = "../../tokio-driver/src/client_io.rs"]
-mod client_io;
-#[cfg(feature = "tls")]
-#[path = "../../tokio-driver/src/client_tls.rs"]
-mod client_tls;
 mod engine;
-// The hyper glue is runtime-independent and identical for both drivers: one file, shared.
-#[path = "../../tokio-driver/src/http.rs"]
-mod http;
 mod io;
 mod redis_adapter;
-// The Redis I/O is the same on both runtimes (redis-rs runs on either).
-#[path = "../../tokio-driver/src/redis_io.rs"]
-mod redis_io;
-#[path = "../../tokio-driver/src/redis_sharded_io.rs"]
-mod redis_sharded_io;
-#[path = "../../tokio-driver/src/redis_streams_io.rs"]
-mod redis_streams_io;
 mod socketio;
 mod stall;
 mod timer;
 mod ws;
-#[path = "../../tokio-driver/src/ws_deflate.rs"]
-mod ws_deflate;
-#[path = "../../tokio-driver/src/ws_loop.rs"]
-mod ws_loop;
 
 pub use engine::EngineServer;
 pub use redis_adapter::{RedisAdapter, RedisStreamsAdapter, ShardedRedisAdapter};

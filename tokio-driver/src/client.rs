@@ -29,12 +29,12 @@ pub use sio_core::api::socketio::AckError;
 use sio_core::engine::client::HttpResult;
 pub use sio_core::socket::client::{EmitError as RefusedEmit, SocketConfig};
 
-use crate::client_io;
+use sio_io::client_io;
 
 #[cfg(feature = "tls")]
-pub use crate::client_tls::{default_tls_config, tls_config_with_roots};
-#[cfg(feature = "tls")]
 pub use rustls;
+#[cfg(feature = "tls")]
+pub use sio_io::client_tls::{default_tls_config, tls_config_with_roots};
 
 #[cfg(not(feature = "tls"))]
 const NO_TLS: &str = "https/wss needs the `tls` feature of sio-tokio";
@@ -110,7 +110,7 @@ impl TokioClientIo {
         port: u16,
     ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
         let tcp = tcp(host, port).await?;
-        let name = crate::client_tls::server_name(host)?;
+        let name = sio_io::client_tls::server_name(host)?;
         tokio_rustls::TlsConnector::from(self.tls.clone())
             .connect(name, tcp)
             .await

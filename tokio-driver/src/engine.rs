@@ -97,7 +97,7 @@ impl EngineServer {
             let span = tracing::info_span!("sio_connection", peer = %peer);
             let connection = async move {
                 let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(crate::http::PeerAddr(peer));
+                    req.extensions_mut().insert(sio_io::http::PeerAddr(peer));
                     let this = this.clone();
                     async move { Ok::<_, Infallible>(this.handle(req).await) }
                 });
@@ -132,15 +132,15 @@ impl EngineServer {
         B::Data: Into<Bytes>,
     {
         let io = &self.inner.io;
-        let d = crate::http::dispatch(io, req).await;
+        let d = sio_io::http::dispatch(io, req, crate::now).await;
         match d.answer {
             // A refused upgrade's response carries `Connection: close` from the core.
-            HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => crate::http::response(r),
+            HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => sio_io::http::response(r),
             HttpAnswer::AcceptWebSocket { deflate } => {
                 tokio::spawn(
                     crate::ws::run(io.clone(), d.id, d.on_upgrade, deflate).in_current_span(),
                 );
-                crate::http::switching_protocols(&d.head, deflate.as_ref())
+                sio_io::http::switching_protocols(&d.head, deflate.as_ref())
             }
         }
     }

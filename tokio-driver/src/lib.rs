@@ -31,24 +31,15 @@
 #![deny(missing_docs)]
 
 pub mod client;
-mod client_io;
-#[cfg(feature = "tls")]
-mod client_tls;
 mod engine;
-mod http;
 mod layer;
 mod redis_adapter;
-mod redis_io;
-mod redis_sharded_io;
-mod redis_streams_io;
 mod socketio;
 mod stall;
 mod timer;
 #[cfg(feature = "webtransport")]
 pub mod webtransport;
 mod ws;
-mod ws_deflate;
-mod ws_loop;
 #[cfg(feature = "webtransport")]
 mod wt_client;
 #[cfg(feature = "webtransport")]

@@ -74,6 +74,7 @@
 //! allocate beyond the configured limits.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod api;
 pub mod compress;

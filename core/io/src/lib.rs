@@ -27,7 +27,7 @@
 //! [`Clock`] (tokio's clock for `sio-tokio`, so paused-clock tests drive the protocol).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod client_io;
 #[cfg(feature = "tls")]

@@ -42,7 +42,7 @@ const MAX_BATCH_BYTES: usize = 64 * 1024;
 
 /// The server side of an upgraded connection, `leftover` being what the HTTP server read past
 /// the request (usually nothing), which goes through `scanner` first when the connection has
-/// permessage-deflate (the rest of the stream does through [`Scanned`](crate::ws_deflate::Scanned)).
+/// permessage-deflate (the rest of the stream does through [`Scanned`]).
 ///
 /// Built in a box of its own, dropped once built: awaited inline, this future (the stream, the
 /// config and the WebSocket it returns) would size the connection's task for its whole life.

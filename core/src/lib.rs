@@ -134,3 +134,8 @@ pub use bytes;
 pub use serde;
 pub use serde_json;
 pub use smallvec;
+
+/// The README's code blocks, compiled (and run, unless marked `no_run`) as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

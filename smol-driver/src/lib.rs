@@ -167,3 +167,8 @@ pub use {bytes, http, http_body, http_body_util, redis, sio_core, smol};
 pub(crate) fn now() -> std::time::Instant {
     std::time::Instant::now()
 }
+
+/// The README's code blocks, compiled (and run, unless marked `no_run`) as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

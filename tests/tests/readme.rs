@@ -3,9 +3,10 @@
 
 use sio_tests::workspace_root;
 
-/// The first ```` ```rust ```` block of `markdown`.
+/// The first ```` ```rust ```` block of `markdown` (```` ```rust,no_run ```` too).
 fn first_rust_block(markdown: &str) -> Option<&str> {
-    let start = markdown.find("```rust\n")? + "```rust\n".len();
+    let fence = markdown.find("```rust")?;
+    let start = fence + markdown[fence..].find('\n')? + 1;
     let len = markdown[start..].find("\n```")? + 1;
     Some(&markdown[start..start + len])
 }

@@ -97,7 +97,7 @@ pub(crate) fn check_event(json: &Str, attachments: Option<usize>) -> Result<Str,
 }
 
 /// The name JavaScript gives a numeric event name: the number's string form (`1.50` → `1.5`).
-fn number_name(raw: &[u8]) -> Result<Str, DecodeError> {
+pub(crate) fn number_name(raw: &[u8]) -> Result<Str, DecodeError> {
     let text = std::str::from_utf8(raw).map_err(|_| DecodeError::InvalidJson)?;
     let v: f64 = text.parse().map_err(|_| DecodeError::InvalidJson)?;
     let mut out = Vec::with_capacity(raw.len());

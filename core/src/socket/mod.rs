@@ -31,6 +31,7 @@ pub mod client;
 pub mod cluster;
 mod decode;
 mod error;
+mod forward;
 pub(crate) mod json;
 pub mod msgpack;
 mod packet;

@@ -81,6 +81,17 @@ impl Payload {
         Ok(p)
     }
 
+    /// The payload of an event whose frame `42[...]` is ready (see [`event`](Self::event));
+    /// the frame is kept only when there are no attachments (then the packet is an EVENT).
+    pub(crate) fn framed_event(framed: Str, attachments: Vec<Bytes>) -> Payload {
+        let json = Str::from_trusted(framed.bytes().slice(2..));
+        Payload {
+            json,
+            framed: attachments.is_empty().then_some(framed),
+            attachments,
+        }
+    }
+
     /// The ready frame, taken out of the payload.
     pub(crate) fn into_framed(self) -> Option<Str> {
         self.framed

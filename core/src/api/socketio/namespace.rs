@@ -188,6 +188,12 @@ impl Namespace {
         self.operator().emit(event, args)
     }
 
+    /// Sends a ready event to every socket of the namespace (see
+    /// [`BroadcastOperator::emit_event`]).
+    pub fn emit_event(&self, event: Event) {
+        self.operator().emit_event(event)
+    }
+
     /// The number of sockets connected to the namespace.
     pub fn socket_count(&self) -> usize {
         let name = self.name.clone();
@@ -266,7 +272,14 @@ impl BroadcastOperator {
         event: &str,
         args: &T,
     ) -> Result<(), serde_json::Error> {
-        let event = Event::new(event, args)?;
+        self.emit_event(Event::new(event, args)?);
+        Ok(())
+    }
+
+    /// Sends a ready event to every socket in the group, encoded once: e.g. one received and
+    /// [`renamed`](crate::socket::Event::renamed), to relay its arguments as they came
+    /// without building values. Any ack id on it is dropped.
+    pub fn emit_event(&self, event: Event) {
         let (nsp, target, volatile) = (self.nsp.clone(), self.target.clone(), self.volatile);
         self.io.with(|l, _| {
             self.publish_broadcast(l, &event);
@@ -276,7 +289,6 @@ impl BroadcastOperator {
                 l.server.broadcast(&nsp, &target, event)
             };
         });
-        Ok(())
     }
 
     /// [`emit`](Self::emit), then a future that resolves once every recipient that kept up

@@ -215,6 +215,16 @@ impl Socket {
         Ok(())
     }
 
+    /// Sends a ready event to this client: one received and
+    /// [`renamed`](crate::socket::Event::renamed) (its arguments forwarded as they came, no
+    /// values built; see [`Message::forward`]), or one built with
+    /// [`Event::new`](crate::socket::Event::new). Any ack id on it is dropped.
+    pub fn emit_event(&self, event: Event) {
+        self.send(event, |l, id, event| {
+            let _ = l.server.emit(id, event);
+        });
+    }
+
     /// What is queued for this socket's connection and not yet written to it, in the units of
     /// the limit (each packet's length plus
     /// [`FRAME_OVERHEAD`](crate::engine::server::FRAME_OVERHEAD) bytes); 0 once it is gone.

@@ -208,7 +208,11 @@ struct Shared {
 
 fn request(o: &Opts, seq: u64, payload: &str) -> Vec<Message> {
     if o.proto == Proto::SioMsgPack {
-        assert_eq!(o.scenario, Scenario::Echo, "the msgpack parser runs the echo scenario");
+        assert_eq!(
+            o.scenario,
+            Scenario::Echo,
+            "the msgpack parser runs the echo scenario"
+        );
         return vec![Message::binary(wire::echo_msgpack(seq, payload))];
     }
     match o.scenario {

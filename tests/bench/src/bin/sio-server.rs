@@ -2,8 +2,15 @@
 //! benchmark contract (`echo` answered by an `echo` event, `ack` by an ack, `binecho` echoed,
 //! `bcast` emitted to every socket), on the runtime-agnostic [`SocketIo`].
 //!
-//! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack]`; prints
-//! `listening <port>`.
+//! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack]
+//! [--handlers forward|values]`; prints `listening <port>`.
+//!
+//! The handlers (`--handlers`): `forward` (the default) is what an application echoing or
+//! relaying arguments would write, sio's forwarding emit (`Message::forward`,
+//! `Message::ack_forward`, `emit_event` of a renamed event: the received argument text is
+//! sent again, no values built); `values` reads the arguments into values and writes them
+//! back, as the socketioxide server (which has no forwarding emit) does with
+//! `Data<serde_json::Value>`.
 
 use std::sync::Arc;
 
@@ -24,6 +31,7 @@ fn main() {
     let mut driver = "tokio".to_owned();
     let mut port = 0u16;
     let mut parser = Parser::Json;
+    let mut forward = true;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();
@@ -35,6 +43,13 @@ fn main() {
                     "json" => Parser::Json,
                     "msgpack" => Parser::MsgPack,
                     other => panic!("unknown parser {other}"),
+                }
+            }
+            "--handlers" => {
+                forward = match value.as_str() {
+                    "forward" => true,
+                    "values" => false,
+                    other => panic!("unknown handlers {other}"),
                 }
             }
             other => panic!("unknown flag {other}"),
@@ -52,7 +67,7 @@ fn main() {
                 .expect("runtime");
             rt.block_on(async move {
                 let server = sio_tokio::SocketIoServer::new(config);
-                setup(server.io());
+                setup(server.io(), forward);
                 let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                     .await
                     .expect("bind");
@@ -65,7 +80,7 @@ fn main() {
             let ex = Arc::new(smol::Executor::new());
             smol::block_on(ex.run(async {
                 let server = sio_smol::SocketIoServer::with_executor(config, ex.clone());
-                setup(server.io());
+                setup(server.io(), forward);
                 let listener = smol::net::TcpListener::bind(("127.0.0.1", port))
                     .await
                     .expect("bind");
@@ -78,31 +93,62 @@ fn main() {
 }
 
 /// The benchmark's handlers.
-fn setup(io: &SocketIo) {
+fn setup(io: &SocketIo, forward: bool) {
     let all = io.clone();
     io.of("/").on_connection(move |socket: Socket| {
         let all = all.clone();
         async move {
-            socket.on("echo", |socket: Socket, msg: Message| async move {
-                let values = msg.values().unwrap_or_default();
-                let _ = socket.emit("echo", &Spread(values));
-            });
-            socket.on("ack", |_, msg: Message| async move {
-                let values = msg.values().unwrap_or_default();
-                let _ = msg.ack(&Spread(values));
-            });
-            socket.on("binecho", |socket: Socket, msg: Message| async move {
-                if let Ok(m) = msg.arg::<BinMsg>(0) {
-                    let _ = socket.emit("binecho", &m);
-                }
-            });
-            socket.on("bcast", move |_, msg: Message| {
-                let all = all.clone();
-                async move {
-                    let values = msg.values().unwrap_or_default();
-                    let _ = all.sockets().emit("bcast", &Spread(values));
-                }
-            });
+            if forward {
+                forward_handlers(&socket, all);
+            } else {
+                value_handlers(&socket, all);
+            }
+        }
+    });
+}
+
+/// The handlers with the forwarding emit: the arguments are sent back as they came.
+fn forward_handlers(socket: &Socket, all: SocketIo) {
+    socket.on("echo", |socket: Socket, msg: Message| async move {
+        let _ = msg.forward(&socket, "echo");
+    });
+    socket.on("ack", |_, msg: Message| async move {
+        msg.ack_forward();
+    });
+    socket.on("binecho", |socket: Socket, msg: Message| async move {
+        let _ = msg.forward(&socket, "binecho");
+    });
+    socket.on("bcast", move |_, msg: Message| {
+        let all = all.clone();
+        async move {
+            if let Ok(event) = msg.event().renamed("bcast") {
+                all.sockets().emit_event(event);
+            }
+        }
+    });
+}
+
+/// The handlers reading the arguments into values (the binary echo into a typed struct) and
+/// writing them back, as socketioxide's do.
+fn value_handlers(socket: &Socket, all: SocketIo) {
+    socket.on("echo", |socket: Socket, msg: Message| async move {
+        let values = msg.values().unwrap_or_default();
+        let _ = socket.emit("echo", &Spread(values));
+    });
+    socket.on("ack", |_, msg: Message| async move {
+        let values = msg.values().unwrap_or_default();
+        let _ = msg.ack(&Spread(values));
+    });
+    socket.on("binecho", |socket: Socket, msg: Message| async move {
+        if let Ok(m) = msg.arg::<BinMsg>(0) {
+            let _ = socket.emit("binecho", &m);
+        }
+    });
+    socket.on("bcast", move |_, msg: Message| {
+        let all = all.clone();
+        async move {
+            let values = msg.values().unwrap_or_default();
+            let _ = all.sockets().emit("bcast", &Spread(values));
         }
     });
 }

@@ -3,11 +3,11 @@
 //!
 //! `sioxide-server [--port 0]`; prints `listening <port>`.
 
+use axum::serve::ListenerExt;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use socketioxide::extract::{AckSender, Data, SocketRef};
-use axum::serve::ListenerExt;
 use socketioxide::SocketIo;
 
 /// The binary echo's argument (a `Bytes` field is a binary attachment).

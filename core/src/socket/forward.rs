@@ -85,7 +85,8 @@ impl Event {
         let args = &json.as_bytes()[start..end];
         // `42[` "name" `,` args `]`: the Engine.IO frame of this event in the main namespace
         // (see `Payload::event`), so sending it copies nothing more.
-        let mut out = Vec::with_capacity(6 + name.len() + args.len());
+        // `42[`, the quotes, the comma, `]`; more only if the name needs escaping.
+        let mut out = Vec::with_capacity(8 + name.len() + args.len());
         out.extend_from_slice(b"42[");
         write_str(&mut out, name);
         let name_end = out.len();

@@ -121,6 +121,10 @@ pub struct Server {
     pending_ws: HashMap<TransportId, PendingWs>,
     out: Outbox,
     timers: BinaryHeap<Reverse<(Instant, Str)>>,
+    /// The earliest live deadline of `timers`, once known: `poll_timeout` runs after every
+    /// input (a lookup of the top entry's session each time), while the heap and the
+    /// sessions' armed deadlines change far more rarely. Forgotten wherever they change.
+    next_deadline: Option<Option<Instant>>,
     sids: SidGenerator,
 }
 
@@ -175,6 +179,7 @@ impl Server {
             pending_ws: HashMap::new(),
             out: Outbox::default(),
             timers: BinaryHeap::new(),
+            next_deadline: None,
             sids,
         }
     }
@@ -507,6 +512,7 @@ impl Server {
             self.out.transmits.push_back(Transmit::AbortWs { to });
         }
         let mut due = Vec::new();
+        self.next_deadline = None;
         while let Some(Reverse((at, _))) = self.timers.peek() {
             if *at > now {
                 break;
@@ -600,6 +606,7 @@ impl Server {
         let r = send(s, &self.config, &mut self.out);
         if s.is_closed() {
             self.sessions.remove(key);
+            self.next_deadline = None;
         }
         Ok(r)
     }
@@ -652,6 +659,7 @@ impl Server {
             self.out.transmits.push_back(Transmit::CloseWs { to: id });
         }
         self.timers.clear();
+        self.next_deadline = None;
     }
 
     // ---- outputs -----------------------------------------------------------------------------
@@ -672,17 +680,34 @@ impl Server {
     #[must_use]
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         let linger = self.out.lingering.front().map(|(at, _)| *at);
+        let next = match self.next_deadline {
+            Some(known) => known,
+            None => {
+                let next = self.live_deadline();
+                self.next_deadline = Some(next);
+                next
+            }
+        };
+        match (next, linger) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The earliest deadline of `timers` whose session still has it armed (stale entries on
+    /// top are dropped).
+    fn live_deadline(&mut self) -> Option<Instant> {
         while let Some(Reverse((at, sid))) = self.timers.peek() {
             let live = self
                 .sessions
                 .get(sid.as_bytes())
                 .is_some_and(|s| s.armed == Some(*at));
             if live {
-                return Some(linger.map_or(*at, |l| l.min(*at)));
+                return Some(*at);
             }
             self.timers.pop();
         }
-        linger
+        None
     }
 
     // ---- internals ---------------------------------------------------------------------------
@@ -791,11 +816,13 @@ impl Server {
         };
         if s.is_closed() {
             self.sessions.remove(key);
+            self.next_deadline = None;
             return;
         }
         let next = s.next_timeout();
         if next != s.armed {
             s.armed = next;
+            self.next_deadline = None;
             if let Some(at) = next {
                 let sid = Str::from_utf8(key.clone()).unwrap_or_default();
                 self.timers.push(Reverse((at, sid)));

@@ -5,6 +5,7 @@
 //! loadgen --addr 127.0.0.1:3000 --proto sio|raw --pid SERVER_PID
 //!         --scenario echo|ack|binary|broadcast|idle [--clients 50] [--inflight 1]
 //!         [--payload 64] [--warmup 1] [--duration 5] [--polling 0.0]
+//!         [--active N --rate R]
 //! ```
 //!
 //! - echo / ack / binary: `clients` connections in a closed loop, each keeping `inflight`
@@ -14,6 +15,10 @@
 //!   latency is the time to the last delivery. Rates count deliveries.
 //! - `--polling F` puts that share of the echo/ack clients on HTTP long-polling (a mixed
 //!   run), the others on WebSocket.
+//! - `--active N --rate R` (echo and ack): only `N` of the `clients` connections send, each
+//!   `R` requests per second at a steady pace whatever the answers (an open loop: latency is
+//!   not hidden by waiting for answers); the others stay connected and idle (answering
+//!   pings). `echo-10k` is 10,000 connections, 1,000 of them active.
 //! - idle: opens `clients` connections, waits, and reports the server's resident memory growth
 //!   per connection.
 //!
@@ -63,6 +68,10 @@ struct Opts {
     pid: u32,
     /// Share of the clients on long-polling (echo and ack only); the rest use WebSocket.
     polling: f64,
+    /// Clients that send (the others stay idle); all of them when `None`.
+    active: Option<usize>,
+    /// Requests per second of each active client, open loop (closed loop when `None`).
+    rate: Option<f64>,
 }
 
 fn opts() -> Opts {
@@ -77,6 +86,8 @@ fn opts() -> Opts {
         duration: 5.0,
         pid: 0,
         polling: 0.0,
+        active: None,
+        rate: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -107,6 +118,8 @@ fn opts() -> Opts {
             "--duration" => o.duration = v.parse().expect("duration"),
             "--pid" => o.pid = v.parse().expect("pid"),
             "--polling" => o.polling = v.parse().expect("share of polling clients"),
+            "--active" => o.active = Some(v.parse().expect("active clients")),
+            "--rate" => o.rate = Some(v.parse().expect("requests per second per client")),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -343,6 +356,49 @@ fn complete(outstanding: &mut VecDeque<(u64, Instant)>, seq: u64, sh: &Shared) {
     }
 }
 
+/// One open-loop client: a request every `1 / rate` seconds (the first after an offset that
+/// spreads the clients over the period), answers counted as they come.
+async fn paced_client(o: Rc<Opts>, ws: Ws, sh: Rc<Shared>, id: u64, rate: f64) {
+    let payload = "x".repeat(o.payload);
+    let (mut sink, mut stream) = ws.split();
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let offset = period.mul_f64((id.wrapping_mul(2_654_435_761) % 1000) as f64 / 1000.0);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
+    let mut outstanding: VecDeque<(u64, Instant)> = VecDeque::new();
+    let mut next = id << 32;
+    loop {
+        if sh.stopping.get() && outstanding.is_empty() {
+            break;
+        }
+        let msg = tokio::select! {
+            _ = tick.tick(), if !sh.stopping.get() => {
+                outstanding.push_back((next, Instant::now()));
+                if !send_all(&mut sink, request(&o, next, &payload)).await {
+                    break;
+                }
+                next += 1;
+                continue;
+            }
+            m = stream.next() => m,
+            () = tokio::time::sleep(Duration::from_secs(3)), if sh.stopping.get() => break,
+        };
+        match msg {
+            Some(Ok(Message::Text(t))) => match wire::parse(&t) {
+                Incoming::Ping => {
+                    if !send_all(&mut sink, vec![Message::text("3")]).await {
+                        break;
+                    }
+                }
+                Incoming::Answer { seq, .. } => complete(&mut outstanding, seq, &sh),
+                Incoming::Other => {}
+            },
+            Some(Ok(_)) => {}
+            _ => break,
+        }
+    }
+    sh.lost.set(sh.lost.get() + outstanding.len() as u64);
+}
+
 /// The text of a request (echo or ack) for a polling client.
 fn request_text(o: &Opts, seq: u64, payload: &str) -> String {
     match o.scenario {
@@ -555,13 +611,20 @@ async fn run(o: Rc<Opts>) {
             tasks.push(tokio::task::spawn_local(receiver(stream, sink, sh.clone())));
         }
     } else {
+        let active = o.active.unwrap_or(usize::MAX);
         for (i, ws) in conns.into_iter().enumerate() {
-            tasks.push(tokio::task::spawn_local(echo_client(
-                o.clone(),
-                ws,
-                sh.clone(),
-                i as u64 + 1,
-            )));
+            let id = i as u64 + 1;
+            let task = if i >= active {
+                // Connected and idle: answers pings only.
+                let (sink, stream) = ws.split();
+                let sink = Rc::new(tokio::sync::Mutex::new(sink));
+                tokio::task::spawn_local(receiver(stream, sink, sh.clone()))
+            } else if let Some(rate) = o.rate {
+                tokio::task::spawn_local(paced_client(o.clone(), ws, sh.clone(), id, rate))
+            } else {
+                tokio::task::spawn_local(echo_client(o.clone(), ws, sh.clone(), id))
+            };
+            tasks.push(task);
         }
         for (i, session) in sessions.into_iter().enumerate() {
             tasks.push(tokio::task::spawn_local(polling_client(

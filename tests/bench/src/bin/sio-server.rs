@@ -3,7 +3,8 @@
 //! `bcast` emitted to every socket), on the runtime-agnostic [`SocketIo`].
 //!
 //! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack]
-//! [--handlers forward|values]`; prints `listening <port>`.
+//! [--handlers forward|values] [--threads 1]`; prints `listening <port>`. With `--threads N`
+//! above 1, tokio's multi-threaded runtime (N workers) or N smol executor threads.
 //!
 //! The handlers (`--handlers`): `forward` (the default) is what an application echoing or
 //! relaying arguments would write, sio's forwarding emit (`Message::forward`,
@@ -32,6 +33,7 @@ fn main() {
     let mut port = 0u16;
     let mut parser = Parser::Json;
     let mut forward = true;
+    let mut threads = 1usize;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();
@@ -52,6 +54,7 @@ fn main() {
                     other => panic!("unknown handlers {other}"),
                 }
             }
+            "--threads" => threads = value.parse().expect("threads"),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -61,10 +64,17 @@ fn main() {
     };
     match driver.as_str() {
         "tokio" => {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = if threads > 1 {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(threads)
+                    .enable_all()
+                    .build()
+            } else {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            }
+            .expect("runtime");
             rt.block_on(async move {
                 let server = sio_tokio::SocketIoServer::new(config);
                 setup(server.io(), forward);
@@ -76,8 +86,12 @@ fn main() {
             });
         }
         "smol" => {
-            // One executor thread: `main` runs it.
+            // `main` runs the executor, with `threads - 1` more threads.
             let ex = Arc::new(smol::Executor::new());
+            for _ in 1..threads {
+                let ex = ex.clone();
+                std::thread::spawn(move || smol::block_on(ex.run(std::future::pending::<()>())));
+            }
             smol::block_on(ex.run(async {
                 let server = sio_smol::SocketIoServer::with_executor(config, ex.clone());
                 setup(server.io(), forward);

@@ -30,7 +30,7 @@ fi
 step "Debian's chromium for the browser test"
 bash tests/install-browser.sh
 
-step "Debian's redis-server for the cluster test"
+step "Debian's redis-server and redis-tools for the cluster tests (classic, sharded on a Redis Cluster, streams)"
 bash tests/install-redis.sh
 
 step "golden vectors are exactly what the reference parsers produce"

@@ -215,8 +215,9 @@ fn round_trip(p: &socket::Packet) {
 }
 
 /// One message from Redis to a cluster member that has a socket in room `r1`: the first byte
-/// picks the channel (broadcast, one-room broadcast, request, response), the rest is the
-/// message. Also checks that msgpack re-encoding is stable. `now` comes from the caller (the
+/// picks the adapter (classic, sharded, streams) and the channel (classic: broadcast,
+/// one-room broadcast, request, response; sharded: the namespace's, a room's, this server's
+/// answers) or the entry's type (streams), the rest is the message. Also checks that msgpack re-encoding is stable. `now` comes from the caller (the
 /// core reads no clock).
 pub fn cluster_message(now: std::time::Instant, data: &[u8]) {
     use crate::msgpack;
@@ -249,18 +250,49 @@ pub fn cluster_message(now: std::time::Instant, data: &[u8]) {
             }
         }
     }
+    // `which / 4 % 3` picks the adapter: classic, sharded or streams (for the streams
+    // adapter the body is the `data` field of an entry of type `which % 13 + 1`).
+    let adapter = match which / 4 % 3 {
+        0 => crate::socket::cluster::AdapterKind::Classic,
+        1 => crate::socket::cluster::AdapterKind::Sharded(Default::default()),
+        _ => crate::socket::cluster::AdapterKind::Streams(Default::default()),
+    };
     let mut cluster = Cluster::new(ClusterConfig {
         seed: [2; 32],
+        adapter,
         ..ClusterConfig::default()
     });
-    cluster.add_namespace("/");
-    let channel = match which % 4 {
-        0 => "socket.io#/#",
-        1 => "socket.io#/#r1#",
-        2 => "socket.io-request#/#",
-        _ => "socket.io-response#/#",
-    };
-    cluster.handle_message(now, &mut server, channel.as_bytes(), body);
+    cluster.add_namespace(now, "/");
+    if cluster.stream_read().is_some() {
+        use bytes::Bytes;
+        let fields = vec![
+            (Bytes::from_static(b"uid"), Bytes::from_static(b"other")),
+            (Bytes::from_static(b"nsp"), Bytes::from_static(b"/")),
+            (
+                Bytes::from_static(b"type"),
+                Bytes::from((which % 13 + 1).to_string()),
+            ),
+            (Bytes::from_static(b"data"), Bytes::copy_from_slice(body)),
+        ];
+        let entry = crate::socket::cluster::StreamEntry {
+            id: "1-1".to_owned(),
+            fields,
+        };
+        cluster.handle_stream_entries(now, &mut server, vec![entry]);
+    } else {
+        let uid = cluster.uid().to_owned();
+        let response = format!("socket.io#/#{uid}#");
+        let channel = match (which / 4 % 3, which % 4) {
+            (0, 0) => "socket.io#/#",
+            (0, 1) => "socket.io#/#r1#",
+            (0, 2) => "socket.io-request#/#",
+            (0, _) => "socket.io-response#/#",
+            (_, 0 | 1) => "socket.io#/#",
+            (_, 2) => "socket.io#/#r1#",
+            _ => response.as_str(),
+        };
+        cluster.handle_message(now, &mut server, channel.as_bytes(), body);
+    }
     cluster.handle_timeout(now + std::time::Duration::from_secs(60));
     while cluster.poll_transmit().is_some() {}
     while cluster.poll_event().is_some() {}

@@ -12,12 +12,13 @@
 //!   ([`engine::v3`]) for Socket.IO v2 clients, off unless `allow_eio3`.
 //! - [`socket`]: Socket.IO v5 — packets with namespaces, ack ids and binary attachments, the
 //!   incremental decoder, [`Value`] (the argument type that carries JSON and bytes together),
-//!   the server state machine [`socket::server::SocketServer`], the cluster protocol of
-//!   `@socket.io/redis-adapter` ([`socket::cluster::Cluster`]), and the choice of parser
-//!   ([`socket::Parser`]: the default JSON one, or [`socket::msgpack`], the packets of
+//!   the server state machine [`socket::server::SocketServer`], the cluster protocols of
+//!   the Node Redis adapters — classic and sharded `@socket.io/redis-adapter`,
+//!   `@socket.io/redis-streams-adapter` ([`socket::cluster::Cluster`]) — and the choice of
+//!   parser ([`socket::Parser`]: the default JSON one, or [`socket::msgpack`], the packets of
 //!   `socket.io-msgpack-parser`).
 //! - [`msgpack`]: MessagePack as `notepack.io` writes and reads it: the tokenizer and writers
-//!   shared by the msgpack parser and the cluster adapter, and a [`Value`] tree codec.
+//!   shared by the msgpack parser and the cluster adapters, and a [`Value`] tree codec.
 //! - [`api`]: the runtime-agnostic async face the drivers plug into and applications program
 //!   against: [`api::engine`] (the Engine.IO server shared by a driver's tasks),
 //!   [`api::socketio`] (the Socket.IO server: namespaces, sockets, handlers, acks,

@@ -24,9 +24,10 @@ fn node(seed: u8) -> Node {
         seed: [seed; 32],
         ..ClusterConfig::default()
     });
-    c.add_namespace("/");
+    let h = Harness::new();
+    c.add_namespace(h.now, "/");
     Node {
-        h: Harness::new(),
+        h,
         c,
         channels: Vec::new(),
         patterns: Vec::new(),
@@ -70,6 +71,7 @@ fn run(nodes: &mut [Node], numsub: Option<usize>) {
                             n.c.handle_message(now, &mut n.h.server, channel.as_bytes(), &payload);
                         }
                     }
+                    other => panic!("the classic adapter does not ask for {other:?}"),
                 }
             }
             while let Some(e) = nodes[i].c.poll_event() {

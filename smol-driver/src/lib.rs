@@ -60,6 +60,10 @@ mod redis_adapter;
 // The Redis I/O is the same on both runtimes (redis-rs runs on either).
 #[path = "../../tokio-driver/src/redis_io.rs"]
 mod redis_io;
+#[path = "../../tokio-driver/src/redis_sharded_io.rs"]
+mod redis_sharded_io;
+#[path = "../../tokio-driver/src/redis_streams_io.rs"]
+mod redis_streams_io;
 mod socketio;
 mod stall;
 mod timer;
@@ -68,12 +72,14 @@ mod ws;
 mod ws_loop;
 
 pub use engine::EngineServer;
-pub use redis_adapter::RedisAdapter;
+pub use redis_adapter::{RedisAdapter, RedisStreamsAdapter, ShardedRedisAdapter};
 pub use sio_core::api::socketio::{
     AckError, BroadcastOperator, ConnectError, ConnectRequest, Message, Namespace, Socket,
     SocketIo, SocketIoConfig,
 };
-pub use sio_core::api::socketio::{ClusterConfig, ClusterFuture};
+pub use sio_core::api::socketio::{
+    AdapterKind, ClusterConfig, ClusterFuture, StreamsConfig, SubscriptionMode,
+};
 pub use sio_core::api::EngineSession;
 pub use sio_core::engine::server::{CloseReason, ServerConfig, TransportKind, Transports};
 pub use sio_core::socket::server::{DisconnectReason, RecoveryConfig};

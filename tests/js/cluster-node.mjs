@@ -1,8 +1,13 @@
 // A member of the Redis cluster of the cluster tests, on the official `socket.io` 4.8 with
-// `@socket.io/redis-adapter` 8.3 (the `redis` v4 client). The contract of
-// tests/src/bin/sio-cluster-node.rs (the same node on sio):
+// `@socket.io/redis-adapter` 8.3 (classic or sharded) or `@socket.io/redis-streams-adapter`
+// 0.2 (the `redis` v4 client). The contract of tests/src/bin/sio-cluster-node.rs (the same
+// node on sio):
 //
-//   node tests/js/cluster-node.mjs --name NODE --redis redis://127.0.0.1:PORT/
+//   node tests/js/cluster-node.mjs --name NODE --redis redis://127.0.0.1:PORT/ \
+//        [--adapter classic|sharded|streams]
+//
+// The sharded adapter takes the Redis Cluster's node URLs comma-separated in --redis; the
+// streams adapter turns connection state recovery on.
 //
 // Prints `listening <port>`. Clients connect with ?name=<label>[&room=<room>]; socket.data =
 // {name}; the socket joins `room`. Client events (each answered by its ack):
@@ -19,22 +24,38 @@
 //   sse-ack                 io.serverSideEmitWithAck("question", NODE) -> sorted answers
 //   bcast-ack (room)        io.to(room).timeout(3000).emitWithAck("q", NODE) -> sorted answers
 //   server-events           the ("hello", ...) server events heard since the last call
+//   echo-me (p)             socket.emit("echoed", p)
+//   whoami                  {node: NODE, id: socket.id, recovered: socket.recovered}
 // Server events: "hello" (p, from) is recorded; "question" (from, cb) answers cb(NODE).
 import { Server } from "socket.io";
-import { createAdapter } from "@socket.io/redis-adapter";
-import { createClient } from "redis";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
+import { createClient, createCluster } from "redis";
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, v, i, a) => (i % 2 === 0 ? [...acc, [v.replace(/^--/, ""), a[i + 1]]] : acc), []),
 );
 const NODE = args.name;
 
-const pub = createClient({ url: args.redis });
-const sub = pub.duplicate();
-for (const c of [pub, sub]) c.on("error", () => {}); // reconnects by itself
-await Promise.all([pub.connect(), sub.connect()]);
-
-const io = new Server({ adapter: createAdapter(pub, sub) });
+const kind = args.adapter || "classic";
+let io;
+if (kind === "streams") {
+  const client = createClient({ url: args.redis });
+  client.on("error", () => {}); // reconnects by itself
+  await client.connect();
+  io = new Server({ adapter: createStreamsAdapter(client), connectionStateRecovery: {} });
+} else {
+  const pub = kind === "sharded"
+    ? createCluster({ rootNodes: args.redis.split(",").map((url) => ({ url })) })
+    : createClient({ url: args.redis });
+  const sub = pub.duplicate();
+  for (const c of [pub, sub]) c.on("error", () => {}); // reconnects by itself
+  await Promise.all([pub.connect(), sub.connect()]);
+  const adapter = kind === "sharded"
+    ? createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" })
+    : createAdapter(pub, sub);
+  io = new Server({ adapter });
+}
 const heard = [];
 io.on("hello", (...a) => heard.push(a));
 io.on("question", (_from, cb) => cb(NODE));
@@ -70,6 +91,8 @@ io.on("connection", (socket) => {
     catch (e) { ack(`error: ${e.message}`); }
   });
   socket.on("server-events", (ack) => ack(heard.splice(0)));
+  socket.on("echo-me", (p, ack) => { socket.emit("echoed", p); ack("ok"); });
+  socket.on("whoami", (ack) => ack({ node: NODE, id: socket.id, recovered: socket.recovered }));
 });
 
 io.listen(0);

@@ -14,6 +14,7 @@ pub fn workspace_root() -> PathBuf {
 
 pub mod bad_input;
 pub mod client_scenarios;
+pub mod cluster_script;
 pub mod echo;
 pub mod peers;
 pub mod proxy;

@@ -39,6 +39,8 @@ mod http;
 mod layer;
 mod redis_adapter;
 mod redis_io;
+mod redis_sharded_io;
+mod redis_streams_io;
 mod socketio;
 mod stall;
 mod timer;
@@ -47,12 +49,14 @@ mod ws_loop;
 
 pub use engine::EngineServer;
 pub use layer::{EngineLayer, EngineService};
-pub use redis_adapter::RedisAdapter;
+pub use redis_adapter::{RedisAdapter, RedisStreamsAdapter, ShardedRedisAdapter};
 pub use sio_core::api::socketio::{
     AckError, BroadcastOperator, ConnectError, ConnectRequest, Message, Namespace, Socket,
     SocketIo, SocketIoConfig,
 };
-pub use sio_core::api::socketio::{ClusterConfig, ClusterFuture};
+pub use sio_core::api::socketio::{
+    AdapterKind, ClusterConfig, ClusterFuture, StreamsConfig, SubscriptionMode,
+};
 pub use sio_core::api::EngineSession;
 pub use sio_core::engine::server::{CloseReason, ServerConfig, TransportKind, Transports};
 pub use sio_core::socket::server::{DisconnectReason, RecoveryConfig};

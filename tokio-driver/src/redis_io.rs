@@ -101,6 +101,8 @@ async fn transmit_one(
             link.handle_server_count(token, r.as_ref().ok().map(|(_, n)| *n));
             r.is_ok()
         }
+        // The sharded and streams adapters' kinds: not asked of this one.
+        _ => true,
     }
 }
 

@@ -2,19 +2,25 @@
 //! `tests/js/cluster-node.mjs` (the same node on npm `socket.io` with
 //! `@socket.io/redis-adapter`), on sio, on the driver named by `--driver`.
 //!
-//! `sio-cluster-node --driver tokio|smol --name NODE --redis redis://127.0.0.1:PORT/`; prints
-//! `listening <port>`. Clients connect with `?name=<label>[&room=<room>]`; every operation
+//! `sio-cluster-node --driver tokio|smol --name NODE --redis redis://127.0.0.1:PORT/
+//! [--adapter classic|sharded|streams]`; prints `listening <port>`. The sharded adapter takes
+//! the cluster's node URLs comma-separated in `--redis`; the streams adapter turns connection
+//! state recovery on. Clients connect with `?name=<label>[&room=<room>]`; every operation
 //! is asked for by a client event and answered by its ack (see the handlers).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sio_core::api::socketio::{Message, Socket, SocketIo, SocketIoConfig};
+use sio_core::api::socketio::{
+    Message, Socket, SocketIo, SocketIoConfig, StreamsConfig, SubscriptionMode,
+};
+use sio_core::socket::server::RecoveryConfig;
 use sio_core::socket::Spread;
 use sio_core::{Map, Value};
 
 fn main() {
     let (mut driver, mut name, mut redis) = (String::new(), String::new(), String::new());
+    let mut adapter = "classic".to_owned();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();
@@ -22,10 +28,18 @@ fn main() {
             "--driver" => driver = value,
             "--name" => name = value,
             "--redis" => redis = value,
+            "--adapter" => adapter = value,
             other => panic!("unknown flag {other}"),
         }
     }
     let name: &'static str = Box::leak(name.into_boxed_str());
+    let mut config = SocketIoConfig::default();
+    if adapter == "streams" {
+        // Sessions and offsets in Redis: a client recovers on any server.
+        config.recovery = Some(RecoveryConfig::default());
+    }
+    let redis: &'static str = Box::leak(redis.into_boxed_str());
+    let nodes: Vec<&'static str> = redis.split(',').collect();
     match driver.as_str() {
         "tokio" => {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -34,11 +48,34 @@ fn main() {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let server = sio_tokio::SocketIoServer::new(SocketIoConfig::default());
+                let server = sio_tokio::SocketIoServer::new(config);
                 setup(server.io(), name);
-                let adapter = sio_tokio::RedisAdapter::connect(&server, &redis)
-                    .await
-                    .expect("redis");
+                let adapter: Box<dyn std::any::Any> = match adapter.as_str() {
+                    "classic" => Box::new(
+                        sio_tokio::RedisAdapter::connect(&server, redis)
+                            .await
+                            .expect("redis"),
+                    ),
+                    "sharded" => Box::new(
+                        sio_tokio::ShardedRedisAdapter::connect(
+                            &server,
+                            &nodes,
+                            SubscriptionMode::Dynamic,
+                        )
+                        .await
+                        .expect("redis cluster"),
+                    ),
+                    "streams" => Box::new(
+                        sio_tokio::RedisStreamsAdapter::connect(
+                            &server,
+                            redis,
+                            StreamsConfig::default(),
+                        )
+                        .await
+                        .expect("redis"),
+                    ),
+                    other => panic!("unknown adapter {other}"),
+                };
                 let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
                     .await
                     .expect("bind");
@@ -48,11 +85,34 @@ fn main() {
             });
         }
         "smol" => smol::block_on(async move {
-            let server = sio_smol::SocketIoServer::new(SocketIoConfig::default());
+            let server = sio_smol::SocketIoServer::new(config);
             setup(server.io(), name);
-            let adapter = sio_smol::RedisAdapter::connect(&server, &redis)
-                .await
-                .expect("redis");
+            let adapter: Box<dyn std::any::Any> = match adapter.as_str() {
+                "classic" => Box::new(
+                    sio_smol::RedisAdapter::connect(&server, redis)
+                        .await
+                        .expect("redis"),
+                ),
+                "sharded" => Box::new(
+                    sio_smol::ShardedRedisAdapter::connect(
+                        &server,
+                        &nodes,
+                        SubscriptionMode::Dynamic,
+                    )
+                    .await
+                    .expect("redis cluster"),
+                ),
+                "streams" => Box::new(
+                    sio_smol::RedisStreamsAdapter::connect(
+                        &server,
+                        redis,
+                        StreamsConfig::default(),
+                    )
+                    .await
+                    .expect("redis"),
+                ),
+                other => panic!("unknown adapter {other}"),
+            };
             let listener = smol::net::TcpListener::bind(("127.0.0.1", 0))
                 .await
                 .expect("bind");
@@ -242,6 +302,18 @@ fn handlers(io: &SocketIo, socket: &Socket, node: &'static str, heard: Arc<Mutex
             };
             let _ = msg.ack(&(answer,));
         }
+    });
+    socket.on("echo-me", move |s: Socket, msg: Message| async move {
+        let payload: Value = msg.arg(0).unwrap_or_default();
+        let _ = s.emit("echoed", &(payload,));
+        let _ = msg.ack(&("ok",));
+    });
+    socket.on("whoami", move |s: Socket, msg: Message| async move {
+        let mut m = Map::new();
+        m.insert("node", Value::from(node));
+        m.insert("id", Value::from(s.id().as_str()));
+        m.insert("recovered", Value::Bool(s.recovered()));
+        let _ = msg.ack(&(Value::Object(m),));
     });
     socket.on("server-events", move |_s: Socket, msg: Message| {
         let heard = heard.clone();

@@ -16,8 +16,10 @@ use super::ack::{AckError, AckSlot, ClusterFuture, Responses};
 use super::layer::Layer;
 use super::namespace::{BroadcastOperator, Namespace};
 use super::SocketIo;
-use crate::socket::cluster::{Cluster, ClusterConfig, ClusterEvent, ClusterTransmit, RequestId};
-use crate::socket::server::SocketInfo;
+use crate::socket::cluster::{
+    Cluster, ClusterConfig, ClusterEvent, ClusterTransmit, RequestId, StreamEntry, StreamRead,
+};
+use crate::socket::server::{SocketId, SocketInfo, Target};
 use crate::socket::Event;
 use crate::{Str, Value};
 
@@ -39,22 +41,34 @@ pub(crate) struct ClusterState {
 impl Layer {
     /// Joins namespace `nsp` to the cluster, if there is one.
     pub(crate) fn cluster_add_namespace(&mut self, nsp: &str) {
+        let now = self.rt.now();
         if let Some(c) = &mut self.cluster {
-            c.machine.add_namespace(nsp);
+            c.machine.add_namespace(now, nsp);
         }
     }
 
-    /// Routes the cluster's events; wakes the driver if there is something to send. Returns
-    /// whether anything happened.
+    /// Routes the cluster's events (and the server's room changes and session requests to
+    /// the cluster); wakes the driver if there is something to send. Returns whether
+    /// anything happened.
     pub(crate) fn pump_cluster(&mut self) -> bool {
         let Some(c) = &mut self.cluster else {
             return false;
         };
+        let mut progressed = false;
+        while let Some(change) = self.server.poll_room_change() {
+            c.machine.handle_room_change(&change);
+        }
+        let mut now = None;
+        while let Some(io) = self.server.poll_session_io() {
+            let now = *now.get_or_insert_with(|| self.rt.now());
+            c.machine.handle_session_io(now, &mut self.server, io);
+            progressed = true;
+        }
         let mut events = Vec::new();
         while let Some(e) = c.machine.poll_event() {
             events.push(e);
         }
-        let progressed = !events.is_empty();
+        progressed |= !events.is_empty();
         for e in events {
             self.cluster_event(e);
         }
@@ -195,12 +209,84 @@ impl ClusterLink {
         });
     }
 
-    /// The answer to [`ClusterTransmit::CountServers`] (`None` if Redis could not answer).
+    /// The answer to [`ClusterTransmit::CountServers`] or
+    /// [`ClusterTransmit::CountShardSubscribers`] (`None` if Redis could not answer).
     pub fn handle_server_count(&self, token: u64, count: Option<usize>) {
         let now = self.io.rt.now();
         self.io.with(|l, _| {
             if let Some(c) = &mut l.cluster {
                 c.machine.handle_server_count(now, token, count);
+            }
+        });
+    }
+
+    /// The connection to a Redis node was lost (sharded adapter: a failover or a restart);
+    /// every channel is subscribed again through the next transmits.
+    pub fn handle_connection_lost(&self) {
+        self.io.with(|l, _| {
+            if let Some(c) = &mut l.cluster {
+                c.machine.handle_connection_lost();
+            }
+        });
+    }
+
+    /// Redis ended the subscription to `channel` itself (sharded adapter: its slot moved).
+    pub fn handle_unsubscribed(&self, channel: &str) {
+        self.io.with(|l, _| {
+            if let Some(c) = &mut l.cluster {
+                c.machine.handle_unsubscribed(channel);
+            }
+        });
+    }
+
+    /// Where to read the stream next (streams adapter; `None` otherwise).
+    pub fn stream_read(&self) -> Option<StreamRead> {
+        self.io
+            .with(|l, _| l.cluster.as_ref().and_then(|c| c.machine.stream_read()))
+    }
+
+    /// Entries read from the stream (possibly none: `BLOCK` ran out).
+    pub fn handle_stream_entries(&self, entries: Vec<StreamEntry>) {
+        let now = self.io.rt.now();
+        self.io.with(|l, _| {
+            if let Some(c) = &mut l.cluster {
+                c.machine.handle_stream_entries(now, &mut l.server, entries);
+            }
+        });
+    }
+
+    /// The answer to [`ClusterTransmit::XAdd`] with a token: the entry id, or `None`.
+    pub fn handle_stream_added(&self, token: u64, id: Option<&str>) {
+        let now = self.io.rt.now();
+        self.io.with(|l, _| {
+            if let Some(c) = &mut l.cluster {
+                c.machine.handle_stream_added(now, &mut l.server, token, id);
+            }
+        });
+    }
+
+    /// The answer to [`ClusterTransmit::TakeSession`]: the session's value and the entries
+    /// from the offset on, or `None` if Redis failed.
+    pub fn handle_session_taken(
+        &self,
+        token: u64,
+        answer: Option<(Option<bytes::Bytes>, Vec<StreamEntry>)>,
+    ) {
+        let now = self.io.rt.now();
+        self.io.with(|l, _| {
+            if let Some(c) = &mut l.cluster {
+                c.machine
+                    .handle_session_taken(now, &mut l.server, token, answer);
+            }
+        });
+    }
+
+    /// The answer to [`ClusterTransmit::ReadRange`], or `None` if Redis failed.
+    pub fn handle_range(&self, token: u64, entries: Option<Vec<StreamEntry>>) {
+        let now = self.io.rt.now();
+        self.io.with(|l, _| {
+            if let Some(c) = &mut l.cluster {
+                c.machine.handle_range(now, &mut l.server, token, entries);
             }
         });
     }
@@ -233,12 +319,21 @@ impl SocketIo {
     /// through the returned link, which a driver's adapter connects to Redis. Calling it
     /// again returns a link to the same cluster state.
     pub fn join_cluster(&self, config: ClusterConfig) -> ClusterLink {
+        let now = self.rt.now();
         self.with(|l, _| {
             if l.cluster.is_none() {
                 let mut machine = Cluster::new(config);
-                machine.add_namespace(crate::socket::MAIN_NAMESPACE);
+                machine.add_namespace(now, crate::socket::MAIN_NAMESPACE);
                 for nsp in l.namespaces.keys() {
-                    machine.add_namespace(nsp);
+                    machine.add_namespace(now, nsp);
+                }
+                if machine.wants_room_changes() {
+                    l.server.watch_rooms(true);
+                }
+                if machine.stream_read().is_some() && l.server.config().recovery.is_some() {
+                    // Sessions and offsets in Redis: a client recovers on any server.
+                    l.server.set_external_sessions(true);
+                    machine.set_sessions(true);
                 }
                 l.cluster = Some(ClusterState {
                     machine,
@@ -308,6 +403,25 @@ impl SocketIo {
     }
 }
 
+impl Layer {
+    /// Sends a single socket's emit through the cluster when the cluster gives offsets (the
+    /// streams adapter with recovery: the reference then broadcasts to the socket's room so
+    /// that the event is in the stream for a recovery elsewhere). Returns whether it did.
+    pub(crate) fn cluster_emit_to(&mut self, socket: &SocketId, event: &Event) -> bool {
+        let Some(c) = self.cluster.as_mut().filter(|c| c.machine.defers_local()) else {
+            return false;
+        };
+        let Some(nsp) = self.server.namespace_of(socket).cloned() else {
+            return false;
+        };
+        if !self.server.is_connected(socket) {
+            return false;
+        }
+        let target = Target::room(socket.as_room().clone());
+        c.machine.broadcast(&nsp, &target, event, false)
+    }
+}
+
 /// `[event, ...args]` as values.
 pub(crate) fn event_values<T: Serialize + ?Sized>(event: &str, args: &T) -> Option<Vec<Value>> {
     let mut values = vec![Value::from(event)];
@@ -320,12 +434,15 @@ impl BroadcastOperator {
         !self.local
     }
 
-    /// Publishes a local broadcast to the cluster (unless `local`).
-    pub(crate) fn publish_broadcast(&self, l: &mut Layer, event: &Event) {
+    /// Publishes a broadcast to the cluster (unless `local`). Returns whether the cluster
+    /// also makes the local part (the streams adapter, once the stream gave the offset).
+    pub(crate) fn publish_broadcast(&self, l: &mut Layer, event: &Event) -> bool {
         if let (true, Some(c)) = (self.cluster_wide(), &mut l.cluster) {
-            c.machine
+            return c
+                .machine
                 .broadcast(&self.nsp, &self.target, event, self.volatile);
         }
+        false
     }
 
     /// Publishes a room operation to the cluster (unless `local`).

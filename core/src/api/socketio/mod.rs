@@ -35,7 +35,10 @@ mod socket;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::socket::cluster::{ClusterConfig, ClusterTransmit};
+pub use crate::socket::cluster::{
+    AdapterKind, ClusterConfig, ClusterTransmit, StreamEntry, StreamRead, StreamsConfig,
+    SubscriptionMode,
+};
 pub use ack::{AckError, AckFuture, BroadcastAckFuture, ClusterFuture, Responses};
 pub use cluster::ClusterLink;
 pub use drain::Drain;

@@ -282,7 +282,9 @@ impl BroadcastOperator {
     pub fn emit_event(&self, event: Event) {
         let (nsp, target, volatile) = (self.nsp.clone(), self.target.clone(), self.volatile);
         self.io.with(|l, _| {
-            self.publish_broadcast(l, &event);
+            if self.publish_broadcast(l, &event) {
+                return; // The cluster delivers it here once the stream gave its offset.
+            }
             let _ = if volatile {
                 l.server.broadcast_volatile(&nsp, &target, event)
             } else {
@@ -306,7 +308,9 @@ impl BroadcastOperator {
         let sids = self.io.with(|l, engine| {
             let mut sids = l.server.connections_of(&nsp, &target).unwrap_or_default();
             sids.retain(|sid| !super::drain::congested(engine, sid));
-            self.publish_broadcast(l, &event);
+            if self.publish_broadcast(l, &event) {
+                return sids;
+            }
             let _ = if volatile {
                 l.server.broadcast_volatile(&nsp, &target, event)
             } else {

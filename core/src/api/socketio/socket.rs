@@ -210,7 +210,9 @@ impl Socket {
     ) -> Result<(), serde_json::Error> {
         let event = Event::new(event, args)?;
         self.send(event, |l, id, event| {
-            let _ = l.server.emit(id, event);
+            if !l.cluster_emit_to(id, &event) {
+                let _ = l.server.emit(id, event);
+            }
         });
         Ok(())
     }

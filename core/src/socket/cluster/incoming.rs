@@ -169,6 +169,7 @@ impl Cluster {
                 let reply = request_id.map(|request| ReplyTo {
                     nsp: Str::from(nsp.to_owned()),
                     request,
+                    requester: String::new(),
                 });
                 self.events.push_back(ClusterEvent::ServerSideEmit {
                     nsp: Str::from(nsp.to_owned()),
@@ -201,8 +202,12 @@ impl Cluster {
                 m.insert("clientCount", Value::from(count));
                 let channel = self.response_channel(nsp);
                 self.publish(channel, message::json(&Value::Object(m)));
-                self.remote_acks
-                    .insert(local, (Str::from(nsp.to_owned()), request));
+                let remote = super::RemoteAck {
+                    nsp: Str::from(nsp.to_owned()),
+                    request,
+                    requester: String::new(),
+                };
+                self.remote_acks.insert(local, remote);
             }
             Kind::BroadcastClientCount | Kind::BroadcastAck => {}
         }

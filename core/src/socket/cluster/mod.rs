@@ -1,17 +1,24 @@
-//! The cluster protocol of `@socket.io/redis-adapter` 8.3, sans-IO: how one server shares
+//! The cluster protocols of the Node.js Redis adapters, sans-IO: how one server shares
 //! broadcasts, room operations, `fetch_sockets`, server-side emits and broadcast acks with the
-//! other servers of a cluster (sio or Node.js) over Redis pub/sub.
+//! other servers of a cluster (sio or Node.js) through Redis. Three wire formats
+//! ([`AdapterKind`]):
+//!
+//! - **classic** (`createAdapter` of `@socket.io/redis-adapter` 8.3): pub/sub channels;
+//! - **sharded** (`createShardedAdapter` of the same package): sharded pub/sub of a Redis 7
+//!   cluster, with the messages of socket.io-adapter's `ClusterAdapter`;
+//! - **streams** (`@socket.io/redis-streams-adapter` 0.2): the same messages appended to one
+//!   Redis stream, servers counted by their heartbeats, and connection state recovery's
+//!   sessions kept in Redis so that a client recovers on another server.
 //!
 //! [`Cluster`] sits beside a [`SocketServer`]: the application's cluster-wide operations go
 //! through it (the caller does the local part on the server, the cluster publishes the rest
-//! and gathers the answers), and the messages
-//! the driver receives from Redis go into it (it applies them to the server and answers
-//! requests). It owns no connection: it asks the driver to subscribe, publish and count
-//! subscribers ([`ClusterTransmit`]), and reports what the application must learn
-//! ([`ClusterEvent`]).
+//! and gathers the answers), and what the driver receives from Redis goes into it (it
+//! applies it to the server and answers requests). It owns no connection: it asks the driver
+//! to subscribe, publish, append, read and count ([`ClusterTransmit`], [`Cluster::stream_read`]),
+//! and reports what the application must learn ([`ClusterEvent`]).
 //!
-//! The wire format is the Node adapter's, channel names included (with the default key
-//! `socket.io` and namespace `/`):
+//! The classic wire format, channel names included (with the default key `socket.io` and
+//! namespace `/`):
 //!
 //! | channel | what | encoding |
 //! |---|---|---|
@@ -22,19 +29,48 @@
 //! The number of servers is the number of subscribers of the request channel
 //! (`PUBSUB NUMSUB`), asked for each request that waits for answers.
 //!
+//! The sharded wire format: every message `{type, data, uid, nsp}` on `socket.io#/#` (one
+//! channel per namespace), broadcasts to one public room on `socket.io#/#room#` (dynamic
+//! mode), answers on the asking server's `socket.io#/#<uid>#`; JSON, or notepack msgpack
+//! when the data holds binary. The number of servers is `PUBSUB SHARDNUMSUB socket.io#/#`.
+//! See [`sharded`](self#sharded) below.
+//!
+//! The streams wire format: one stream entry per message with the fields `uid`, `nsp`,
+//! `type`, `data` (JSON, or base64 of msgpack with binary); a broadcast's entry id is the
+//! offset its recipients receive as a last argument (with connection state recovery), so the
+//! local delivery waits for the `XADD`; sessions are `SET sio:session:<pid>` (base64 of
+//! msgpack `{sid, pid, rooms, data}`, expiring after the recovery window), and a client
+//! that comes back gets the session and every broadcast of the stream after its offset that
+//! matches its rooms.
+//!
 //! Methods, as every machine of this crate: getters ([`uid`](Cluster::uid),
-//! [`subscriptions`](Cluster::subscriptions)); inputs
+//! [`subscriptions`](Cluster::subscriptions), [`stream_read`](Cluster::stream_read),
+//! [`defers_local`](Cluster::defers_local)); inputs
 //! ([`handle_message`](Cluster::handle_message),
 //! [`handle_server_count`](Cluster::handle_server_count),
 //! [`handle_local_ack_done`](Cluster::handle_local_ack_done),
+//! [`handle_room_change`](Cluster::handle_room_change),
+//! [`handle_connection_lost`](Cluster::handle_connection_lost),
+//! [`handle_unsubscribed`](Cluster::handle_unsubscribed),
+//! [`handle_stream_entries`](Cluster::handle_stream_entries),
+//! [`handle_stream_added`](Cluster::handle_stream_added),
+//! [`handle_session_io`](Cluster::handle_session_io),
+//! [`handle_session_taken`](Cluster::handle_session_taken),
+//! [`handle_range`](Cluster::handle_range),
 //! [`handle_timeout`](Cluster::handle_timeout)); commands (`add_namespace`, `broadcast`,
 //! `broadcast_with_ack`, `sockets_join`, `sockets_leave`, `disconnect_sockets`,
 //! `fetch_sockets`, `server_side_emit`, `reply`); outputs ([`poll_transmit`](Cluster::poll_transmit),
 //! [`poll_event`](Cluster::poll_event), [`poll_timeout`](Cluster::poll_timeout)).
 
+mod adapter_in;
+mod adapter_msg;
+mod config;
 mod incoming;
+mod io;
 mod message;
 mod requests;
+mod sharded;
+mod streams;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -42,126 +78,24 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use hashbrown::{HashMap, HashSet};
 
+pub use config::{AdapterKind, ClusterConfig, ShardedConfig, StreamsConfig, SubscriptionMode};
+pub use io::{ClusterEvent, ClusterTransmit, ReplyTo, RequestId, StreamEntry, StreamRead};
+
 use crate::engine::server::sid::SidGenerator;
-use crate::socket::server::{BroadcastAckId, SocketInfo, SocketServer, Target};
-use crate::socket::{Event, Payload, Value};
+use crate::socket::server::{BroadcastAckId, SocketServer, Target};
+use crate::socket::{Event, Value};
 use crate::{Map, Str};
+use adapter_msg::MsgType;
 use message::Kind;
 use requests::Request;
 
-/// The cluster's settings (the Node adapter's options of the same names).
-#[derive(Clone)]
-pub struct ClusterConfig {
-    /// The prefix of every channel (`key`, default `socket.io`).
-    pub key: String,
-    /// How long a request waits for every server's answer (`requestsTimeout`, 5 s).
-    pub requests_timeout: Duration,
-    /// Seed of this server's uid and request ids; the default draws it from the operating
-    /// system (two servers must not share one).
-    pub seed: [u8; 32],
-}
-
-impl Default for ClusterConfig {
-    fn default() -> Self {
-        ClusterConfig {
-            key: "socket.io".to_owned(),
-            requests_timeout: Duration::from_millis(5000),
-            seed: crate::engine::server::sid::os_seed(),
-        }
-    }
-}
-
-impl std::fmt::Debug for ClusterConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClusterConfig")
-            .field("key", &self.key)
-            .field("requests_timeout", &self.requests_timeout)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What the driver must do with Redis.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClusterTransmit {
-    /// Subscribe to these channels (`SUBSCRIBE`) and patterns (`PSUBSCRIBE`); keep them, and
-    /// subscribe again after reconnecting ([`Cluster::subscriptions`] lists them all).
-    Subscribe {
-        /// Exact channel names.
-        channels: Vec<String>,
-        /// Glob patterns.
-        patterns: Vec<String>,
-    },
-    /// `PUBLISH channel payload`. Lost if Redis is unreachable (as with the Node adapter).
-    Publish {
-        /// The channel.
-        channel: String,
-        /// The message.
-        payload: Bytes,
-    },
-    /// `PUBSUB NUMSUB channel`; answer with [`Cluster::handle_server_count`] and `token`.
-    CountServers {
-        /// The request channel whose subscribers are the servers.
-        channel: String,
-        /// Names the question in the answer.
-        token: u64,
-    },
-}
-
-/// A cluster-wide request of this server, named in its [`ClusterEvent`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(u64);
-
-/// Answers another server's `server_side_emit` with ack: pass to [`Cluster::reply`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplyTo {
+/// A broadcast with ack another server asked this one to make.
+#[derive(Debug)]
+struct RemoteAck {
     nsp: Str,
     request: String,
-}
-
-/// What the application must learn.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ClusterEvent {
-    /// Another server (or an emitter) sent a server-side event: `args[0]` is its name. With
-    /// `reply`, the sender waits for one answer ([`Cluster::reply`]).
-    ServerSideEmit {
-        /// The namespace.
-        nsp: Str,
-        /// The event name and arguments.
-        args: Vec<Value>,
-        /// Where the answer goes, if one is awaited.
-        reply: Option<ReplyTo>,
-    },
-    /// A [`fetch_sockets`](Cluster::fetch_sockets) is over: this server's sockets and those
-    /// of every other server that answered; `complete` is false after the timeout.
-    FetchDone {
-        /// The request.
-        request: RequestId,
-        /// The sockets found.
-        sockets: Vec<SocketInfo>,
-        /// Whether every server answered.
-        complete: bool,
-    },
-    /// A [`server_side_emit`](Cluster::server_side_emit) with ack is over: one answer per
-    /// other server (fewer when `complete` is false, after the timeout).
-    ServerSideEmitDone {
-        /// The request.
-        request: RequestId,
-        /// The answers.
-        responses: Vec<Value>,
-        /// Whether every other server answered.
-        complete: bool,
-    },
-    /// A [`broadcast_with_ack`](Cluster::broadcast_with_ack) is over: each client's first ack
-    /// argument, this server's clients (with their ids) and the others' (their ids are not on
-    /// the wire: empty).
-    BroadcastAckDone {
-        /// The request.
-        request: RequestId,
-        /// The answers.
-        responses: Vec<(crate::socket::server::SocketId, Payload)>,
-        /// Whether every client of every server answered in time.
-        complete: bool,
-    },
+    /// The asking server (answers of the sharded adapter go to its channel).
+    requester: String,
 }
 
 /// The cluster state of one server. See the [module docs](self).
@@ -174,9 +108,14 @@ pub struct Cluster {
     requests: HashMap<u64, Request>,
     by_wire: HashMap<String, u64>,
     /// Broadcasts with ack other servers asked this one to make: local id → their request.
-    remote_acks: HashMap<BroadcastAckId, (Str, String)>,
+    remote_acks: HashMap<BroadcastAckId, RemoteAck>,
     transmits: VecDeque<ClusterTransmit>,
     events: VecDeque<ClusterEvent>,
+    /// The sharded adapter's state (its channels).
+    sharded: Option<sharded::Sharded>,
+    /// The streams adapter's state (offset, servers, heartbeats, waiting broadcasts and
+    /// session lookups).
+    streams: Option<Box<streams::Streams>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -193,11 +132,18 @@ impl Cluster {
     /// A cluster member with `config`; add its namespaces with
     /// [`add_namespace`](Self::add_namespace).
     pub fn new(config: ClusterConfig) -> Self {
-        let mut ids = SidGenerator::new(config.seed);
-        let uid = ids.next_sid().as_str()[..6].to_owned();
-        Cluster {
+        let ids = SidGenerator::new(config.seed);
+        let sharded = match &config.adapter {
+            AdapterKind::Sharded(c) => Some(sharded::Sharded::new(c.subscription_mode)),
+            _ => None,
+        };
+        let streams = match &config.adapter {
+            AdapterKind::Streams(c) => Some(Box::new(streams::Streams::new(c.clone()))),
+            _ => None,
+        };
+        let mut cluster = Cluster {
             config,
-            uid,
+            uid: String::new(),
             ids,
             namespaces: HashSet::new(),
             next_request: 0,
@@ -206,24 +152,47 @@ impl Cluster {
             remote_acks: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
-        }
+            sharded,
+            streams,
+        };
+        // The classic adapter's uids have 6 characters, the `ClusterAdapter`'s 16 hex digits.
+        cluster.uid = if cluster.is_classic() {
+            cluster.ids.next_sid().as_str()[..6].to_owned()
+        } else {
+            cluster.hex_id()
+        };
+        cluster
     }
 
     // ---- getters -----------------------------------------------------------------------------
 
-    /// This server's uid in the cluster (6 characters; its own messages carry it).
+    /// This server's uid in the cluster (its own messages carry it).
     pub fn uid(&self) -> &str {
         &self.uid
     }
 
-    /// Every subscription this server needs: what to subscribe again after reconnecting.
+    /// Which adapter's wire format this cluster speaks.
+    pub fn adapter(&self) -> &AdapterKind {
+        &self.config.adapter
+    }
+
+    /// Every subscription this server needs: what to subscribe again after reconnecting
+    /// (`Subscribe` for the classic adapter, `SSubscribe` for the sharded one; the streams
+    /// adapter subscribes to nothing).
     pub fn subscriptions(&self) -> ClusterTransmit {
+        if let Some(sh) = &self.sharded {
+            return ClusterTransmit::SSubscribe {
+                channels: sh.channels().cloned().collect(),
+            };
+        }
         let mut channels = Vec::new();
         let mut patterns = Vec::new();
-        for nsp in &self.namespaces {
-            let (c, p) = self.channels_of(nsp);
-            channels.extend(c);
-            patterns.extend(p);
+        if self.streams.is_none() {
+            for nsp in &self.namespaces {
+                let (c, p) = self.channels_of(nsp);
+                channels.extend(c);
+                patterns.extend(p);
+            }
         }
         ClusterTransmit::Subscribe { channels, patterns }
     }
@@ -252,35 +221,64 @@ impl Cluster {
         self.events.pop_front()
     }
 
-    /// The earliest request deadline.
+    /// The earliest request deadline (and, for the streams adapter, the next heartbeat or
+    /// the moment a silent server stops counting).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.requests.values().map(|r| r.deadline).min()
+        let requests = self.requests_deadline();
+        let streams = self.streams_deadline();
+        match (requests, streams) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     // ---- commands ----------------------------------------------------------------------------
 
-    /// Joins namespace `nsp` to the cluster (asks the driver to subscribe to its channels).
-    /// Adding one twice does nothing.
-    pub fn add_namespace(&mut self, nsp: &str) {
-        if self.namespaces.insert(nsp.to_owned()) {
+    /// Joins namespace `nsp` to the cluster (asks the driver to subscribe to its channels;
+    /// the streams adapter says hello to the other servers). Adding one twice does nothing.
+    pub fn add_namespace(&mut self, now: Instant, nsp: &str) {
+        if !self.namespaces.insert(nsp.to_owned()) {
+            return;
+        }
+        if self.streams.is_some() {
+            self.streams_add_namespace(now, nsp);
+        } else if self.sharded.is_some() {
+            self.sharded_add_namespace(nsp);
+        } else {
             let (channels, patterns) = self.channels_of(nsp);
             self.transmits
                 .push_back(ClusterTransmit::Subscribe { channels, patterns });
         }
     }
 
-    /// Publishes a broadcast the server made locally to the other servers (they apply the
-    /// same `target` to their sockets).
-    pub fn broadcast(&mut self, nsp: &str, target: &Target, event: &Event, volatile: bool) {
+    /// Publishes a broadcast to the other servers (they apply the same `target` to their
+    /// sockets). Returns whether the cluster also makes the local part (then the caller must
+    /// not): the streams adapter with connection state recovery delivers it once the stream
+    /// has given it its offset ([`defers_local`](Self::defers_local)); otherwise the caller
+    /// broadcasts on the server itself.
+    pub fn broadcast(&mut self, nsp: &str, target: &Target, event: &Event, volatile: bool) -> bool {
         let Some(packet) = message::packet(nsp, event) else {
-            return;
+            return false;
         };
         let mut flags = Map::new();
         if volatile {
             flags.insert("volatile", Value::Bool(true));
         }
         let opts = message::opts(target, Some(flags));
+        if !self.is_classic() {
+            let mut d = Map::new();
+            d.insert("packet", packet);
+            d.insert("opts", Value::Object(opts));
+            if self.defers_local() && !volatile {
+                let token = self.defer_local(nsp, target, event);
+                let t = self.adapter_transmit(nsp, MsgType::Broadcast, Some(d), Some(token));
+                self.transmits.push_back(t);
+                return true;
+            }
+            self.adapter_publish(nsp, MsgType::Broadcast, Some(d));
+            return false;
+        }
         let msg = Value::Array(vec![
             Value::from(self.uid.as_str()),
             packet,
@@ -292,6 +290,7 @@ impl Cluster {
             channel.push('#');
         }
         self.publish(channel, crate::msgpack::encode(&msg));
+        false
     }
 
     /// Asks every other server to make `target`'s sockets join `rooms` (do the local part on
@@ -308,6 +307,13 @@ impl Cluster {
     /// Asks every other server to disconnect `target`'s sockets (closing their connections
     /// when `close`).
     pub fn disconnect_sockets(&mut self, nsp: &str, target: &Target, close: bool) {
+        if !self.is_classic() {
+            let mut d = Map::new();
+            d.insert("opts", Value::Object(message::opts(target, None)));
+            d.insert("close", Value::Bool(close));
+            self.adapter_publish(nsp, MsgType::DisconnectSockets, Some(d));
+            return;
+        }
         let mut m = self.request_head(Kind::RemoteDisconnect);
         m.insert("opts", Value::Object(message::opts(target, None)));
         m.insert("close", Value::Bool(close));
@@ -318,6 +324,13 @@ impl Cluster {
     /// Answers another server's server-side emit with ack (only the first answer counts, as
     /// the reference).
     pub fn reply(&mut self, to: ReplyTo, arg: Value) {
+        if !self.is_classic() {
+            let mut d = Map::new();
+            d.insert("requestId", Value::from(to.request.as_str()));
+            d.insert("packet", arg);
+            self.adapter_respond(&to.requester, &to.nsp, MsgType::ServerSideEmitResponse, d);
+            return;
+        }
         let mut m = Map::new();
         m.insert("type", Value::from(Kind::ServerSideEmit as u8));
         m.insert("requestId", Value::from(to.request.as_str()));
@@ -328,9 +341,10 @@ impl Cluster {
 
     // ---- inputs ------------------------------------------------------------------------------
 
-    /// A message from Redis on `channel` (one of the subscriptions). Broadcasts and requests
-    /// of other servers are applied to `server`; answers to this server's requests advance
-    /// them. Malformed messages, and this server's own, are ignored.
+    /// A message from Redis on `channel` (one of the subscriptions, classic or sharded).
+    /// Broadcasts and requests of other servers are applied to `server`; answers to this
+    /// server's requests advance them. Malformed messages, and this server's own, are
+    /// ignored.
     pub fn handle_message(
         &mut self,
         now: Instant,
@@ -341,18 +355,40 @@ impl Cluster {
         let Ok(channel) = std::str::from_utf8(channel) else {
             return;
         };
+        if self.sharded.is_some() {
+            self.sharded_message(now, server, channel, payload);
+            return;
+        }
+        if self.streams.is_some() {
+            return;
+        }
         let key = &self.config.key;
         if let Some(rest) = channel.strip_prefix(&format!("{key}-request#")) {
             let nsp = rest.strip_suffix('#').unwrap_or(rest).to_owned();
             self.on_request(now, server, &nsp, payload);
         } else if channel.starts_with(&format!("{key}-response#")) {
-            self.on_response(now, payload);
+            self.on_response(payload);
         } else if channel.starts_with(&format!("{key}#")) {
             self.on_broadcast(server, channel, payload);
         }
     }
 
     // ---- internals ---------------------------------------------------------------------------
+
+    fn is_classic(&self) -> bool {
+        self.sharded.is_none() && self.streams.is_none()
+    }
+
+    /// 16 hexadecimal digits, as socket.io-adapter's `randomId()`.
+    fn hex_id(&mut self) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let sid = self.ids.next_sid();
+        // Base64url digits are evenly spread over 64 values, hence over 16.
+        sid.as_bytes()[..16]
+            .iter()
+            .map(|b| HEX[usize::from(*b) % 16] as char)
+            .collect()
+    }
 
     fn channels_of(&self, nsp: &str) -> (Vec<String>, Vec<String>) {
         let key = &self.config.key;
@@ -389,6 +425,18 @@ impl Cluster {
     }
 
     fn room_request(&mut self, nsp: &str, kind: Kind, target: &Target, rooms: &[Str]) {
+        if !self.is_classic() {
+            let kind = match kind {
+                Kind::RemoteJoin => MsgType::SocketsJoin,
+                _ => MsgType::SocketsLeave,
+            };
+            let mut d = Map::new();
+            d.insert("opts", Value::Object(message::opts(target, None)));
+            let list = rooms.iter().map(|r| Value::from(r.as_str())).collect();
+            d.insert("rooms", Value::Array(list));
+            self.adapter_publish(nsp, kind, Some(d));
+            return;
+        }
         let mut m = self.request_head(kind);
         m.insert("opts", Value::Object(message::opts(target, None)));
         m.insert(

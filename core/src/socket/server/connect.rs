@@ -15,11 +15,14 @@ use crate::Str;
 /// A CONNECT the application is deciding on.
 #[derive(Debug)]
 pub(super) struct PendingConnect {
-    sid: Str,
+    pub(super) sid: Str,
     pub(super) nsp: Str,
-    handshake: Handshake,
+    pub(super) handshake: Handshake,
     /// A kept session the CONNECT's auth named, restored on accept.
-    restored: Option<Restored>,
+    pub(super) restored: Option<Restored>,
+    /// Waiting for an external session store's answer (the application has not been asked
+    /// yet).
+    pub(super) restoring: bool,
 }
 
 impl SocketServer {
@@ -49,7 +52,12 @@ impl SocketServer {
             self.send_packet(sid, &packet);
             return;
         }
-        let restored = self.restore(now, &nsp, auth.as_ref());
+        let lookup = self.recovery_auth(auth.as_ref());
+        let restored = if self.external_sessions() {
+            None
+        } else {
+            self.restore(now, &nsp, auth.as_ref())
+        };
         let skip = self.config.recovery.is_some_and(|r| r.skip_middlewares);
         if restored.is_some() && skip {
             self.establish(sid, &nsp, handshake, restored);
@@ -71,8 +79,19 @@ impl SocketServer {
                 nsp: nsp.clone(),
                 handshake: handshake.clone(),
                 restored,
+                restoring: lookup.is_some(),
             },
         );
+        if let Some((pid, offset)) = lookup {
+            // The application is asked once the store has answered.
+            self.session_io.push_back(super::SessionIo::Lookup {
+                request,
+                nsp,
+                pid,
+                offset,
+            });
+            return;
+        }
         self.events.push_back(SocketEvent::ConnectRequest {
             request,
             nsp,
@@ -150,7 +169,7 @@ impl SocketServer {
     }
 
     /// Creates (or restores) the socket, writes the missed packets and the CONNECT reply.
-    fn establish(
+    pub(super) fn establish(
         &mut self,
         sid: &Str,
         nsp: &Str,
@@ -189,8 +208,18 @@ impl SocketServer {
         }
         if let Some(n) = self.namespaces.get_mut(nsp.as_bytes()) {
             n.sockets.insert(id.clone());
+            let mut created = Vec::new();
             for room in &state.rooms {
-                n.add_to_room(room, &id);
+                if n.add_to_room(room, &id) {
+                    created.push(room.clone());
+                }
+            }
+            if self.watch_rooms {
+                for room in created {
+                    let private = room == *id.as_room()
+                        || self.sockets.contains_key(&SocketId::new(room.clone()));
+                    self.room_changed(nsp, &room, true, private);
+                }
             }
         }
         self.sockets.insert(id.clone(), Box::new(state));

@@ -112,20 +112,31 @@ impl SocketServer {
         let Some(leaving) = s.leaving else {
             return;
         };
-        let Some(s) = self.sockets.remove(id) else {
+        let Some(mut s) = self.sockets.remove(id) else {
             return;
         };
         if let Some(n) = self.namespaces.get_mut(s.nsp.as_bytes()) {
             n.sockets.remove(id);
+            let mut deleted = Vec::new();
             for room in &s.rooms {
-                n.remove_from_room(room, id);
+                if n.remove_from_room(room, id) {
+                    deleted.push(room.clone());
+                }
+            }
+            if self.watch_rooms {
+                let nsp = s.nsp.clone();
+                for room in deleted {
+                    let private = room.as_str() == id.as_str()
+                        || self.sockets.contains_key(&SocketId::new(room.clone()));
+                    self.room_changed(&nsp, &room, false, private);
+                }
             }
         }
         for ack in &s.awaiting {
             self.abandon_ack(id, *ack);
         }
         let nsp = s.nsp.clone();
-        if leaving.reason.is_recoverable() {
+        if leaving.reason.is_recoverable() && !self.persist_session(id, &mut s) {
             self.keep_session(leaving.at, id, *s);
         }
         self.release_namespace(&nsp);

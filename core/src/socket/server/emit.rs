@@ -115,7 +115,7 @@ impl SocketServer {
         target: &Target,
         event: Event,
     ) -> Result<usize, UnknownNamespace> {
-        self.broadcast_to(nsp, target, event, false)
+        self.broadcast_to(nsp, target, event, false, None)
     }
 
     /// [`broadcast`](Self::broadcast) as a volatile packet (no recovery offset, never
@@ -126,7 +126,7 @@ impl SocketServer {
         target: &Target,
         event: Event,
     ) -> Result<usize, UnknownNamespace> {
-        self.broadcast_to(nsp, target, event, true)
+        self.broadcast_to(nsp, target, event, true, None)
     }
 
     /// Broadcasts `event` asking every recipient for an ack (one ack id for all, encoded
@@ -238,12 +238,13 @@ impl SocketServer {
         Ok(())
     }
 
-    fn broadcast_to(
+    pub(super) fn broadcast_to(
         &mut self,
         nsp: &str,
         target: &Target,
         event: Event,
         volatile: bool,
+        offset: Option<&str>,
     ) -> Result<usize, UnknownNamespace> {
         let n = self
             .namespaces
@@ -252,6 +253,9 @@ impl SocketServer {
         let name = n.name.clone();
         let event = without_ack(event);
         let frames: SmallVec<[Frame; 1]> = if volatile {
+            self.config.parser.to_frames(&Packet::event(name, event))
+        } else if let Some(offset) = offset {
+            let event = super::recovery::with_offset(&event, offset);
             self.config.parser.to_frames(&Packet::event(name, event))
         } else {
             let except = target.all_except_rooms();

@@ -23,6 +23,7 @@ mod namespace;
 mod recovery;
 mod rooms;
 mod socket;
+mod store;
 mod target;
 mod timer;
 
@@ -41,6 +42,7 @@ pub use ids::{
     BroadcastAckId, ConnectId, EmitAckError, JoinError, SocketId, UnknownConnect, UnknownNamespace,
     UnknownSocket,
 };
+pub use store::{FoundSession, KeptSession, RoomChange, SessionIo};
 pub use target::Target;
 
 use crate::engine::server::sid::SidGenerator;
@@ -70,7 +72,8 @@ pub type NamespaceFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
 ///   [`handle_engine_open`](Self::handle_engine_open),
 ///   [`handle_engine_message`](Self::handle_engine_message),
 ///   [`handle_engine_close`](Self::handle_engine_close),
-///   [`handle_timeout`](Self::handle_timeout);
+///   [`handle_timeout`](Self::handle_timeout), and from an external session store
+///   [`handle_session_found`](Self::handle_session_found);
 /// - **commands** from the application: namespaces ([`add_namespace`](Self::add_namespace),
 ///   [`add_dynamic_namespaces`](Self::add_dynamic_namespaces)), connecting
 ///   ([`accept_connect`](Self::accept_connect), [`reject_connect`](Self::reject_connect)),
@@ -81,10 +84,14 @@ pub type NamespaceFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
 ///   [`leave`](Self::leave), [`sockets_join`](Self::sockets_join),
 ///   [`sockets_leave`](Self::sockets_leave), [`fetch_sockets`](Self::fetch_sockets)) and
 ///   leaving ([`disconnect`](Self::disconnect),
-///   [`disconnect_sockets`](Self::disconnect_sockets));
+///   [`disconnect_sockets`](Self::disconnect_sockets)); for a cluster adapter
+///   ([`set_external_sessions`](Self::set_external_sessions),
+///   [`watch_rooms`](Self::watch_rooms), [`broadcast_at_offset`](Self::broadcast_at_offset));
 /// - **outputs**, to drain after every input or command:
 ///   [`poll_engine_command`](Self::poll_engine_command) and [`poll_event`](Self::poll_event)
-///   until `None`, then arm one timer for [`poll_timeout`](Self::poll_timeout).
+///   until `None` (and, for a cluster adapter, [`poll_session_io`](Self::poll_session_io) and
+///   [`poll_room_change`](Self::poll_room_change)), then arm one timer for
+///   [`poll_timeout`](Self::poll_timeout).
 ///
 /// Timers (connect timeout per connection, ack deadlines, broadcast-ack deadlines, kept
 /// recovery sessions) share one binary heap with lazy invalidation: each record stores its
@@ -115,6 +122,12 @@ pub struct SocketServer {
     /// The latest time passed in, for commands that take none (`emit` stores the time of an
     /// event in the recovery log).
     last_now: Option<Instant>,
+    /// Sessions and offsets live in an external store (a cluster adapter): see `store`.
+    external_sessions: bool,
+    session_io: VecDeque<SessionIo>,
+    /// Rooms created and deleted are reported (for a sharded cluster's channels per room).
+    watch_rooms: bool,
+    room_changes: VecDeque<RoomChange>,
 }
 
 impl fmt::Debug for SocketServer {
@@ -150,6 +163,10 @@ impl SocketServer {
             commands: VecDeque::new(),
             events: VecDeque::new(),
             last_now: None,
+            external_sessions: false,
+            session_io: VecDeque::new(),
+            watch_rooms: false,
+            room_changes: VecDeque::new(),
         };
         server.add_namespace(MAIN_NAMESPACE);
         server

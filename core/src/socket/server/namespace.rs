@@ -54,20 +54,23 @@ impl Namespace {
         id
     }
 
-    pub(super) fn add_to_room(&mut self, room: &Str, socket: &SocketId) {
-        self.rooms
-            .entry(room.clone())
-            .or_default()
-            .insert(socket.clone());
+    /// Returns whether the room was created (this is its first member).
+    pub(super) fn add_to_room(&mut self, room: &Str, socket: &SocketId) -> bool {
+        let members = self.rooms.entry(room.clone()).or_default();
+        members.insert(socket.clone());
+        members.len() == 1
     }
 
-    pub(super) fn remove_from_room(&mut self, room: &Str, socket: &SocketId) {
+    /// Returns whether the room was deleted (this was its last member).
+    pub(super) fn remove_from_room(&mut self, room: &Str, socket: &SocketId) -> bool {
         if let Some(members) = self.rooms.get_mut(room) {
             members.remove(socket);
             if members.is_empty() {
                 self.rooms.remove(room);
+                return true;
             }
         }
+        false
     }
 }
 

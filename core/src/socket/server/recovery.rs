@@ -67,6 +67,11 @@ impl SocketServer {
                 .parser
                 .to_frames(&Packet::event(nsp.clone(), event));
         };
+        if self.external_sessions {
+            // Offsets come from the external store (broadcast_at_offset); an event sent
+            // without one cannot be replayed.
+            return Packet::event(nsp.clone(), event).to_frames();
+        }
         let offset = self.next_offset();
         let event = with_offset(&event, &offset);
         let frames = self
@@ -189,16 +194,25 @@ fn includes(rooms: &[Str], s: &Stored) -> bool {
     included && !rooms.iter().any(|r| s.except.contains(r))
 }
 
-/// `event` with `offset` appended as its last argument. Offsets are alphanumeric, so the JSON
-/// needs no escaping; an event's payload is a non-empty array, so it ends in `]`.
-fn with_offset(event: &Event, offset: &Str) -> Event {
+/// `event` with `offset` appended as its last argument. An event's payload is a non-empty
+/// array, so it ends in `]`; the offset is written as a JSON string.
+pub(super) fn with_offset(event: &Event, offset: &str) -> Event {
     let json = event.payload().json();
     let body = json.as_str().strip_suffix(']').unwrap_or(json.as_str());
     let mut out = String::with_capacity(json.len() + offset.len() + 3);
     out.push_str(body);
-    out.push_str(",\"");
-    out.push_str(offset);
-    out.push_str("\"]");
+    out.push(',');
+    if offset
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        out.push('"');
+        out.push_str(offset);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::Value::from(offset).to_string());
+    }
+    out.push(']');
     let payload = Payload::from_parts(Str::from(out), event.payload().attachments().to_vec());
     Event::from_parts(event.name().clone(), payload, None)
 }

@@ -18,23 +18,41 @@ impl SocketServer {
             .namespaces
             .get_mut(s.nsp.as_bytes())
             .ok_or(UnknownSocket)?;
+        let mut created = Vec::new();
+        let mut result = Ok(());
         for room in rooms {
             if s.rooms.len() >= self.config.max_rooms_per_socket && !s.rooms.contains(&room) {
-                return Err(JoinError::TooManyRooms);
+                result = Err(JoinError::TooManyRooms);
+                break;
             }
-            if s.add_room(&room) {
-                n.add_to_room(&room, socket);
+            if s.add_room(&room) && n.add_to_room(&room, socket) {
+                created.push(room);
             }
         }
-        Ok(())
+        if self.watch_rooms {
+            let nsp = n.name.clone();
+            for room in created {
+                let private = room.as_str() == socket.as_str()
+                    || self.sockets.contains_key(&SocketId::new(room.clone()));
+                self.room_changed(&nsp, &room, true, private);
+            }
+        }
+        result
     }
 
     /// Removes `socket` from `room` (its own room too, if asked, as the reference allows).
     pub fn leave(&mut self, socket: &SocketId, room: &str) -> Result<(), UnknownSocket> {
         let s = self.sockets.get_mut(socket).ok_or(UnknownSocket)?;
         if let Some(room) = s.remove_room(room) {
-            if let Some(n) = self.namespaces.get_mut(s.nsp.as_bytes()) {
-                n.remove_from_room(&room, socket);
+            let nsp = s.nsp.clone();
+            let deleted = self
+                .namespaces
+                .get_mut(nsp.as_bytes())
+                .is_some_and(|n| n.remove_from_room(&room, socket));
+            if deleted && self.watch_rooms {
+                let private = room.as_str() == socket.as_str()
+                    || self.sockets.contains_key(&SocketId::new(room.clone()));
+                self.room_changed(&nsp, &room, false, private);
             }
         }
         Ok(())

@@ -21,6 +21,9 @@
 //!   pings). `echo-10k` is 10,000 connections, 1,000 of them active.
 //! - idle: opens `clients` connections, waits, and reports the server's resident memory growth
 //!   per connection.
+//! - Several servers (a cluster): `--addr` and `--pid` take comma-separated lists; connection
+//!   `i` goes to address `i mod n` (the broadcast sender to the first), and CPU and memory
+//!   are summed over the processes.
 //!
 //! Server CPU is read from `/proc/PID` at the start and end of the measured window (after
 //! `warmup` seconds), so `cpu_us_per_msg` covers exactly the counted messages. Lost messages
@@ -65,7 +68,7 @@ struct Opts {
     payload: usize,
     warmup: f64,
     duration: f64,
-    pid: u32,
+    pid: Vec<u32>,
     /// Share of the clients on long-polling (echo and ack only); the rest use WebSocket.
     polling: f64,
     /// Clients that send (the others stay idle); all of them when `None`.
@@ -84,7 +87,7 @@ fn opts() -> Opts {
         payload: 64,
         warmup: 1.0,
         duration: 5.0,
-        pid: 0,
+        pid: Vec::new(),
         polling: 0.0,
         active: None,
         rate: None,
@@ -116,7 +119,7 @@ fn opts() -> Opts {
             "--payload" => o.payload = v.parse().expect("payload"),
             "--warmup" => o.warmup = v.parse().expect("warmup"),
             "--duration" => o.duration = v.parse().expect("duration"),
-            "--pid" => o.pid = v.parse().expect("pid"),
+            "--pid" => o.pid = v.split(',').map(|p| p.parse().expect("pid")).collect(),
             "--polling" => o.polling = v.parse().expect("share of polling clients"),
             "--active" => o.active = Some(v.parse().expect("active clients")),
             "--rate" => o.rate = Some(v.parse().expect("requests per second per client")),
@@ -176,12 +179,13 @@ async fn try_connect(addr: &str, proto: Proto) -> Ws {
     ws
 }
 
-/// Opens `n` connections, at most 64 handshakes at a time.
+/// Opens `n` connections, at most 64 handshakes at a time, spread over the addresses.
 async fn connect_all(o: &Opts, n: usize) -> Vec<Ws> {
+    let addrs: Vec<String> = o.addr.split(',').map(str::to_owned).collect();
     let mut out = Vec::with_capacity(n);
     let mut pending = Vec::new();
-    for _ in 0..n {
-        let addr = o.addr.clone();
+    for i in 0..n {
+        let addr = addrs[i % addrs.len()].clone();
         let proto = o.proto;
         pending.push(tokio::task::spawn_local(async move {
             connect(&addr, proto).await
@@ -554,6 +558,16 @@ async fn broadcaster(
     }
 }
 
+/// CPU time of the server processes, summed.
+fn cpu(pids: &[u32]) -> u64 {
+    pids.iter().map(|p| procfs::cpu_micros(*p)).sum()
+}
+
+/// Resident memory of the server processes, summed.
+fn rss(pids: &[u32]) -> u64 {
+    pids.iter().map(|p| procfs::rss_kib(*p)).sum()
+}
+
 fn main() {
     let o = Rc::new(opts());
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -566,7 +580,7 @@ fn main() {
 
 async fn run(o: Rc<Opts>) {
     let sh = Rc::new(Shared::default());
-    let rss_before = procfs::rss_kib(o.pid);
+    let rss_before = rss(&o.pid);
     let extra = usize::from(o.scenario == Scenario::Broadcast);
     let polling_clients = (o.clients as f64 * o.polling).round() as usize;
     let mut sessions = Vec::with_capacity(polling_clients);
@@ -587,7 +601,7 @@ async fn run(o: Rc<Opts>) {
             keep.push(tokio::task::spawn_local(receiver(stream, sink, sh.clone())));
         }
         tokio::time::sleep(Duration::from_secs_f64(o.warmup.max(2.0))).await;
-        let rss_after = procfs::rss_kib(o.pid);
+        let rss_after = rss(&o.pid);
         let per_conn = (rss_after.saturating_sub(rss_before)) as f64 / sockets as f64;
         println!(
             "RESULT scenario=idle clients={sockets} rss_before_kib={rss_before} \
@@ -636,12 +650,12 @@ async fn run(o: Rc<Opts>) {
         }
     }
     tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
-    let cpu0 = procfs::cpu_micros(o.pid);
+    let cpu0 = cpu(&o.pid);
     let t0 = Instant::now();
     sh.measuring.set(true);
     tokio::time::sleep(Duration::from_secs_f64(o.duration)).await;
     sh.measuring.set(false);
-    let cpu1 = procfs::cpu_micros(o.pid);
+    let cpu1 = cpu(&o.pid);
     let secs = t0.elapsed().as_secs_f64();
     let done = sh.done.get();
     sh.stopping.set(true);

@@ -2,15 +2,19 @@
 //! benchmark contract (`echo` answered by an `echo` event, `ack` by an ack, `binecho` echoed,
 //! `bcast` emitted to every socket), on the runtime-agnostic [`SocketIo`].
 //!
-//! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack]
-//! [--handlers forward|values] [--threads 1]`; prints `listening <port>`. With `--threads N`
-//! above 1, tokio's multi-threaded runtime (N workers) or N smol executor threads.
+//! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack] [--adapter
+//! classic|sharded|streams --redis URL[,URL…]] [--recovery]`; prints `listening <port>`. With an
+//! adapter the server is a member of a Redis cluster (`bcast` then reaches the sockets of every
+//! server); the sharded adapter takes the Redis Cluster's node URLs; `--recovery` turns
+//! connection state recovery on (with the streams adapter, broadcasts then wait for their
+//! stream offset).
 //!
-//! The handlers (`--handlers`): `forward` (the default) is what an application echoing or
-//! relaying arguments would write, sio's forwarding emit (`Message::forward`,
-//! `Message::ack_forward`, `emit_event` of a renamed event: the received argument text is
-//! sent again, no values built); `values` reads the arguments into values and writes them
-//! back, as the socketioxide server (which has no forwarding emit) does with
+//! `--threads N` (default 1): above 1, tokio's multi-threaded runtime (N workers) or N smol
+//! executor threads. `--handlers forward|values`: `forward` (the default) is what an
+//! application echoing or relaying arguments would write, sio's forwarding emit
+//! (`Message::forward`, `Message::ack_forward`, `emit_event` of a renamed event: the received
+//! argument text is sent again, no values built); `values` reads the arguments into values and
+//! writes them back, as the socketioxide server (which has no forwarding emit) does with
 //! `Data<serde_json::Value>`.
 
 use std::sync::Arc;
@@ -32,10 +36,15 @@ fn main() {
     let mut driver = "tokio".to_owned();
     let mut port = 0u16;
     let mut parser = Parser::Json;
+    let (mut adapter, mut redis, mut recovery) = (String::new(), String::new(), false);
     let mut forward = true;
     let mut threads = 1usize;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--recovery" {
+            recovery = true;
+            continue;
+        }
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--driver" => driver = value,
@@ -47,6 +56,8 @@ fn main() {
                     other => panic!("unknown parser {other}"),
                 }
             }
+            "--adapter" => adapter = value,
+            "--redis" => redis = value,
             "--handlers" => {
                 forward = match value.as_str() {
                     "forward" => true,
@@ -58,10 +69,14 @@ fn main() {
             other => panic!("unknown flag {other}"),
         }
     }
-    let config = SocketIoConfig {
+    let mut config = SocketIoConfig {
         parser,
         ..SocketIoConfig::default()
     };
+    if recovery {
+        config.recovery = Some(sio_core::socket::server::RecoveryConfig::default());
+    }
+    let nodes: Vec<String> = redis.split(',').map(str::to_owned).collect();
     match driver.as_str() {
         "tokio" => {
             let rt = if threads > 1 {
@@ -78,6 +93,7 @@ fn main() {
             rt.block_on(async move {
                 let server = sio_tokio::SocketIoServer::new(config);
                 setup(server.io(), forward);
+                let _adapter = join_tokio(&server, &adapter, &nodes).await;
                 let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                     .await
                     .expect("bind");
@@ -95,6 +111,7 @@ fn main() {
             smol::block_on(ex.run(async {
                 let server = sio_smol::SocketIoServer::with_executor(config, ex.clone());
                 setup(server.io(), forward);
+                let _adapter = join_smol(&server, &adapter, &nodes).await;
                 let listener = smol::net::TcpListener::bind(("127.0.0.1", port))
                     .await
                     .expect("bind");
@@ -104,6 +121,62 @@ fn main() {
         }
         other => panic!("unknown driver {other}"),
     }
+}
+
+/// Joins the Redis cluster of `adapter` (none if empty).
+async fn join_tokio(
+    server: &sio_tokio::SocketIoServer,
+    adapter: &str,
+    nodes: &[String],
+) -> Option<Box<dyn std::any::Any>> {
+    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    Some(match adapter {
+        "" => return None,
+        "classic" => Box::new(
+            sio_tokio::RedisAdapter::connect(server, nodes[0])
+                .await
+                .expect("redis"),
+        ),
+        "sharded" => Box::new(
+            sio_tokio::ShardedRedisAdapter::connect(server, &nodes, Default::default())
+                .await
+                .expect("redis cluster"),
+        ),
+        "streams" => Box::new(
+            sio_tokio::RedisStreamsAdapter::connect(server, nodes[0], Default::default())
+                .await
+                .expect("redis"),
+        ),
+        other => panic!("unknown adapter {other}"),
+    })
+}
+
+/// [`join_tokio`] on smol.
+async fn join_smol(
+    server: &sio_smol::SocketIoServer,
+    adapter: &str,
+    nodes: &[String],
+) -> Option<Box<dyn std::any::Any>> {
+    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    Some(match adapter {
+        "" => return None,
+        "classic" => Box::new(
+            sio_smol::RedisAdapter::connect(server, nodes[0])
+                .await
+                .expect("redis"),
+        ),
+        "sharded" => Box::new(
+            sio_smol::ShardedRedisAdapter::connect(server, &nodes, Default::default())
+                .await
+                .expect("redis cluster"),
+        ),
+        "streams" => Box::new(
+            sio_smol::RedisStreamsAdapter::connect(server, nodes[0], Default::default())
+                .await
+                .expect("redis"),
+        ),
+        other => panic!("unknown adapter {other}"),
+    })
 }
 
 /// The benchmark's handlers.

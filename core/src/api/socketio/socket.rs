@@ -178,7 +178,13 @@ impl Socket {
     /// `emit_with_ack`, …; the reference's `onAnyOutgoing`), as it is queued.
     pub fn on_any_outgoing(&self, listener: impl Fn(&Socket, &Event) + Send + Sync + 'static) {
         let l: OutgoingListener = Arc::new(listener);
-        self.handlers(|hs| hs.rare_mut().outgoing.push(l));
+        let id = self.id.clone();
+        self.io.with(|layer, _| {
+            layer.any_outgoing = true;
+            if let Some(s) = layer.sockets.get_mut(&id) {
+                s.handlers.rare_mut().outgoing.push(l);
+            }
+        });
     }
 
     /// Queues `event` with `send` and tells the outgoing listeners, under one lock (a second
@@ -186,11 +192,11 @@ impl Socket {
     fn send(&self, event: Event, send: impl FnOnce(&mut Layer, &SocketId, Event)) {
         let id = self.id.clone();
         let (listeners, sent) = self.io.with(|l, _| {
-            let listeners = l
-                .sockets
-                .get(&id)
-                .map(|s| s.handlers.outgoing())
-                .unwrap_or_default();
+            let listeners = match l.any_outgoing {
+                true => l.sockets.get(&id).map(|s| s.handlers.outgoing()),
+                false => None,
+            }
+            .unwrap_or_default();
             let sent = (!listeners.is_empty()).then(|| event.clone());
             send(l, &id, event);
             (listeners, sent)

@@ -437,10 +437,14 @@ impl Server {
         let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
             return;
         };
-        if let Some(s) = self.sessions.get_mut(&key) {
-            s.handle_ws_frame(now, id, frame, &self.config, &mut self.out);
+        // One lookup for the message and the settling after it (the hot path).
+        let Some(s) = self.sessions.get_mut(&key) else {
+            return;
+        };
+        s.handle_ws_frame(now, id, frame, &self.config, &mut self.out);
+        if rearm(s, &key, &mut self.timers, &mut self.next_deadline) {
+            self.sessions.remove(&key);
         }
-        self.settle(&key);
     }
 
     /// The driver wrote `bytes` (in [`queued_size`] units: each frame's length plus
@@ -814,21 +818,34 @@ impl Server {
         let Some(s) = self.sessions.get_mut(key) else {
             return;
         };
-        if s.is_closed() {
+        if rearm(s, key, &mut self.timers, &mut self.next_deadline) {
             self.sessions.remove(key);
-            self.next_deadline = None;
-            return;
-        }
-        let next = s.next_timeout();
-        if next != s.armed {
-            s.armed = next;
-            self.next_deadline = None;
-            if let Some(at) = next {
-                let sid = Str::from_utf8(key.clone()).unwrap_or_default();
-                self.timers.push(Reverse((at, sid)));
-            }
         }
     }
+}
+
+/// [`Server::settle`] on a session already at hand: pushes its next deadline if it moved;
+/// returns whether it closed (the caller removes it).
+fn rearm(
+    s: &mut Session,
+    key: &Bytes,
+    timers: &mut BinaryHeap<Reverse<(Instant, Str)>>,
+    next_deadline: &mut Option<Option<Instant>>,
+) -> bool {
+    if s.is_closed() {
+        *next_deadline = None;
+        return true;
+    }
+    let next = s.next_timeout();
+    if next != s.armed {
+        s.armed = next;
+        *next_deadline = None;
+        if let Some(at) = next {
+            let sid = Str::from_utf8(key.clone()).unwrap_or_default();
+            timers.push(Reverse((at, sid)));
+        }
+    }
+    false
 }
 
 /// Only messages may be sent by the application: a text frame must be a `4` packet.

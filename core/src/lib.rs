@@ -12,6 +12,7 @@
 //!   ([`engine::v3`]) for Socket.IO v2 clients, off unless `allow_eio3`.
 //! - [`socket`]: Socket.IO v5 — packets with namespaces, ack ids and binary attachments, the
 //!   incremental decoder, [`Value`] (the argument type that carries JSON and bytes together),
+//!   forwarding a received event's arguments as they came ([`socket::Event::renamed`]),
 //!   the server state machine [`socket::server::SocketServer`], the cluster protocols of
 //!   the Node Redis adapters — classic and sharded `@socket.io/redis-adapter`,
 //!   `@socket.io/redis-streams-adapter` ([`socket::cluster::Cluster`]) — and the choice of

@@ -27,7 +27,8 @@
 //!
 //! Server CPU is read from `/proc/PID` at the start and end of the measured window (after
 //! `warmup` seconds), so `cpu_us_per_msg` covers exactly the counted messages. Lost messages
-//! are requests (or deliveries) still unanswered 3 s after the load stops.
+//! are requests (or deliveries) still unanswered 3 s after the load stops; `reordered` counts
+//! answers that overtook an earlier request's (a server that does not keep a socket's order).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap as Map, VecDeque};
@@ -213,6 +214,8 @@ struct Shared {
     done: Cell<u64>,
     latencies: RefCell<Latencies>,
     lost: Cell<u64>,
+    /// Answers that overtook the answer to an earlier request of the same client.
+    reordered: Cell<u64>,
     /// Broadcast: outstanding broadcasts by seq (sent at, deliveries still missing).
     broadcasts: RefCell<Map<u64, (Instant, usize)>>,
     /// Broadcast: a broadcast completed.
@@ -346,17 +349,21 @@ async fn echo_client(o: Rc<Opts>, ws: Ws, sh: Rc<Shared>, id: u64) {
     sh.lost.set(sh.lost.get() + outstanding.len() as u64);
 }
 
-/// Counts the answer to `seq`: answers come in order, so anything skipped over is lost.
+/// Counts the answer to `seq`. Answers should come in the order of the requests (Socket.IO
+/// dispatches a socket's events in order); one that overtakes earlier requests counts as
+/// `reordered` (the requests it overtook stay outstanding: lost if never answered).
 fn complete(outstanding: &mut VecDeque<(u64, Instant)>, seq: u64, sh: &Shared) {
-    while let Some((s, at)) = outstanding.pop_front() {
-        if s == seq {
-            if sh.measuring.get() {
-                sh.done.set(sh.done.get() + 1);
-                sh.latencies.borrow_mut().record(at.elapsed());
-            }
-            return;
+    let Some(i) = outstanding.iter().position(|(s, _)| *s == seq) else {
+        return;
+    };
+    if i > 0 {
+        sh.reordered.set(sh.reordered.get() + 1);
+    }
+    if let Some((_, at)) = outstanding.remove(i) {
+        if sh.measuring.get() {
+            sh.done.set(sh.done.get() + 1);
+            sh.latencies.borrow_mut().record(at.elapsed());
         }
-        sh.lost.set(sh.lost.get() + 1);
     }
 }
 
@@ -674,7 +681,7 @@ async fn run(o: Rc<Opts>) {
     let cpu = cpu1.saturating_sub(cpu0);
     println!(
         "RESULT scenario={:?} clients={} inflight={} msgs={done} secs={secs:.2} \
-         msgs_per_s={:.0} p50_us={} p99_us={} lost={lost} server_cpu_pct={:.1} \
+         msgs_per_s={:.0} p50_us={} p99_us={} lost={lost} reordered={} server_cpu_pct={:.1} \
          cpu_us_per_msg={:.3}",
         o.scenario,
         o.clients,
@@ -682,6 +689,7 @@ async fn run(o: Rc<Opts>) {
         done as f64 / secs,
         lat.percentile(50.0),
         lat.percentile(99.0),
+        sh.reordered.get(),
         cpu as f64 / 1e4 / secs,
         if done == 0 {
             0.0

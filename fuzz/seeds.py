@@ -8,6 +8,7 @@ SHA-1) sit next to the seeds and are left alone.
 import base64
 import json
 from pathlib import Path
+import zlib
 
 HANDSHAKE = (
     b'{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],'
@@ -259,6 +260,55 @@ SERVER_SESSION = [
     + op(S_WS_BINARY, 0) + chunk(b"\x04\x01\x02") + time(3, 3),
 ]
 
+def deflate_message(data):
+    """A permessage-deflate payload: raw deflate, sync flush, the 00 00 ff ff stripped."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(b"\x00\x00\xff\xff")
+    return out[:-4]
+
+
+def ws_frame(first, payload, masked=True):
+    n = len(payload)
+    m = 0x80 if masked else 0
+    if n < 126:
+        head = bytes([first, m | n])
+    elif n < 65536:
+        head = bytes([first, m | 126]) + n.to_bytes(2, "big")
+    else:
+        head = bytes([first, m | 127]) + n.to_bytes(8, "big")
+    return head + (b"\x00\x00\x00\x00" if masked else b"") + payload
+
+
+# The first byte's low two bits pick the part: 0 negotiation, 1 scanner, 2 inflate, 3 round
+# trip; its upper six bits are the part's parameter.
+COMPRESSION = [
+    b"\x00permessage-deflate; client_max_window_bits",
+    b"\x00permessage-deflate; server_max_window_bits=10, permessage-deflate",
+    b"\x00permessage-deflate; foo",
+    b"\x40permessage-deflate; server_no_context_takeover; client_max_window_bits=12",
+    b"\x04x-webkit-deflate-frame, permessage-deflate; client_max_window_bits=\"10\"",
+    b"\x05permessage-deflate; client_max_window_bits=9",
+    bytes([(3 << 2) | 1])
+    + ws_frame(0xC1, deflate_message(b"40"))
+    + ws_frame(0x81, b"\xc1" * 200)
+    + ws_frame(0x41, b"ab")
+    + ws_frame(0x89, b"ping")
+    + ws_frame(0x80, b"cd")
+    + ws_frame(0xC0, b""),
+    bytes([(1 << 2) | 1]) + ws_frame(0xC2, b"\x81" * 70000, masked=False),
+    bytes([(63 << 2) | 2]) + deflate_message(b'42["echo","hello hello hello"]'),
+    bytes([(1 << 2) | 2]) + deflate_message(b"4" * 100000),
+    bytes([(63 << 2) | 2]) + b"\xff\xff\xff",
+    bytes([(63 << 2) | 2]) + zlib.compress(b"4hello" * 100),
+    bytes([(63 << 2) | 2]) + b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + deflate_message(b"x") ,
+    b"\x03hello\xffworld\xff" + b"abc" * 100,
+    b"\x07" + b"\xff".join([b"4" + bytes([i]) * i for i in range(40)]),
+    b"\x0b" + "h\u00e9llo \u20ac".encode() * 50 + b"\xff\xff",
+    b"\xff" + bytes(range(255)) * 4,
+]
+
+
 TARGETS = {
     "eio_packet": EIO_PACKET,
     "eio_payload": EIO_PAYLOAD,
@@ -268,6 +318,7 @@ TARGETS = {
     "cluster_message": CLUSTER_MESSAGE,
     "client_session": CLIENT_SESSION,
     "server_session": SERVER_SESSION,
+    "compression": COMPRESSION,
 }
 
 

@@ -5,6 +5,7 @@
 //! (`client_session`, `server_session`) replay operation sequences against the state machines
 //! and assert their invariants.
 
+mod compression;
 mod server_session;
 
 use bytes::Bytes;
@@ -13,6 +14,7 @@ use crate::engine::{self, Packet as EioPacket, PayloadDecoder};
 use crate::socket::{self, Decoder};
 use crate::Str;
 
+pub use compression::compression;
 pub use server_session::{server_session, server_session_reach, server_session_trace, Reach};
 
 /// One Engine.IO packet from text.
@@ -355,14 +357,26 @@ pub fn client_session(now: std::time::Instant, data: &[u8]) {
         match op % 9 {
             0 => {
                 if let Some(id) = http.pop_front() {
-                    let r = HttpResult::Response { status: 200, body };
+                    let r = HttpResult::Response {
+                        status: 200,
+                        body,
+                        content_encoding: None,
+                    };
                     m.handle_http_response(t, id, r);
                 }
             }
             1 => {
                 if let Some(id) = http.pop_front() {
                     let status = u16::from(len) + 100;
-                    m.handle_http_response(t, id, HttpResult::Response { status, body });
+                    m.handle_http_response(
+                        t,
+                        id,
+                        HttpResult::Response {
+                            status,
+                            body,
+                            content_encoding: None,
+                        },
+                    );
                 }
             }
             2 => {

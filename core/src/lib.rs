@@ -25,6 +25,10 @@
 //!   [`api::socketio`] (the Socket.IO server: namespaces, sockets, handlers, acks,
 //!   backpressure), [`api::client`] (the Socket.IO client), [`api::runtime`] (what a driver
 //!   lends it), and [`api::WsOutbox`] (what one WebSocket's task does next).
+//! - [`compress`]: HTTP compression of polling bodies ([`compress::http`]: gzip and deflate
+//!   by `Accept-Encoding`) and the WebSocket permessage-deflate extension
+//!   ([`compress::deflate`]: negotiation, the per-connection codec, and the frame scanner that
+//!   carries compressed messages past a WebSocket library without extension support).
 //! - [`Str`]: cheaply clonable UTF-8 text backed by [`bytes::Bytes`], used wherever the protocol
 //!   carries text so that decoding can slice its input instead of copying it.
 //!
@@ -67,6 +71,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod compress;
 pub mod engine;
 pub mod msgpack;
 pub mod socket;

@@ -160,12 +160,12 @@ impl EngineServer {
         match d.answer {
             // A refused upgrade's response carries `Connection: close` from the core.
             HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => crate::http::response(r),
-            HttpAnswer::AcceptWebSocket => {
+            HttpAnswer::AcceptWebSocket { deflate } => {
                 self.inner
                     .spawner
-                    .spawn(crate::ws::run(io.clone(), d.id, d.on_upgrade))
+                    .spawn(crate::ws::run(io.clone(), d.id, d.on_upgrade, deflate))
                     .detach();
-                crate::http::switching_protocols(&d.head)
+                crate::http::switching_protocols(&d.head, deflate.as_ref())
             }
         }
     }

@@ -68,6 +68,8 @@ mod socketio;
 mod stall;
 mod timer;
 mod ws;
+#[path = "../../tokio-driver/src/ws_deflate.rs"]
+mod ws_deflate;
 #[path = "../../tokio-driver/src/ws_loop.rs"]
 mod ws_loop;
 

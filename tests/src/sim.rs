@@ -119,7 +119,7 @@ impl EngineSim {
         let pos = self
             .transmits
             .iter()
-            .position(|t| *t == Transmit::AcceptWebSocket { to: id })
+            .position(|t| matches!(t, Transmit::AcceptWebSocket { to, .. } if *to == id))
             .expect("upgrade accepted");
         self.transmits.remove(pos);
         self.server.handle_ws_open(self.now, id);

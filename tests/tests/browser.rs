@@ -4,7 +4,8 @@
 //! the typing indicator, and messages both ways. And the Socket.IO v2 client's browser bundle
 //! (`tests/js/sio-v2-browser.mjs`) against `sio-echo --allow-eio3` on both drivers and against
 //! the reference: in a browser it polls with XHR2 binary payloads, which Node's v2 client never
-//! does. `tests/install-browser.sh` installs chromium.
+//! does. And Chromium against sio with permessage-deflate and HTTP compression on
+//! (`tests/js/browser-compression.mjs`). `tests/install-browser.sh` installs chromium.
 
 use sio_tests::peers::{js_dir, run_scenario, ServerProcess};
 
@@ -58,4 +59,41 @@ fn socket_io_client_v2_in_chromium_polls_with_binary_payloads() {
         let r = run_scenario("sio-v2-browser.mjs", &server.url(), "v2-browser", &[]);
         assert!(r.ok, "{name}: {}", r.line);
     }
+}
+
+/// Chromium (which always offers permessage-deflate and sends `Accept-Encoding`) against sio
+/// with permessage-deflate on: the extension is agreed, long-poll answers come gzip-encoded,
+/// and 200 KB / 100 KB echoes come back equal over WebSocket, the upgrade and polling
+/// (`tests/js/browser-compression.mjs`).
+fn chromium_compresses_with(driver: &str) {
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "chromium is missing: run tests/install-browser.sh (tests/run.sh does)"
+    );
+    let args = [
+        "--driver",
+        driver,
+        "--per-message-deflate",
+        "1024",
+        "--cors",
+        "1",
+    ];
+    let server = ServerProcess::start(env!("CARGO_BIN_EXE_sio-echo"), &args);
+    let r = run_scenario(
+        "browser-compression.mjs",
+        &server.url(),
+        "browser-compression",
+        &[],
+    );
+    assert!(r.ok, "{driver}: {}", r.line);
+}
+
+#[test]
+fn chromium_agrees_permessage_deflate_and_gzip_with_sio_on_tokio() {
+    chromium_compresses_with("tokio");
+}
+
+#[test]
+fn chromium_agrees_permessage_deflate_and_gzip_with_sio_on_smol() {
+    chromium_compresses_with("smol");
 }

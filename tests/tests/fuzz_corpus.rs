@@ -136,3 +136,8 @@ fn server_session_seeds_reach_their_states() {
         Reach::default()
     );
 }
+
+#[test]
+fn compression_corpus() {
+    replay("compression", 17, sio_core::fuzzing::compression);
+}

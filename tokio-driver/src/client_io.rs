@@ -6,15 +6,18 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use async_tungstenite::tungstenite::client::IntoClientRequest;
-use async_tungstenite::tungstenite::{Message, Utf8Bytes};
+use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
 use bytes::Bytes;
 use futures_util::{AsyncRead, AsyncWrite, Sink, Stream};
 use http_body_util::{BodyExt, Full};
 use sio_core::api::client::{HttpRequest, WsConnection, WsRequest};
+use sio_core::compress::deflate::{self, Codec, FrameScanner, Role};
 use sio_core::engine::client::{HttpMethod, HttpResult};
 use sio_core::engine::Frame;
 use sio_core::Str;
+
+use crate::ws_deflate::{Deflate, Ext, Plain, Scanned, SharedScanner};
 
 fn host_header(req_host: &str, port: u16, secure: bool) -> String {
     let host = if req_host.contains(':') {
@@ -75,12 +78,17 @@ async fn finish(
     response: http::Response<hyper::body::Incoming>,
 ) -> HttpResult {
     let status = response.status().as_u16();
+    let content_encoding = response
+        .headers()
+        .get(http::header::CONTENT_ENCODING)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     match response.into_body().collect().await {
         Ok(b) => {
             pool.put(sender);
             HttpResult::Response {
                 status,
                 body: b.to_bytes(),
+                content_encoding,
             }
         }
         Err(e) => HttpResult::Failed(e.to_string()),
@@ -134,7 +142,9 @@ where
     }
 }
 
-/// Opens a client WebSocket over `stream`.
+/// Opens a client WebSocket over `stream`, offering permessage-deflate when the request says
+/// so (the stream then goes through a [`Scanned`] from the first byte, since frames may come
+/// in the same read as the 101 answer).
 pub(crate) async fn websocket<S>(stream: S, req: WsRequest) -> Result<Box<dyn WsConnection>, String>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -152,60 +162,93 @@ where
         let value = http::HeaderValue::from_str(v).map_err(|e| e.to_string())?;
         request.headers_mut().append(name, value);
     }
-    let (ws, _) = async_tungstenite::client_async(request, stream)
+    let Some(options) = req.per_message_deflate else {
+        let (ws, _) = async_tungstenite::client_async(request, stream)
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(Box::new(Ws { ws, ext: Plain }));
+    };
+    let offer = deflate::client_offer(&options);
+    let offer = http::HeaderValue::from_str(&offer).map_err(|e| e.to_string())?;
+    request
+        .headers_mut()
+        .insert(http::header::SEC_WEBSOCKET_EXTENSIONS, offer);
+    let scanner = SharedScanner::new(std::sync::Mutex::new(FrameScanner::after_http_head()));
+    let stream = Scanned::new(stream, scanner.clone());
+    let (ws, response) = async_tungstenite::client_async(request, stream)
         .await
         .map_err(|e| e.to_string())?;
-    Ok(Box::new(Ws(ws)))
+    let answer = response
+        .headers()
+        .get(http::header::SEC_WEBSOCKET_EXTENSIONS)
+        // A value that is not text is no answer `client_accept` takes: it fails the connection.
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let codec = match deflate::client_accept(&options, answer) {
+        Ok(agreed) => agreed.map(|a| Codec::new(Role::Client, &a, &options)),
+        Err(e) => return Err(format!("Sec-WebSocket-Extensions: {e}")),
+    };
+    let ext = Deflate::new(codec, scanner, CLIENT_MAX_MESSAGE);
+    Ok(Box::new(Ws { ws, ext }))
 }
 
-struct Ws<S>(WebSocketStream<S>);
+/// The most a compressed message may inflate to on the client: tungstenite's own default
+/// limit on a message (64 MiB), which holds uncompressed messages.
+const CLIENT_MAX_MESSAGE: usize = 64 << 20;
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> WsConnection for Ws<S> {
+struct Ws<S, E> {
+    ws: WebSocketStream<S>,
+    ext: E,
+}
+
+impl<S, E> WsConnection for Ws<S, E>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    E: Ext + 'static,
+{
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, String>>> {
         loop {
-            return match Pin::new(&mut self.0).poll_next(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(None) | Poll::Ready(Some(Ok(Message::Close(_)))) => Poll::Ready(None),
-                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.to_string()))),
-                Poll::Ready(Some(Ok(Message::Text(t)))) => match Str::from_utf8(Bytes::from(t)) {
-                    Ok(s) => Poll::Ready(Some(Ok(Frame::Text(s)))),
-                    Err(_) => Poll::Ready(Some(Err("invalid UTF-8".into()))),
-                },
-                Poll::Ready(Some(Ok(Message::Binary(b)))) => {
-                    Poll::Ready(Some(Ok(Frame::Binary(b))))
+            let frame = match Pin::new(&mut self.ws).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) | Poll::Ready(Some(Ok(Message::Close(_)))) => {
+                    return Poll::Ready(None)
                 }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.to_string()))),
+                Poll::Ready(Some(Ok(Message::Text(t)))) => match Str::from_utf8(Bytes::from(t)) {
+                    Ok(s) => Frame::Text(s),
+                    Err(_) => return Poll::Ready(Some(Err("invalid UTF-8".into()))),
+                },
+                Poll::Ready(Some(Ok(Message::Binary(b)))) => Frame::Binary(b),
                 Poll::Ready(Some(Ok(_))) => continue,
             };
+            return Poll::Ready(Some(
+                self.ext
+                    .inbound(frame)
+                    .map_err(|code| format!("permessage-deflate: close code {code}")),
+            ));
         }
     }
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), String>> {
-        Pin::new(&mut self.0)
+        Pin::new(&mut self.ws)
             .poll_ready(cx)
             .map_err(|e| e.to_string())
     }
 
     fn start_send(&mut self, frame: Frame) -> Result<(), String> {
-        let m = match frame {
-            Frame::Text(t) => match Utf8Bytes::try_from(Bytes::from(t)) {
-                Ok(u) => Message::Text(u),
-                Err(_) => return Err("invalid UTF-8".into()),
-            },
-            Frame::Binary(b) => Message::Binary(b),
-        };
-        Pin::new(&mut self.0)
+        let m = self.ext.outbound(frame);
+        Pin::new(&mut self.ws)
             .start_send(m)
             .map_err(|e| e.to_string())
     }
 
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), String>> {
-        Pin::new(&mut self.0)
+        Pin::new(&mut self.ws)
             .poll_flush(cx)
             .map_err(|e| e.to_string())
     }
 
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), String>> {
-        Pin::new(&mut self.0)
+        Pin::new(&mut self.ws)
             .poll_close(cx)
             .map_err(|e| e.to_string())
     }

@@ -125,9 +125,9 @@ impl EngineServer {
         match d.answer {
             // A refused upgrade's response carries `Connection: close` from the core.
             HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => crate::http::response(r),
-            HttpAnswer::AcceptWebSocket => {
-                tokio::spawn(crate::ws::run(io.clone(), d.id, d.on_upgrade));
-                crate::http::switching_protocols(&d.head)
+            HttpAnswer::AcceptWebSocket { deflate } => {
+                tokio::spawn(crate::ws::run(io.clone(), d.id, d.on_upgrade, deflate));
+                crate::http::switching_protocols(&d.head, deflate.as_ref())
             }
         }
     }

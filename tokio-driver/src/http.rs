@@ -136,8 +136,12 @@ pub(crate) fn response(r: server::Response) -> Response<Full<Bytes>> {
     out
 }
 
-/// The 101 answer completing a WebSocket handshake.
-pub(crate) fn switching_protocols<B>(req: &Request<B>) -> Response<Full<Bytes>> {
+/// The 101 answer completing a WebSocket handshake (with the agreed permessage-deflate
+/// parameters, if any).
+pub(crate) fn switching_protocols<B>(
+    req: &Request<B>,
+    deflate: Option<&sio_core::compress::deflate::Agreed>,
+) -> Response<Full<Bytes>> {
     let key = req
         .headers()
         .get("sec-websocket-key")
@@ -151,6 +155,11 @@ pub(crate) fn switching_protocols<B>(req: &Request<B>) -> Response<Full<Bytes>> 
     h.insert("connection", HeaderValue::from_static("Upgrade"));
     if let Ok(v) = HeaderValue::from_str(&accept) {
         h.insert("sec-websocket-accept", v);
+    }
+    if let Some(agreed) = deflate {
+        if let Ok(v) = HeaderValue::from_str(&agreed.header()) {
+            h.insert("sec-websocket-extensions", v);
+        }
     }
     out
 }

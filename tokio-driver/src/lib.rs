@@ -45,6 +45,7 @@ mod socketio;
 mod stall;
 mod timer;
 mod ws;
+mod ws_deflate;
 mod ws_loop;
 
 pub use engine::EngineServer;

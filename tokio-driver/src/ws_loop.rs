@@ -5,8 +5,8 @@ use std::future::poll_fn;
 use std::task::{ready, Context, Poll};
 
 use async_tungstenite::tungstenite::error::ProtocolError;
-use async_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
-use async_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame as WsFrame};
+use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use async_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use async_tungstenite::tungstenite::protocol::Role;
 use async_tungstenite::tungstenite::{Error, Message};
 use async_tungstenite::{WebSocketReceiver, WebSocketSender, WebSocketStream};
@@ -16,6 +16,8 @@ use sio_core::api::{EngineIo, WsFrames, WsNext, WsOutbox};
 use sio_core::engine::server::TransportId;
 use sio_core::engine::Frame;
 use sio_core::Str;
+
+use crate::ws_deflate::{Ext, SharedScanner};
 
 /// What the WebSocket task does next.
 enum Step {
@@ -36,7 +38,8 @@ const MAX_BATCH: usize = 64;
 const MAX_BATCH_BYTES: usize = 64 * 1024;
 
 /// The server side of an upgraded connection, `leftover` being what the HTTP server read past
-/// the request (usually nothing).
+/// the request (usually nothing), which goes through `scanner` first when the connection has
+/// permessage-deflate (the rest of the stream does through [`Scanned`](crate::ws_deflate::Scanned)).
 ///
 /// Built in a box of its own, dropped once built: awaited inline, this future (the stream, the
 /// config and the WebSocket it returns) would size the connection's task for its whole life.
@@ -46,6 +49,7 @@ pub(crate) fn open<S>(
     stream: S,
     leftover: Bytes,
     max_payload: usize,
+    scanner: Option<SharedScanner>,
 ) -> std::pin::Pin<Box<impl std::future::Future<Output = WebSocketStream<S>>>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -56,8 +60,14 @@ where
             drop(leftover);
             WebSocketStream::from_raw_socket(stream, Role::Server, config).await
         } else {
-            let part = leftover.to_vec();
+            let mut part = leftover.to_vec();
             drop(leftover);
+            if let Some(scanner) = scanner {
+                scanner
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .scan(&mut part);
+            }
             WebSocketStream::from_partially_read(stream, part, Role::Server, config).await
         }
     })
@@ -103,29 +113,36 @@ fn to_frame(incoming: Option<Result<Message, Error>>) -> Result<Option<Frame>, E
 /// handlers they trigger run then, and their answers are written together with one flush
 /// (16 requests in flight cost one write, not 16) on the task's next turn, once the other ready
 /// connections have had theirs.
-pub(crate) fn drive<S>(
+///
+/// `ext` is what is done to the messages: nothing ([`Plain`](crate::ws_deflate::Plain), a
+/// zero-sized type, so this is the same loop as without extensions) or permessage-deflate.
+pub(crate) fn drive<S, E>(
     io: EngineIo,
     id: TransportId,
     ws: WebSocketStream<S>,
+    ext: E,
 ) -> impl std::future::Future<Output = ()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
+    E: Ext,
 {
     // Split before the loop's future exists: an `async fn` keeps its arguments inline for as
     // long as it lives, and the WebSocket (moved into the halves' shared box by `split`) would
     // otherwise size every connection's task (about 400 bytes each).
     let (sink, stream) = ws.split();
-    run(io, id, sink, stream)
+    run(io, id, sink, stream, ext)
 }
 
 /// [`drive`] once the WebSocket is split.
-async fn run<S>(
+async fn run<S, E>(
     io: EngineIo,
     id: TransportId,
     mut sink: WebSocketSender<S>,
     mut stream: WebSocketReceiver<S>,
+    mut ext: E,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
+    E: Ext,
 {
     let outbox = io.ws_open(crate::now(), id);
     let read_waker = outbox.read_waker();
@@ -151,10 +168,13 @@ async fn run<S>(
                     while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES && ended.is_none() {
                         match stream.poll_next_unpin(&mut read_cx) {
                             Poll::Ready(incoming) => match to_frame(incoming) {
-                                Ok(Some(frame)) => {
-                                    bytes += frame.len();
-                                    batch.push(frame);
-                                }
+                                Ok(Some(frame)) => match ext.inbound(frame) {
+                                    Ok(frame) => {
+                                        bytes += frame.len();
+                                        batch.push(frame);
+                                    }
+                                    Err(code) => ended = Some(End::Failed(code)),
+                                },
                                 Ok(None) => {}
                                 Err(end) => ended = Some(end),
                             },
@@ -211,7 +231,7 @@ async fn run<S>(
                 }
             }
             Step::Write(frames) => {
-                if write(&outbox, &mut sink, frames).await.is_err() {
+                if write(&outbox, &mut sink, frames, &mut ext).await.is_err() {
                     break;
                 }
                 io.ws_flushed(crate::now(), id, &outbox);
@@ -237,13 +257,15 @@ async fn run<S>(
 
 /// Writes `frames` and flushes them; `Err` when the WebSocket failed or the core dropped the
 /// connection meanwhile (a write to a peer that stopped reading never completes on its own).
-async fn write<S>(
+async fn write<S, E>(
     outbox: &WsOutbox,
     sink: &mut WebSocketSender<S>,
     frames: WsFrames,
+    ext: &mut E,
 ) -> Result<(), ()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
+    E: Ext,
 {
     let mut frames = frames.into_iter();
     let mut next: Option<Message> = None;
@@ -268,7 +290,7 @@ where
                 }
             }
             match frames.next() {
-                Some(frame) => next = Some(message(frame)),
+                Some(frame) => next = Some(ext.outbound(frame)),
                 None => break,
             }
         }
@@ -278,18 +300,4 @@ where
         }
     })
     .await
-}
-
-/// The WebSocket message for a frame of the core.
-fn message(frame: Frame) -> Message {
-    match frame {
-        // The same frame tungstenite makes of a `Message::Text`, without checking the UTF-8 a
-        // `Str` already guarantees (per recipient of a broadcast).
-        Frame::Text(t) => Message::Frame(WsFrame::message(
-            t.into_bytes(),
-            OpCode::Data(Data::Text),
-            true,
-        )),
-        Frame::Binary(b) => Message::Binary(b),
-    }
 }

@@ -29,8 +29,13 @@ pub enum HttpAnswer {
     /// Write this response.
     Response(Response),
     /// Complete the WebSocket upgrade (101), then call [`EngineIo::ws_open`] with the request's
-    /// id and run the WebSocket.
-    AcceptWebSocket,
+    /// id and run the WebSocket; with `deflate`, answer its
+    /// [`header`](crate::compress::deflate::Agreed::header) in `Sec-WebSocket-Extensions` and
+    /// run it with a permessage-deflate [`Codec`](crate::compress::deflate::Codec).
+    AcceptWebSocket {
+        /// permessage-deflate, when agreed.
+        deflate: Option<crate::compress::deflate::Agreed>,
+    },
     /// Refuse the WebSocket upgrade: write this response and close the connection.
     RefuseWebSocket(Response),
 }
@@ -151,7 +156,9 @@ impl State {
                 Transmit::Response { to, response } => {
                     self.answer(to, HttpAnswer::Response(response))
                 }
-                Transmit::AcceptWebSocket { to } => self.answer(to, HttpAnswer::AcceptWebSocket),
+                Transmit::AcceptWebSocket { to, deflate } => {
+                    self.answer(to, HttpAnswer::AcceptWebSocket { deflate })
+                }
                 Transmit::RefuseWebSocket { to, response } => {
                     self.answer(to, HttpAnswer::RefuseWebSocket(response))
                 }
@@ -335,6 +342,12 @@ impl EngineIo {
     /// The largest body the server accepts; drivers read at most one byte more.
     pub fn max_payload(&self) -> usize {
         self.lock().server.config().max_payload
+    }
+
+    /// The server's permessage-deflate options (its threshold and level, for the
+    /// [`Codec`](crate::compress::deflate::Codec) of a WebSocket accepted with the extension).
+    pub fn per_message_deflate(&self) -> Option<crate::compress::deflate::PerMessageDeflate> {
+        self.lock().server.config().per_message_deflate
     }
 
     /// A fresh id for an HTTP request or a WebSocket.
@@ -547,6 +560,7 @@ impl Future for PendingRequest {
                 status: 500,
                 headers: Vec::new(),
                 body: Bytes::new(),
+                encode_with: None,
             }));
         };
         match slot.value.take() {
@@ -554,7 +568,12 @@ impl Future for PendingRequest {
                 st.http.remove(&id);
                 drop(st);
                 self.done = true;
-                Poll::Ready(answer)
+                // A long-poll answer is compressed here, outside the lock (see
+                // `Response::encoded`).
+                Poll::Ready(match answer {
+                    HttpAnswer::Response(r) => HttpAnswer::Response(r.encoded()),
+                    other => other,
+                })
             }
             None => {
                 slot.waker = Some(cx.waker().clone());

@@ -228,6 +228,11 @@ fn run(now: Instant, data: &[u8], tracing: bool) -> Reach {
             });
             f
         }),
+        // permessage-deflate is negotiated by the driver's codec, fuzzed on its own
+        // (`compression`); the reference's HTTP compression stays on (the requests here send
+        // no `Accept-Encoding`, so answers stay readable).
+        per_message_deflate: None,
+        http_compression: Some(crate::compress::http::HttpCompression::default()),
         sid_seed: [5; 32],
     });
     let sio = SocketServer::new(SocketServerConfig {

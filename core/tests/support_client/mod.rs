@@ -199,6 +199,7 @@ impl Sim {
             HttpResult::Response {
                 status: 200,
                 body: Bytes::from(body.to_owned()),
+                content_encoding: None,
             },
         );
         self.drain();

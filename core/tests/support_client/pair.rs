@@ -172,6 +172,7 @@ impl Pair {
                 if self.link_up {
                     let result = HttpResult::Response {
                         status: response.status,
+                        content_encoding: response.header("content-encoding").map(str::to_owned),
                         body: response.body,
                     };
                     self.client.handle_http_response(now, IoId(to.0), result);
@@ -181,7 +182,7 @@ impl Pair {
                 let why = String::from_utf8_lossy(&response.body).into_owned();
                 self.client.handle_ws_closed(now, IoId(to.0), Some(why));
             }
-            ServerTx::AcceptWebSocket { to } => {
+            ServerTx::AcceptWebSocket { to, .. } => {
                 self.ws.insert(to.0);
                 self.engine.handle_ws_open(now, to);
                 self.client.handle_ws_open(now, IoId(to.0));

@@ -425,9 +425,10 @@ impl Loop {
     /// the connection broken for [`service`](Self::service), so draining never recurses.
     fn transmit(&mut self, now: Instant, t: Transmit) {
         match t {
-            Transmit::Response { to, response } => self.respond(to, &response, false),
+            // `encoded`: a long-poll answer the core wants compressed is compressed here.
+            Transmit::Response { to, response } => self.respond(to, &response.encoded(), false),
             Transmit::RefuseWebSocket { to, response } => self.respond(to, &response, true),
-            Transmit::AcceptWebSocket { to } => self.upgrade(now, to),
+            Transmit::AcceptWebSocket { to, .. } => self.upgrade(now, to),
             Transmit::WsFrame { to, frame } => {
                 let Some(&token) = self.routes.get(&to) else {
                     return;

@@ -4,15 +4,20 @@
 //! runtime-agnostic [`SocketIo`]).
 //!
 //! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]
-//! [--parser json|msgpack] [--allow-eio3]`; prints `listening <port>`. `--allow-eio3` lets
-//! Socket.IO v2 clients in.
+//! [--parser json|msgpack] [--allow-eio3] [--per-message-deflate THRESHOLD]
+//! [--no-context-takeover 1] [--http-compression THRESHOLD|off] [--cors 1]`; prints
+//! `listening <port>`. `--allow-eio3` lets Socket.IO v2 clients in. permessage-deflate is off
+//! unless asked for (as the reference); `--no-context-takeover 1` answers both
+//! `*_no_context_takeover` parameters.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
 use sio_core::api::socketio::{ConnectError, Message, Socket, SocketIo, SocketIoConfig};
-use sio_core::engine::server::{ServerConfig, TransportKind};
+use sio_core::compress::deflate::PerMessageDeflate;
+use sio_core::compress::http::HttpCompression;
+use sio_core::engine::server::{Cors, ServerConfig, TransportKind};
 use sio_core::socket::server::RecoveryConfig;
 use sio_core::socket::{Parser, Spread};
 use sio_core::{Map, Value};
@@ -23,6 +28,10 @@ fn main() {
     let (mut interval, mut timeout) = (25_000u64, 20_000u64);
     let mut parser = Parser::Json;
     let mut allow_eio3 = false;
+    let mut deflate: Option<PerMessageDeflate> = None;
+    let mut no_takeover = false;
+    let mut cors = None;
+    let mut http = Some(HttpCompression::default());
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--allow-eio3" {
@@ -42,6 +51,20 @@ fn main() {
                     other => panic!("unknown parser {other}"),
                 }
             }
+            "--per-message-deflate" => {
+                deflate = Some(PerMessageDeflate {
+                    threshold: value.parse().expect("threshold"),
+                    ..PerMessageDeflate::default()
+                })
+            }
+            "--no-context-takeover" => no_takeover = value == "1",
+            "--cors" => cors = (value == "1").then(Cors::default),
+            "--http-compression" => {
+                http = value.parse().ok().map(|threshold| HttpCompression {
+                    threshold,
+                    ..HttpCompression::default()
+                })
+            }
             other => panic!("unknown flag {other}"),
         }
     }
@@ -50,6 +73,13 @@ fn main() {
             ping_interval: Duration::from_millis(interval),
             ping_timeout: Duration::from_millis(timeout),
             path: "/socket.io/".into(),
+            per_message_deflate: deflate.map(|d| PerMessageDeflate {
+                server_no_context_takeover: no_takeover,
+                client_no_context_takeover: no_takeover,
+                ..d
+            }),
+            http_compression: http,
+            cors,
             ..ServerConfig::default()
         },
         recovery: Some(RecoveryConfig::default()),

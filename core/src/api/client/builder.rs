@@ -135,6 +135,23 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether to ask for compressed polling responses (`Accept-Encoding: gzip, deflate`) and
+    /// decode them (default true, as browsers; the reference's Node client does not ask).
+    pub fn http_compression(mut self, on: bool) -> Self {
+        self.config.engine.http_compression = on;
+        self
+    }
+
+    /// permessage-deflate on WebSockets: the options to offer it with, or `None` not to
+    /// offer it (default: offered, threshold 1024 bytes, as the reference's Node client).
+    pub fn per_message_deflate(
+        mut self,
+        options: Option<crate::compress::deflate::PerMessageDeflate>,
+    ) -> Self {
+        self.config.engine.per_message_deflate = options;
+        self
+    }
+
     /// Every option at once.
     pub fn config(mut self, config: ManagerConfig) -> Self {
         self.config = config;
@@ -153,6 +170,8 @@ impl ClientBuilder {
             path: config.engine.path.clone(),
             headers: self.headers,
             default_namespace: url.namespace,
+            http_compression: config.engine.http_compression,
+            per_message_deflate: config.engine.per_message_deflate,
         };
         Ok(Client::start(
             self.runtime,

@@ -33,7 +33,9 @@ pub struct HttpRequest {
     pub method: HttpMethod,
     /// Path and query, e.g. `/socket.io/?EIO=4&transport=polling`.
     pub path_and_query: String,
-    /// Headers to send besides `Host` (the application's extra headers).
+    /// Headers to send besides `Host` (the application's extra headers, and
+    /// `Accept-Encoding` with HTTP compression on). Report the response's `Content-Encoding`
+    /// in [`HttpResult::Response`]; the client decodes the body.
     pub headers: Vec<(String, String)>,
     /// The body of a POST (send it as `text/plain;charset=UTF-8`).
     pub body: Bytes,
@@ -48,6 +50,11 @@ pub struct WsRequest {
     pub path_and_query: String,
     /// Headers to send with the handshake (the application's extra headers).
     pub headers: Vec<(String, String)>,
+    /// Offer permessage-deflate with these options: send
+    /// [`client_offer`](crate::compress::deflate::client_offer) as `Sec-WebSocket-Extensions`,
+    /// check the answer with [`client_accept`](crate::compress::deflate::client_accept), and
+    /// run the connection with a [`Codec`](crate::compress::deflate::Codec) when agreed.
+    pub per_message_deflate: Option<crate::compress::deflate::PerMessageDeflate>,
 }
 
 /// An open client WebSocket, as a poll-based sink and stream of whole messages. Control

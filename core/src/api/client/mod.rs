@@ -111,6 +111,10 @@ pub(crate) struct Target {
     pub(crate) path: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) default_namespace: String,
+    /// Send `Accept-Encoding` with polling requests.
+    pub(crate) http_compression: bool,
+    /// Offer permessage-deflate on WebSockets.
+    pub(crate) per_message_deflate: Option<crate::compress::deflate::PerMessageDeflate>,
 }
 
 pub(crate) struct Shared {
@@ -313,11 +317,18 @@ impl State {
                 query,
                 body,
             } => {
+                let mut headers = shared.target.headers.clone();
+                let asked = headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("accept-encoding"));
+                if shared.target.http_compression && !asked {
+                    headers.push(("accept-encoding".to_owned(), "gzip, deflate".to_owned()));
+                }
                 let req = HttpRequest {
                     endpoint: shared.target.endpoint.clone(),
                     method,
                     path_and_query: format!("{}?{}", shared.target.path, query),
-                    headers: shared.target.headers.clone(),
+                    headers,
                     body,
                 };
                 self.spawns.push(Box::pin(transport::http_task(
@@ -331,6 +342,7 @@ impl State {
                     endpoint: shared.target.endpoint.clone(),
                     path_and_query: format!("{}?{}", shared.target.path, query),
                     headers: shared.target.headers.clone(),
+                    per_message_deflate: shared.target.per_message_deflate,
                 };
                 self.ws.insert(id, WsSlot::default());
                 self.spawns.push(Box::pin(transport::ws_task(

@@ -254,8 +254,9 @@ impl BroadcastOperator {
         self
     }
 
-    /// Accepted for code written for the reference and ignored: sio sends WebSocket frames
-    /// uncompressed (no permessage-deflate) and polling bodies without gzip.
+    /// Accepted for code written for the reference and ignored: with permessage-deflate or
+    /// HTTP compression on, every message is compressed as the configuration says
+    /// (`compress(false)` does not exempt one).
     pub fn compress(self, _compress: bool) -> Self {
         self
     }

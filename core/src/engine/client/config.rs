@@ -1,5 +1,6 @@
 //! [`ClientConfig`]: how an Engine.IO client connects.
 
+use crate::compress::deflate::PerMessageDeflate;
 use crate::engine::server::TransportKind;
 
 /// The options of an Engine.IO client, with the reference client's defaults
@@ -23,6 +24,14 @@ pub struct ClientConfig {
     /// The largest payload this client accepts in one poll response, in bytes (default
     /// 100 MB): a server sending more is a transport error, never an unbounded allocation.
     pub max_payload: usize,
+    /// Ask for compressed poll responses (`Accept-Encoding: gzip, deflate`, as browsers do)
+    /// and decode them (default true; the reference's Node client sends no
+    /// `Accept-Encoding`). Decoded bodies are held to `max_payload` while inflating.
+    pub http_compression: bool,
+    /// Offer permessage-deflate on WebSockets (the reference Node client's
+    /// `perMessageDeflate`, on by default with a threshold of 1024 bytes; `None` offers
+    /// nothing). See [`client_offer`](crate::compress::deflate::client_offer).
+    pub per_message_deflate: Option<PerMessageDeflate>,
 }
 
 impl Default for ClientConfig {
@@ -34,6 +43,8 @@ impl Default for ClientConfig {
             upgrade: true,
             remember_upgrade: false,
             max_payload: 100_000_000,
+            http_compression: true,
+            per_message_deflate: Some(PerMessageDeflate::default()),
         }
     }
 }

@@ -65,8 +65,11 @@ pub enum HttpResult {
     Response {
         /// The HTTP status code.
         status: u16,
-        /// The body.
+        /// The body, as it came (still encoded if `content_encoding` says so).
         body: Bytes,
+        /// The response's `Content-Encoding` header, if any: the client decodes `gzip` and
+        /// `deflate` (it asked for them), and fails the request on any other.
+        content_encoding: Option<String>,
     },
     /// No response: the connection failed or broke (the description is for logs).
     Failed(String),

@@ -245,9 +245,12 @@ impl Client {
         }
         if *get == Some(id) {
             *get = None;
+            let result = decoded(result, self.config.max_payload);
             match result {
-                HttpResult::Response { status: 200, body } => self.on_poll_data(now, body),
-                HttpResult::Response { status, body } => {
+                HttpResult::Response {
+                    status: 200, body, ..
+                } => self.on_poll_data(now, body),
+                HttpResult::Response { status, body, .. } => {
                     let detail = String::from_utf8_lossy(&body).into_owned();
                     self.fail(CloseReason::TransportError(format!(
                         "xhr poll error ({status} {detail})"
@@ -615,5 +618,37 @@ impl Client {
             }
         }
         self.events.push_back(Event::Closed(reason));
+    }
+}
+
+/// `result` with its body decoded by its `Content-Encoding` (held to `limit` bytes while
+/// inflating); a body the client cannot decode fails the request.
+fn decoded(result: HttpResult, limit: usize) -> HttpResult {
+    use crate::compress::http::{decode, ContentEncoding};
+    let HttpResult::Response {
+        status,
+        body,
+        content_encoding: Some(name),
+    } = result
+    else {
+        return result;
+    };
+    if name.trim().is_empty() || name.trim().eq_ignore_ascii_case("identity") {
+        return HttpResult::Response {
+            status,
+            body,
+            content_encoding: None,
+        };
+    }
+    let Some(encoding) = ContentEncoding::from_header(&name) else {
+        return HttpResult::Failed(format!("unsupported content-encoding {name:?}"));
+    };
+    match decode(encoding, &body, limit) {
+        Ok(body) => HttpResult::Response {
+            status,
+            body,
+            content_encoding: None,
+        },
+        Err(e) => HttpResult::Failed(format!("{name} body: {e}")),
     }
 }

@@ -4,6 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::Request;
+use crate::compress::deflate::PerMessageDeflate;
+use crate::compress::http::HttpCompression;
 
 /// The application's hook to refuse a handshake: `Err(None)` answers 403 `{"code":4,
 /// "message":"Forbidden"}`, `Err(Some(msg))` puts `msg` in place of `Forbidden`.
@@ -130,6 +132,20 @@ pub struct ServerConfig {
     /// `{"code":5,"message":"Unsupported protocol version"}`. See [`crate::engine::v3`] for
     /// what such sessions speak.
     pub allow_eio3: bool,
+    /// WebSocket permessage-deflate (RFC 7692), `None` (off) by default as the reference's
+    /// `perMessageDeflate: false`; with it on, offers are negotiated as `ws` 8 does (see
+    /// [`server_accept`](crate::compress::deflate::server_accept)). As the reference (`ws`):
+    /// with context takeover (the default) every message is compressed and the connection
+    /// keeps a compressor (~300 KiB) from its first message on, and an inflater (~43 KiB)
+    /// once it has received a compressed message; with `server_no_context_takeover` only
+    /// messages of at least `threshold` (1024) bytes are compressed and
+    /// no compressor is kept (nor an inflater with `client_no_context_takeover`): see the
+    /// README's memory figures.
+    pub per_message_deflate: Option<PerMessageDeflate>,
+    /// Compression of long-polling responses, as the reference's `httpCompression` (on by
+    /// default, threshold 1024 bytes): a GET answer of at least `threshold` bytes goes out
+    /// gzip- or deflate-encoded, by the request's `Accept-Encoding`. `None` turns it off.
+    pub http_compression: Option<HttpCompression>,
     /// Seed of the session-id generator (ChaCha20). The default draws it from the operating
     /// system's randomness; set a fixed one only in tests, since session ids authenticate
     /// requests and a known seed makes them predictable.
@@ -181,6 +197,8 @@ impl Default for ServerConfig {
             cors: None,
             allow_request: None,
             allow_eio3: false,
+            per_message_deflate: None,
+            http_compression: Some(HttpCompression::default()),
             sid_seed: super::sid::os_seed(),
         }
     }
@@ -204,6 +222,8 @@ impl fmt::Debug for ServerConfig {
                 &self.allow_request.as_ref().map(|_| "<fn>"),
             )
             .field("allow_eio3", &self.allow_eio3)
+            .field("per_message_deflate", &self.per_message_deflate)
+            .field("http_compression", &self.http_compression)
             .finish_non_exhaustive()
     }
 }

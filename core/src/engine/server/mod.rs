@@ -28,6 +28,7 @@ pub use request::{parse_query, Headers, Method, Request, Response, Transmit, Tra
 pub use session::{queued_size, FRAME_OVERHEAD};
 
 use super::{ErrorCode, Frame, Packet, PacketType, Protocol};
+use crate::compress::deflate;
 use crate::Str;
 use session::{bare, Outbox, Session};
 use sid::SidGenerator;
@@ -173,11 +174,15 @@ impl Server {
     /// A server with `config` and no session.
     pub fn new(config: ServerConfig) -> Self {
         let sids = SidGenerator::new(config.sid_seed);
+        let http_compression = config.http_compression;
         Server {
             config,
             sessions: HashMap::new(),
             pending_ws: HashMap::new(),
-            out: Outbox::default(),
+            out: Outbox {
+                http_compression,
+                ..Outbox::default()
+            },
             timers: BinaryHeap::new(),
             next_deadline: None,
             sids,
@@ -234,6 +239,12 @@ impl Server {
         path.starts_with(self.config.path.as_str())
     }
 
+    /// How the answer to GET `req` may be compressed (`None` with HTTP compression off).
+    fn http_encoding(&self, req: &Request) -> Option<crate::compress::http::ContentEncoding> {
+        self.config.http_compression?;
+        crate::compress::http::negotiate(req.accept_encoding.as_deref())
+    }
+
     // ---- inputs ------------------------------------------------------------------------------
 
     /// An HTTP request arrived with its whole body: a long-poll GET, a POST, an `OPTIONS`
@@ -283,6 +294,7 @@ impl Server {
                         status: code.status(),
                         headers,
                         body,
+                        encode_with: None,
                     },
                 );
             }
@@ -299,6 +311,19 @@ impl Server {
                 self.refuse_ws(id, ErrorCode::UnsupportedProtocolVersion.message());
                 return;
             }
+            let deflate = match &self.config.per_message_deflate {
+                None => None,
+                Some(cfg) => match deflate::server_accept(cfg, req.websocket_extensions.as_deref())
+                {
+                    Ok(agreed) => agreed,
+                    Err(_) => {
+                        // `ws` answers a header it cannot accept with 400 (after the key and
+                        // version checks, as here).
+                        self.refuse_ws(id, deflate::INVALID_HEADER);
+                        return;
+                    }
+                },
+            };
             let pending = PendingWs {
                 sid: sid.map(|s| Str::from(s.to_owned())),
                 protocol,
@@ -313,17 +338,18 @@ impl Server {
             self.pending_ws.insert(id, pending);
             self.out
                 .transmits
-                .push_back(Transmit::AcceptWebSocket { to: id });
+                .push_back(Transmit::AcceptWebSocket { to: id, deflate });
             return;
         }
 
         if let Some(sid) = sid {
+            let encoding = self.http_encoding(&req);
             let key = Bytes::copy_from_slice(sid.as_bytes());
             let Some(session) = self.sessions.get_mut(&key) else {
                 return; // `verify` checked it exists.
             };
             match req.method {
-                Method::Get => session.handle_get(id, headers, &mut self.out),
+                Method::Get => session.handle_get(id, headers, encoding, &mut self.out),
                 Method::Post => {
                     session.handle_post(now, id, req, headers, &self.config, &mut self.out)
                 }
@@ -352,17 +378,22 @@ impl Server {
                 status: code.status(),
                 headers,
                 body: Bytes::from(code.body()),
+                encode_with: None,
             };
             self.out.respond(id, response);
             return;
         }
         let sid = self.new_sid();
         let transport = session::Transport { protocol, binary };
+        let get = session::ParkedGet {
+            id,
+            headers,
+            encoding: self.http_encoding(&req),
+        };
         let session = Session::open_polling(
             now,
             sid.clone(),
-            id,
-            headers,
+            get,
             transport,
             &self.config,
             &mut self.out,
@@ -774,6 +805,7 @@ impl Server {
             status: 400,
             headers,
             body: Bytes::from(message.to_owned()),
+            encode_with: None,
         };
         self.out
             .transmits

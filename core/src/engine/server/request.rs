@@ -2,6 +2,8 @@
 
 use bytes::Bytes;
 
+use crate::compress::deflate::Agreed;
+use crate::compress::http::BodyEncoding;
 use crate::engine::Frame;
 use crate::Str;
 
@@ -44,6 +46,11 @@ pub struct Request {
     /// `Sec-WebSocket-Key`, a version other than 8 or 13): the message of the reference's
     /// `ws` library, which the core answers with once the Engine.IO checks pass.
     pub websocket_refusal: Option<&'static str>,
+    /// The `Sec-WebSocket-Extensions` header of an upgrade request, if any (read only when
+    /// [`ServerConfig::per_message_deflate`](super::ServerConfig::per_message_deflate) is on).
+    pub websocket_extensions: Option<String>,
+    /// The `Accept-Encoding` header, if any (a long-poll GET's answer is compressed by it).
+    pub accept_encoding: Option<String>,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
     /// The `Access-Control-Request-Headers` header of a preflight, if any.
@@ -73,6 +80,8 @@ impl Request {
             origin: None,
             websocket_upgrade: false,
             websocket_refusal: None,
+            websocket_extensions: None,
+            accept_encoding: None,
             content_type: None,
             access_control_request_headers: None,
             headers: Vec::new(),
@@ -124,6 +133,10 @@ impl Request {
             origin: header("origin").map(str::to_owned),
             websocket_upgrade,
             websocket_refusal,
+            websocket_extensions: header("sec-websocket-extensions")
+                .filter(|_| websocket_upgrade)
+                .map(str::to_owned),
+            accept_encoding: header("accept-encoding").map(str::to_owned),
             content_type: header("content-type").map(str::to_owned),
             access_control_request_headers: header("access-control-request-headers")
                 .map(str::to_owned),
@@ -205,9 +218,27 @@ pub struct Response {
     pub headers: Headers,
     /// The body.
     pub body: Bytes,
+    /// A long-poll answer to compress (HTTP compression): `body` is still plain and no
+    /// `content-encoding` header is set yet; [`encoded`](Self::encoded) compresses it. Left to
+    /// the caller so it can compress outside whatever lock it holds the server under (a 1 MB
+    /// body takes ~30 ms at level 6); a driver that skips it writes a valid, uncompressed
+    /// answer.
+    pub encode_with: Option<BodyEncoding>,
 }
 
 impl Response {
+    /// The response to write: its body compressed as [`encode_with`](Self::encode_with)
+    /// says (with `content-encoding` added), or unchanged. Call it just before writing,
+    /// outside any lock.
+    pub fn encoded(mut self) -> Response {
+        if let Some(e) = self.encode_with.take() {
+            self.body = e.encode(&self.body);
+            self.headers
+                .push(("content-encoding", Str::from_static(e.encoding.as_str())));
+        }
+        self
+    }
+
     /// The value of header `name` (lower case), if present.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -240,6 +271,10 @@ pub enum Transmit {
     AcceptWebSocket {
         /// The upgrade request accepted; from now on the id names the WebSocket.
         to: TransportId,
+        /// permessage-deflate, when agreed: answer `Sec-WebSocket-Extensions:
+        /// {deflate.header()}` in the 101 and run the WebSocket with a
+        /// [`Codec`](crate::compress::deflate::Codec) (see [`crate::compress::deflate`]).
+        deflate: Option<Agreed>,
     },
     /// Send one message on the WebSocket `to`.
     WsFrame {

@@ -20,6 +20,7 @@ use super::timer::{Timer, TimerTable};
 use super::{
     CloseReason, Event, Request, Response, ServerConfig, Transmit, TransportId, TransportKind,
 };
+use crate::compress::http::{BodyEncoding, ContentEncoding, HttpCompression};
 use crate::engine::{encode_payload, v3, Frame, Packet, PayloadDecoder, Protocol, PROBE};
 use crate::Str;
 
@@ -41,6 +42,8 @@ pub(crate) struct Outbox {
     /// The latest time an input passed in (closes made by commands, which take no time, use
     /// it for their linger deadline).
     pub(crate) now: Option<Instant>,
+    /// The server's HTTP compression of long-poll answers, if on.
+    pub(crate) http_compression: Option<HttpCompression>,
 }
 
 impl Outbox {
@@ -70,10 +73,12 @@ impl Outbox {
 
 /// A long-poll GET waiting for something to send.
 #[derive(Debug)]
-struct ParkedGet {
-    id: TransportId,
+pub(crate) struct ParkedGet {
+    pub(crate) id: TransportId,
     /// The CORS headers computed for that request.
-    headers: Headers,
+    pub(crate) headers: Headers,
+    /// How its answer may be compressed (from its `Accept-Encoding`).
+    pub(crate) encoding: Option<ContentEncoding>,
 }
 
 /// A POST held while the session's reading is paused: answered (and its packets taken) on
@@ -152,18 +157,15 @@ impl Session {
     pub(crate) fn open_polling(
         now: Instant,
         sid: Str,
-        get: TransportId,
-        headers: Headers,
+        get: ParkedGet,
         transport: Transport,
         cfg: &ServerConfig,
         out: &mut Outbox,
     ) -> Self {
-        out.bindings.insert(get, sid.clone());
+        out.bindings.insert(get.id, sid.clone());
         let mut s = Session::new(now, sid, Active::Polling { get: None }, transport, cfg);
         s.send_packet(open_packet(&s.sid, cfg.upgrades(), cfg), cfg, out);
-        s.active = Active::Polling {
-            get: Some(ParkedGet { id: get, headers }),
-        };
+        s.active = Active::Polling { get: Some(get) };
         s.flush(out);
         s
     }
@@ -252,8 +254,14 @@ impl Session {
 
     // ---- inputs ------------------------------------------------------------------------------
 
-    /// A long-poll GET on a polling session.
-    pub(crate) fn handle_get(&mut self, id: TransportId, headers: Headers, out: &mut Outbox) {
+    /// A long-poll GET on a polling session (`encoding`: how its answer may be compressed).
+    pub(crate) fn handle_get(
+        &mut self,
+        id: TransportId,
+        headers: Headers,
+        encoding: Option<ContentEncoding>,
+        out: &mut Outbox,
+    ) {
         let Active::Polling { get } = &mut self.active else {
             return;
         };
@@ -265,7 +273,11 @@ impl Session {
             return;
         }
         out.bindings.insert(id, self.sid.clone());
-        *get = Some(ParkedGet { id, headers });
+        *get = Some(ParkedGet {
+            id,
+            headers,
+            encoding,
+        });
         self.flush(out);
     }
 
@@ -356,6 +368,7 @@ impl Session {
                 status: 200,
                 headers,
                 body: Bytes::from_static(b"ok"),
+                encode_with: None,
             },
         );
     }
@@ -619,7 +632,12 @@ impl Session {
         let Active::Polling { get } = &mut self.active else {
             return;
         };
-        let Some(ParkedGet { id, mut headers }) = get.take() else {
+        let Some(ParkedGet {
+            id,
+            mut headers,
+            encoding,
+        }) = get.take()
+        else {
             return;
         };
         let mut body = Vec::new();
@@ -638,6 +656,15 @@ impl Session {
             }
         };
         headers.push(("content-type", Str::from_static(content_type)));
+        // As the reference: bodies of at least the threshold, by `Accept-Encoding`; compressed
+        // by whoever writes the answer (`Response::encoded`), outside the server's lock.
+        let encode_with = match (encoding, out.http_compression) {
+            (Some(encoding), Some(hc)) if body.len() >= hc.threshold => Some(BodyEncoding {
+                encoding,
+                level: hc.level,
+            }),
+            _ => None,
+        };
         headers.push(("cache-control", Str::from_static("no-store")));
         out.respond(
             id,
@@ -645,6 +672,7 @@ impl Session {
                 status: 200,
                 headers,
                 body: body.into(),
+                encode_with,
             },
         );
     }
@@ -747,5 +775,6 @@ pub(crate) fn bare(status: u16, headers: Headers) -> Response {
         status,
         headers,
         body: Bytes::new(),
+        encode_with: None,
     }
 }

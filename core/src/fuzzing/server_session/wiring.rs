@@ -658,7 +658,7 @@ impl Harness {
                 self.set_io(to, Io::Refused);
                 self.reach.refusals += 1;
             }
-            Transmit::AcceptWebSocket { to } => {
+            Transmit::AcceptWebSocket { to, .. } => {
                 let io = self.io.get(&to).cloned();
                 let Some(Io::Upgrade { sid }) = io else {
                     panic!("accepted {to:?}, which is {io:?}");

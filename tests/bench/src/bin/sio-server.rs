@@ -2,12 +2,12 @@
 //! benchmark contract (`echo` answered by an `echo` event, `ack` by an ack, `binecho` echoed,
 //! `bcast` emitted to every socket), on the runtime-agnostic [`SocketIo`].
 //!
-//! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack] [--adapter
-//! classic|sharded|streams --redis URL[,URL…]] [--recovery]`; prints `listening <port>`. With an
-//! adapter the server is a member of a Redis cluster (`bcast` then reaches the sockets of every
-//! server); the sharded adapter takes the Redis Cluster's node URLs; `--recovery` turns
-//! connection state recovery on (with the streams adapter, broadcasts then wait for their
-//! stream offset).
+//! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack] [--deflate
+//! off|takeover|no-takeover] [--adapter classic|sharded|streams --redis URL[,URL…]]
+//! [--recovery]`; prints `listening <port>`. With an adapter the server is a member of a Redis
+//! cluster (`bcast` then reaches the sockets of every server); the sharded adapter takes the
+//! Redis Cluster's node URLs; `--recovery` turns connection state recovery on (with the
+//! streams adapter, broadcasts then wait for their stream offset).
 //!
 //! `--threads N` (default 1): above 1, tokio's multi-threaded runtime (N workers) or N smol
 //! executor threads. `--handlers forward|values`: `forward` (the default) is what an
@@ -22,6 +22,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use sio_core::api::socketio::{Message, Socket, SocketIo, SocketIoConfig};
+use sio_core::compress::deflate::PerMessageDeflate;
 use sio_core::socket::{Parser, Spread};
 
 /// The binary echo's argument, read as a typed struct as the socketioxide server does (a
@@ -39,6 +40,7 @@ fn main() {
     let (mut adapter, mut redis, mut recovery) = (String::new(), String::new(), false);
     let mut forward = true;
     let mut threads = 1usize;
+    let mut deflate = "off".to_owned();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--recovery" {
@@ -57,6 +59,7 @@ fn main() {
                 }
             }
             "--adapter" => adapter = value,
+            "--deflate" => deflate = value,
             "--redis" => redis = value,
             "--handlers" => {
                 forward = match value.as_str() {
@@ -77,6 +80,19 @@ fn main() {
         config.recovery = Some(sio_core::socket::server::RecoveryConfig::default());
     }
     let nodes: Vec<String> = redis.split(',').map(str::to_owned).collect();
+    // permessage-deflate (off by default, as the reference): `takeover` keeps each
+    // connection's deflate state, `no-takeover` agrees `server_no_context_takeover` and
+    // `client_no_context_takeover` (`tests/bench/deflate-memory.py` compares the three).
+    config.engine.per_message_deflate = match deflate.as_str() {
+        "off" => None,
+        "takeover" => Some(PerMessageDeflate::default()),
+        "no-takeover" => Some(PerMessageDeflate {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..PerMessageDeflate::default()
+        }),
+        other => panic!("unknown --deflate {other}"),
+    };
     match driver.as_str() {
         "tokio" => {
             let rt = if threads > 1 {

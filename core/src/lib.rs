@@ -29,6 +29,7 @@
 //!   by `Accept-Encoding`) and the WebSocket permessage-deflate extension
 //!   ([`compress::deflate`]: negotiation, the per-connection codec, and the frame scanner that
 //!   carries compressed messages past a WebSocket library without extension support).
+//! - `id_hash` (private): the hasher of the tables keyed by session ids (their random tails).
 //! - [`Str`]: cheaply clonable UTF-8 text backed by [`bytes::Bytes`], used wherever the protocol
 //!   carries text so that decoding can slice its input instead of copying it.
 //!
@@ -73,6 +74,7 @@
 pub mod api;
 pub mod compress;
 pub mod engine;
+mod id_hash;
 pub mod msgpack;
 pub mod socket;
 mod str;

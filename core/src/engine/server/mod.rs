@@ -118,7 +118,7 @@ struct PendingWs {
 pub struct Server {
     config: ServerConfig,
     /// Boxed: the table stays small (about 40 bytes a bucket) at low load after it grows.
-    sessions: HashMap<Bytes, Box<Session>>,
+    sessions: HashMap<Bytes, Box<Session>, crate::id_hash::IdHash>,
     pending_ws: HashMap<TransportId, PendingWs>,
     out: Outbox,
     timers: BinaryHeap<Reverse<(Instant, Str)>>,
@@ -177,7 +177,7 @@ impl Server {
         let http_compression = config.http_compression;
         Server {
             config,
-            sessions: HashMap::new(),
+            sessions: HashMap::default(),
             pending_ws: HashMap::new(),
             out: Outbox {
                 http_compression,

@@ -283,7 +283,15 @@ pub(crate) fn drain(io: &SocketIo) {
     }
     let _guard = DrainGuard(server);
     let mut done = None;
-    while let Some((turned, next)) = io.with_untimed(|l, _| l.finish_and_next(done.take())) {
+    // The next item is written into this slot under the lock rather than returned through
+    // the lock's layers: the item (the event, its handlers) is a few hundred bytes, and each
+    // layer would move it again.
+    let mut slot = None;
+    loop {
+        io.with_untimed(|l, _| slot = l.finish_and_next(done.take()));
+        let Some((turned, next)) = slot.take() else {
+            break;
+        };
         let socket = Socket {
             io: io.clone(),
             id: turned.id.clone(),

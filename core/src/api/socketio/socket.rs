@@ -191,17 +191,18 @@ impl Socket {
     /// lock per emit would be paid by every emit, listeners or not).
     fn send(&self, event: Event, send: impl FnOnce(&mut Layer, &SocketId, Event)) {
         let id = self.id.clone();
-        let (listeners, sent) = self.io.with(|l, _| {
-            let listeners = match l.any_outgoing {
-                true => l.sockets.get(&id).map(|s| s.handlers.outgoing()),
-                false => None,
+        // Written under the lock, not returned through it (see `dispatch::drain`).
+        let mut told: Option<(Vec<super::handlers::OutgoingListener>, Event)> = None;
+        self.io.with(|l, _| {
+            if l.any_outgoing {
+                let listeners = l.sockets.get(&id).map(|s| s.handlers.outgoing());
+                if let Some(listeners) = listeners.filter(|ls| !ls.is_empty()) {
+                    told = Some((listeners, event.clone()));
+                }
             }
-            .unwrap_or_default();
-            let sent = (!listeners.is_empty()).then(|| event.clone());
             send(l, &id, event);
-            (listeners, sent)
         });
-        if let Some(event) = sent {
+        if let Some((listeners, event)) = told {
             for l in listeners {
                 l(self, &event);
             }

@@ -111,7 +111,8 @@ impl Event {
     }
 
     /// The arguments as an ack's array (`[...args]`), to answer an ack with what the event
-    /// carried: the received text copied once, the attachments shared.
+    /// carried: the received text copied once, the attachments shared. For an event that
+    /// asked for an ack, the payload is built as the frame of the answer to it.
     pub fn args_as_ack(&self) -> Payload {
         let json = self.payload().json();
         let Some((start, end)) = args_span(json.as_bytes()) else {
@@ -119,14 +120,16 @@ impl Event {
             return Payload::from_value(&Value::Array(args));
         };
         let args = &json.as_bytes()[start..end];
+        let attachments = self.payload().attachments().to_vec();
+        if let Some(id) = self.ack_id() {
+            // The answer to this event's own ack: built as its frame (`43<id>[...]`).
+            return Payload::framed_ack(id, args, attachments);
+        }
         let mut out = Vec::with_capacity(2 + args.len());
         out.push(b'[');
         out.extend_from_slice(args);
         out.push(b']');
-        Payload::from_parts(
-            Str::from_trusted(Bytes::from(out)),
-            self.payload().attachments().to_vec(),
-        )
+        Payload::from_parts(Str::from_trusted(Bytes::from(out)), attachments)
     }
 }
 
@@ -205,6 +208,43 @@ mod tests {
             r#"[1,"b"]"#
         );
         assert_eq!(received(r#"23["a"]"#).args_as_ack().json().as_str(), "[]");
+        assert_eq!(
+            received(r#"2["a",{}]"#).args_as_ack().json().as_str(),
+            "[{}]"
+        );
+    }
+
+    #[test]
+    fn an_ack_answer_is_encoded_as_any_ack() {
+        use crate::engine::Frame;
+        use crate::socket::{Ack, Packet};
+        let e = received(r#"2/chat,17["a",1,"b"]"#);
+        for nsp in ["/", "/chat"] {
+            for id in [17, 18, 170] {
+                let forwarded = Packet::ack(
+                    nsp,
+                    Ack {
+                        id,
+                        payload: e.args_as_ack(),
+                    },
+                );
+                let values = Payload::from_value(&Value::Array(e.args().unwrap()));
+                let plain = Packet::ack(
+                    nsp,
+                    Ack {
+                        id,
+                        payload: values,
+                    },
+                );
+                assert_eq!(forwarded.to_frames(), plain.to_frames(), "{nsp} {id}");
+                assert_eq!(forwarded.encode(), plain.encode(), "{nsp} {id}");
+                assert_eq!(forwarded.into_frames(), plain.into_frames(), "{nsp} {id}");
+            }
+        }
+        // Made an event's payload, the ack's frame is not taken for the event's.
+        let as_event = Event::from_payload(received(r#"27["a","x",2]"#).args_as_ack()).unwrap();
+        let frames = Packet::event("/", as_event).to_frames();
+        assert_eq!(frames[0], Frame::Text(Str::from(r#"42["x",2]"#.to_owned())));
     }
 
     #[test]

@@ -215,12 +215,7 @@ impl Socket {
         event: &str,
         args: &T,
     ) -> Result<(), serde_json::Error> {
-        let event = Event::new(event, args)?;
-        self.send(event, |l, id, event| {
-            if !l.cluster_emit_to(id, &event) {
-                let _ = l.server.emit(id, event);
-            }
-        });
+        self.emit_event(Event::new(event, args)?);
         Ok(())
     }
 
@@ -229,9 +224,7 @@ impl Socket {
     /// values built; see [`Message::forward`]), or one built with
     /// [`Event::new`](crate::socket::Event::new). Any ack id on it is dropped.
     pub fn emit_event(&self, event: Event) {
-        self.send(event, |l, id, event| {
-            let _ = l.server.emit(id, event);
-        });
+        self.send(event, |l, id, event| l.emit_to(id, event));
     }
 
     /// What is queued for this socket's connection and not yet written to it, in the units of

@@ -267,7 +267,13 @@ impl<'a> Parser<'a> {
                 if kind != Kind::Number {
                     return None;
                 }
-                let v: f64 = std::str::from_utf8(&self.b[s..e]).ok()?.parse().ok()?;
+                let raw = &self.b[s..e];
+                if raw.len() <= 15 && raw.iter().all(u8::is_ascii_digit) {
+                    // The usual `"num":0`: an integer, read without a float parse.
+                    let n = raw.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+                    return (n < count as u64).then_some(());
+                }
+                let v: f64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
                 (v >= 0.0 && v.fract() == 0.0 && v < count as f64).then_some(())
             });
             index.ok_or(DecodeError::IllegalPlaceholder)?;

@@ -260,6 +260,38 @@ SERVER_SESSION = [
     + op(S_WS_BINARY, 0) + chunk(b"\x04\x01\x02") + time(3, 3),
 ]
 
+def wt(frame, binary=False):
+    """One WebTransport frame: its length header (binary bit if so), then its bytes."""
+    n = len(frame)
+    if n < 126:
+        head = bytes([n])
+    elif n < 65536:
+        head = bytes([126]) + n.to_bytes(2, "big")
+    else:
+        head = bytes([127]) + n.to_bytes(8, "big")
+    if binary:
+        head = bytes([head[0] | 0x80]) + head[1:]
+    return head + frame
+
+
+WEBTRANSPORT_STREAM = [
+    b"\xc1" + wt(b"0"),
+    b"\xc1" + wt(b'0{"sid":"lv_VI97HAXpY6yYWAAAC"}') + wt(b"2probe") + wt(b"5"),
+    b"\xc3" + wt(b"0" + HANDSHAKE) + wt(b"40") + wt(b"2") + wt(b"3"),
+    b"\xc2" + wt(b'451-["a",{"_placeholder":true,"num":0}]') + wt(b"\x01\x02\x03", True),
+    b"\x81" + wt(b"4" + b"a" * 200),
+    b"\xff" + wt(bytes(range(256)) * 300, True),
+    b"\xc1" + bytes([0]),
+    b"\xc1" + bytes([0x80]),
+    b"\x41" + wt(b"4" + b"a" * 200),
+    b"\xc1" + bytes([127, 0, 0x20, 0, 0, 0, 0, 0, 0]),
+    b"\xc1" + bytes([126, 0, 5]) + b"4abcd",
+    b"\xc1" + wt(b"4\xff\xfe"),
+    b"\xc5" + wt(b"9bad") + wt(b"4ok"),
+    b"\xc1" + wt(b"4he")[:3],
+]
+
+
 def deflate_message(data):
     """A permessage-deflate payload: raw deflate, sync flush, the 00 00 ff ff stripped."""
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
@@ -318,6 +350,7 @@ TARGETS = {
     "cluster_message": CLUSTER_MESSAGE,
     "client_session": CLIENT_SESSION,
     "server_session": SERVER_SESSION,
+    "webtransport_stream": WEBTRANSPORT_STREAM,
     "compression": COMPRESSION,
 }
 

@@ -46,7 +46,7 @@ for f in eio.json sio.json msgpack.json eio3.json; do
 done
 echo "golden vectors match the reference parsers"
 
-step "cargo test (unit, golden, property, simulation, fuzz-corpus replay, interop, browser, doc)"
+step "cargo test (unit, golden, property, simulation, fuzz-corpus replay, interop, browser: chat and Admin UI, doc)"
 cargo test --workspace --all-targets --no-fail-fast
 cargo test --workspace --doc
 

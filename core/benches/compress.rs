@@ -19,7 +19,7 @@ fn event(n: usize) -> Vec<u8> {
             "{{\"id\":{i},\"name\":\"user {}\",\"email\":\"u{}@example.com\",\"admin\":{}}},",
             i * 7919 % 1009,
             i * 31 % 997,
-            i % 7 == 0
+            i.is_multiple_of(7)
         ));
         i += 1;
     }

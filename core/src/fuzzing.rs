@@ -29,6 +29,42 @@ pub fn eio_packet(data: &[u8]) {
     }
 }
 
+/// A WebTransport stream: the first byte picks the chunk size (its low 6 bits, at least 1)
+/// and the maximum payload (its top 2 bits: 1, 126, 65 536 or 1 MB), the rest is the stream.
+/// Frames decode the same however the stream is cut, at most one error ends it, and every
+/// frame re-encodes to a stream that decodes back to it.
+pub fn webtransport_stream(data: &[u8]) {
+    use crate::engine::webtransport::{self, StreamDecoder};
+    let Some((&config, stream)) = data.split_first() else {
+        return;
+    };
+    let step = usize::from(config & 0x3f).max(1);
+    let max = [1, 126, 65_536, 1_000_000][usize::from(config >> 6)];
+    let decode = |chunk_len: usize| {
+        let mut d = StreamDecoder::new(max);
+        let mut out = Vec::new();
+        for chunk in stream.chunks(chunk_len) {
+            d.push(Bytes::copy_from_slice(chunk));
+            while let Some(frame) = d.next_frame() {
+                out.push(frame);
+            }
+            assert!(d.buffered() <= stream.len());
+        }
+        out
+    };
+    let whole = decode(stream.len().max(1));
+    assert_eq!(decode(step), whole, "chunking changed the frames");
+    assert!(whole.iter().filter(|f| f.is_err()).count() <= 1);
+    for frame in whole.into_iter().flatten() {
+        let mut wire = Vec::new();
+        webtransport::encode(&frame, &mut wire);
+        let mut d = StreamDecoder::new(usize::MAX);
+        d.push(Bytes::from(wire));
+        assert_eq!(d.next_frame(), Some(Ok(frame)), "re-encoded frame decodes");
+        assert_eq!(d.next_frame(), None);
+    }
+}
+
 /// A polling payload, split into chunks where the first byte says.
 pub fn eio_payload(data: &[u8]) {
     let Some((&split, body)) = data.split_first() else {
@@ -339,7 +375,7 @@ pub fn client_session(now: std::time::Instant, data: &[u8]) {
         while let Some(tx) = m.poll_transmit() {
             match tx {
                 Transmit::Http { id, .. } => http.push_back(id),
-                Transmit::WsOpen { id, .. } => ws.push(id),
+                Transmit::WsOpen { id, .. } | Transmit::WtOpen { id, .. } => ws.push(id),
                 Transmit::WsClose { id } => ws.retain(|w| *w != id),
                 Transmit::WsSend { .. } => {}
             }

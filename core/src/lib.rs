@@ -23,13 +23,19 @@
 //! - [`api`]: the runtime-agnostic async face the drivers plug into and applications program
 //!   against: [`api::engine`] (the Engine.IO server shared by a driver's tasks),
 //!   [`api::socketio`] (the Socket.IO server: namespaces, sockets, handlers, acks,
-//!   backpressure), [`api::client`] (the Socket.IO client), [`api::runtime`] (what a driver
-//!   lends it), and [`api::WsOutbox`] (what one WebSocket's task does next).
+//!   backpressure; for operators its metrics, observers of every socket, and, with the
+//!   `admin-ui` feature, the Socket.IO Admin UI's server side), [`api::client`] (the
+//!   Socket.IO client), [`api::runtime`] (what a driver lends it), and [`api::WsOutbox`]
+//!   (what one WebSocket's task does next).
 //! - [`compress`]: HTTP compression of polling bodies ([`compress::http`]: gzip and deflate
 //!   by `Accept-Encoding`) and the WebSocket permessage-deflate extension
 //!   ([`compress::deflate`]: negotiation, the per-connection codec, and the frame scanner that
 //!   carries compressed messages past a WebSocket library without extension support).
 //! - `id_hash` (private): the hasher of the tables keyed by session ids (their random tails).
+//!
+//! The state machines report through the `tracing` facade (no subscriber is installed here)
+//! and count what an operator graphs ([`engine::server::EngineMetrics`],
+//! [`socket::server::SocketMetrics`]).
 //! - [`Str`]: cheaply clonable UTF-8 text backed by [`bytes::Bytes`], used wherever the protocol
 //!   carries text so that decoding can slice its input instead of copying it.
 //!
@@ -70,6 +76,7 @@
 //! allocate beyond the configured limits.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod api;
 pub mod compress;

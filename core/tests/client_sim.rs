@@ -76,3 +76,5 @@ mod end_to_end;
 mod limits;
 #[path = "client_sim/upgrade.rs"]
 mod upgrade;
+#[path = "client_sim/webtransport.rs"]
+mod webtransport;

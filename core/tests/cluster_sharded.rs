@@ -29,7 +29,7 @@ fn node(seed: u8, mode: SubscriptionMode) -> Node {
         ..SocketServerConfig::default()
     });
     c.add_namespace(h.now, "/");
-    if c.wants_room_changes() {
+    if c.wants_room_lifecycle() {
         h.server.watch_rooms(true);
     }
     Node {
@@ -47,8 +47,8 @@ fn run(nodes: &mut [Node]) {
     loop {
         let mut moved = false;
         for i in 0..nodes.len() {
-            while let Some(change) = nodes[i].h.server.poll_room_change() {
-                nodes[i].c.handle_room_change(&change);
+            while let Some(change) = nodes[i].h.server.poll_room_lifecycle() {
+                nodes[i].c.handle_room_lifecycle(&change);
             }
             while let Some(t) = nodes[i].c.poll_transmit() {
                 moved = true;

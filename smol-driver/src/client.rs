@@ -34,11 +34,11 @@ pub use sio_core::socket::client::{EmitError as RefusedEmit, SocketConfig};
 use smol::Executor;
 use smol_hyper::rt::FuturesIo;
 
-use crate::client_io;
-#[cfg(feature = "tls")]
-pub use crate::client_tls::{default_tls_config, tls_config_with_roots};
 #[cfg(feature = "tls")]
 pub use rustls;
+use sio_io::client_io;
+#[cfg(feature = "tls")]
+pub use sio_io::client_tls::{default_tls_config, tls_config_with_roots};
 
 #[cfg(not(feature = "tls"))]
 const NO_TLS: &str = "https/wss needs the `tls` feature of sio-smol";
@@ -108,7 +108,7 @@ impl SmolClientIo {
         port: u16,
     ) -> Result<futures_rustls::client::TlsStream<smol::net::TcpStream>, String> {
         let tcp = tcp(host, port).await?;
-        let name = crate::client_tls::server_name(host)?;
+        let name = sio_io::client_tls::server_name(host)?;
         futures_rustls::TlsConnector::from(self.tls.clone())
             .connect(name, tcp)
             .await

@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
+use tracing::Instrument;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -117,24 +118,31 @@ impl EngineServer {
             let Some(accepted) = accepted else {
                 return Ok(());
             };
-            let (stream, _) = accepted?;
+            let (stream, peer) = accepted?;
             let _ = stream.set_nodelay(true);
             let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());
             let this = self.clone();
+            // Everything sio logs for this connection (its WebSocket's task too) carries the
+            // peer's address.
+            let span = tracing::info_span!("sio_connection", peer = %peer);
             self.inner
                 .spawner
-                .spawn(async move {
-                    let service = service_fn(move |req| {
-                        let this = this.clone();
-                        async move { Ok::<_, Infallible>(this.handle(req).await) }
-                    });
-                    // hyper's header-read timeout (30 s) needs a timer to be enforced.
-                    let _ = http1::Builder::new()
-                        .timer(smol_hyper::rt::SmolTimer::new())
-                        .serve_connection(FuturesIo::new(stream), service)
-                        .with_upgrades()
-                        .await;
-                })
+                .spawn(
+                    async move {
+                        let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {
+                            req.extensions_mut().insert(sio_io::http::PeerAddr(peer));
+                            let this = this.clone();
+                            async move { Ok::<_, Infallible>(this.handle(req).await) }
+                        });
+                        // hyper's header-read timeout (30 s) needs a timer to be enforced.
+                        let _ = http1::Builder::new()
+                            .timer(smol_hyper::rt::SmolTimer::new())
+                            .serve_connection(FuturesIo::new(stream), service)
+                            .with_upgrades()
+                            .await;
+                    }
+                    .instrument(span),
+                )
                 .detach();
         }
     }
@@ -156,16 +164,18 @@ impl EngineServer {
         B::Data: Into<Bytes>,
     {
         let io = &self.inner.io;
-        let d = crate::http::dispatch(io, req).await;
+        let d = sio_io::http::dispatch(io, req, crate::now).await;
         match d.answer {
             // A refused upgrade's response carries `Connection: close` from the core.
-            HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => crate::http::response(r),
+            HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => sio_io::http::response(r),
             HttpAnswer::AcceptWebSocket { deflate } => {
                 self.inner
                     .spawner
-                    .spawn(crate::ws::run(io.clone(), d.id, d.on_upgrade, deflate))
+                    .spawn(
+                        crate::ws::run(io.clone(), d.id, d.on_upgrade, deflate).in_current_span(),
+                    )
                     .detach();
-                crate::http::switching_protocols(&d.head, deflate.as_ref())
+                sio_io::http::switching_protocols(&d.head, deflate.as_ref())
             }
         }
     }

@@ -44,40 +44,26 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod client;
-#[path = "../../tokio-driver/src/client_io.rs"]
-mod client_io;
-#[cfg(feature = "tls")]
-#[path = "../../tokio-driver/src/client_tls.rs"]
-mod client_tls;
 mod engine;
-// The hyper glue is runtime-independent and identical for both drivers: one file, shared.
-#[path = "../../tokio-driver/src/http.rs"]
-mod http;
 mod io;
 mod redis_adapter;
-// The Redis I/O is the same on both runtimes (redis-rs runs on either).
-#[path = "../../tokio-driver/src/redis_io.rs"]
-mod redis_io;
-#[path = "../../tokio-driver/src/redis_sharded_io.rs"]
-mod redis_sharded_io;
-#[path = "../../tokio-driver/src/redis_streams_io.rs"]
-mod redis_streams_io;
 mod socketio;
 mod stall;
 mod timer;
 mod ws;
-#[path = "../../tokio-driver/src/ws_deflate.rs"]
-mod ws_deflate;
-#[path = "../../tokio-driver/src/ws_loop.rs"]
-mod ws_loop;
 
 pub use engine::EngineServer;
 pub use redis_adapter::{RedisAdapter, RedisStreamsAdapter, ShardedRedisAdapter};
+/// The Socket.IO Admin UI's server side (`admin-ui` feature): [`admin::AdminConfig`] for
+/// `SocketIoServer::instrument_admin`.
+#[cfg(feature = "admin-ui")]
+pub use sio_core::api::socketio::admin;
 pub use sio_core::api::socketio::{
-    AckError, BroadcastOperator, ConnectError, ConnectRequest, Message, Namespace, Socket,
-    SocketIo, SocketIoConfig,
+    AckError, Activity, BroadcastOperator, ConnectError, ConnectRequest, Message, Metrics,
+    Namespace, Socket, SocketIo, SocketIoConfig,
 };
 pub use sio_core::api::socketio::{
     AdapterKind, ClusterConfig, ClusterFuture, StreamsConfig, SubscriptionMode,

@@ -56,13 +56,13 @@ impl RedisAdapter {
         config: ClusterConfig,
     ) -> RedisResult<RedisAdapter> {
         let client = Client::open(url)?;
-        let conns = crate::redis_io::connect(&client).await?;
+        let conns = sio_io::redis_io::connect(&client).await?;
         let link = server.io().join_cluster(config);
         let uid = link.uid();
         let sleep = |d| async move {
             smol::Timer::after(d).await;
         };
-        let task = Some(smol::spawn(crate::redis_io::run(
+        let task = Some(smol::spawn(sio_io::redis_io::run(
             link, client, conns, sleep,
         )));
         Ok(RedisAdapter { task, uid })
@@ -130,13 +130,13 @@ impl ShardedRedisAdapter {
         nodes: &[&str],
         config: ClusterConfig,
     ) -> RedisResult<ShardedRedisAdapter> {
-        let (conn, pushes) = crate::redis_sharded_io::connect(nodes).await?;
+        let (conn, pushes) = sio_io::redis_sharded_io::connect(nodes).await?;
         let link = server.io().join_cluster(config);
         let uid = link.uid();
         let sleep = |d| async move {
             smol::Timer::after(d).await;
         };
-        let task = Some(smol::spawn(crate::redis_sharded_io::run(
+        let task = Some(smol::spawn(sio_io::redis_sharded_io::run(
             link, conn, pushes, sleep,
         )));
         Ok(ShardedRedisAdapter { task, uid })
@@ -204,13 +204,13 @@ impl RedisStreamsAdapter {
         config: ClusterConfig,
     ) -> RedisResult<RedisStreamsAdapter> {
         let client = Client::open(url)?;
-        let conns = crate::redis_streams_io::connect(&client).await?;
+        let conns = sio_io::redis_streams_io::connect(&client).await?;
         let link = server.io().join_cluster(config);
         let uid = link.uid();
         let sleep = |d| async move {
             smol::Timer::after(d).await;
         };
-        let task = Some(smol::spawn(crate::redis_streams_io::run(
+        let task = Some(smol::spawn(sio_io::redis_streams_io::run(
             link, client, conns, sleep,
         )));
         Ok(RedisStreamsAdapter { task, uid })

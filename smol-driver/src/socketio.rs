@@ -33,6 +33,9 @@ impl Runtime for Smol {
             .elapsed()
             .map_or(0, |d| d.as_millis() as u64)
     }
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send>) {
+        smol::unblock(work).detach();
+    }
 }
 
 /// A Socket.IO server: namespaces, sockets, rooms and acks over Engine.IO on smol.
@@ -95,6 +98,24 @@ impl SocketIoServer {
     /// Namespace `name` (created if it does not exist).
     pub fn of(&self, name: &str) -> Namespace {
         self.io.of(name)
+    }
+
+    /// Serves the Socket.IO Admin UI's namespace (`@socket.io/admin-ui` 0.5) on this server;
+    /// see [`sio_core::api::socketio::admin`]. An empty `config.hostname` is filled with the
+    /// machine's.
+    #[cfg(feature = "admin-ui")]
+    pub fn instrument_admin(
+        &self,
+        mut config: sio_core::api::socketio::admin::AdminConfig,
+    ) -> Result<Namespace, sio_core::api::socketio::admin::InvalidHash> {
+        if config.hostname.is_empty() {
+            config.hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_default();
+        }
+        sio_core::api::socketio::admin::instrument(&self.io, config)
     }
 
     /// The main namespace `/`.

@@ -41,6 +41,8 @@ scenario_args() {
     echo-1)    echo "--scenario echo --clients 50 --inflight 1 --payload 64" ;;
     # The msgpack parser (socket.io-msgpack-parser on Node; sio's Parser::MsgPack).
     echo-1-msgpack) echo "--scenario echo --clients 50 --inflight 1 --payload 64" ;;
+    # WebTransport (HTTP/3): sio on tokio only (sio-server --webtransport).
+    echo-1-wt) echo "--scenario echo --clients 50 --inflight 1 --payload 64" ;;
     echo-16)   echo "--scenario echo --clients 50 --inflight 16 --payload 64" ;;
     ack-1)     echo "--scenario ack --clients 50 --inflight 1 --payload 64" ;;
     ack-16)    echo "--scenario ack --clients 50 --inflight 16 --payload 64" ;;
@@ -67,6 +69,7 @@ start_server() {
   local sio_parser=(--parser json) node_parser=() threads=(--threads 1) cpu="$SERVER_CPU"
   if [ "${2:-json}" = msgpack ]; then sio_parser=(--parser msgpack); node_parser=(--msgpack); fi
   if [ "${3:-1}" != 1 ]; then threads=(--threads "$3"); cpu="$MT_CPUS"; fi
+  if [ "${2:-json}" = wt ]; then sio_parser=(--webtransport); fi
   case "$1" in
     raw)          taskset -c "$cpu" "$bin/raw-echo" >"$out" 2>&1 & ;;
     sio-tokio)    taskset -c "$cpu" "$bin/sio-server" --driver tokio "${sio_parser[@]}" "${threads[@]}" >"$out" 2>&1 & ;;
@@ -79,6 +82,7 @@ start_server() {
   PORT=""
   for _ in $(seq 100); do
     PORT="$(awk '/^listening/{print $2}' "$out")"
+    WT_HASH="$(awk '/^wt-hash/{print $2}' "$out")"
     [ -n "$PORT" ] && break
     sleep 0.1
   done
@@ -106,12 +110,16 @@ for scenario in $SCENARIOS; do
         # No msgpack cell for the raw ceiling or socketioxide (not built with its msgpack parser).
         *-msgpack) parser=msgpack; proto=sio-msgpack
                    { [ "$server" = raw ] || [ "$server" = socketioxide ]; } && continue ;;
+        # WebTransport is served by sio on tokio only.
+        *-wt) parser=wt; proto=sio-wt
+              [ "$server" = sio-tokio ] || continue ;;
       esac
       start_server "$server" "$parser" "$threads"
       sleep 0.3
+      wt=(); [ "$proto" = sio-wt ] && wt=(--wt-hash "$WT_HASH")
       # shellcheck disable=SC2046
       line="$(timeout 300 taskset -c "$gen_cpu" "$bin/loadgen" --addr "127.0.0.1:$PORT" --proto "$proto" \
-        --pid "$SPID" --duration "$DURATION" $(scenario_args "$scenario") | grep '^RESULT' || true)"
+        "${wt[@]}" --pid "$SPID" --duration "$DURATION" $(scenario_args "$scenario") | grep '^RESULT' || true)"
       stop_server
       echo "$server $scenario run=$run ${line#RESULT }" | tee -a "$RESULTS" >&2
     done

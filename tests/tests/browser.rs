@@ -5,9 +5,13 @@
 //! (`tests/js/sio-v2-browser.mjs`) against `sio-echo --allow-eio3` on both drivers and against
 //! the reference: in a browser it polls with XHR2 binary payloads, which Node's v2 client never
 //! does. And Chromium against sio with permessage-deflate and HTTP compression on
-//! (`tests/js/browser-compression.mjs`). `tests/install-browser.sh` installs chromium.
+//! (`tests/js/browser-compression.mjs`). And socket.io-client 4.8's browser bundle over
+//! WebTransport (`tests/js/sio-webtransport-browser.mjs`) against `sio-echo --webtransport` on
+//! tokio, with a [`DevCertificate`] the page trusts through `serverCertificateHashes`.
+//! `tests/install-browser.sh` installs chromium.
 
 use sio_tests::peers::{js_dir, run_scenario, ServerProcess};
+use sio_tokio::webtransport::DevCertificate;
 
 #[test]
 fn two_chromium_pages_chat_through_the_demo() {
@@ -96,4 +100,31 @@ fn chromium_agrees_permessage_deflate_and_gzip_with_sio_on_tokio() {
 #[test]
 fn chromium_agrees_permessage_deflate_and_gzip_with_sio_on_smol() {
     chromium_compresses_with("smol");
+}
+
+#[test]
+fn socket_io_client_in_chromium_over_webtransport_first_and_by_upgrade() {
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "chromium is missing: run tests/install-browser.sh (tests/run.sh does)"
+    );
+    let cert = DevCertificate::generate(&["localhost", "127.0.0.1"]).expect("certificate");
+    let dir = std::env::temp_dir().join(format!("sio-wt-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&c, cert.certificate_pem()).expect("write cert");
+    std::fs::write(&k, cert.private_key_pem()).expect("write key");
+    let (c, k) = (c.to_str().expect("path"), k.to_str().expect("path"));
+    let server = ServerProcess::start(
+        env!("CARGO_BIN_EXE_sio-echo"),
+        &["--driver", "tokio", "--webtransport", c, k],
+    );
+    let r = run_scenario(
+        "sio-webtransport-browser.mjs",
+        &server.url(),
+        "webtransport-browser",
+        &["--cert", c],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(r.ok, "{}", r.line);
 }

@@ -54,6 +54,15 @@ fn eio_payload_corpus() {
 }
 
 #[test]
+fn webtransport_stream_corpus() {
+    replay(
+        "webtransport_stream",
+        14,
+        sio_core::fuzzing::webtransport_stream,
+    );
+}
+
+#[test]
 fn sio_packet_corpus() {
     replay("sio_packet", 23, sio_core::fuzzing::sio_packet);
 }

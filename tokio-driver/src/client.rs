@@ -29,23 +29,39 @@ pub use sio_core::api::socketio::AckError;
 use sio_core::engine::client::HttpResult;
 pub use sio_core::socket::client::{EmitError as RefusedEmit, SocketConfig};
 
-use crate::client_io;
+use sio_io::client_io;
 
 #[cfg(feature = "tls")]
-pub use crate::client_tls::{default_tls_config, tls_config_with_roots};
-#[cfg(feature = "tls")]
 pub use rustls;
+#[cfg(feature = "tls")]
+pub use sio_io::client_tls::{default_tls_config, tls_config_with_roots};
 
 #[cfg(not(feature = "tls"))]
 const NO_TLS: &str = "https/wss needs the `tls` feature of sio-tokio";
 
 /// A client builder for the server at `url`, running on the current tokio runtime. With the
 /// `tls` feature, `https`/`wss` URLs are verified against the webpki roots.
+/// With the `webtransport` feature, WebTransport sessions are verified against the system's
+/// roots (see [`webtransport::client`](crate::webtransport::client) for certificate hashes).
 pub fn client(url: &str) -> ClientBuilder {
     let io = TokioClientIo {
         pool: Arc::default(),
         #[cfg(feature = "tls")]
         tls: default_tls_config(),
+        #[cfg(feature = "webtransport")]
+        wt: Arc::default(),
+    };
+    ClientBuilder::new(url, Arc::new(crate::socketio::Tokio), Arc::new(io))
+}
+
+/// [`client`] with these WebTransport options.
+#[cfg(feature = "webtransport")]
+pub(crate) fn builder(url: &str, wt: Arc<crate::webtransport::ClientOptions>) -> ClientBuilder {
+    let io = TokioClientIo {
+        pool: Arc::default(),
+        #[cfg(feature = "tls")]
+        tls: default_tls_config(),
+        wt,
     };
     ClientBuilder::new(url, Arc::new(crate::socketio::Tokio), Arc::new(io))
 }
@@ -57,6 +73,8 @@ pub fn client_with_tls(url: &str, tls: Arc<rustls::ClientConfig>) -> ClientBuild
     let io = TokioClientIo {
         pool: Arc::default(),
         tls,
+        #[cfg(feature = "webtransport")]
+        wt: Arc::default(),
     };
     ClientBuilder::new(url, Arc::new(crate::socketio::Tokio), Arc::new(io))
 }
@@ -67,6 +85,8 @@ struct TokioClientIo {
     pool: Arc<client_io::Pool>,
     #[cfg(feature = "tls")]
     tls: Arc<rustls::ClientConfig>,
+    #[cfg(feature = "webtransport")]
+    wt: Arc<crate::webtransport::ClientOptions>,
 }
 
 fn spawn(f: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {
@@ -90,7 +110,7 @@ impl TokioClientIo {
         port: u16,
     ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
         let tcp = tcp(host, port).await?;
-        let name = crate::client_tls::server_name(host)?;
+        let name = sio_io::client_tls::server_name(host)?;
         tokio_rustls::TlsConnector::from(self.tls.clone())
             .connect(name, tcp)
             .await
@@ -139,6 +159,14 @@ impl ClientIo for TokioClientIo {
     fn websocket(&self, req: WsRequest) -> BoxFut<Result<Box<dyn WsConnection>, String>> {
         let this = self.clone();
         Box::pin(this.websocket(req))
+    }
+
+    #[cfg(feature = "webtransport")]
+    fn webtransport(
+        &self,
+        req: sio_core::api::client::WtRequest,
+    ) -> BoxFut<Result<Box<dyn sio_core::api::client::WtConnection>, String>> {
+        Box::pin(crate::wt_client::connect(self.wt.clone(), req))
     }
 
     fn sleep_until(&self, deadline: Instant) -> BoxFut<()> {

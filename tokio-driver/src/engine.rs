@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use tracing::Instrument;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -91,9 +92,12 @@ impl EngineServer {
             let _ = stream.set_nodelay(true);
             let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());
             let this = self.clone();
-            tokio::spawn(async move {
+            // Everything sio logs for this connection (its WebSocket's task too) carries the
+            // peer's address.
+            let span = tracing::info_span!("sio_connection", peer = %peer);
+            let connection = async move {
                 let service = service_fn(move |mut req: Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(crate::http::PeerAddr(peer));
+                    req.extensions_mut().insert(sio_io::http::PeerAddr(peer));
                     let this = this.clone();
                     async move { Ok::<_, Infallible>(this.handle(req).await) }
                 });
@@ -104,8 +108,15 @@ impl EngineServer {
                     .serve_connection(TokioIo::new(stream), service)
                     .with_upgrades()
                     .await;
-            });
+            };
+            tokio::spawn(connection.instrument(span));
         }
+    }
+
+    /// Becomes `true` on [`shutdown`](Self::shutdown), for the serving loops.
+    #[cfg_attr(not(feature = "webtransport"), allow(dead_code))]
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.inner.stop.subscribe()
     }
 
     /// Closes every session ("server shutting down") and stops [`serve`](Self::serve).
@@ -121,13 +132,15 @@ impl EngineServer {
         B::Data: Into<Bytes>,
     {
         let io = &self.inner.io;
-        let d = crate::http::dispatch(io, req).await;
+        let d = sio_io::http::dispatch(io, req, crate::now).await;
         match d.answer {
             // A refused upgrade's response carries `Connection: close` from the core.
-            HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => crate::http::response(r),
+            HttpAnswer::Response(r) | HttpAnswer::RefuseWebSocket(r) => sio_io::http::response(r),
             HttpAnswer::AcceptWebSocket { deflate } => {
-                tokio::spawn(crate::ws::run(io.clone(), d.id, d.on_upgrade, deflate));
-                crate::http::switching_protocols(&d.head, deflate.as_ref())
+                tokio::spawn(
+                    crate::ws::run(io.clone(), d.id, d.on_upgrade, deflate).in_current_span(),
+                );
+                sio_io::http::switching_protocols(&d.head, deflate.as_ref())
             }
         }
     }

@@ -29,31 +29,33 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod client;
-mod client_io;
-#[cfg(feature = "tls")]
-mod client_tls;
 mod engine;
-mod http;
 mod layer;
 mod redis_adapter;
-mod redis_io;
-mod redis_sharded_io;
-mod redis_streams_io;
 mod socketio;
 mod stall;
 mod timer;
+#[cfg(feature = "webtransport")]
+pub mod webtransport;
 mod ws;
-mod ws_deflate;
-mod ws_loop;
+#[cfg(feature = "webtransport")]
+mod wt_client;
+#[cfg(feature = "webtransport")]
+mod wt_loop;
 
 pub use engine::EngineServer;
 pub use layer::{EngineLayer, EngineService};
 pub use redis_adapter::{RedisAdapter, RedisStreamsAdapter, ShardedRedisAdapter};
+/// The Socket.IO Admin UI's server side (`admin-ui` feature): [`admin::AdminConfig`] for
+/// `SocketIoServer::instrument_admin`.
+#[cfg(feature = "admin-ui")]
+pub use sio_core::api::socketio::admin;
 pub use sio_core::api::socketio::{
-    AckError, BroadcastOperator, ConnectError, ConnectRequest, Message, Namespace, Socket,
-    SocketIo, SocketIoConfig,
+    AckError, Activity, BroadcastOperator, ConnectError, ConnectRequest, Message, Metrics,
+    Namespace, Socket, SocketIo, SocketIoConfig,
 };
 pub use sio_core::api::socketio::{
     AdapterKind, ClusterConfig, ClusterFuture, StreamsConfig, SubscriptionMode,

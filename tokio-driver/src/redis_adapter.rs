@@ -45,10 +45,10 @@ impl RedisAdapter {
         config: ClusterConfig,
     ) -> RedisResult<RedisAdapter> {
         let client = Client::open(url)?;
-        let conns = crate::redis_io::connect(&client).await?;
+        let conns = sio_io::redis_io::connect(&client).await?;
         let link = server.io().join_cluster(config);
         let uid = link.uid();
-        let task = tokio::spawn(crate::redis_io::run(
+        let task = tokio::spawn(sio_io::redis_io::run(
             link,
             client,
             conns,
@@ -109,10 +109,10 @@ impl ShardedRedisAdapter {
         nodes: &[&str],
         config: ClusterConfig,
     ) -> RedisResult<ShardedRedisAdapter> {
-        let (conn, pushes) = crate::redis_sharded_io::connect(nodes).await?;
+        let (conn, pushes) = sio_io::redis_sharded_io::connect(nodes).await?;
         let link = server.io().join_cluster(config);
         let uid = link.uid();
-        let task = tokio::spawn(crate::redis_sharded_io::run(
+        let task = tokio::spawn(sio_io::redis_sharded_io::run(
             link,
             conn,
             pushes,
@@ -177,10 +177,10 @@ impl RedisStreamsAdapter {
         config: ClusterConfig,
     ) -> RedisResult<RedisStreamsAdapter> {
         let client = Client::open(url)?;
-        let conns = crate::redis_streams_io::connect(&client).await?;
+        let conns = sio_io::redis_streams_io::connect(&client).await?;
         let link = server.io().join_cluster(config);
         let uid = link.uid();
-        let task = tokio::spawn(crate::redis_streams_io::run(
+        let task = tokio::spawn(sio_io::redis_streams_io::run(
             link,
             client,
             conns,

@@ -28,6 +28,9 @@ impl Runtime for Tokio {
             .elapsed()
             .map_or(0, |d| d.as_millis() as u64)
     }
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send>) {
+        tokio::task::spawn_blocking(work);
+    }
 }
 
 /// A Socket.IO server: namespaces, sockets, rooms and acks over Engine.IO on tokio.
@@ -73,6 +76,24 @@ impl SocketIoServer {
         self.io.of(name)
     }
 
+    /// Serves the Socket.IO Admin UI's namespace (`@socket.io/admin-ui` 0.5) on this server;
+    /// see [`sio_core::api::socketio::admin`]. An empty `config.hostname` is filled with the
+    /// machine's.
+    #[cfg(feature = "admin-ui")]
+    pub fn instrument_admin(
+        &self,
+        mut config: sio_core::api::socketio::admin::AdminConfig,
+    ) -> Result<Namespace, sio_core::api::socketio::admin::InvalidHash> {
+        if config.hostname.is_empty() {
+            config.hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_default();
+        }
+        sio_core::api::socketio::admin::instrument(&self.io, config)
+    }
+
     /// The main namespace `/`.
     pub fn sockets(&self) -> Namespace {
         self.io.sockets()
@@ -81,6 +102,17 @@ impl SocketIoServer {
     /// Serves HTTP/1.1 on `listener` until [`shutdown`](Self::shutdown).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         self.engine.clone().serve(listener).await
+    }
+
+    /// Serves WebTransport sessions from `listener` until [`shutdown`](Self::shutdown) (see
+    /// [`EngineServer::serve_webtransport`]; the config must enable
+    /// [`Transports::webtransport`](crate::Transports::webtransport)).
+    #[cfg(feature = "webtransport")]
+    pub async fn serve_webtransport(
+        self,
+        listener: crate::webtransport::WebTransportListener,
+    ) -> std::io::Result<()> {
+        self.engine.clone().serve_webtransport(listener).await
     }
 
     /// A tower layer mounting the server beside other routes (axum, hyper).

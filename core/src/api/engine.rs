@@ -224,8 +224,9 @@ impl State {
                     }
                 }
                 Event::Upgraded { sid } => {
+                    let now_on = self.server.transport_of(&sid);
                     if let Some(s) = self.sessions.get_mut(&sid) {
-                        s.transport = TransportKind::WebSocket;
+                        s.transport = now_on.unwrap_or(TransportKind::WebSocket);
                     }
                 }
                 // The raw sessions' senders read `buffered` themselves.
@@ -388,6 +389,38 @@ impl EngineIo {
             st.server.handle_ws_open(now, id);
             outbox
         })
+    }
+
+    /// A WebTransport session was established by the CONNECT request `req` (path, query,
+    /// origin, headers, peer) and the driver reads its first bidirectional stream under `id`
+    /// (from [`next_transport_id`](Self::next_transport_id)). The session's task then runs as
+    /// a WebSocket's, with the returned outbox: it hands the stream's bytes to
+    /// [`wt_data`](Self::wt_data), writes each frame of a [`WsNext::Write`](super::WsNext)
+    /// as [`webtransport::chunks`](crate::engine::webtransport::chunks), reports writes with
+    /// [`ws_flushed`](Self::ws_flushed) and the end with [`ws_closed`](Self::ws_closed).
+    /// See [`Server::handle_wt_open`].
+    pub fn wt_open(&self, now: Instant, id: TransportId, req: Request) -> WsOutbox {
+        self.with(Some(now), |st| {
+            let outbox = WsOutbox::new(st.server.config().high_water());
+            st.ws.insert(id, outbox.clone());
+            st.server.handle_wt_open(now, id, req);
+            outbox
+        })
+    }
+
+    /// Bytes read from WebTransport session `id`'s stream, in order, under one lock (what the
+    /// driver read in one go; the core finds the packets in them).
+    pub fn wt_data(&self, now: Instant, id: TransportId, chunks: impl IntoIterator<Item = Bytes>) {
+        self.with(Some(now), |st| {
+            if let Some(written) = st.ws.get(&id).map(WsOutbox::take_unreported) {
+                if written > 0 {
+                    st.server.handle_ws_written(now, id, written);
+                }
+            }
+            for chunk in chunks {
+                st.server.handle_wt_data(now, id, chunk);
+            }
+        });
     }
 
     /// The task of WebSocket `id` wrote and flushed the frames of its last

@@ -16,6 +16,12 @@ pub trait Runtime: Send + Sync + 'static {
     fn now(&self) -> Instant;
     /// Milliseconds since the Unix epoch (a socket's `handshake.issued`).
     fn unix_millis(&self) -> u64;
+    /// Runs `work`, which computes for a while without waiting (checking a password hash),
+    /// where it does not hold up the tasks (tokio's `spawn_blocking`, smol's `unblock`). By
+    /// default it runs at once, on the caller's thread.
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send>) {
+        work();
+    }
 }
 
 /// Polls a handler's future once now; only if it waits does it get a task of its own. So the

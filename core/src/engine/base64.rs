@@ -82,8 +82,8 @@ impl std::error::Error for InvalidBase64 {}
 /// Decodes base64 text; trailing `=` padding is optional.
 pub fn decode(input: &[u8]) -> Result<Vec<u8>, InvalidBase64> {
     let trimmed = match input {
-        [rest @ .., b'=', b'='] if input.len() % 4 == 0 => rest,
-        [rest @ .., b'='] if input.len() % 4 == 0 => rest,
+        [rest @ .., b'=', b'='] if input.len().is_multiple_of(4) => rest,
+        [rest @ .., b'='] if input.len().is_multiple_of(4) => rest,
         _ => input,
     };
     if trimmed.len() % 4 == 1 {

@@ -16,8 +16,9 @@ pub enum DecodeError {
     InvalidBase64,
     /// Text that is not UTF-8.
     InvalidUtf8,
-    /// A v3 polling payload record whose length is not decimal digits, runs past the end of
-    /// the payload, or splits a character.
+    /// A length that cannot be: a v3 polling payload record whose length is not decimal
+    /// digits, runs past the end of the payload, or splits a character; or a WebTransport
+    /// frame header with a length of 0 or beyond 2^53 − 1.
     InvalidLength,
     /// A payload larger than the configured maximum.
     TooLarge {
@@ -33,7 +34,7 @@ impl fmt::Display for DecodeError {
             DecodeError::UnknownType(c) => write!(f, "unknown packet type {:?}", char::from(*c)),
             DecodeError::InvalidBase64 => f.write_str("invalid base64 in binary record"),
             DecodeError::InvalidUtf8 => f.write_str("text is not valid UTF-8"),
-            DecodeError::InvalidLength => f.write_str("invalid record length in a v3 payload"),
+            DecodeError::InvalidLength => f.write_str("invalid record or frame length"),
             DecodeError::TooLarge { max } => write!(f, "payload larger than {max} bytes"),
         }
     }

@@ -11,6 +11,8 @@
 //!   [`allow_eio3`](server::ServerConfig::allow_eio3); [`Protocol`] tells the revisions apart.
 //! - [`server`]: the sans-IO server state machine (sessions over polling and WebSocket).
 //! - [`client`]: the sans-IO client state machine (handshake, polling loop, upgrade, heartbeat).
+//! - [`webtransport`]: the framing of packets on a WebTransport stream (a length header, then
+//!   the packet), with [`webtransport::StreamDecoder`] fed the stream's bytes.
 //!
 //! All decoding returns a typed [`DecodeError`] on bad input and never panics.
 
@@ -22,6 +24,7 @@ mod packet;
 pub mod payload;
 pub mod server;
 pub mod v3;
+pub mod webtransport;
 
 pub use error::{DecodeError, ErrorCode};
 pub use handshake::{Handshake, HandshakeError};

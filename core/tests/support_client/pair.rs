@@ -26,6 +26,8 @@ pub struct Pair {
     pub server_events: Vec<SocketEvent>,
     /// WebSockets the server accepted and that are still open.
     ws: HashSet<u64>,
+    /// Which of them are WebTransport sessions (their frames travel as stream bytes).
+    wt: HashSet<u64>,
     /// While false, the network loses everything in both directions (requests never get an
     /// answer, WebSocket messages vanish).
     pub link_up: bool,
@@ -50,8 +52,20 @@ impl Pair {
             client_events: Vec::new(),
             server_events: Vec::new(),
             ws: HashSet::new(),
+            wt: HashSet::new(),
             link_up: true,
         }
+    }
+
+    /// Serves WebTransport too (call before anything happens).
+    pub fn with_webtransport(mut self) -> Self {
+        self.engine = Server::new(ServerConfig {
+            path: "/socket.io/".to_owned(),
+            sid_seed: [5; 32],
+            transports: sio_core::engine::server::Transports::WITH_WEBTRANSPORT,
+            ..ServerConfig::default()
+        });
+        self
     }
 
     pub fn ms(&self) -> u64 {
@@ -152,6 +166,27 @@ impl Pair {
                 req.websocket_upgrade = true;
                 self.engine.handle_request(now, TransportId(id.0), req);
             }
+            Tx::WtOpen { id, query } => {
+                if !self.link_up {
+                    self.client
+                        .handle_ws_closed(now, id, Some("unreachable".into()));
+                    return;
+                }
+                let mut req = Request::new(Method::Other, &format!("/socket.io/?{query}"));
+                req.secure = true;
+                self.ws.insert(id.0);
+                self.wt.insert(id.0);
+                self.engine.handle_wt_open(now, TransportId(id.0), req);
+                self.client.handle_wt_open(now, id);
+            }
+            Tx::WsSend { id, frame } if self.wt.contains(&id.0) => {
+                if self.link_up && self.ws.contains(&id.0) {
+                    let mut bytes = Vec::new();
+                    sio_core::engine::webtransport::encode(&frame, &mut bytes);
+                    self.engine
+                        .handle_wt_data(now, TransportId(id.0), bytes.into());
+                }
+            }
             Tx::WsSend { id, frame } => {
                 if self.link_up && self.ws.contains(&id.0) {
                     self.engine.handle_ws_message(now, TransportId(id.0), frame);
@@ -190,7 +225,11 @@ impl Pair {
             ServerTx::WsFrame { to, frame } => {
                 // Written at once, as far as the server's queue is concerned.
                 let written = sio_core::engine::server::queued_size(&frame);
-                if self.link_up {
+                if self.link_up && self.wt.contains(&to.0) {
+                    let mut bytes = Vec::new();
+                    sio_core::engine::webtransport::encode(&frame, &mut bytes);
+                    self.client.handle_wt_data(now, IoId(to.0), bytes.into());
+                } else if self.link_up {
                     self.client.handle_ws_message(now, IoId(to.0), frame);
                 }
                 self.engine.handle_ws_written(now, to, written);

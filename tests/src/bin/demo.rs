@@ -1,10 +1,17 @@
 //! The sio chat demo: an axum application serving the page (`tests/demo/`) with sio's
-//! Socket.IO server mounted beside its routes as a tower layer.
+//! Socket.IO server mounted beside its routes as a tower layer, instrumented for the
+//! Socket.IO Admin UI.
 //!
 //! `cargo run -p sio-tests --bin demo [-- --port 3000]`, then open http://127.0.0.1:3000/ in
 //! two browser windows. The event protocol is described at the top of `tests/demo/chat.js`.
 //! The browser client is npm's `socket.io-client` bundle (installed under `tests/js` by
 //! `npm ci`, which this program runs once if it is missing).
+//!
+//! Operating it: http://127.0.0.1:3000/ops shows the chat and the Admin UI dashboard side by
+//! side; the dashboard alone is at `/admin-ui/` (the static build of `@socket.io/admin-ui`,
+//! served from `tests/js/node_modules`; log in with the page's URL, user `admin`, password
+//! `changeit`), and `/metrics` serves the server's metrics in the Prometheus text format.
+//! `RUST_LOG=debug` (or `info`, the default) prints sio's tracing events on stderr.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +21,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use sio_tokio::admin::{AdminAuth, AdminConfig};
 use sio_tokio::{
     ConnectError, DisconnectReason, Message, Socket, SocketIo, SocketIoConfig, SocketIoServer,
 };
@@ -23,6 +31,9 @@ const MAX_ROOM: usize = 32;
 const MAX_TEXT: usize = 500;
 
 const INDEX: &str = include_str!("../../demo/index.html");
+const OPS: &str = include_str!("../../demo/ops.html");
+/// bcrypt of the dashboard's password, "changeit" (the hash in `@socket.io/admin-ui`'s README).
+const ADMIN_PASSWORD_HASH: &str = "$2b$10$heqvAkYMez.Va6Et2uXInOnkCT6/uQj1brkrbyG3LpopDklcq7ZOS";
 const CHAT_JS: &str = include_str!("../../demo/chat.js");
 const CHAT_CSS: &str = include_str!("../../demo/chat.css");
 
@@ -260,6 +271,31 @@ fn page(body: &'static str, kind: &'static str) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, kind)], body)
 }
 
+fn admin_ui_dir() -> PathBuf {
+    js_dir().join("node_modules/@socket.io/admin-ui/ui/dist")
+}
+
+/// A file of the Admin UI's static build (`/admin-ui/<path>`).
+async fn admin_ui(path: Option<axum::extract::Path<String>>) -> impl IntoResponse {
+    let path = path.map_or_else(|| "index.html".to_owned(), |p| p.0);
+    let safe = !path.split('/').any(|part| part == ".." || part.is_empty());
+    let kind = match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+    match std::fs::read(admin_ui_dir().join(&path))
+        .ok()
+        .filter(|_| safe)
+    {
+        Some(body) => (StatusCode::OK, [(header::CONTENT_TYPE, kind)], body).into_response(),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
 fn main() {
     let mut port = 3000u16;
     let mut it = std::env::args().skip(1);
@@ -269,6 +305,15 @@ fn main() {
             other => panic!("unknown flag {other} (usage: demo [--port N])"),
         }
     }
+    // sio's tracing events on stderr, at the level RUST_LOG names (info by default).
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .init();
     ensure_client_bundle();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -277,6 +322,12 @@ fn main() {
     rt.block_on(async move {
         let sio = SocketIoServer::new(SocketIoConfig::default());
         setup(sio.io());
+        sio.instrument_admin(AdminConfig::new(AdminAuth::Basic {
+            username: "admin".to_owned(),
+            password_hash: ADMIN_PASSWORD_HASH.to_owned(),
+        }))
+        .expect("a bcrypt hash");
+        let io = sio.io().clone();
         let app = axum::Router::new()
             .route(
                 "/",
@@ -295,6 +346,23 @@ fn main() {
                 get(|| async { page(CHAT_CSS, "text/css; charset=utf-8") }),
             )
             .route("/socket.io.min.js", get(bundle))
+            .route(
+                "/ops",
+                get(|| async { page(OPS, "text/html; charset=utf-8") }),
+            )
+            .route(
+                "/admin-ui",
+                get(|| async { axum::response::Redirect::permanent("/admin-ui/") }),
+            )
+            .route("/admin-ui/", get(admin_ui))
+            .route("/admin-ui/{*path}", get(admin_ui))
+            .route(
+                "/metrics",
+                get(move || {
+                    let text = io.metrics().to_prometheus();
+                    async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+                }),
+            )
             .layer(sio.layer());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
@@ -302,6 +370,11 @@ fn main() {
         let port = listener.local_addr().expect("addr").port();
         println!("listening {port}");
         eprintln!("sio chat demo: open http://127.0.0.1:{port}/ in two browser windows");
+        eprintln!(
+            "chat and Admin UI side by side: http://127.0.0.1:{port}/ops (dashboard login: \
+             server URL http://127.0.0.1:{port}, user admin, password changeit); \
+             metrics: http://127.0.0.1:{port}/metrics"
+        );
         axum::serve(listener, app).await.expect("serve");
     });
 }

@@ -5,10 +5,12 @@
 //!
 //! `sio-echo [--driver tokio|smol] [--port 0] [--ping-interval MS] [--ping-timeout MS]
 //! [--parser json|msgpack] [--allow-eio3] [--per-message-deflate THRESHOLD]
-//! [--no-context-takeover 1] [--http-compression THRESHOLD|off] [--cors 1]`; prints
-//! `listening <port>`. `--allow-eio3` lets Socket.IO v2 clients in. permessage-deflate is off
-//! unless asked for (as the reference); `--no-context-takeover 1` answers both
-//! `*_no_context_takeover` parameters.
+//! [--no-context-takeover 1] [--http-compression THRESHOLD|off] [--cors 1]
+//! [--webtransport CERT.pem KEY.pem]`; prints `listening <port>`. `--allow-eio3` lets
+//! Socket.IO v2 clients in. permessage-deflate is off unless asked for (as the reference);
+//! `--no-context-takeover 1` answers both `*_no_context_takeover` parameters. `--webtransport`
+//! (tokio only) also serves WebTransport on the UDP port of the same number, with that
+//! certificate.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,7 +19,7 @@ use serde_json::json;
 use sio_core::api::socketio::{ConnectError, Message, Socket, SocketIo, SocketIoConfig};
 use sio_core::compress::deflate::PerMessageDeflate;
 use sio_core::compress::http::HttpCompression;
-use sio_core::engine::server::{Cors, ServerConfig, TransportKind};
+use sio_core::engine::server::{Cors, ServerConfig, TransportKind, Transports};
 use sio_core::socket::server::RecoveryConfig;
 use sio_core::socket::{Parser, Spread};
 use sio_core::{Map, Value};
@@ -28,6 +30,7 @@ fn main() {
     let (mut interval, mut timeout) = (25_000u64, 20_000u64);
     let mut parser = Parser::Json;
     let mut allow_eio3 = false;
+    let mut webtransport: Option<(String, String)> = None;
     let mut deflate: Option<PerMessageDeflate> = None;
     let mut no_takeover = false;
     let mut cors = None;
@@ -36,6 +39,12 @@ fn main() {
     while let Some(flag) = it.next() {
         if flag == "--allow-eio3" {
             allow_eio3 = true;
+            continue;
+        }
+        if flag == "--webtransport" {
+            let cert = it.next().expect("certificate file");
+            let key = it.next().expect("key file");
+            webtransport = Some((cert, key));
             continue;
         }
         let value = it.next().unwrap_or_default();
@@ -73,6 +82,11 @@ fn main() {
             ping_interval: Duration::from_millis(interval),
             ping_timeout: Duration::from_millis(timeout),
             path: "/socket.io/".into(),
+            transports: if webtransport.is_some() {
+                Transports::WITH_WEBTRANSPORT
+            } else {
+                Transports::ALL
+            },
             per_message_deflate: deflate.map(|d| PerMessageDeflate {
                 server_no_context_takeover: no_takeover,
                 client_no_context_takeover: no_takeover,
@@ -88,13 +102,13 @@ fn main() {
         ..SocketIoConfig::default()
     };
     match driver.as_str() {
-        "tokio" => tokio_main(config, port),
+        "tokio" => tokio_main(config, port, webtransport),
         "smol" => smol_main(config, port),
         other => panic!("unknown driver {other}"),
     }
 }
 
-fn tokio_main(config: SocketIoConfig, port: u16) {
+fn tokio_main(config: SocketIoConfig, port: u16, webtransport: Option<(String, String)>) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -106,7 +120,17 @@ fn tokio_main(config: SocketIoConfig, port: u16) {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("bind");
-        println!("listening {}", listener.local_addr().expect("addr").port());
+        let addr = listener.local_addr().expect("addr");
+        if let Some((cert, key)) = webtransport {
+            // The UDP port of the TCP port's number: browsers' WebTransport goes there.
+            let identity = sio_tokio::webtransport::Identity::load_pemfiles(cert, key)
+                .await
+                .expect("certificate and key");
+            let udp = sio_tokio::webtransport::WebTransportListener::bind(addr, identity)
+                .expect("bind udp");
+            tokio::spawn(server.clone().serve_webtransport(udp));
+        }
+        println!("listening {}", addr.port());
         server.serve(listener).await.expect("serve");
     });
 }
@@ -271,7 +295,7 @@ fn setup(server: &SocketIo) {
                     })
                     .unwrap_or_default();
                 let transport = match socket.transport() {
-                    Some(TransportKind::WebSocket) => "websocket",
+                    Some(t @ (TransportKind::WebSocket | TransportKind::WebTransport)) => t.name(),
                     _ => "polling",
                 };
                 let _ = msg.ack(&json!({

@@ -406,7 +406,7 @@ fn main_phase(c: &Conductor, plan: &Plan, o: &mut Outcome) {
     while t0.elapsed() < Duration::from_secs(120) {
         sleep(Duration::from_secs(1));
         let up = connected(&steady);
-        if t0.elapsed().as_secs() % 5 == 0 {
+        if t0.elapsed().as_secs().is_multiple_of(5) {
             c.say(&format!("populating: {up}/{steady_total} connected"));
         }
         if up >= steady_total {

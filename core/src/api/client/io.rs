@@ -72,12 +72,43 @@ pub trait WsConnection: Send + 'static {
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), String>>;
 }
 
+/// One WebTransport session for the driver to open (over HTTP/3, always `https`).
+#[derive(Debug, Clone)]
+pub struct WtRequest {
+    /// The server (its UDP port is the HTTP server's port number).
+    pub endpoint: Endpoint,
+    /// Path and query, e.g. `/socket.io/?EIO=4&transport=webtransport`.
+    pub path_and_query: String,
+    /// Headers to send with the CONNECT request (the application's extra headers).
+    pub headers: Vec<(String, String)>,
+}
+
+/// The bidirectional stream of an open client WebTransport session, as poll-based reads and
+/// writes of bytes. The framing of packets on it is the core's
+/// ([`crate::engine::webtransport`]).
+pub trait WtConnection: Send + 'static {
+    /// The next bytes of the stream; `None` once the server ended it or closed the session
+    /// cleanly.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, String>>>;
+    /// Writes some of `data`; returns how many bytes were taken (at least one).
+    fn poll_write(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Result<usize, String>>;
+    /// Ends the stream and closes the session.
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), String>>;
+}
+
 /// What a driver provides the client with.
 pub trait ClientIo: Send + Sync + 'static {
     /// Performs an HTTP request and reads the whole response.
     fn http(&self, request: HttpRequest) -> BoxFut<HttpResult>;
     /// Opens a WebSocket.
     fn websocket(&self, request: WsRequest) -> BoxFut<Result<Box<dyn WsConnection>, String>>;
+    /// Opens a WebTransport session and its bidirectional stream. Drivers without
+    /// WebTransport keep this default, which fails (the client then reports a transport
+    /// error, or a failed probe when upgrading).
+    fn webtransport(&self, request: WtRequest) -> BoxFut<Result<Box<dyn WtConnection>, String>> {
+        let _ = request;
+        Box::pin(async { Err("WebTransport is not supported by this driver".to_owned()) })
+    }
     /// Completes at `deadline`.
     fn sleep_until(&self, deadline: Instant) -> BoxFut<()>;
 }

@@ -33,7 +33,9 @@ use std::time::Instant;
 use hashbrown::HashMap;
 
 pub use builder::ClientBuilder;
-pub use io::{BoxFut, ClientIo, Endpoint, HttpRequest, WsConnection, WsRequest};
+pub use io::{
+    BoxFut, ClientIo, Endpoint, HttpRequest, WsConnection, WsRequest, WtConnection, WtRequest,
+};
 pub use message::Message;
 pub use socket::{ClientSocket, ConnectErrorInfo, EmitError};
 pub use url::UrlError;
@@ -75,7 +77,7 @@ pub enum ClientEvent {
 
 type ClientHandler = Arc<dyn Fn(Client, ClientEvent) -> BoxFuture + Send + Sync>;
 
-/// A WebSocket the driver runs for the manager.
+/// A WebSocket (or WebTransport session) the driver runs for the manager.
 #[derive(Default)]
 pub(crate) struct WsSlot {
     pub(crate) outbox: VecDeque<Frame>,
@@ -346,6 +348,19 @@ impl State {
                 };
                 self.ws.insert(id, WsSlot::default());
                 self.spawns.push(Box::pin(transport::ws_task(
+                    Arc::downgrade(shared),
+                    id,
+                    req,
+                )));
+            }
+            Transmit::WtOpen { id, query } => {
+                let req = WtRequest {
+                    endpoint: shared.target.endpoint.clone(),
+                    path_and_query: format!("{}?{}", shared.target.path, query),
+                    headers: shared.target.headers.clone(),
+                };
+                self.ws.insert(id, WsSlot::default());
+                self.spawns.push(Box::pin(transport::wt_task(
                     Arc::downgrade(shared),
                     id,
                     req,

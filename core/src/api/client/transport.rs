@@ -1,12 +1,18 @@
-//! The tasks that carry out the manager's requests and WebSockets with the driver's I/O.
+//! The tasks that carry out the manager's requests, WebSockets and WebTransport sessions with
+//! the driver's I/O.
 
 use std::future::poll_fn;
 use std::sync::Weak;
 use std::task::Poll;
 
-use super::io::{HttpRequest, WsRequest};
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+
+use super::io::{HttpRequest, WsRequest, WtRequest};
 use super::{Client, Shared};
 use crate::engine::client::IoId;
+use crate::engine::webtransport;
 
 fn client(shared: &Weak<Shared>) -> Option<Client> {
     shared.upgrade().map(|shared| Client { shared })
@@ -119,6 +125,112 @@ pub(super) async fn ws_task(shared: Weak<Shared>, id: IoId, req: WsRequest) {
             }
         }
         // The peer closed it (empty) or it failed.
+        Some(e) => {
+            if let Some(c) = client(&shared) {
+                let error = (!e.is_empty()).then_some(e);
+                c.with(|st, now| {
+                    st.ws.remove(&id);
+                    st.manager.handle_ws_closed(now, id, error);
+                });
+            }
+        }
+    }
+}
+
+/// Opens one WebTransport session, then moves its stream's bytes both ways until either side
+/// closes it: what it reads goes to the manager as it came (the core finds the packets), the
+/// manager's frames go out with their length headers.
+pub(super) async fn wt_task(shared: Weak<Shared>, id: IoId, req: WtRequest) {
+    let Some(io) = shared.upgrade().map(|s| s.io.clone()) else {
+        return;
+    };
+    let mut conn = match io.webtransport(req).await {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some(c) = client(&shared) {
+                c.with(|st, now| {
+                    st.ws.remove(&id);
+                    st.manager.handle_ws_closed(now, id, Some(e));
+                });
+            }
+            return;
+        }
+    };
+    let Some(c) = client(&shared) else { return };
+    c.with(|st, now| st.manager.handle_wt_open(now, id));
+    drop(c);
+    // Header and payload chunks not yet written (the payload shared, not copied).
+    let mut pending: VecDeque<Bytes> = VecDeque::new();
+    let mut batch: Vec<Bytes> = Vec::new();
+    let end: Option<String> = poll_fn(|cx| {
+        let Some(c) = client(&shared) else {
+            return Poll::Ready(None);
+        };
+        let mut end = None;
+        let mut budget = 64;
+        loop {
+            if budget == 0 {
+                cx.waker().wake_by_ref();
+                break;
+            }
+            budget -= 1;
+            match conn.poll_read(cx) {
+                Poll::Ready(Some(Ok(chunk))) => batch.push(chunk),
+                Poll::Ready(Some(Err(e))) => {
+                    end = Some(e);
+                    break;
+                }
+                Poll::Ready(None) => {
+                    end = Some(String::new());
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if !batch.is_empty() {
+            c.with(|st, now| {
+                for chunk in batch.drain(..) {
+                    st.manager.handle_wt_data(now, id, chunk);
+                }
+            });
+        }
+        if end.is_some() {
+            return Poll::Ready(end);
+        }
+        let mut st = c.lock();
+        let Some(slot) = st.ws.get_mut(&id) else {
+            return Poll::Ready(None);
+        };
+        for frame in slot.outbox.drain(..) {
+            pending.extend(webtransport::chunks(&frame));
+        }
+        while let Some(front) = pending.front_mut() {
+            if front.is_empty() {
+                pending.pop_front();
+                continue;
+            }
+            match conn.poll_write(cx, front) {
+                Poll::Ready(Ok(n)) => {
+                    let _ = front.split_to(n.min(front.len()));
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Some(e)),
+                Poll::Pending => break,
+            }
+        }
+        if slot.close && pending.is_empty() {
+            return Poll::Ready(None);
+        }
+        slot.waker = Some(cx.waker().clone());
+        Poll::Pending
+    })
+    .await;
+    match end {
+        None => {
+            let _ = poll_fn(|cx| conn.poll_close(cx)).await;
+            if let Some(c) = client(&shared) {
+                c.with(|st, _| st.ws.remove(&id));
+            }
+        }
         Some(e) => {
             if let Some(c) = client(&shared) {
                 let error = (!e.is_empty()).then_some(e);

@@ -28,6 +28,8 @@ pub(crate) struct Backlog {
     paused: HashMap<Str, u32>,
     /// What to tell the Engine.IO server: pause (`true`) or resume this connection.
     changes: Vec<(Str, bool)>,
+    /// Times a socket went over a limit and asked for its connection to be paused.
+    pub(crate) pauses: u64,
 }
 
 /// One socket's share of its connection's backlog.
@@ -46,6 +48,7 @@ impl Backlog {
             max_bytes: max_bytes.max(1),
             paused: HashMap::new(),
             changes: Vec::new(),
+            pauses: 0,
         }
     }
 
@@ -55,6 +58,7 @@ impl Backlog {
         load.bytes += bytes;
         if !load.pausing && (load.events > self.max_events || load.bytes > self.max_bytes) {
             load.pausing = true;
+            self.pauses += 1;
             self.changes.push((conn.clone(), true));
         }
     }
@@ -76,6 +80,11 @@ impl Backlog {
         }
     }
 
+    /// The connections paused now.
+    pub(crate) fn paused_count(&self) -> usize {
+        self.paused.len()
+    }
+
     /// Connection `conn` closed.
     pub(crate) fn forget(&mut self, conn: &Str) {
         self.paused.remove(conn);
@@ -94,6 +103,11 @@ impl Layer {
             if pause {
                 *count += 1;
                 if *count == 1 {
+                    tracing::warn!(
+                        sid = conn.as_str(),
+                        "the application is behind on this connection's events \
+                         (max_pending_events/max_pending_bytes): not read until it catches up"
+                    );
                     let _ = engine.pause_reading(&conn);
                 }
             } else {

@@ -55,8 +55,8 @@ impl Layer {
             return false;
         };
         let mut progressed = false;
-        while let Some(change) = self.server.poll_room_change() {
-            c.machine.handle_room_change(&change);
+        while let Some(change) = self.server.poll_room_lifecycle() {
+            c.machine.handle_room_lifecycle(&change);
         }
         let mut now = None;
         while let Some(io) = self.server.poll_session_io() {
@@ -327,7 +327,7 @@ impl SocketIo {
                 for nsp in l.namespaces.keys() {
                     machine.add_namespace(now, nsp);
                 }
-                if machine.wants_room_changes() {
+                if machine.wants_room_lifecycle() {
                     l.server.watch_rooms(true);
                 }
                 if machine.stream_read().is_some() && l.server.config().recovery.is_some() {

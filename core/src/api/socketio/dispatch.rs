@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use smallvec::SmallVec;
+use tracing::Instrument;
 
 use super::backlog::{Load, Waited};
 use super::handlers::{
@@ -283,22 +284,59 @@ pub(crate) fn drain(io: &SocketIo) {
     }
     let _guard = DrainGuard(server);
     let mut done = None;
-    // The next item is written into this slot under the lock rather than returned through
-    // the lock's layers: the item (the event, its handlers) is a few hundred bytes, and each
+    // The handlers first; observers and periodic work once none is ready (taken under the
+    // same lock as the last item, so a hot path without observers pays nothing more). The
+    // next item is written into `slot` under the lock rather than returned through the
+    // lock's layers: the item (the event, its handlers) is a few hundred bytes, and each
     // layer would move it again.
+    let mut side: Option<Side> = None;
     let mut slot = None;
     loop {
-        io.with_untimed(|l, _| slot = l.finish_and_next(done.take()));
-        let Some((turned, next)) = slot.take() else {
+        loop {
+            io.with_untimed(|l, _| {
+                slot = l.finish_and_next(done.take());
+                if slot.is_none() {
+                    side = l.take_side_work();
+                }
+            });
+            let Some((turned, next)) = slot.take() else {
+                break;
+            };
+            let socket = Socket {
+                io: io.clone(),
+                id: turned.id.clone(),
+                nsp: turned.nsp.clone(),
+            };
+            if let Some(released) = dispatch(io, socket, next, &turned) {
+                done = Some((turned, released));
+            }
+        }
+        let Some((observed, ticks)) = side.take() else {
             break;
         };
-        let socket = Socket {
-            io: io.clone(),
-            id: turned.id.clone(),
-            nsp: turned.nsp.clone(),
-        };
-        if let Some(released) = dispatch(io, socket, next, &turned) {
-            done = Some((turned, released));
+        if let Some(observed) = observed {
+            super::observe::run_observers(io, observed);
+        }
+        if !ticks.is_empty() {
+            io.run_ticks(ticks);
+        }
+        // What they did may have queued more.
+    }
+}
+
+/// Work besides handlers: activities for the observers, periodic ticks.
+type Side = (Option<super::observe::Observed>, Vec<super::interval::Tick>);
+
+impl Layer {
+    /// The work besides handlers waiting to run, if any.
+    #[inline]
+    fn take_side_work(&mut self) -> Option<Side> {
+        if self.activities.is_empty() && !self.intervals.has_due() {
+            return None;
+        }
+        match (self.take_activities(), self.intervals.take_due()) {
+            (None, ticks) if ticks.is_empty() => None,
+            side => Some(side),
         }
     }
 }
@@ -310,6 +348,10 @@ fn run(io: &SocketIo, fut: BoxFuture) {
 /// Runs the handlers of one item. `None` when a task took the item over (it finishes the
 /// socket's turn itself).
 fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> Option<Released> {
+    // Whatever the handlers log is in the socket's span (nothing is built without a
+    // subscriber that wants it).
+    let span = tracing::debug_span!("socket", id = turned.id.as_str(), nsp = turned.nsp.as_str());
+    let _entered = span.enter();
     match next {
         Next::Connected(handler) => run(io, handler(socket)),
         Next::Upgraded(handlers) => {
@@ -323,14 +365,18 @@ fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> Optio
             }
         }
         Next::Event(event, handlers, middlewares, errors) => {
+            let span = tracing::debug_span!("handler", event = event.name().as_str());
+            let _entered = span.enter();
             if !middlewares.is_empty() {
+                let rt = io.rt.clone();
                 let io = io.clone();
                 let turned = turned.clone();
-                io.rt.clone().spawn(Box::pin(async move {
+                let task = async move {
                     let released =
                         guarded(&io, socket, event, handlers, middlewares, errors, &turned).await;
                     io.with_untimed(|l, _| l.finish(&turned, released));
-                }));
+                };
+                rt.spawn(Box::pin(task.in_current_span()));
                 return None;
             }
             return Some(run_handlers(io, &socket, &event, handlers, turned));
@@ -375,10 +421,11 @@ fn run_handlers(
                 })
             })
             .clone();
-        io.rt.spawn(Box::pin(async move {
+        let task = async move {
             fut.await;
             drop(guard);
-        }));
+        };
+        io.rt.spawn(Box::pin(task.in_current_span()));
     }
     match waited {
         Some(_) => Released::Later,

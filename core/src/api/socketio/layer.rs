@@ -49,6 +49,12 @@ pub(crate) struct Layer {
     /// Some socket has had an outgoing listener (`on_any_outgoing`): until then an emit
     /// looks no socket up for listeners.
     pub(crate) any_outgoing: bool,
+    /// Who observes every socket's activity (see [`super::observe`]).
+    pub(crate) observers: Vec<super::observe::Observer>,
+    /// Activities not yet shown to the observers.
+    pub(crate) activities: VecDeque<super::observe::Queued>,
+    /// Periodic work of the layer's users (see [`super::interval`]).
+    pub(crate) intervals: super::interval::Intervals,
 }
 
 impl Layer {
@@ -74,6 +80,9 @@ impl Layer {
             drains: HashMap::new(),
             backlog,
             any_outgoing: false,
+            observers: Vec::new(),
+            activities: VecDeque::new(),
+            intervals: Default::default(),
         }
     }
 
@@ -127,9 +136,18 @@ impl Layer {
                     }
                 }
             }
+            // Room changes first: a socket's own room is joined before it is connected (as
+            // the reference's adapter reports them). Only queued when observed.
+            let observed = self.observed();
+            if observed {
+                self.note_room_changes();
+            }
             while let Some(event) = self.server.poll_event() {
                 progressed = true;
                 self.route(event);
+            }
+            if observed {
+                self.note_room_changes();
             }
             progressed |= self.pump_cluster();
             if !progressed {
@@ -169,9 +187,18 @@ impl Layer {
                     .and_then(|h| h.connection.clone())
                     .or_else(|| self.dynamic_handler.clone());
                 let conn = self.server.engine_sid(&socket).cloned().unwrap_or_default();
+                self.note(&socket, &nsp, || super::Activity::Connected);
                 self.add_socket(socket, nsp, conn, recovered, handler);
             }
-            SocketEvent::Event { socket, event } => self.deliver(&socket, Item::Event(event)),
+            SocketEvent::Event { socket, event } => {
+                if self.observed() {
+                    if let Some(nsp) = self.server.namespace_of(&socket).cloned() {
+                        let e = event.clone();
+                        self.note(&socket, &nsp, || super::Activity::EventReceived(e));
+                    }
+                }
+                self.deliver(&socket, Item::Event(event))
+            }
             SocketEvent::AckReceived {
                 socket,
                 ack_id,
@@ -227,6 +254,9 @@ impl Layer {
                         slot.complete(Err(super::AckError::Disconnected));
                     }
                 }
+                if let Some(nsp) = self.sockets.get(&socket).map(|s| s.nsp.clone()) {
+                    self.note(&socket, &nsp, || super::Activity::Disconnected(reason));
+                }
                 self.deliver(&socket, Item::Disconnected(reason))
             }
         }
@@ -268,6 +298,9 @@ impl Upper for Layer {
             EngineEvent::Upgraded { sid } => {
                 self.server.handle_engine_upgraded(now, &sid);
                 for socket in self.server.sockets_of_connection(&sid) {
+                    if let Some(nsp) = self.server.namespace_of(&socket).cloned() {
+                        self.note(&socket, &nsp, || super::Activity::Upgraded);
+                    }
                     self.deliver(&socket, Item::Upgraded);
                 }
             }
@@ -282,6 +315,7 @@ impl Upper for Layer {
     }
 
     fn handle_timeout(&mut self, now: Instant, engine: &mut Server) {
+        self.intervals.handle_timeout(now);
         self.server.handle_timeout(now);
         if let Some(c) = &mut self.cluster {
             c.machine.handle_timeout(now);
@@ -292,7 +326,11 @@ impl Upper for Layer {
     fn poll_timeout(&mut self) -> Option<Instant> {
         let server = self.server.poll_timeout();
         let cluster = self.cluster.as_ref().and_then(|c| c.machine.poll_timeout());
-        match (server, cluster) {
+        let next = match (server, cluster) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (next, self.intervals.poll_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -303,6 +341,6 @@ impl Upper for Layer {
     }
 
     fn wants_dispatch(&self) -> bool {
-        self.has_ready()
+        self.has_ready() || !self.activities.is_empty() || self.intervals.has_due()
     }
 }

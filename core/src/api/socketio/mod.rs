@@ -20,16 +20,31 @@
 //! Everything protocol lives in [`crate::socket::server::SocketServer`]; this layer shares it
 //! with the Engine.IO server under one lock ([`EngineIo`]) and runs the application's handlers
 //! outside that lock.
+//!
+//! For operators: [`SocketIo::metrics`] ([`Metrics`], with a Prometheus rendering),
+//! [`SocketIo::observe`] (every socket's [`Activity`]), and with the `admin-ui` feature the
+//! `admin` module (the Socket.IO Admin UI's server side).
+//!
+//! Modules: `ack` (ack futures), `admin` (the Admin UI), `backlog` (inbound limits),
+//! `cluster` (cluster-wide operations), `dispatch` (running handlers in order), `drain`
+//! (waiting for a slow client), `handlers`, `interval` (periodic work on the server's timer),
+//! `layer` (the Socket.IO layer under the lock), `message`, `metrics`, `namespace`,
+//! `observe` (observers), `socket`.
 
 pub(crate) mod ack;
+#[cfg(feature = "admin-ui")]
+pub mod admin;
 mod backlog;
 mod cluster;
 mod dispatch;
 mod drain;
 mod handlers;
+mod interval;
 mod layer;
 mod message;
+mod metrics;
 mod namespace;
+mod observe;
 mod socket;
 
 use std::sync::Arc;
@@ -43,7 +58,9 @@ pub use ack::{AckError, AckFuture, BroadcastAckFuture, ClusterFuture, Responses}
 pub use cluster::ClusterLink;
 pub use drain::Drain;
 pub use message::Message;
+pub use metrics::Metrics;
 pub use namespace::{BroadcastOperator, ConnectError, ConnectRequest, Namespace};
+pub use observe::Activity;
 pub use socket::Socket;
 
 use super::engine::EngineIo;
@@ -237,6 +254,17 @@ impl SocketIo {
             self.rt.spawn(h(args.clone()));
         }
         Ok(())
+    }
+
+    /// Every namespace that exists now (the main one, those added, those created on demand).
+    pub fn namespaces(&self) -> Vec<Namespace> {
+        let names = self.with_untimed(|l, _| l.server.namespace_names());
+        let io = self.clone();
+        let ns = names.into_iter().map(move |name| Namespace {
+            io: io.clone(),
+            name,
+        });
+        ns.collect()
     }
 
     /// The main namespace `/`.

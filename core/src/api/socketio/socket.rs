@@ -82,6 +82,18 @@ impl Socket {
         value.deserialize_into().ok()
     }
 
+    /// An id shared by the sockets of one connection, safe to show: the first 12 characters
+    /// of its Engine.IO session id (the session id itself authenticates the connection's
+    /// requests and is not handed out), as the Admin UI's `clientId`. `None` once gone.
+    pub fn client_id(&self) -> Option<Str> {
+        let id = self.id.clone();
+        let sid = self
+            .io
+            .with_untimed(|l, _| l.server.engine_sid(&id).cloned())?;
+        let end = sid.len().min(12);
+        Some(Str::from(sid.as_str()[..end].to_owned()))
+    }
+
     /// The Engine.IO transport the socket's connection runs on now.
     pub fn transport(&self) -> Option<crate::engine::server::TransportKind> {
         let id = self.id.clone();
@@ -199,6 +211,10 @@ impl Socket {
                 if let Some(listeners) = listeners.filter(|ls| !ls.is_empty()) {
                     told = Some((listeners, event.clone()));
                 }
+            }
+            if l.observed() {
+                let e = event.clone();
+                l.note(&id, &self.nsp, || super::Activity::EventSent(e));
             }
             send(l, &id, event);
         });

@@ -44,6 +44,20 @@ pub enum Transmit {
         /// The query string (without `?`), already encoded.
         query: String,
     },
+    /// Open a WebTransport session to `https://host:port`, the server's path, `?` and this
+    /// query, then its bidirectional stream; report with
+    /// [`handle_wt_open`](super::Client::handle_wt_open) once the stream is open, hand the
+    /// stream's bytes to [`handle_wt_data`](super::Client::handle_wt_data), and its end to
+    /// [`handle_ws_closed`](super::Client::handle_ws_closed). From then on the id is used as a
+    /// WebSocket's: [`WsSend`](Self::WsSend) frames are written on the stream as
+    /// [`webtransport::chunks`](crate::engine::webtransport::chunks), and
+    /// [`WsClose`](Self::WsClose) closes the session.
+    WtOpen {
+        /// The WebTransport session's id.
+        id: IoId,
+        /// The query string (without `?`), already encoded.
+        query: String,
+    },
     /// Send one message on WebSocket `id`.
     WsSend {
         /// The WebSocket.

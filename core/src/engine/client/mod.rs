@@ -18,6 +18,7 @@
 mod config;
 mod event;
 mod io;
+mod webtransport;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -28,6 +29,7 @@ pub use config::ClientConfig;
 pub use event::{CloseReason, Event};
 pub use io::{HttpMethod, HttpResult, IoId, Transmit};
 
+use super::webtransport::StreamDecoder;
 use super::{encode_payload, Frame, Handshake, Packet, PayloadDecoder, PROBE};
 use crate::engine::server::TransportKind;
 use crate::Str;
@@ -59,6 +61,8 @@ struct Probe {
     id: IoId,
     /// `2probe` was sent (the WebSocket is open).
     sent: bool,
+    /// The probe is a WebTransport session: its stream's decoder.
+    wt: Option<Box<StreamDecoder>>,
 }
 
 /// A sans-IO Engine.IO v4 client session. See the [module docs](self).
@@ -75,6 +79,9 @@ pub struct Client {
     /// `3probe` was answered: writes wait for the switch.
     upgrading: bool,
     write_buffer: VecDeque<Frame>,
+    /// The transport (a message transport, `Transport::WebSocket`) is a WebTransport session:
+    /// its stream's decoder.
+    wt: Option<Box<StreamDecoder>>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     ping_deadline: Option<Instant>,
@@ -121,6 +128,7 @@ impl Client {
             probe: None,
             upgrading: false,
             write_buffer: VecDeque::new(),
+            wt: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             ping_deadline: None,
@@ -133,6 +141,13 @@ impl Client {
                 let query = c.query(TransportKind::WebSocket);
                 c.transport = Transport::WebSocket { id, open: false };
                 c.transmits.push_back(Transmit::WsOpen { id, query });
+            }
+            TransportKind::WebTransport => {
+                let id = c.id();
+                let query = c.query(TransportKind::WebTransport);
+                c.transport = Transport::WebSocket { id, open: false };
+                c.wt = Some(Box::new(StreamDecoder::new(c.config.max_payload)));
+                c.transmits.push_back(Transmit::WtOpen { id, query });
             }
         }
         c
@@ -159,6 +174,7 @@ impl Client {
     pub fn transport(&self) -> TransportKind {
         match self.transport {
             Transport::Polling { .. } => TransportKind::Polling,
+            Transport::WebSocket { .. } if self.wt.is_some() => TransportKind::WebTransport,
             Transport::WebSocket { .. } => TransportKind::WebSocket,
         }
     }
@@ -389,6 +405,7 @@ impl Client {
         q.push_str(match transport {
             TransportKind::Polling => "polling",
             TransportKind::WebSocket => "websocket",
+            TransportKind::WebTransport => "webtransport",
         });
         if let Some(sid) = self.sid() {
             q.push_str("&sid=");
@@ -454,17 +471,37 @@ impl Client {
                 };
                 self.state = State::Open;
                 self.reset_ping(now, &hs);
-                let probe = matches!(self.transport, Transport::Polling { .. })
-                    && self.config.upgrade
-                    && self.config.transports.contains(&TransportKind::WebSocket)
-                    && hs.upgrades.iter().any(|u| *u == "websocket");
+                let probe =
+                    if matches!(self.transport, Transport::Polling { .. }) && self.config.upgrade {
+                        self.upgrade_target(&hs)
+                    } else {
+                        None
+                    };
                 self.handshake = Some(hs.clone());
                 self.events.push_back(Event::Open(hs));
-                if probe {
-                    let id = self.id();
-                    let query = self.query(TransportKind::WebSocket);
-                    self.probe = Some(Probe { id, sent: false });
-                    self.transmits.push_back(Transmit::WsOpen { id, query });
+                match probe {
+                    Some(TransportKind::WebTransport) => {
+                        let id = self.id();
+                        let query = self.query(TransportKind::WebTransport);
+                        let wt = Some(Box::new(StreamDecoder::new(self.config.max_payload)));
+                        self.probe = Some(Probe {
+                            id,
+                            sent: false,
+                            wt,
+                        });
+                        self.transmits.push_back(Transmit::WtOpen { id, query });
+                    }
+                    Some(_) => {
+                        let id = self.id();
+                        let query = self.query(TransportKind::WebSocket);
+                        self.probe = Some(Probe {
+                            id,
+                            sent: false,
+                            wt: None,
+                        });
+                        self.transmits.push_back(Transmit::WsOpen { id, query });
+                    }
+                    None => {}
                 }
                 self.flush();
                 self.maybe_finish_close();
@@ -491,6 +528,17 @@ impl Client {
     fn reset_ping(&mut self, now: Instant, hs: &Handshake) {
         self.ping_deadline =
             Some(now + Duration::from_millis(hs.ping_interval.saturating_add(hs.ping_timeout)));
+    }
+
+    /// The transport to probe for an upgrade: the first of the configured transports (after
+    /// polling) that the server offers. The reference probes every offered one at once and
+    /// keeps the first to answer; sio probes one, in the application's order of preference.
+    fn upgrade_target(&self, hs: &Handshake) -> Option<TransportKind> {
+        self.config
+            .transports
+            .iter()
+            .copied()
+            .find(|t| *t != TransportKind::Polling && hs.upgrades.iter().any(|u| *u == t.name()))
     }
 
     /// Writes what the buffer holds, if the transport can take it.
@@ -554,6 +602,7 @@ impl Client {
             id: probe.id,
             open: true,
         };
+        self.wt = probe.wt;
         self.transmits.push_back(Transmit::WsSend {
             id: probe.id,
             frame: Packet::Upgrade.encode(),

@@ -21,25 +21,41 @@ pub struct Transports {
     pub polling: bool,
     /// WebSocket (handshake over WebSocket, and upgrades from polling when both are on).
     pub websocket: bool,
+    /// WebTransport over HTTP/3 (handshake over WebTransport, and upgrades from polling when
+    /// both are on). Off by default, as in the reference; the driver must also serve it on a
+    /// UDP port (sio-tokio's `webtransport` feature).
+    pub webtransport: bool,
 }
 
 impl Transports {
-    /// Polling and WebSocket (the reference's default).
+    /// Polling and WebSocket (the reference's default; WebTransport is opt-in).
     pub const ALL: Transports = Transports {
         polling: true,
         websocket: true,
+        webtransport: false,
+    };
+    /// Polling, WebSocket and WebTransport (the reference's
+    /// `transports: ["polling", "websocket", "webtransport"]`).
+    pub const WITH_WEBTRANSPORT: Transports = Transports {
+        polling: true,
+        websocket: true,
+        webtransport: true,
     };
     /// Long-polling only.
     pub const POLLING_ONLY: Transports = Transports {
         polling: true,
         websocket: false,
+        webtransport: false,
     };
     /// WebSocket only.
     pub const WEBSOCKET_ONLY: Transports = Transports {
         polling: false,
         websocket: true,
+        webtransport: false,
     };
 
+    /// Whether an HTTP request may name transport `name`: WebTransport sessions never come
+    /// as HTTP/1.1 requests (the reference refuses `transport=webtransport` there too).
     pub(crate) fn allows(self, name: &str) -> bool {
         match name {
             "polling" => self.polling,
@@ -172,13 +188,17 @@ impl ServerConfig {
         self.max_buffered_bytes / 2
     }
 
-    /// The names of the transports a polling session may upgrade to.
+    /// The names of the transports a polling session may upgrade to, in the reference's
+    /// order (`websocket`, then `webtransport`).
     pub(crate) fn upgrades(&self) -> Vec<crate::Str> {
+        let mut upgrades = Vec::new();
         if self.allow_upgrades && self.transports.websocket {
-            vec![crate::Str::from_static("websocket")]
-        } else {
-            Vec::new()
+            upgrades.push(crate::Str::from_static("websocket"));
         }
+        if self.allow_upgrades && self.transports.webtransport {
+            upgrades.push(crate::Str::from_static("webtransport"));
+        }
+        upgrades
     }
 }
 

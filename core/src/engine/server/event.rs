@@ -12,6 +12,9 @@ pub enum TransportKind {
     Polling,
     /// WebSocket.
     WebSocket,
+    /// WebTransport (HTTP/3): one bidirectional stream of length-prefixed packets (see
+    /// [`crate::engine::webtransport`]).
+    WebTransport,
 }
 
 impl TransportKind {
@@ -20,6 +23,7 @@ impl TransportKind {
         match self {
             TransportKind::Polling => "polling",
             TransportKind::WebSocket => "websocket",
+            TransportKind::WebTransport => "webtransport",
         }
     }
 }
@@ -105,7 +109,8 @@ pub enum Event {
         /// The message.
         packet: Packet,
     },
-    /// The session moved from polling to WebSocket.
+    /// The session moved from polling to WebSocket or WebTransport
+    /// ([`Server::transport_of`](super::Server::transport_of) tells which).
     Upgraded {
         /// The session.
         sid: Str,

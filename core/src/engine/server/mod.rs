@@ -9,10 +9,12 @@
 mod config;
 mod cors;
 mod event;
+mod metrics;
 mod request;
 mod session;
 pub(crate) mod sid;
 mod timer;
+mod webtransport;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -24,6 +26,7 @@ use hashbrown::HashMap;
 
 pub use config::{AllowRequest, AllowedOrigins, Cors, ServerConfig, Transports};
 pub use event::{CloseReason, Event, TransportKind};
+pub use metrics::EngineMetrics;
 pub use request::{parse_query, Headers, Method, Request, Response, Transmit, TransportId};
 pub use session::{queued_size, FRAME_OVERHEAD};
 
@@ -120,6 +123,10 @@ pub struct Server {
     /// Boxed: the table stays small (about 40 bytes a bucket) at low load after it grows.
     sessions: HashMap<Bytes, Box<Session>, crate::id_hash::IdHash>,
     pending_ws: HashMap<TransportId, PendingWs>,
+    /// WebTransport sessions waiting for their first packet (see `webtransport.rs`).
+    pending_wt: HashMap<TransportId, webtransport::PendingWt>,
+    /// Their deadlines, in order (`now + upgrade_timeout` for a `now` that never goes back).
+    wt_deadlines: std::collections::VecDeque<(Instant, TransportId)>,
     out: Outbox,
     timers: BinaryHeap<Reverse<(Instant, Str)>>,
     /// The earliest live deadline of `timers`, once known: `poll_timeout` runs after every
@@ -179,6 +186,8 @@ impl Server {
             config,
             sessions: HashMap::default(),
             pending_ws: HashMap::new(),
+            pending_wt: HashMap::new(),
+            wt_deadlines: std::collections::VecDeque::new(),
             out: Outbox {
                 http_compression,
                 ..Outbox::default()
@@ -204,6 +213,18 @@ impl Server {
     /// The transport session `sid` runs on, if it is open.
     pub fn transport_of(&self, sid: &str) -> Option<TransportKind> {
         self.sessions.get(sid.as_bytes()).map(|s| s.transport())
+    }
+
+    /// The counters since the server started, with the gauges (sessions open by transport,
+    /// bytes queued) computed now by walking the sessions: O(sessions), for an operator's
+    /// scrape, not for every message.
+    pub fn metrics(&self) -> EngineMetrics {
+        let mut m = self.out.metrics.clone();
+        for s in self.sessions.values() {
+            m.open[s.transport().index()] += 1;
+            m.queued_bytes += s.buffered() as u64;
+        }
+        m
     }
 
     /// Whether session `sid` has a WebSocket probing for an upgrade.
@@ -282,9 +303,11 @@ impl Server {
 
         if let Err((code, message)) = self.verify(&req, transport, sid, upgrade, protocol) {
             let message = message.as_deref().unwrap_or(code.message());
+            request::refused(&req, code, message);
             if upgrade {
                 self.refuse_ws(id, message);
             } else {
+                self.out.metrics.bad_requests += 1;
                 let mut headers = headers;
                 headers.push(("content-type", Str::from_static("application/json")));
                 let body = Bytes::from(code.body_with_message(message));
@@ -372,6 +395,8 @@ impl Server {
             None
         };
         if let Some(code) = unsupported {
+            self.out.metrics.bad_requests += 1;
+            request::refused(&req, code, code.message());
             let mut headers = headers;
             headers.push(("content-type", Str::from_static("application/json")));
             let response = Response {
@@ -508,7 +533,7 @@ impl Server {
 
     fn ws_gone(&mut self, now: Instant, id: TransportId, reason: CloseReason) {
         self.out.now = Some(now);
-        if self.pending_ws.remove(&id).is_some() {
+        if self.pending_ws.remove(&id).is_some() || self.pending_wt.remove(&id).is_some() {
             return;
         }
         let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
@@ -546,6 +571,7 @@ impl Server {
             self.out.lingering.pop_front();
             self.out.transmits.push_back(Transmit::AbortWs { to });
         }
+        self.expire_pending_wt(now);
         let mut due = Vec::new();
         self.next_deadline = None;
         while let Some(Reverse((at, _))) = self.timers.peek() {
@@ -693,6 +719,10 @@ impl Server {
         for (id, _) in self.pending_ws.drain() {
             self.out.transmits.push_back(Transmit::CloseWs { to: id });
         }
+        for (id, _) in self.pending_wt.drain() {
+            self.out.transmits.push_back(Transmit::CloseWs { to: id });
+        }
+        self.wt_deadlines.clear();
         self.timers.clear();
         self.next_deadline = None;
     }
@@ -714,7 +744,11 @@ impl Server {
     /// When to call [`handle_timeout`](Self::handle_timeout) next, if any timer is armed.
     #[must_use]
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        let linger = self.out.lingering.front().map(|(at, _)| *at);
+        let pending_wt = self.next_pending_wt();
+        let linger = match (self.out.lingering.front(), pending_wt) {
+            (Some((a, _)), Some(b)) => Some((*a).min(b)),
+            (a, b) => a.map(|(at, _)| *at).or(b),
+        };
         let next = match self.next_deadline {
             Some(known) => known,
             None => {
@@ -797,6 +831,7 @@ impl Server {
 
     /// The reference's `abortUpgrade`: always 400, the message as `text/html`.
     fn refuse_ws(&mut self, id: TransportId, message: &str) {
+        self.out.metrics.bad_requests += 1;
         let headers = vec![
             ("connection", Str::from_static("close")),
             ("content-type", Str::from_static("text/html")),
@@ -832,6 +867,13 @@ impl Server {
     ) {
         let key = sid.bytes().clone();
         self.sessions.insert(key.clone(), Box::new(session));
+        self.out.metrics.opened[transport.index()] += 1;
+        tracing::info!(
+            sid = sid.as_str(),
+            transport = transport.name(),
+            peer = peer.remote_address.as_deref().unwrap_or("-"),
+            "Engine.IO handshake"
+        );
         self.out.events.push_back(Event::SessionOpened {
             sid,
             transport,

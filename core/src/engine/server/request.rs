@@ -312,6 +312,27 @@ pub enum Transmit {
     },
 }
 
+/// Logs a request the server refused: a stale session id is routine (a client that outlived
+/// its session, a restarted server), anything else is bad input.
+pub(super) fn refused(req: &Request, code: crate::engine::ErrorCode, message: &str) {
+    let peer = req.remote_address.as_deref().unwrap_or("-");
+    if code == crate::engine::ErrorCode::UnknownSid {
+        tracing::debug!(
+            peer,
+            path = req.path.as_str(),
+            "request for an unknown session"
+        );
+    } else {
+        tracing::warn!(
+            peer,
+            code = code.code(),
+            message,
+            path = req.path.as_str(),
+            "Engine.IO request refused"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

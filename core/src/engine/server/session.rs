@@ -21,10 +21,12 @@ use super::{
     CloseReason, Event, Request, Response, ServerConfig, Transmit, TransportId, TransportKind,
 };
 use crate::compress::http::{BodyEncoding, ContentEncoding, HttpCompression};
+use crate::engine::webtransport::StreamDecoder;
 use crate::engine::{encode_payload, v3, Frame, Packet, PayloadDecoder, Protocol, PROBE};
 use crate::Str;
 
 mod backpressure;
+mod webtransport;
 
 pub use backpressure::{queued_size, FRAME_OVERHEAD};
 
@@ -44,6 +46,8 @@ pub(crate) struct Outbox {
     pub(crate) now: Option<Instant>,
     /// The server's HTTP compression of long-poll answers, if on.
     pub(crate) http_compression: Option<HttpCompression>,
+    /// The counters for an operator.
+    pub(crate) metrics: super::EngineMetrics,
 }
 
 impl Outbox {
@@ -125,8 +129,13 @@ pub(crate) struct Session {
     /// v3: the probing WebSocket takes binary.
     probe_binary: bool,
     buffer: VecDeque<Frame>,
-    /// The WebSocket probing for an upgrade.
+    /// The WebSocket (or WebTransport stream) probing for an upgrade.
     probe: Option<TransportId>,
+    /// The active transport is a WebTransport stream (not a WebSocket): its decoder. Boxed:
+    /// sessions on other transports pay a pointer for it.
+    wt: Option<Box<StreamDecoder>>,
+    /// The probe is a WebTransport stream: its decoder.
+    probe_wt: Option<Box<StreamDecoder>>,
     /// A forced close waits for the buffer to drain through the next GET.
     closing: bool,
     closed: bool,
@@ -207,6 +216,8 @@ impl Session {
             probe_binary: false,
             buffer: VecDeque::new(),
             probe: None,
+            wt: None,
+            probe_wt: None,
             closing: false,
             closed: false,
             queued: 0,
@@ -227,6 +238,7 @@ impl Session {
     pub(crate) fn transport(&self) -> TransportKind {
         match self.active {
             Active::Polling { .. } => TransportKind::Polling,
+            Active::WebSocket(_) if self.wt.is_some() => TransportKind::WebTransport,
             Active::WebSocket(_) => TransportKind::WebSocket,
         }
     }
@@ -293,17 +305,30 @@ impl Session {
     ) {
         let binary = req.content_type.as_deref() == Some("application/octet-stream");
         if binary && self.protocol == Protocol::V4 {
+            tracing::warn!(sid = self.sid.as_str(), "binary POST body: transport error");
             // v4 polling is text only: the reference fails the transport ("invalid content").
             out.respond(id, bare(400, headers));
             self.close(CloseReason::TransportError, Release::Close, out);
             return;
         }
         if req.body.len() > cfg.max_payload {
+            out.metrics.payload_too_large += 1;
+            tracing::warn!(
+                sid = self.sid.as_str(),
+                peer = req.remote_address.as_deref().unwrap_or("-"),
+                len = req.body.len(),
+                max_payload = cfg.max_payload,
+                "POST over max_payload: 413"
+            );
             // The reference answers 413 and ignores the body; the session lives on.
             out.respond(id, bare(413, headers));
             return;
         }
         if self.parked_post.is_some() {
+            tracing::warn!(
+                sid = self.sid.as_str(),
+                "overlapping POSTs: transport error"
+            );
             // The reference's "data request overlap": 400, and the session fails.
             out.respond(id, bare(400, headers));
             self.close(CloseReason::TransportError, Release::Close, out);
@@ -384,7 +409,7 @@ impl Session {
         match packet {
             Ok(Packet::Close) => self.close(CloseReason::TransportClose, Release::Noop, out),
             Ok(p) => self.handle_packet(now, p, cfg, out),
-            Err(_) => self.close(CloseReason::ParseError, Release::Close, out),
+            Err(e) => self.bad_packet(&e, out),
         }
         self.closed
     }
@@ -438,12 +463,7 @@ impl Session {
         out: &mut Outbox,
     ) {
         if frame.len() > cfg.max_payload {
-            // The WebSocket library fails the connection ("Max payload size exceeded").
-            if self.probe == Some(ws) {
-                self.abort_probe(out);
-            } else {
-                self.close(CloseReason::TransportError, Release::Close, out);
-            }
+            self.ws_frame_too_large(ws, frame.len(), cfg, out);
             return;
         }
         let packet = self.protocol.decode_frame(frame);
@@ -466,8 +486,39 @@ impl Session {
         }
         match packet {
             Ok(p) => self.handle_packet(now, p, cfg, out),
-            Err(_) => self.close(CloseReason::ParseError, Release::Close, out),
+            Err(e) => self.bad_packet(&e, out),
         }
+    }
+
+    /// A WebSocket message over `max_payload`: the WebSocket library fails the connection
+    /// ("Max payload size exceeded").
+    #[cold]
+    fn ws_frame_too_large(
+        &mut self,
+        ws: TransportId,
+        len: usize,
+        cfg: &ServerConfig,
+        out: &mut Outbox,
+    ) {
+        out.metrics.payload_too_large += 1;
+        tracing::warn!(
+            sid = self.sid.as_str(),
+            len,
+            max_payload = cfg.max_payload,
+            "WebSocket message over max_payload"
+        );
+        if self.probe == Some(ws) {
+            self.abort_probe(out);
+        } else {
+            self.close(CloseReason::TransportError, Release::Close, out);
+        }
+    }
+
+    /// A packet that does not decode: "parse error".
+    #[cold]
+    fn bad_packet(&mut self, e: &crate::engine::DecodeError, out: &mut Outbox) {
+        tracing::warn!(sid = self.sid.as_str(), error = %e, "bad Engine.IO packet");
+        self.close(CloseReason::ParseError, Release::Close, out)
     }
 
     /// One of this session's WebSockets closed.
@@ -480,6 +531,7 @@ impl Session {
         out.bindings.remove(&ws);
         if self.probe == Some(ws) {
             self.probe = None;
+            self.probe_wt = None;
             self.stop_upgrade_timers();
         } else if matches!(self.active, Active::WebSocket(w) if w == ws) {
             // Already closed by the peer: nothing to send on it.
@@ -557,10 +609,19 @@ impl Session {
         out: &mut Outbox,
     ) {
         match packet {
-            Packet::Message(_) | Packet::Binary(_) => out.events.push_back(Event::Message {
-                sid: self.sid.clone(),
-                packet,
-            }),
+            Packet::Message(_) | Packet::Binary(_) => {
+                let len = match &packet {
+                    Packet::Message(text) => text.len() + 1,
+                    Packet::Binary(data) => data.len(),
+                    _ => 0,
+                };
+                out.metrics.message_in(len);
+                tracing::debug!(sid = self.sid.as_str(), len, "message received");
+                out.events.push_back(Event::Message {
+                    sid: self.sid.clone(),
+                    packet,
+                })
+            }
             Packet::Pong(_) if self.protocol == Protocol::V4 => {
                 self.awaiting_pong = false;
                 self.timers.stop(Timer::PingTimeout);
@@ -576,6 +637,10 @@ impl Session {
             }
             // A heartbeat the wrong way: "invalid heartbeat direction".
             Packet::Ping(_) | Packet::Pong(_) => {
+                tracing::warn!(
+                    sid = self.sid.as_str(),
+                    "heartbeat the wrong way: transport error"
+                );
                 self.close(CloseReason::TransportError, Release::Close, out)
             }
             // Over polling a `close` is handled before this; over WebSocket the reference's
@@ -683,10 +748,13 @@ impl Session {
         // The reference closes the discarded polling transport: a GET still parked gets `close`.
         self.respond_to_get(&[Packet::Close.encode()], out);
         self.active = Active::WebSocket(ws);
+        self.wt = self.probe_wt.take();
         self.binary = self.probe_binary;
         if self.paused {
             out.transmits.push_back(Transmit::PauseRead { to: ws });
         }
+        out.metrics.upgrades += 1;
+        tracing::debug!(sid = self.sid.as_str(), "upgraded to WebSocket");
         out.events.push_back(Event::Upgraded {
             sid: self.sid.clone(),
         });
@@ -700,6 +768,7 @@ impl Session {
         if let Some(ws) = self.probe.take() {
             out.close_ws(ws);
         }
+        self.probe_wt = None;
         self.stop_upgrade_timers();
     }
 
@@ -743,6 +812,12 @@ impl Session {
             // Its packets are not taken: the session is gone.
             out.respond(p.id, bare(400, p.headers));
         }
+        out.metrics.closed[reason.index()] += 1;
+        tracing::info!(
+            sid = self.sid.as_str(),
+            reason = reason.as_str(),
+            "Engine.IO session closed"
+        );
         out.events.push_back(Event::SessionClosed {
             sid: self.sid.clone(),
             reason,

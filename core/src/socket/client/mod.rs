@@ -423,7 +423,31 @@ impl Manager {
         self.drive(now);
     }
 
-    /// WebSocket `id` closed (with the error, if it failed).
+    /// WebTransport session `id` is established and its stream open.
+    pub fn handle_wt_open(&mut self, now: Instant, id: IoId) {
+        if let Some(d) = &mut self.draining {
+            d.handle_wt_open(now, id);
+            self.drain_closing();
+        }
+        if let Some(e) = &mut self.engine {
+            e.handle_wt_open(now, id);
+        }
+        self.drive(now);
+    }
+
+    /// Bytes came on WebTransport session `id`'s stream.
+    pub fn handle_wt_data(&mut self, now: Instant, id: IoId, chunk: bytes::Bytes) {
+        if let Some(d) = &mut self.draining {
+            d.handle_wt_data(now, id, chunk.clone());
+            self.drain_closing();
+        }
+        if let Some(e) = &mut self.engine {
+            e.handle_wt_data(now, id, chunk);
+        }
+        self.drive(now);
+    }
+
+    /// WebSocket (or WebTransport session) `id` closed (with the error, if it failed).
     pub fn handle_ws_closed(&mut self, now: Instant, id: IoId, error: Option<String>) {
         if let Some(d) = &mut self.draining {
             d.handle_ws_closed(now, id, error.clone());

@@ -49,7 +49,7 @@
 //! ([`handle_message`](Cluster::handle_message),
 //! [`handle_server_count`](Cluster::handle_server_count),
 //! [`handle_local_ack_done`](Cluster::handle_local_ack_done),
-//! [`handle_room_change`](Cluster::handle_room_change),
+//! [`handle_room_lifecycle`](Cluster::handle_room_lifecycle),
 //! [`handle_connection_lost`](Cluster::handle_connection_lost),
 //! [`handle_unsubscribed`](Cluster::handle_unsubscribed),
 //! [`handle_stream_entries`](Cluster::handle_stream_entries),

@@ -17,7 +17,7 @@ use hashbrown::HashSet;
 
 use super::adapter_msg::{self, MsgType};
 use super::{Cluster, ClusterTransmit, SubscriptionMode};
-use crate::socket::server::{RoomChange, SocketServer};
+use crate::socket::server::{RoomLifecycle, SocketServer};
 use crate::socket::Value;
 use crate::Map;
 
@@ -48,7 +48,7 @@ fn looks_like_a_socket_id(room: &str) -> bool {
 
 impl Cluster {
     /// Whether rooms are watched for their own channels (dynamic modes).
-    pub fn wants_room_changes(&self) -> bool {
+    pub fn wants_room_lifecycle(&self) -> bool {
         self.sharded
             .as_ref()
             .is_some_and(|s| s.mode != SubscriptionMode::Static)
@@ -57,7 +57,7 @@ impl Cluster {
     /// A room was created or deleted on the server (with
     /// [`SocketServer::watch_rooms`] on): in the dynamic modes the sharded adapter subscribes
     /// to its channel, or unsubscribes.
-    pub fn handle_room_change(&mut self, change: &RoomChange) {
+    pub fn handle_room_lifecycle(&mut self, change: &RoomLifecycle) {
         let Some(sh) = &mut self.sharded else {
             return;
         };

@@ -42,12 +42,23 @@ impl SocketServer {
             None => {}
         }
         if conn.nsps.len() >= self.config.max_namespaces_per_connection {
+            tracing::warn!(
+                sid = sid.as_str(),
+                peer = conn.info.address.as_str(),
+                limit = self.config.max_namespaces_per_connection,
+                "too many namespaces on one connection: CONNECT refused"
+            );
             let packet = Packet::connect_error(nsp, "Too many namespaces", None);
             self.send_packet(sid, &packet);
             return;
         }
         let handshake = Handshake::new(&conn.info, auth.clone());
         if !self.ensure_namespace(&nsp) {
+            tracing::debug!(
+                sid = sid.as_str(),
+                nsp = nsp.as_str(),
+                "CONNECT to an unknown namespace"
+            );
             let packet = Packet::connect_error(nsp, "Invalid namespace", None);
             self.send_packet(sid, &packet);
             return;
@@ -133,6 +144,13 @@ impl SocketServer {
     ) -> Result<(), UnknownConnect> {
         let p = self.take_pending(request).ok_or(UnknownConnect)?;
         self.release_namespace(&p.nsp);
+        self.metrics.connect_refused += 1;
+        tracing::info!(
+            sid = p.sid.as_str(),
+            nsp = p.nsp.as_str(),
+            message,
+            "CONNECT refused"
+        );
         let conn = self.conns.get_mut(p.sid.as_bytes()).ok_or(UnknownConnect)?;
         conn.remove_slot(&p.nsp);
         let packet = if conn.is_v3() {
@@ -218,8 +236,21 @@ impl SocketServer {
                 for room in created {
                     let private = room == *id.as_room()
                         || self.sockets.contains_key(&SocketId::new(room.clone()));
-                    self.room_changed(nsp, &room, true, private);
+                    self.room_lifecycle_changed(nsp, &room, true, private);
                 }
+            }
+        }
+        self.metrics.connected += 1;
+        tracing::info!(
+            socket = id.as_str(),
+            nsp = nsp.as_str(),
+            sid = sid.as_str(),
+            recovered,
+            "socket connected"
+        );
+        if self.room_changes.is_some() {
+            for room in &state.rooms {
+                self.room_changed(&id, nsp, room, true);
             }
         }
         self.sockets.insert(id.clone(), Box::new(state));

@@ -88,6 +88,13 @@ impl SocketServer {
         }
         s.leaving = Some(Leaving { at: now, reason });
         let (sid, nsp) = (s.sid.clone(), s.nsp.clone());
+        self.metrics.disconnected[reason.index()] += 1;
+        tracing::info!(
+            socket = id.as_str(),
+            nsp = nsp.as_str(),
+            reason = reason.as_str(),
+            "socket disconnected"
+        );
         if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
             conn.remove_slot(&nsp);
         }
@@ -128,8 +135,13 @@ impl SocketServer {
                 for room in deleted {
                     let private = room.as_str() == id.as_str()
                         || self.sockets.contains_key(&SocketId::new(room.clone()));
-                    self.room_changed(&nsp, &room, false, private);
+                    self.room_lifecycle_changed(&nsp, &room, false, private);
                 }
+            }
+        }
+        if self.room_changes.is_some() {
+            for room in &s.rooms {
+                self.room_changed(id, &s.nsp, room, false);
             }
         }
         for ack in &s.awaiting {

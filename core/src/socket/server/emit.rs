@@ -64,6 +64,11 @@ impl SocketServer {
             .filter(|s| s.is_live())
             .ok_or(UnknownSocket)?;
         if s.awaiting.len() >= self.config.max_pending_acks {
+            tracing::warn!(
+                socket = socket.as_str(),
+                limit = self.config.max_pending_acks,
+                "too many acks pending: emit refused"
+            );
             return Err(EmitAckError::TooManyPending);
         }
         let sid = s.sid.clone();
@@ -74,6 +79,7 @@ impl SocketServer {
         let id = n.next_ack_id();
         let packet = Packet::event(n.name.clone(), event.with_ack(id));
         self.send_packet(&sid, &packet);
+        self.metrics.emits += 1;
         let deadline = timeout.map(|t| now + t);
         self.acks.insert(
             (socket.clone(), id),
@@ -187,6 +193,8 @@ impl SocketServer {
             self.acks.insert((socket.clone(), ack_id), wait);
             pending.insert(socket);
         }
+        self.metrics.broadcasts += 1;
+        self.metrics.broadcast_deliveries += pending.len() as u64;
         let deadline = timeout.map(|t| now + t);
         let done = pending.is_empty();
         let wait = BroadcastWait {
@@ -235,6 +243,7 @@ impl SocketServer {
             frames,
             volatile,
         });
+        self.metrics.emits += 1;
         Ok(())
     }
 
@@ -290,6 +299,8 @@ impl SocketServer {
             });
             count += 1;
         });
+        self.metrics.broadcasts += 1;
+        self.metrics.broadcast_deliveries += count as u64;
         Ok(count)
     }
 
@@ -326,6 +337,8 @@ impl SocketServer {
         if let Some(s) = self.sockets.get_mut(&socket) {
             s.awaiting.remove(&ack_id);
         }
+        self.metrics.acks_timed_out += 1;
+        tracing::debug!(socket = socket.as_str(), ack_id, "ack timed out");
         self.events
             .push_back(SocketEvent::AckTimedOut { socket, ack_id });
     }
@@ -341,6 +354,7 @@ impl SocketServer {
             }
             bw.timed_out.push(socket);
         }
+        self.metrics.acks_timed_out += bw.timed_out.len() as u64;
         self.events.push_back(SocketEvent::BroadcastAckDone {
             id: BroadcastAckId(id),
             responses: bw.responses,

@@ -72,7 +72,15 @@ impl SocketServer {
                 self.handle_packet(now, sid, packet)
             }
             Ok(None) => {}
-            Err(_) => self.close_conn(now, sid, DisconnectReason::ForcedClose),
+            Err(e) => {
+                tracing::warn!(
+                    sid = sid.as_str(),
+                    peer = conn.info.address.as_str(),
+                    error = %e,
+                    "bad Socket.IO packet: connection closed"
+                );
+                self.close_conn(now, sid, DisconnectReason::ForcedClose)
+            }
         }
     }
 
@@ -123,6 +131,13 @@ impl SocketServer {
     /// connection is closed. Its sockets leave with "forced close" on a WebSocket (closed at
     /// once, which the reference reports first) and "forced server close" on long-polling.
     pub(super) fn invalid_state(&mut self, now: Instant, sid: &Str) {
+        let conn = self.conns.get(sid.as_bytes());
+        let peer = conn.map_or("-", |c| c.info.address.as_str());
+        tracing::warn!(
+            sid = sid.as_str(),
+            peer,
+            "packet in an invalid state: connection closed"
+        );
         let websocket = self.conns.get(sid.as_bytes()).is_some_and(|c| c.websocket);
         let reason = if websocket {
             DisconnectReason::ForcedClose
@@ -139,14 +154,25 @@ impl SocketServer {
                 let Some(s) = self.sockets.get_mut(id).filter(|s| s.is_live()) else {
                     return;
                 };
+                tracing::debug!(
+                    socket = id.as_str(),
+                    event = event.name().as_str(),
+                    "event received"
+                );
                 if let Some(ack) = event.ack_id() {
                     if s.unanswered.len() >= self.config.max_pending_acks {
+                        tracing::warn!(
+                            socket = id.as_str(),
+                            limit = self.config.max_pending_acks,
+                            "too many unanswered acks from the client: the oldest is forgotten"
+                        );
                         // The application is that far behind on answering: the oldest can
                         // no longer be answered (memory stays bounded).
                         s.unanswered.pop_front();
                     }
                     s.unanswered.push_back(ack);
                 }
+                self.metrics.events_in += 1;
                 self.events.push_back(SocketEvent::Event {
                     socket: id.clone(),
                     event,

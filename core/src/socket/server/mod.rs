@@ -19,6 +19,7 @@ mod handshake;
 mod ids;
 mod incoming;
 mod legacy;
+mod metrics;
 mod namespace;
 mod recovery;
 mod rooms;
@@ -42,7 +43,8 @@ pub use ids::{
     BroadcastAckId, ConnectId, EmitAckError, JoinError, SocketId, UnknownConnect, UnknownNamespace,
     UnknownSocket,
 };
-pub use store::{FoundSession, KeptSession, RoomChange, SessionIo};
+pub use metrics::{RoomChange, SocketMetrics};
+pub use store::{FoundSession, KeptSession, RoomLifecycle, SessionIo};
 pub use target::Target;
 
 use crate::engine::server::sid::SidGenerator;
@@ -89,9 +91,13 @@ pub type NamespaceFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
 ///   [`watch_rooms`](Self::watch_rooms), [`broadcast_at_offset`](Self::broadcast_at_offset));
 /// - **outputs**, to drain after every input or command:
 ///   [`poll_engine_command`](Self::poll_engine_command) and [`poll_event`](Self::poll_event)
-///   until `None` (and, for a cluster adapter, [`poll_session_io`](Self::poll_session_io) and
-///   [`poll_room_change`](Self::poll_room_change)), then arm one timer for
+///   (and [`poll_room_change`](Self::poll_room_change), if asked for; for a cluster adapter,
+///   [`poll_session_io`](Self::poll_session_io) and
+///   [`poll_room_lifecycle`](Self::poll_room_lifecycle)) until `None`, then arm one timer for
 ///   [`poll_timeout`](Self::poll_timeout).
+///
+/// For an operator: [`metrics`](Self::metrics) (counters and gauges) and
+/// [`report_room_changes`](Self::report_room_changes).
 ///
 /// Timers (connect timeout per connection, ack deadlines, broadcast-ack deadlines, kept
 /// recovery sessions) share one binary heap with lazy invalidation: each record stores its
@@ -127,7 +133,11 @@ pub struct SocketServer {
     session_io: VecDeque<SessionIo>,
     /// Rooms created and deleted are reported (for a sharded cluster's channels per room).
     watch_rooms: bool,
-    room_changes: VecDeque<RoomChange>,
+    room_lifecycle: VecDeque<RoomLifecycle>,
+    /// The counters for an operator.
+    metrics: SocketMetrics,
+    /// Room changes not yet polled, when reported (see [`Self::report_room_changes`]).
+    room_changes: Option<VecDeque<RoomChange>>,
 }
 
 impl fmt::Debug for SocketServer {
@@ -166,7 +176,9 @@ impl SocketServer {
             external_sessions: false,
             session_io: VecDeque::new(),
             watch_rooms: false,
-            room_changes: VecDeque::new(),
+            room_lifecycle: VecDeque::new(),
+            metrics: SocketMetrics::default(),
+            room_changes: None,
         };
         server.add_namespace(MAIN_NAMESPACE);
         server

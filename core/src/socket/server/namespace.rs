@@ -91,6 +91,13 @@ impl SocketServer {
         }
     }
 
+    /// The names of the namespaces, sorted.
+    pub fn namespace_names(&self) -> Vec<Str> {
+        let mut names: Vec<Str> = self.namespaces.values().map(|n| n.name.clone()).collect();
+        names.sort();
+        names
+    }
+
     /// The number of namespaces (the main one, those added, those created on demand and not
     /// cleaned up).
     pub fn namespace_count(&self) -> usize {

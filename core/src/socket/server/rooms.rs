@@ -18,24 +18,37 @@ impl SocketServer {
             .namespaces
             .get_mut(s.nsp.as_bytes())
             .ok_or(UnknownSocket)?;
+        let report = self.room_changes.is_some();
         let mut created = Vec::new();
+        let mut joined = Vec::new();
         let mut result = Ok(());
         for room in rooms {
             if s.rooms.len() >= self.config.max_rooms_per_socket && !s.rooms.contains(&room) {
+                tracing::warn!(
+                    socket = socket.as_str(),
+                    limit = self.config.max_rooms_per_socket,
+                    "too many rooms: join refused"
+                );
                 result = Err(JoinError::TooManyRooms);
                 break;
             }
-            if s.add_room(&room) && n.add_to_room(&room, socket) {
-                created.push(room);
+            if s.add_room(&room) {
+                if n.add_to_room(&room, socket) && self.watch_rooms {
+                    created.push(room.clone());
+                }
+                if report {
+                    joined.push(room);
+                }
             }
         }
-        if self.watch_rooms {
-            let nsp = n.name.clone();
-            for room in created {
-                let private = room.as_str() == socket.as_str()
-                    || self.sockets.contains_key(&SocketId::new(room.clone()));
-                self.room_changed(&nsp, &room, true, private);
-            }
+        let nsp = n.name.clone();
+        for room in created {
+            let private = room.as_str() == socket.as_str()
+                || self.sockets.contains_key(&SocketId::new(room.clone()));
+            self.room_lifecycle_changed(&nsp, &room, true, private);
+        }
+        for room in joined {
+            self.room_changed(socket, &nsp, &room, true);
         }
         result
     }
@@ -52,8 +65,9 @@ impl SocketServer {
             if deleted && self.watch_rooms {
                 let private = room.as_str() == socket.as_str()
                     || self.sockets.contains_key(&SocketId::new(room.clone()));
-                self.room_changed(&nsp, &room, false, private);
+                self.room_lifecycle_changed(&nsp, &room, false, private);
             }
+            self.room_changed(socket, &nsp, &room, false);
         }
         Ok(())
     }

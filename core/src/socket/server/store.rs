@@ -65,9 +65,10 @@ pub enum SessionIo {
     },
 }
 
-/// A room created (its first socket joined) or deleted (its last socket left).
+/// A room created (its first socket joined) or deleted (its last socket left), for a cluster
+/// adapter that keeps a channel per room (see [`SocketServer::watch_rooms`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoomChange {
+pub struct RoomLifecycle {
     /// The namespace.
     pub nsp: Str,
     /// The room.
@@ -90,18 +91,18 @@ impl SocketServer {
         self.external_sessions && self.config.recovery.is_some()
     }
 
-    /// Reports rooms as they are created and deleted ([`poll_room_change`](Self::poll_room_change));
+    /// Reports rooms as they are created and deleted ([`poll_room_lifecycle`](Self::poll_room_lifecycle));
     /// turning it on reports every existing room as created.
     pub fn watch_rooms(&mut self, on: bool) {
         self.watch_rooms = on;
-        self.room_changes.clear();
+        self.room_lifecycle.clear();
         if !on {
             return;
         }
         for n in self.namespaces.values() {
             for room in n.rooms.keys() {
                 let private = self.sockets.contains_key(&SocketId::new(room.clone()));
-                self.room_changes.push_back(RoomChange {
+                self.room_lifecycle.push_back(RoomLifecycle {
                     nsp: n.name.clone(),
                     room: room.clone(),
                     created: true,
@@ -119,8 +120,8 @@ impl SocketServer {
 
     /// The next room created or deleted (with [`watch_rooms`](Self::watch_rooms) on).
     #[must_use]
-    pub fn poll_room_change(&mut self) -> Option<RoomChange> {
-        self.room_changes.pop_front()
+    pub fn poll_room_lifecycle(&mut self) -> Option<RoomLifecycle> {
+        self.room_lifecycle.pop_front()
     }
 
     /// The answer to [`SessionIo::Lookup`]: the session and what it missed, or `None` (the
@@ -215,9 +216,15 @@ impl SocketServer {
     }
 
     /// Notes a room created or deleted, if rooms are watched.
-    pub(super) fn room_changed(&mut self, nsp: &Str, room: &Str, created: bool, private: bool) {
+    pub(super) fn room_lifecycle_changed(
+        &mut self,
+        nsp: &Str,
+        room: &Str,
+        created: bool,
+        private: bool,
+    ) {
         if self.watch_rooms {
-            self.room_changes.push_back(RoomChange {
+            self.room_lifecycle.push_back(RoomLifecycle {
                 nsp: nsp.clone(),
                 room: room.clone(),
                 created,

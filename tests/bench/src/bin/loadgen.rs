@@ -2,7 +2,7 @@
 //! the raw ceiling), runs one scenario and prints one `RESULT key=value …` line.
 //!
 //! ```text
-//! loadgen --addr 127.0.0.1:3000 --proto sio|raw --pid SERVER_PID
+//! loadgen --addr 127.0.0.1:3000 --proto sio|raw|sio-msgpack|sio-wt [--wt-hash HEX] --pid SERVER_PID
 //!         --scenario echo|ack|binary|broadcast|idle [--clients 50] [--inflight 1]
 //!         [--payload 64] [--warmup 1] [--duration 5] [--polling 0.0]
 //!         [--active N --rate R]
@@ -19,6 +19,8 @@
 //!   `R` requests per second at a steady pace whatever the answers (an open loop: latency is
 //!   not hidden by waiting for answers); the others stay connected and idle (answering
 //!   pings). `echo-10k` is 10,000 connections, 1,000 of them active.
+//! - `--proto sio-wt` (echo only): the clients speak WebTransport (HTTP/3) to the UDP port of
+//!   the same number, trusting the certificate whose SHA-256 hash `--wt-hash` gives.
 //! - idle: opens `clients` connections, waits, and reports the server's resident memory growth
 //!   per connection.
 //! - Several servers (a cluster): `--addr` and `--pid` take comma-separated lists; connection
@@ -76,6 +78,10 @@ struct Opts {
     active: Option<usize>,
     /// Requests per second of each active client, open loop (closed loop when `None`).
     rate: Option<f64>,
+    /// `--proto sio-wt`: the clients use WebTransport.
+    wt: bool,
+    /// The certificate hash they trust.
+    wt_hash: Option<String>,
 }
 
 fn opts() -> Opts {
@@ -92,6 +98,8 @@ fn opts() -> Opts {
         polling: 0.0,
         active: None,
         rate: None,
+        wt: false,
+        wt_hash: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -102,6 +110,10 @@ fn opts() -> Opts {
                 o.proto = match v.as_str() {
                     "raw" => Proto::Raw,
                     "sio-msgpack" => Proto::SioMsgPack,
+                    "sio-wt" => {
+                        o.wt = true;
+                        Proto::Sio
+                    }
                     _ => Proto::Sio,
                 }
             }
@@ -124,6 +136,7 @@ fn opts() -> Opts {
             "--polling" => o.polling = v.parse().expect("share of polling clients"),
             "--active" => o.active = Some(v.parse().expect("active clients")),
             "--rate" => o.rate = Some(v.parse().expect("requests per second per client")),
+            "--wt-hash" => o.wt_hash = Some(v),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -341,6 +354,53 @@ async fn echo_client(o: Rc<Opts>, ws: Ws, sh: Rc<Shared>, id: u64) {
             outstanding.push_back((next, Instant::now()));
             unflushed = true;
             if !feed_all(&mut sink, request(&o, next, &payload)).await {
+                break;
+            }
+            next += 1;
+        }
+    }
+    sh.lost.set(sh.lost.get() + outstanding.len() as u64);
+}
+
+/// One closed-loop client over WebTransport (echo): `inflight` requests outstanding.
+async fn wt_echo_client(o: Rc<Opts>, mut conn: sio_bench::wt::WtConn, sh: Rc<Shared>, id: u64) {
+    let payload = "x".repeat(o.payload);
+    let mut outstanding: VecDeque<(u64, Instant)> = VecDeque::new();
+    let mut next = id << 32;
+    for _ in 0..o.inflight {
+        outstanding.push_back((next, Instant::now()));
+        if !conn.send_text(&wire::echo(next, &payload)).await {
+            return;
+        }
+        next += 1;
+    }
+    loop {
+        if sh.stopping.get() && outstanding.is_empty() {
+            break;
+        }
+        let text = if sh.stopping.get() {
+            match tokio::time::timeout(Duration::from_secs(3), conn.next_text()).await {
+                Ok(t) => t,
+                Err(_) => break,
+            }
+        } else {
+            conn.next_text().await
+        };
+        let Some(text) = text else { break };
+        let seq = match wire::parse(&text) {
+            Incoming::Ping => {
+                if !conn.send_text("3").await {
+                    break;
+                }
+                continue;
+            }
+            Incoming::Answer { seq, .. } => seq,
+            Incoming::Other => continue,
+        };
+        complete(&mut outstanding, seq, &sh);
+        if !sh.stopping.get() {
+            outstanding.push_back((next, Instant::now()));
+            if !conn.send_text(&wire::echo(next, &payload)).await {
                 break;
             }
             next += 1;
@@ -598,6 +658,25 @@ async fn run(o: Rc<Opts>) {
                 .expect("polling handshake"),
         );
     }
+    if o.wt {
+        assert_eq!(
+            o.scenario,
+            Scenario::Echo,
+            "WebTransport runs the echo scenario"
+        );
+        let hash = sio_bench::wt::parse_hash(o.wt_hash.as_deref().expect("--wt-hash"));
+        let mut tasks = Vec::new();
+        for i in 0..o.clients {
+            let conn = sio_bench::wt::WtConn::connect(&o.addr, &hash).await;
+            tasks.push(tokio::task::spawn_local(wt_echo_client(
+                o.clone(),
+                conn,
+                sh.clone(),
+                i as u64 + 1,
+            )));
+        }
+        return measure(o, sh, tasks).await;
+    }
     let conns = connect_all(&o, o.clients + extra - polling_clients).await;
     let sockets = conns.len();
     if o.scenario == Scenario::Idle {
@@ -656,6 +735,11 @@ async fn run(o: Rc<Opts>) {
             )));
         }
     }
+    measure(o, sh, tasks).await;
+}
+
+/// Lets the clients run: warm-up, the measured window, the drain; prints the result.
+async fn measure(o: Rc<Opts>, sh: Rc<Shared>, tasks: Vec<tokio::task::JoinHandle<()>>) {
     tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
     let cpu0 = cpu(&o.pid);
     let t0 = Instant::now();

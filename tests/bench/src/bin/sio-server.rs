@@ -4,7 +4,9 @@
 //!
 //! `sio-server [--driver tokio|smol] [--port 0] [--parser json|msgpack] [--deflate
 //! off|takeover|no-takeover] [--adapter classic|sharded|streams --redis URL[,URL…]]
-//! [--recovery]`; prints `listening <port>`. With an adapter the server is a member of a Redis
+//! [--recovery] [--webtransport]`; prints `listening <port>`. `--webtransport` (tokio) also
+//! serves WebTransport on the UDP port of the same number with a development certificate,
+//! whose SHA-256 hash it prints first (`wt-hash <hex>`). With an adapter the server is a member of a Redis
 //! cluster (`bcast` then reaches the sockets of every server); the sharded adapter takes the
 //! Redis Cluster's node URLs; `--recovery` turns connection state recovery on (with the
 //! streams adapter, broadcasts then wait for their stream offset).
@@ -41,10 +43,15 @@ fn main() {
     let mut forward = true;
     let mut threads = 1usize;
     let mut deflate = "off".to_owned();
+    let mut webtransport = false;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--recovery" {
             recovery = true;
+            continue;
+        }
+        if flag == "--webtransport" {
+            webtransport = true;
             continue;
         }
         let value = it.next().unwrap_or_default();
@@ -78,6 +85,9 @@ fn main() {
     };
     if recovery {
         config.recovery = Some(sio_core::socket::server::RecoveryConfig::default());
+    }
+    if webtransport {
+        config.engine.transports = sio_tokio::Transports::WITH_WEBTRANSPORT;
     }
     let nodes: Vec<String> = redis.split(',').map(str::to_owned).collect();
     // permessage-deflate (off by default, as the reference): `takeover` keeps each
@@ -113,7 +123,20 @@ fn main() {
                 let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                     .await
                     .expect("bind");
-                println!("listening {}", listener.local_addr().expect("addr").port());
+                let addr = listener.local_addr().expect("addr");
+                if webtransport {
+                    use sio_tokio::webtransport::{DevCertificate, WebTransportListener};
+                    let cert = DevCertificate::generate(&["127.0.0.1"]).expect("certificate");
+                    let hex: String = cert
+                        .hash_bytes()
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    println!("wt-hash {hex}");
+                    let udp = WebTransportListener::bind(addr, cert.identity()).expect("udp");
+                    tokio::spawn(server.clone().serve_webtransport(udp));
+                }
+                println!("listening {}", addr.port());
                 server.serve(listener).await.expect("serve");
             });
         }

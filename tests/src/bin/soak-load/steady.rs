@@ -88,7 +88,7 @@ pub(crate) async fn steady_ws(
     ws.join().await?;
     drop(permit);
     let _alive = connected(c);
-    let light = id % 10 == 0;
+    let light = id.is_multiple_of(10);
     let mut n = 0u64;
     let mut next_light =
         tokio::time::Instant::now() + Duration::from_millis(5000 + id as u64 % 5000);

@@ -56,12 +56,19 @@ impl Session {
             self.oversize = size;
             return true;
         }
+        tracing::warn!(
+            sid = self.sid.as_str(),
+            queued = self.queued,
+            max_buffered_bytes = cfg.max_buffered_bytes,
+            "send buffer full: the client is too far behind, its connection is dropped"
+        );
         self.close(CloseReason::SendBufferFull, Release::Close, out);
         false
     }
 
     fn enqueue(&mut self, frame: Frame, size: usize, out: &mut Outbox) {
         self.queued += size;
+        out.metrics.frame_out(&frame);
         // A WebSocket with nothing held back writes straight through: no buffer is allocated
         // (and kept) for it.
         if let (Active::WebSocket(ws), true) = (&self.active, self.buffer.is_empty()) {

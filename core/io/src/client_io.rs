@@ -1,6 +1,6 @@
 //! The client's HTTP requests and WebSockets over any stream: hyper's HTTP/1.1 client and
-//! async-tungstenite. Runtime-independent, compiled by both drivers; each gives it its TCP
-//! connect and its spawn.
+//! async-tungstenite. Runtime-independent: each driver gives it its TCP connect
+//! and its spawn.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -37,7 +37,7 @@ type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 /// The idle HTTP/1.1 connections of one client, reused by its next requests (keep-alive):
 /// a long-poll GET and a POST are in flight at most, so a few suffice.
 #[derive(Default)]
-pub(crate) struct Pool(std::sync::Mutex<Vec<Sender>>);
+pub struct Pool(std::sync::Mutex<Vec<Sender>>);
 
 impl Pool {
     fn take(&self) -> Option<Sender> {
@@ -97,7 +97,7 @@ async fn finish(
 
 /// Performs `req` on an idle connection of `pool`, or on a new one from `connect` (whose
 /// task `spawn` runs); the connection goes back to the pool once the response is read.
-pub(crate) async fn http_request<IO, C, F>(
+pub async fn http_request<IO, C, F>(
     pool: &Pool,
     connect: C,
     spawn: impl FnOnce(Pin<Box<dyn std::future::Future<Output = ()> + Send>>),
@@ -145,7 +145,7 @@ where
 /// Opens a client WebSocket over `stream`, offering permessage-deflate when the request says
 /// so (the stream then goes through a [`Scanned`] from the first byte, since frames may come
 /// in the same read as the 101 answer).
-pub(crate) async fn websocket<S>(stream: S, req: WsRequest) -> Result<Box<dyn WsConnection>, String>
+pub async fn websocket<S>(stream: S, req: WsRequest) -> Result<Box<dyn WsConnection>, String>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

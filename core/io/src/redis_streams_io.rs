@@ -1,5 +1,4 @@
-//! The Redis side of the streams adapter, shared by both drivers (the smol driver includes
-//! this file).
+//! The Redis side of the streams adapter, shared by both drivers.
 //!
 //! It only moves bytes: one connection reads the stream where the core's [`ClusterLink`]
 //! says (`XREAD BLOCK`, waiting up to 5 s for an entry), another carries out what it asks
@@ -22,10 +21,10 @@ use sio_core::api::socketio::{ClusterLink, ClusterTransmit, StreamEntry};
 const RETRY: Duration = Duration::from_millis(500);
 
 /// The command connection and the reading connection.
-pub(crate) type Conns = (MultiplexedConnection, MultiplexedConnection);
+pub type Conns = (MultiplexedConnection, MultiplexedConnection);
 
 /// Opens both connections (the reader's answers may take the whole `BLOCK`).
-pub(crate) async fn connect(client: &Client) -> RedisResult<Conns> {
+pub async fn connect(client: &Client) -> RedisResult<Conns> {
     let commands = commands(client).await?;
     let reader = reader(client).await?;
     Ok((commands, reader))
@@ -48,7 +47,7 @@ async fn reader(client: &Client) -> RedisResult<MultiplexedConnection> {
 }
 
 /// Reads the stream and carries out the core's commands for as long as the server lives.
-pub(crate) async fn run<S, F>(link: ClusterLink, client: Client, conns: Conns, sleep: S)
+pub async fn run<S, F>(link: ClusterLink, client: Client, conns: Conns, sleep: S)
 where
     S: Fn(Duration) -> F,
     F: Future<Output = ()>,
@@ -144,7 +143,7 @@ async fn command_loop<S, F>(
                     );
                     break c;
                 }
-                Err(e) if attempts == 1 || attempts % 20 == 0 => {
+                Err(e) if attempts == 1 || attempts.is_multiple_of(20) => {
                     eprintln!("sio redis streams adapter: Redis unreachable ({e}); still trying");
                 }
                 Err(_) => {}

@@ -1,5 +1,5 @@
 //! permessage-deflate around async-tungstenite, for the server's and the client's WebSockets
-//! (compiled by both drivers through `#[path]`; runtime-independent).
+//! (runtime-independent).
 //!
 //! tungstenite 0.30 has no extension support and fails any frame with RSV1 set, so the
 //! extension is fitted around it (see `sio_core::compress::deflate` for the whole story):
@@ -29,7 +29,7 @@ use sio_core::Str;
 /// The scanner a [`Scanned`] stream and its [`Deflate`] share (the stream notes message
 /// starts as tungstenite reads them; the loop takes the notes as tungstenite yields them; one
 /// task does both, so the lock is never contended).
-pub(crate) type SharedScanner = Arc<Mutex<FrameScanner>>;
+pub type SharedScanner = Arc<Mutex<FrameScanner>>;
 
 fn lock(s: &SharedScanner) -> std::sync::MutexGuard<'_, FrameScanner> {
     s.lock().unwrap_or_else(|e| e.into_inner())
@@ -37,14 +37,14 @@ fn lock(s: &SharedScanner) -> std::sync::MutexGuard<'_, FrameScanner> {
 
 /// A stream whose incoming bytes pass through a [`FrameScanner`] on their way to
 /// tungstenite; writes pass through untouched.
-pub(crate) struct Scanned<S> {
+pub struct Scanned<S> {
     inner: S,
     scanner: SharedScanner,
 }
 
 impl<S> Scanned<S> {
     /// `inner`, scanned by `scanner`.
-    pub(crate) fn new(inner: S, scanner: SharedScanner) -> Self {
+    pub fn new(inner: S, scanner: SharedScanner) -> Self {
         Scanned { inner, scanner }
     }
 }
@@ -91,11 +91,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Scanned<S> {
 /// Why a message could not be taken: the close code to answer with (as `ws`: 1009 for a
 /// message that inflates past the limit, 1007 for bad deflate data or UTF-8, 1002 for a
 /// compressed message without the extension).
-pub(crate) type Refusal = CloseCode;
+pub type Refusal = CloseCode;
 
 /// What a WebSocket does to its messages: nothing ([`Plain`]) or permessage-deflate
 /// ([`Deflate`]).
-pub(crate) trait Ext: Send + Unpin {
+pub trait Ext: Send + Unpin {
     /// A text or binary message as tungstenite yielded it, as the core's frame.
     fn inbound(&mut self, frame: Frame) -> Result<Frame, Refusal>;
     /// The message to hand tungstenite for a frame of the core.
@@ -103,7 +103,7 @@ pub(crate) trait Ext: Send + Unpin {
 }
 
 /// No extension.
-pub(crate) struct Plain;
+pub struct Plain;
 
 impl Ext for Plain {
     #[inline]
@@ -118,7 +118,7 @@ impl Ext for Plain {
 }
 
 /// The message for a frame of the core, uncompressed.
-pub(crate) fn plain_message(frame: Frame) -> Message {
+pub fn plain_message(frame: Frame) -> Message {
     match frame {
         // The same frame tungstenite makes of a `Message::Text`, without checking the UTF-8 a
         // `Str` already guarantees (per recipient of a broadcast).
@@ -132,7 +132,7 @@ pub(crate) fn plain_message(frame: Frame) -> Message {
 }
 
 /// permessage-deflate: the connection's codec and the scanner of its [`Scanned`] stream.
-pub(crate) struct Deflate {
+pub struct Deflate {
     /// `None`: the extension was offered but not agreed (a client's), so a compressed
     /// message is a protocol error.
     codec: Option<Codec>,
@@ -144,7 +144,7 @@ pub(crate) struct Deflate {
 impl Deflate {
     /// The extension with `codec` (or, `None`, only the scanner's check), inflating at most
     /// `limit` bytes per message.
-    pub(crate) fn new(codec: Option<Codec>, scanner: SharedScanner, limit: usize) -> Self {
+    pub fn new(codec: Option<Codec>, scanner: SharedScanner, limit: usize) -> Self {
         Deflate {
             codec,
             scanner,

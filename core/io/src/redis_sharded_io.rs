@@ -1,5 +1,4 @@
-//! The Redis Cluster side of the sharded adapter, shared by both drivers (the smol driver
-//! includes this file): redis-rs's async cluster client, which routes each command to the
+//! The Redis Cluster side of the sharded adapter, shared by both drivers: redis-rs's async cluster client, which routes each command to the
 //! master owning its slot and delivers sharded messages as RESP3 pushes.
 //!
 //! It only moves bytes: it subscribes (`SSUBSCRIBE`, one command per channel: each channel
@@ -30,11 +29,11 @@ const RETRY: Duration = Duration::from_millis(500);
 
 /// The pushes of the cluster connection (sharded messages, subscription changes, lost
 /// connections).
-pub(crate) type Pushes = futures_channel::mpsc::UnboundedReceiver<PushInfo>;
+pub type Pushes = futures_channel::mpsc::UnboundedReceiver<PushInfo>;
 
 /// Connects to the Redis Cluster that `nodes` (`redis://host:port/`, one or more of its
 /// nodes) belong to, speaking RESP3 so that sharded messages arrive as pushes.
-pub(crate) async fn connect(nodes: &[&str]) -> RedisResult<(ClusterConnection, Pushes)> {
+pub async fn connect(nodes: &[&str]) -> RedisResult<(ClusterConnection, Pushes)> {
     let (tx, rx) = futures_channel::mpsc::unbounded();
     let client = ClusterClientBuilder::new(nodes.to_vec())
         .use_protocol(redis::ProtocolVersion::RESP3)
@@ -45,12 +44,8 @@ pub(crate) async fn connect(nodes: &[&str]) -> RedisResult<(ClusterConnection, P
 }
 
 /// Moves messages between `link` and the cluster for as long as the server lives.
-pub(crate) async fn run<S, F>(
-    link: ClusterLink,
-    mut conn: ClusterConnection,
-    pushes: Pushes,
-    sleep: S,
-) where
+pub async fn run<S, F>(link: ClusterLink, mut conn: ClusterConnection, pushes: Pushes, sleep: S)
+where
     S: Fn(Duration) -> F,
     F: Future<Output = ()>,
 {

@@ -1,5 +1,5 @@
-//! TLS settings for the client (feature `tls`): rustls with the ring provider. Compiled by
-//! both drivers.
+//! TLS settings for the client (feature `tls`): rustls with the ring provider, for both
+//! drivers.
 
 use std::sync::Arc;
 
@@ -40,6 +40,6 @@ pub fn tls_config_with_roots(pem: &[u8]) -> Result<Arc<ClientConfig>, String> {
 }
 
 /// The server name to verify, from the URL's host.
-pub(crate) fn server_name(host: &str) -> Result<rustls::pki_types::ServerName<'static>, String> {
+pub fn server_name(host: &str) -> Result<rustls::pki_types::ServerName<'static>, String> {
     rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())
 }

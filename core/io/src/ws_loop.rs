@@ -1,5 +1,6 @@
-//! The WebSocket loop both drivers run (compiled by each through `#[path]`): frames in to
-//! the core, frames out from the core. Runtime-independent: it only polls.
+//! The WebSocket loop both drivers run: frames in to the core, frames out from the core.
+//! Runtime-independent: it only polls (the stream is any futures-io stream, the clock the
+//! driver's [`Clock`]).
 
 use std::future::poll_fn;
 use std::task::{ready, Context, Poll};
@@ -13,11 +14,13 @@ use async_tungstenite::{WebSocketReceiver, WebSocketSender, WebSocketStream};
 use bytes::Bytes;
 use futures_util::{AsyncRead, AsyncWrite, SinkExt, StreamExt};
 use sio_core::api::{EngineIo, WsFrames, WsNext, WsOutbox};
+use sio_core::compress::deflate::{Agreed, Codec, Role as DeflateRole};
 use sio_core::engine::server::TransportId;
 use sio_core::engine::Frame;
 use sio_core::Str;
 
-use crate::ws_deflate::{Ext, SharedScanner};
+use crate::ws_deflate::{Deflate, Ext, Plain, Scanned, SharedScanner};
+use crate::Clock;
 
 /// What the WebSocket task does next.
 enum Step {
@@ -39,13 +42,13 @@ const MAX_BATCH_BYTES: usize = 64 * 1024;
 
 /// The server side of an upgraded connection, `leftover` being what the HTTP server read past
 /// the request (usually nothing), which goes through `scanner` first when the connection has
-/// permessage-deflate (the rest of the stream does through [`Scanned`](crate::ws_deflate::Scanned)).
+/// permessage-deflate (the rest of the stream does through [`Scanned`]).
 ///
 /// Built in a box of its own, dropped once built: awaited inline, this future (the stream, the
 /// config and the WebSocket it returns) would size the connection's task for its whole life.
 /// `leftover` is copied out, as it may share the HTTP server's whole read buffer (hyper's
 /// 8 KiB), which would otherwise live as long as the connection.
-pub(crate) fn open<S>(
+pub fn open<S>(
     stream: S,
     leftover: Bytes,
     max_payload: usize,
@@ -114,13 +117,14 @@ fn to_frame(incoming: Option<Result<Message, Error>>) -> Result<Option<Frame>, E
 /// (16 requests in flight cost one write, not 16) on the task's next turn, once the other ready
 /// connections have had theirs.
 ///
-/// `ext` is what is done to the messages: nothing ([`Plain`](crate::ws_deflate::Plain), a
-/// zero-sized type, so this is the same loop as without extensions) or permessage-deflate.
-pub(crate) fn drive<S, E>(
+/// `ext` is what is done to the messages: nothing ([`Plain`], a zero-sized type, so this is
+/// the same loop as without extensions) or permessage-deflate. `now` is the driver's clock.
+pub fn drive<S, E>(
     io: EngineIo,
     id: TransportId,
     ws: WebSocketStream<S>,
     ext: E,
+    now: Clock,
 ) -> impl std::future::Future<Output = ()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -130,7 +134,7 @@ where
     // long as it lives, and the WebSocket (moved into the halves' shared box by `split`) would
     // otherwise size every connection's task (about 400 bytes each).
     let (sink, stream) = ws.split();
-    run(io, id, sink, stream, ext)
+    run(io, id, sink, stream, ext, now)
 }
 
 /// [`drive`] once the WebSocket is split.
@@ -140,11 +144,12 @@ async fn run<S, E>(
     mut sink: WebSocketSender<S>,
     mut stream: WebSocketReceiver<S>,
     mut ext: E,
+    now: Clock,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
     E: Ext,
 {
-    let outbox = io.ws_open(crate::now(), id);
+    let outbox = io.ws_open(now(), id);
     let read_waker = outbox.read_waker();
     let mut batch: Vec<Frame> = Vec::new();
     let mut ended: Option<End> = None;
@@ -200,7 +205,7 @@ async fn run<S, E>(
             Step::Incoming => {
                 if !batch.is_empty() {
                     // Taken, not drained: an idle connection keeps no batch buffer.
-                    io.ws_messages(crate::now(), id, std::mem::take(&mut batch));
+                    io.ws_messages(now(), id, std::mem::take(&mut batch));
                     yield_first = true;
                 }
                 match ended {
@@ -224,7 +229,7 @@ async fn run<S, E>(
                             sink.poll_close_unpin(cx)
                         })
                         .await;
-                        io.ws_failed(crate::now(), id);
+                        io.ws_failed(now(), id);
                         return;
                     }
                     None => write_first = true,
@@ -234,7 +239,7 @@ async fn run<S, E>(
                 if write(&outbox, &mut sink, frames, &mut ext).await.is_err() {
                     break;
                 }
-                io.ws_flushed(crate::now(), id, &outbox);
+                io.ws_flushed(now(), id, &outbox);
                 write_first = false;
             }
             Step::Close => {
@@ -252,7 +257,7 @@ async fn run<S, E>(
             Step::Abort => break,
         }
     }
-    io.ws_closed(crate::now(), id);
+    io.ws_closed(now(), id);
 }
 
 /// Writes `frames` and flushes them; `Err` when the WebSocket failed or the core dropped the
@@ -300,4 +305,53 @@ where
         }
     })
     .await
+}
+
+/// Runs a server WebSocket whose upgrade is done: `stream` is the connection (any futures-io
+/// stream; `leftover` what hyper had read past the upgrade request), `deflate` the
+/// permessage-deflate parameters agreed in the 101, if any. Returns when it closes.
+pub async fn serve<S>(
+    io: EngineIo,
+    id: TransportId,
+    stream: S,
+    leftover: Bytes,
+    deflate: Option<Agreed>,
+    now: Clock,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    match deflate {
+        None => {
+            let ws = open(stream, leftover, io.max_payload(), None).await;
+            drive(io, id, ws, Plain, now).await;
+        }
+        Some(agreed) => deflated(io, id, stream, leftover, agreed, now).await,
+    }
+}
+
+/// Runs the WebSocket over `stream` with permessage-deflate.
+///
+/// Boxed: its state (the codec, the scanner, a loop over a wrapped stream) would otherwise
+/// size every connection's task, with the extension or without.
+fn deflated<S>(
+    io: EngineIo,
+    id: TransportId,
+    stream: S,
+    leftover: Bytes,
+    agreed: Agreed,
+    now: Clock,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    Box::pin(async move {
+        let max_payload = io.max_payload();
+        let config = io.per_message_deflate().unwrap_or_default();
+        let codec = Codec::new(DeflateRole::Server, &agreed, &config);
+        let scanner = SharedScanner::default();
+        let stream = Scanned::new(stream, scanner.clone());
+        let ws = open(stream, leftover, max_payload, Some(scanner.clone())).await;
+        let ext = Deflate::new(Some(codec), scanner, max_payload);
+        drive(io, id, ws, ext, now).await;
+    })
 }

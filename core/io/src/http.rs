@@ -1,7 +1,7 @@
 //! Translation between hyper's HTTP types and the core's request/response descriptors.
 //!
-//! Runtime-independent: the smol driver compiles this same file (`#[path]`), so the two
-//! drivers cannot drift apart.
+//! Runtime-independent: both drivers serve HTTP through these functions, so they cannot drift
+//! apart.
 
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use bytes::{Bytes, BytesMut};
@@ -13,20 +13,20 @@ use sio_core::api::{EngineIo, HttpAnswer};
 use sio_core::engine::server::{self, TransportId};
 
 /// An HTTP request handed to the core, and what the driver needs to carry out the answer.
-pub(crate) struct Dispatched {
+pub struct Dispatched {
     /// The core's answer.
-    pub(crate) answer: HttpAnswer,
+    pub answer: HttpAnswer,
     /// The request's transport id (the WebSocket's, if the upgrade is accepted).
-    pub(crate) id: TransportId,
+    pub id: TransportId,
     /// The request head (the 101 answer needs its key).
-    pub(crate) head: Request<()>,
+    pub head: Request<()>,
     /// Where the upgraded connection will come from.
-    pub(crate) on_upgrade: OnUpgrade,
+    pub on_upgrade: OnUpgrade,
 }
 
 /// Reads the body (at most `max_payload + 1` bytes, only for POST), hands the request to the
 /// core and waits for its answer (a long-poll waits here until there is something to send).
-pub(crate) async fn dispatch<B>(io: &EngineIo, mut req: Request<B>) -> Dispatched
+pub async fn dispatch<B>(io: &EngineIo, mut req: Request<B>, now: crate::Clock) -> Dispatched
 where
     B: Body + Unpin,
     B::Data: Into<Bytes>,
@@ -53,10 +53,10 @@ where
 /// The read buffer of a WebSocket, allocated when it opens and kept for its life: the largest
 /// item of an idle connection's memory (heaptrack: 4 KiB of ~13 KiB at 4096). Reads of bigger
 /// messages take more calls; 2 KiB still holds a burst of ~20 small events.
-pub(crate) const WS_READ_BUFFER: usize = 2048;
+pub const WS_READ_BUFFER: usize = 2048;
 
 /// The most bytes of frames held before they are written (see [`ws_config`]).
-pub(crate) const WS_WRITE_BATCH: usize = 16 * 1024;
+pub const WS_WRITE_BATCH: usize = 16 * 1024;
 
 /// WebSocket buffers kept small: most connections are idle most of the time (memory per
 /// connection matters more than throughput per connection).
@@ -66,7 +66,7 @@ pub(crate) const WS_WRITE_BATCH: usize = 16 * 1024;
 /// costs one `send` instead of one per frame (with a write buffer of 0, tungstenite writes each
 /// frame eagerly: the benchmarks measured ~0.9 `send` per echoed message against ~0.15 for a
 /// batching server). The buffer grows only while frames are queued.
-pub(crate) fn ws_config(max_payload: usize) -> WebSocketConfig {
+pub fn ws_config(max_payload: usize) -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(WS_READ_BUFFER)
         .write_buffer_size(WS_WRITE_BATCH)
@@ -74,13 +74,9 @@ pub(crate) fn ws_config(max_payload: usize) -> WebSocketConfig {
         .max_frame_size(Some(max_payload))
 }
 
-fn now() -> std::time::Instant {
-    crate::now()
-}
-
 /// Reads at most `limit` bytes of `body` (the core answers 413 when it gets `limit` bytes of a
 /// body whose limit is `limit - 1`); the rest is not read.
-pub(crate) async fn read_limited<B: Body + Unpin>(mut body: B, limit: usize) -> Bytes
+pub async fn read_limited<B: Body + Unpin>(mut body: B, limit: usize) -> Bytes
 where
     B::Data: Into<Bytes>,
 {
@@ -102,11 +98,11 @@ where
 
 /// The peer's address, put in a request's extensions by the drivers' `serve`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct PeerAddr(pub(crate) std::net::SocketAddr);
+pub struct PeerAddr(pub std::net::SocketAddr);
 
 /// The core's request for an HTTP request's head and body (all headers kept, for the
 /// application's handshake).
-pub(crate) fn core_request<B>(req: &Request<B>, body: Bytes) -> server::Request {
+pub fn core_request<B>(req: &Request<B>, body: Bytes) -> server::Request {
     let headers = req.headers();
     let mut r = server::Request::from_parts(
         req.method().as_str(),
@@ -124,7 +120,7 @@ pub(crate) fn core_request<B>(req: &Request<B>, body: Bytes) -> server::Request 
 }
 
 /// A hyper response for a core response (adds `Content-Length`).
-pub(crate) fn response(r: server::Response) -> Response<Full<Bytes>> {
+pub fn response(r: server::Response) -> Response<Full<Bytes>> {
     let mut out = Response::new(Full::new(r.body));
     *out.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = out.headers_mut();
@@ -138,7 +134,7 @@ pub(crate) fn response(r: server::Response) -> Response<Full<Bytes>> {
 
 /// The 101 answer completing a WebSocket handshake (with the agreed permessage-deflate
 /// parameters, if any).
-pub(crate) fn switching_protocols<B>(
+pub fn switching_protocols<B>(
     req: &Request<B>,
     deflate: Option<&sio_core::compress::deflate::Agreed>,
 ) -> Response<Full<Bytes>> {

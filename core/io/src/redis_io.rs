@@ -1,4 +1,4 @@
-//! The Redis side of the cluster, shared by both drivers (the smol driver includes this file):
+//! The Redis side of the cluster, shared by both drivers:
 //! redis-rs runs on either runtime, so only sleeping is lent by the driver.
 //!
 //! It only moves bytes: it subscribes, publishes and counts subscribers as the core's
@@ -20,17 +20,17 @@ use sio_core::api::socketio::{ClusterLink, ClusterTransmit};
 const RETRY: Duration = Duration::from_millis(500);
 
 /// A connection to publish and count on, and a subscriber connection split in two.
-pub(crate) type Conns = (MultiplexedConnection, PubSubSink, PubSubStream);
+pub type Conns = (MultiplexedConnection, PubSubSink, PubSubStream);
 
 /// Opens both connections.
-pub(crate) async fn connect(client: &Client) -> RedisResult<Conns> {
+pub async fn connect(client: &Client) -> RedisResult<Conns> {
     let publisher = client.get_multiplexed_async_connection().await?;
     let (sink, stream) = client.get_async_pubsub().await?.split();
     Ok((publisher, sink, stream))
 }
 
 /// Moves messages between `link` and Redis for ever, reconnecting when Redis goes away.
-pub(crate) async fn run<S, F>(link: ClusterLink, client: Client, conns: Conns, sleep: S)
+pub async fn run<S, F>(link: ClusterLink, client: Client, conns: Conns, sleep: S)
 where
     S: Fn(Duration) -> F,
     F: Future<Output = ()>,
@@ -142,7 +142,7 @@ where
                 );
                 return c;
             }
-            Err(e) if attempts == 1 || attempts % 20 == 0 => {
+            Err(e) if attempts == 1 || attempts.is_multiple_of(20) => {
                 eprintln!("sio redis adapter: Redis unreachable ({e}); still trying");
             }
             Err(_) => {}

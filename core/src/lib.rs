@@ -12,6 +12,7 @@
 //!   ([`engine::v3`]) for Socket.IO v2 clients, off unless `allow_eio3`.
 //! - [`socket`]: Socket.IO v5 — packets with namespaces, ack ids and binary attachments, the
 //!   incremental decoder, [`Value`] (the argument type that carries JSON and bytes together),
+//!   forwarding a received event's arguments as they came ([`socket::Event::renamed`]),
 //!   the server state machine [`socket::server::SocketServer`], the cluster protocols of
 //!   the Node Redis adapters — classic and sharded `@socket.io/redis-adapter`,
 //!   `@socket.io/redis-streams-adapter` ([`socket::cluster::Cluster`]) — and the choice of
@@ -30,6 +31,7 @@
 //!   by `Accept-Encoding`) and the WebSocket permessage-deflate extension
 //!   ([`compress::deflate`]: negotiation, the per-connection codec, and the frame scanner that
 //!   carries compressed messages past a WebSocket library without extension support).
+//! - `id_hash` (private): the hasher of the tables keyed by session ids (their random tails).
 //!
 //! The state machines report through the `tracing` facade (no subscriber is installed here)
 //! and count what an operator graphs ([`engine::server::EngineMetrics`],
@@ -79,6 +81,7 @@
 pub mod api;
 pub mod compress;
 pub mod engine;
+mod id_hash;
 pub mod msgpack;
 pub mod socket;
 mod str;

@@ -12,6 +12,10 @@
 //!   type — the whole work a server does per incoming event.
 //!
 //! `msgpack/…` measures sio's msgpack parser on the same events (encode; decode_read).
+//!
+//! `forward/…` measures the answer of an echo handler to a decoded event, as frames: `values`
+//! reads the arguments into `Value`s and emits them (the value round trip), `renamed` forwards
+//! the received argument text (`Event::renamed`, what `Message::forward` does).
 
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -360,5 +364,40 @@ fn eio_benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sio_benches, msgpack_benches, eio_benches);
+/// The echo's answer to a decoded event: through values, or forwarded as received.
+fn forward_case<T: Serialize>(c: &mut Criterion, case: &str, name: &str, data: T) {
+    let text = ours_event(name, &data).encode().text;
+    let event = match ours_decode(&text, &[]).data {
+        PacketData::Event(e) => e,
+        _ => unreachable!("an event"),
+    };
+    let mut g = c.benchmark_group(format!("forward/{case}"));
+    g.bench_function("values", |b| {
+        b.iter(|| {
+            let values = black_box(&event).args().unwrap();
+            let answer = Event::new(name, &sio_core::socket::Spread(values)).unwrap();
+            Packet::event("/", answer).into_frames()
+        })
+    });
+    g.bench_function("renamed", |b| {
+        b.iter(|| {
+            let answer = black_box(&event).renamed(name).unwrap();
+            Packet::event("/", answer).into_frames()
+        })
+    });
+    g.finish();
+}
+
+fn forward_benches(c: &mut Criterion) {
+    forward_case(c, "hello_world", "hello", "world".to_owned());
+    forward_case(c, "json_1kb", "message", message());
+}
+
+criterion_group!(
+    benches,
+    sio_benches,
+    msgpack_benches,
+    eio_benches,
+    forward_benches
+);
 criterion_main!(benches);

@@ -30,6 +30,7 @@
 //!   Engine.IO v3 ([`engine::v3`]) for Socket.IO v2 clients, off unless `allow_eio3`.
 //! - [`socket`]: Socket.IO v5 — packets with namespaces, ack ids and binary attachments, the
 //!   incremental decoder, [`Value`] (the argument type that carries JSON and bytes together),
+//!   forwarding a received event's arguments as they came ([`socket::Event::renamed`]),
 //!   the server state machine [`socket::server::SocketServer`], the client manager
 //!   ([`socket::client`]), the cluster protocols of the Node Redis adapters — classic and
 //!   sharded `@socket.io/redis-adapter`, `@socket.io/redis-streams-adapter`
@@ -52,6 +53,7 @@
 //!   carries text so that decoding can slice its input instead of copying it.
 //! - `fuzzing` (feature `fuzzing`): the entry points of sio's fuzz targets; internal, not
 //!   covered by semver.
+//! - `id_hash` (private): the hasher of the tables keyed by session ids (their random tails).
 //!
 //! The state machines report through the `tracing` facade (no subscriber is installed here)
 //! and count what an operator graphs ([`engine::server::EngineMetrics`],
@@ -118,6 +120,7 @@
 pub mod api;
 pub mod compress;
 pub mod engine;
+mod id_hash;
 pub mod msgpack;
 pub mod socket;
 mod str;

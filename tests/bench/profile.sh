@@ -3,7 +3,8 @@
 # one scenario: `bash tests/bench/profile.sh SERVER [SCENARIO] [INFLIGHT]`, SERVER one of raw,
 # sio-tokio, sio-smol, socketioxide. Prints instructions per round trip and writes the profile
 # (callgrind.out.SERVER-SCENARIO) for `callgrind_annotate --inclusive=yes`. The count covers
-# the whole load (no warm-up), so it divides by exactly the messages answered.
+# the whole load (no warm-up), so it divides by exactly the messages answered. SIO_ARGS adds
+# arguments to sio-server (e.g. SIO_ARGS="--handlers values").
 set -euo pipefail
 unset RUST_BACKTRACE
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,12 +14,12 @@ cargo build --quiet --release --manifest-path "$here/Cargo.toml" --bins
 bin="$CARGO_TARGET_DIR/release"
 case "$server" in
   raw) cmd=("$bin/raw-echo"); proto=raw ;;
-  sio-tokio) cmd=("$bin/sio-server" --driver tokio); proto=sio ;;
-  sio-smol) cmd=("$bin/sio-server" --driver smol); proto=sio ;;
+  sio-tokio) cmd=("$bin/sio-server" --driver tokio ${SIO_ARGS:-}); proto=sio ;;
+  sio-smol) cmd=("$bin/sio-server" --driver smol ${SIO_ARGS:-}); proto=sio ;;
   socketioxide) cmd=("$bin/sioxide-server"); proto=sio ;;
   *) echo "unknown server $server" >&2; exit 2 ;;
 esac
-out="callgrind.out.$server-$scenario"
+out="callgrind.out.$server-$scenario-$inflight"
 log="$(mktemp)"
 valgrind --tool=callgrind --callgrind-out-file="$out" --instr-atstart=no "${cmd[@]}" >"$log" 2>&1 &
 vpid=$!

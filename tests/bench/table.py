@@ -49,7 +49,8 @@ for sc in scenarios:
                 f"{rate:,.0f}" if rate is not None else "failed",
                 f"{med(runs, 'p50_us') / 1000:.2f}" if m is not None else "-",
                 f"{med(runs, 'p99_us') / 1000:.2f}" if m is not None else "-",
-                f"{max(int(r.get('lost', 0)) for r in runs)}",
+                f"{max(int(r.get('lost', 0)) for r in runs)}"
+                + (f" ({reord:,} reordered)" if (reord := max(int(r.get('reordered', 0)) for r in runs)) else ""),
                 f"{m:.2f} µs" if m is not None else "failed",
                 r_raw, r_node,
             ])

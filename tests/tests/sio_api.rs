@@ -328,3 +328,74 @@ async fn a_handler_acting_on_another_server_runs_that_servers_handlers() {
         .expect("the other server's disconnect handler ran");
     assert!(reason.contains("ServerNamespaceDisconnect"), "{reason}");
 }
+
+/// The forwarding emit sends the received arguments on as they came: an echo with
+/// `Message::forward` (the sender's text, spacing and `1.50` included, unchanged), a relay to
+/// the other sockets with `emit_event` of a renamed event, an ack answered with
+/// `ack_forward`, a binary argument sent back with its attachment; outgoing listeners see
+/// forwarded events like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_arguments_arrive_as_they_were_sent() {
+    let io = SocketIoServer::new(SocketIoConfig::default());
+    let outgoing = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = outgoing.clone();
+    let all = io.io().clone();
+    io.of("/").on_connection(move |socket: Socket| {
+        let (seen, all) = (seen.clone(), all.clone());
+        async move {
+            socket.on_any_outgoing(move |_, event| {
+                seen.lock().unwrap().push(event.args_text().to_owned());
+            });
+            socket.on("echo", |socket: Socket, msg: Message| async move {
+                msg.forward(&socket, "echoed").unwrap();
+                assert!(msg.forward(&socket, "disconnect").is_err());
+            });
+            socket.on("ask", |_, msg: Message| async move {
+                assert!(msg.ack_forward());
+                assert!(!msg.ack_forward(), "only the first answer is sent");
+            });
+            socket.on("relay", move |_, msg: Message| {
+                let all = all.clone();
+                async move {
+                    all.of("/")
+                        .emit_event(msg.event().renamed("relayed").unwrap());
+                }
+            });
+        }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(io.clone().serve(listener));
+    let a = Client::connect(port).await;
+    let b = Client::connect(port).await;
+
+    a.send(r#"2["echo", 1.50, {"k":["é",null,true]},"\"q\""]"#)
+        .await;
+    assert_eq!(
+        a.poll().await,
+        r#"42["echoed", 1.50, {"k":["é",null,true]},"\"q\""]"#
+    );
+    a.send(r#"2["echo"]"#).await;
+    assert_eq!(a.poll().await, r#"42["echoed"]"#);
+
+    a.send(r#"27["ask",{"n":1},2]"#).await;
+    assert_eq!(a.poll().await, r#"437[{"n":1},2]"#);
+
+    b.send(r#"2["relay","hi",3]"#).await;
+    assert_eq!(a.poll().await, r#"42["relayed","hi",3]"#);
+    assert_eq!(b.poll().await, r#"42["relayed","hi",3]"#);
+
+    // A binary argument: the placeholder and the attachment go back as they came.
+    let body = "451-[\"echo\",{\"_placeholder\":true,\"num\":0}]\u{1e}bAQID";
+    assert_eq!(http(port, "POST", &a.url(), body).await, "ok");
+    assert_eq!(
+        a.poll().await,
+        "451-[\"echoed\",{\"_placeholder\":true,\"num\":0}]\u{1e}bAQID"
+    );
+
+    let seen = outgoing.lock().unwrap().clone();
+    assert!(
+        seen.contains(&r#" 1.50, {"k":["é",null,true]},"\"q\"""#.to_owned()),
+        "{seen:?}"
+    );
+}

@@ -2,7 +2,7 @@
 //! deflate (zlib) by the request's `Accept-Encoding`, for bodies of at least a threshold.
 
 use bytes::Bytes;
-use flate2::{Compress, Compression, Decompress, FlushCompress, Status};
+use flate2::{Compress, Compression, Decompress, FlushCompress};
 
 use super::{inflate_raw, DecodeError};
 
@@ -196,7 +196,7 @@ pub fn encode(encoding: ContentEncoding, body: &[u8], level: u32, scratch: &mut 
         return Bytes::new();
     };
     c.reset();
-    let mut out = Vec::with_capacity(body.len() / 2 + 64);
+    let mut out = Vec::with_capacity(16);
     if zlib {
         out.extend_from_slice(&zlib_header(level.level()));
     } else {
@@ -204,7 +204,7 @@ pub fn encode(encoding: ContentEncoding, body: &[u8], level: u32, scratch: &mut 
         // zlib writes it, but for the OS byte, which zlib sets to the build's system).
         out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl(level.level()), 255]);
     }
-    deflate_all(c, body, &mut out);
+    super::deflate_into(c, body, &mut out, FlushCompress::Finish);
     if zlib {
         out.extend_from_slice(&adler32(body).to_be_bytes());
     } else {
@@ -251,23 +251,6 @@ fn adler32(data: &[u8]) -> u32 {
         b %= 65521;
     }
     (b << 16) | a
-}
-
-/// Compresses all of `input` into `out` as raw deflate, ending the stream.
-fn deflate_all(c: &mut Compress, input: &[u8], out: &mut Vec<u8>) {
-    let start = c.total_in();
-    loop {
-        let consumed = (c.total_in() - start) as usize;
-        if out.capacity() - out.len() < 64 {
-            out.reserve(out.capacity().max(1024));
-        }
-        match c.compress_vec(&input[consumed..], out, FlushCompress::Finish) {
-            Ok(Status::StreamEnd) => return,
-            Ok(_) => {}
-            // The rust backend reports no errors for valid input; nothing to recover.
-            Err(_) => return,
-        }
-    }
 }
 
 /// `body` decoded from `encoding`, failing once the output would pass `limit` bytes (checked

@@ -54,7 +54,7 @@ fn scanner(param: u8, stream: &[u8]) {
     for part in chunked.chunks_mut(step) {
         b.scan(part);
     }
-    assert_eq!(whole, chunked, "chunking changed the rewrite");
+    same_bytes(&whole, &chunked, "chunking changed the rewrite");
     assert_eq!(a.pending(), b.pending());
     assert!(a.pending() <= stream.len());
     while let Some(n) = a.next_message() {
@@ -106,24 +106,40 @@ fn round_trip(param: u8, data: &[u8]) {
     let mut client = Codec::new(Role::Client, &agreed, &cfg);
     for msg in data.split(|&b| b == 0xff) {
         if let Some(z) = server.compress(msg) {
-            assert_eq!(
+            same_bytes(
                 &client.decompress(&z, msg.len()).expect("inflates")[..],
-                msg
+                msg,
+                "round trip",
             );
         }
         if let Some(z) = client.compress(msg) {
-            assert_eq!(
+            same_bytes(
                 &server.decompress(&z, msg.len()).expect("inflates")[..],
-                msg
+                msg,
+                "round trip",
             );
         }
     }
     let mut scratch = http::Scratch::default();
     for enc in [ContentEncoding::Gzip, ContentEncoding::Deflate] {
         let z = http::encode(enc, data, cfg.level, &mut scratch);
-        assert_eq!(
+        same_bytes(
             &http::decode(enc, &z, data.len()).expect("decodes")[..],
-            data
+            data,
+            "round trip",
+        );
+    }
+}
+
+/// Asserts `a == b`, reporting lengths and the first difference rather than every byte (the
+/// inputs run to kilobytes).
+fn same_bytes(a: &[u8], b: &[u8], what: &str) {
+    if a != b {
+        let at = a.iter().zip(b).position(|(x, y)| x != y);
+        panic!(
+            "{what}: {} bytes against {}, first difference at {at:?}",
+            a.len(),
+            b.len()
         );
     }
 }

@@ -319,6 +319,14 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, attachments: &mut Ve
 
 /// Writes a JSON string literal, escaped as `JSON.stringify` escapes it.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Event names are short and plain: copied as they are when nothing needs escaping.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // serde_json escapes exactly the characters JSON.stringify escapes (quote, backslash and
     // C0 controls, with the same short forms and lowercase \u00XX); a &str always serializes.
     let _ = serde_json::to_writer(&mut *out, s);

@@ -6,6 +6,9 @@
 //! ([`Payload::event`], [`Event::new`]) or from [`Value`]s; read one back with
 //! [`Payload::deserialize`] or [`Payload::to_value`].
 //!
+//! A received event can be sent on as it came, its argument text copied once and no values
+//! built: [`Event::renamed`], [`Event::args_as_ack`], [`Event::args_text`] (module `forward`).
+//!
 //! That is the default parser's form; [`msgpack`] is the other parser's (one MessagePack
 //! message per packet), chosen with [`Parser`] per server or client.
 //!
@@ -31,6 +34,7 @@ pub mod client;
 pub mod cluster;
 mod decode;
 mod error;
+mod forward;
 pub(crate) mod json;
 pub mod msgpack;
 mod packet;

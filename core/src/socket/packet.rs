@@ -328,6 +328,14 @@ impl Packet {
                 return frames;
             }
         }
+        if let PacketData::Ack(a) = &self.data {
+            let main = self.nsp.is_empty() || self.nsp.as_bytes() == MAIN_NAMESPACE.as_bytes();
+            if let (true, Some(framed)) = (main, a.payload.ack_framed(a.id)) {
+                let mut frames = SmallVec::new();
+                frames.push(Frame::Text(framed.clone()));
+                return frames;
+            }
+        }
         let mut out = Vec::with_capacity(1 + self.encoded_len_hint());
         out.push(b'4');
         let attachments = self.write_text(&mut out);
@@ -346,6 +354,17 @@ impl Packet {
             if main && e.ack.is_none() && e.payload.framed().is_some() {
                 if let PacketData::Event(e) = self.data {
                     if let Some(framed) = e.payload.into_framed() {
+                        frames.push(Frame::Text(framed));
+                    }
+                }
+                return frames;
+            }
+        }
+        if let PacketData::Ack(a) = &self.data {
+            let main = self.nsp.is_empty() || self.nsp.as_bytes() == MAIN_NAMESPACE.as_bytes();
+            if main && a.payload.ack_framed(a.id).is_some() {
+                if let PacketData::Ack(a) = self.data {
+                    if let Some(framed) = a.payload.into_framed() {
                         frames.push(Frame::Text(framed));
                     }
                 }

@@ -81,6 +81,17 @@ impl Payload {
         Ok(p)
     }
 
+    /// The payload of an event whose frame `42[...]` is ready (see [`event`](Self::event));
+    /// the frame is kept only when there are no attachments (then the packet is an EVENT).
+    pub(crate) fn framed_event(framed: Str, attachments: Vec<Bytes>) -> Payload {
+        let json = Str::from_trusted(framed.bytes().slice(2..));
+        Payload {
+            json,
+            framed: attachments.is_empty().then_some(framed),
+            attachments,
+        }
+    }
+
     /// The ready frame, taken out of the payload.
     pub(crate) fn into_framed(self) -> Option<Str> {
         self.framed
@@ -93,7 +104,41 @@ impl Payload {
 
     /// The ready Engine.IO frame `42<json>`, when this payload was built for an event.
     pub(crate) fn framed(&self) -> Option<&Str> {
-        self.framed.as_ref()
+        self.framed
+            .as_ref()
+            .filter(|f| f.as_bytes().get(1) == Some(&b'2'))
+    }
+
+    /// The ready Engine.IO frame `43<id><json>`, when this payload was built for the ack
+    /// with this id (see [`framed_ack`](Self::framed_ack)).
+    pub(crate) fn ack_framed(&self, id: u64) -> Option<&Str> {
+        let f = self.framed.as_ref()?;
+        let b = f.as_bytes();
+        let digits = super::json::u64_digits(id, &mut [0; 20]).len();
+        (b.get(1) == Some(&b'3')
+            && b.len() == 2 + digits + self.json.len()
+            && b[2..2 + digits] == *super::json::u64_digits(id, &mut [0; 20]))
+        .then_some(f)
+    }
+
+    /// The payload of the ack `id` carrying the argument text `args` (comma-separated
+    /// elements, valid JSON as a whole once bracketed) and `attachments`: built as its
+    /// Engine.IO frame in the main namespace, `43<id>[args]`, so that sending it copies
+    /// nothing more (the frame is kept only without attachments: then it is an ACK).
+    pub(crate) fn framed_ack(id: u64, args: &[u8], attachments: Vec<Bytes>) -> Payload {
+        let digits = super::json::u64_digits(id, &mut [0; 20]).len();
+        let mut out = Vec::with_capacity(4 + digits + args.len());
+        out.extend_from_slice(b"43");
+        super::packet::push_u64(&mut out, id);
+        out.push(b'[');
+        out.extend_from_slice(args);
+        out.push(b']');
+        let framed = Str::from_trusted(Bytes::from(out));
+        Payload {
+            json: Str::from_trusted(framed.bytes().slice(2 + digits..)),
+            framed: attachments.is_empty().then_some(framed),
+            attachments,
+        }
     }
 
     /// The payload of an ack: the array of `args`, spread as in [`event`](Self::event).

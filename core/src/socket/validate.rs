@@ -97,7 +97,7 @@ pub(crate) fn check_event(json: &Str, attachments: Option<usize>) -> Result<Str,
 }
 
 /// The name JavaScript gives a numeric event name: the number's string form (`1.50` → `1.5`).
-fn number_name(raw: &[u8]) -> Result<Str, DecodeError> {
+pub(crate) fn number_name(raw: &[u8]) -> Result<Str, DecodeError> {
     let text = std::str::from_utf8(raw).map_err(|_| DecodeError::InvalidJson)?;
     let v: f64 = text.parse().map_err(|_| DecodeError::InvalidJson)?;
     let mut out = Vec::with_capacity(raw.len());
@@ -267,7 +267,13 @@ impl<'a> Parser<'a> {
                 if kind != Kind::Number {
                     return None;
                 }
-                let v: f64 = std::str::from_utf8(&self.b[s..e]).ok()?.parse().ok()?;
+                let raw = &self.b[s..e];
+                if raw.len() <= 15 && raw.iter().all(u8::is_ascii_digit) {
+                    // The usual `"num":0`: an integer, read without a float parse.
+                    let n = raw.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+                    return (n < count as u64).then_some(());
+                }
+                let v: f64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
                 (v >= 0.0 && v.fract() == 0.0 && v < count as f64).then_some(())
             });
             index.ok_or(DecodeError::IllegalPlaceholder)?;
@@ -350,26 +356,28 @@ fn plain_run(b: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
+    let mut chunks = b.chunks_exact(8);
     let mut i = 0;
-    while let Some(chunk) = b.get(i..i + 8) {
+    for chunk in chunks.by_ref() {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let x = u64::from_le_bytes(word);
         let quote = x ^ (ONES * u64::from(b'"'));
         let slash = x ^ (ONES * u64::from(b'\\'));
         // A byte is zero in `quote`/`slash`, or below 0x20 in `x`: the classic SWAR tests.
-        let found = (quote.wrapping_sub(ONES) & !quote)
+        // Their lowest flagged byte is exact (false flags only appear above a true one), so
+        // it is the first special byte.
+        let found = ((quote.wrapping_sub(ONES) & !quote)
             | (slash.wrapping_sub(ONES) & !slash)
-            | (x.wrapping_sub(ONES * 0x20) & !x);
-        if found & HIGH != 0 {
-            break;
+            | (x.wrapping_sub(ONES * 0x20) & !x))
+            & HIGH;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    i + b[i..]
-        .iter()
-        .position(|&c| special(c))
-        .unwrap_or(b.len() - i)
+    let rest = chunks.remainder();
+    i + rest.iter().position(|&c| special(c)).unwrap_or(rest.len())
 }
 
 /// The object keys placeholders are made of.
@@ -506,5 +514,37 @@ mod tests {
             None
         )
         .is_ok());
+    }
+
+    #[test]
+    fn plain_run_stops_at_the_first_special_byte() {
+        let naive = |b: &[u8]| {
+            b.iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .unwrap_or(b.len())
+        };
+        // Every special byte at every position of runs of several lengths, after plain ASCII,
+        // multi-byte UTF-8 and other specials.
+        let fillers: [&[u8]; 3] = [
+            b"abcdefghijklmnopqrstuvwxyz",
+            "\u{e9}\u{20ac}xyz\u{1f600}".as_bytes(),
+            b"\x7f\x20~",
+        ];
+        for filler in fillers {
+            for len in 0..24 {
+                let base: Vec<u8> = filler.iter().copied().cycle().take(len).collect();
+                assert_eq!(super::plain_run(&base), naive(&base));
+                for at in 0..len {
+                    for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                        let mut b = base.clone();
+                        b[at] = special;
+                        if at + 1 < len {
+                            b[at + 1] = 0x01; // a second one right after
+                        }
+                        assert_eq!(super::plain_run(&b), naive(&b), "{b:?}");
+                    }
+                }
+            }
+        }
     }
 }

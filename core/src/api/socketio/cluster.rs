@@ -404,6 +404,14 @@ impl SocketIo {
 }
 
 impl Layer {
+    /// A single socket's emit: through the cluster when it gives offsets (see
+    /// [`cluster_emit_to`](Self::cluster_emit_to)), else straight to the socket.
+    pub(crate) fn emit_to(&mut self, socket: &SocketId, event: Event) {
+        if !self.cluster_emit_to(socket, &event) {
+            let _ = self.server.emit(socket, event);
+        }
+    }
+
     /// Sends a single socket's emit through the cluster when the cluster gives offsets (the
     /// streams adapter with recovery: the reference then broadcasts to the socket's room so
     /// that the event is in the stream for a recovery elsewhere). Returns whether it did.

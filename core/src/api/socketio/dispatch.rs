@@ -285,16 +285,23 @@ pub(crate) fn drain(io: &SocketIo) {
     let _guard = DrainGuard(server);
     let mut done = None;
     // The handlers first; observers and periodic work once none is ready (taken under the
-    // same lock as the last item, so a hot path without observers pays nothing more).
+    // same lock as the last item, so a hot path without observers pays nothing more). The
+    // next item is written into `slot` under the lock rather than returned through the
+    // lock's layers: the item (the event, its handlers) is a few hundred bytes, and each
+    // layer would move it again.
     let mut side: Option<Side> = None;
+    let mut slot = None;
     loop {
-        while let Some((turned, next)) = io.with_untimed(|l, _| {
-            let item = l.finish_and_next(done.take());
-            if item.is_none() {
-                side = l.take_side_work();
-            }
-            item
-        }) {
+        loop {
+            io.with_untimed(|l, _| {
+                slot = l.finish_and_next(done.take());
+                if slot.is_none() {
+                    side = l.take_side_work();
+                }
+            });
+            let Some((turned, next)) = slot.take() else {
+                break;
+            };
             let socket = Socket {
                 io: io.clone(),
                 id: turned.id.clone(),

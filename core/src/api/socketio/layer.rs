@@ -46,6 +46,9 @@ pub(crate) struct Layer {
     pub(crate) drains: HashMap<Str, super::drain::Waiters>,
     /// The inbound limits and which connections are paused (see [`super::backlog`]).
     pub(crate) backlog: super::backlog::Backlog,
+    /// Some socket has had an outgoing listener (`on_any_outgoing`): until then an emit
+    /// looks no socket up for listeners.
+    pub(crate) any_outgoing: bool,
     /// Who observes every socket's activity (see [`super::observe`]).
     pub(crate) observers: Vec<super::observe::Observer>,
     /// Activities not yet shown to the observers.
@@ -76,6 +79,7 @@ impl Layer {
             cluster: None,
             drains: HashMap::new(),
             backlog,
+            any_outgoing: false,
             observers: Vec::new(),
             activities: VecDeque::new(),
             intervals: Default::default(),

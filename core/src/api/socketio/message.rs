@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::SocketIo;
+use super::{Socket, SocketIo};
 use crate::socket::server::SocketId;
 use crate::socket::{Event, Payload};
 
@@ -27,5 +27,27 @@ impl Message {
         let payload = Payload::ack(args)?;
         let socket = self.socket.clone();
         Ok(self.io.with(|l, _| l.server.ack(&socket, id, payload)))
+    }
+
+    /// Emits this event's arguments, as they came, to `to` under the name `event` (an echo:
+    /// `msg.forward(&socket, "echo")`): the received text is copied once, attachments are
+    /// shared, and no values are built, where `to.emit(event, &Spread(msg.values()?))` reads
+    /// them into a tree and writes them again. The receiver gets the same values; the text is
+    /// the sender's (spacing, number forms). Fails for the reserved event names.
+    pub fn forward(&self, to: &Socket, event: &str) -> Result<(), serde_json::Error> {
+        to.emit_event(self.event.renamed(event)?);
+        Ok(())
+    }
+
+    /// Answers the client's ack with this event's own arguments, as they came (see
+    /// [`forward`](Self::forward)). Only the first answer is sent; returns whether this one
+    /// was.
+    pub fn ack_forward(&self) -> bool {
+        let Some(id) = self.event.ack_id() else {
+            return false;
+        };
+        let payload = self.event.args_as_ack();
+        let socket = self.socket.clone();
+        self.io.with(|l, _| l.server.ack(&socket, id, payload))
     }
 }

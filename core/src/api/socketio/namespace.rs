@@ -188,6 +188,12 @@ impl Namespace {
         self.operator().emit(event, args)
     }
 
+    /// Sends a ready event to every socket of the namespace (see
+    /// [`BroadcastOperator::emit_event`]).
+    pub fn emit_event(&self, event: Event) {
+        self.operator().emit_event(event)
+    }
+
     /// The number of sockets connected to the namespace.
     pub fn socket_count(&self) -> usize {
         let name = self.name.clone();
@@ -271,8 +277,10 @@ impl BroadcastOperator {
         Ok(())
     }
 
-    /// Sends an event already built (its arguments as they are) to every socket in the group.
-    pub(crate) fn emit_event(&self, event: Event) {
+    /// Sends a ready event to every socket in the group, encoded once: e.g. one received and
+    /// [`renamed`](crate::socket::Event::renamed), to relay its arguments as they came
+    /// without building values. Any ack id on it is dropped.
+    pub fn emit_event(&self, event: Event) {
         let (nsp, target, volatile) = (self.nsp.clone(), self.target.clone(), self.volatile);
         self.io.with(|l, _| {
             if self.publish_broadcast(l, &event) {

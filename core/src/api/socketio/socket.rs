@@ -190,28 +190,35 @@ impl Socket {
     /// `emit_with_ack`, …; the reference's `onAnyOutgoing`), as it is queued.
     pub fn on_any_outgoing(&self, listener: impl Fn(&Socket, &Event) + Send + Sync + 'static) {
         let l: OutgoingListener = Arc::new(listener);
-        self.handlers(|hs| hs.rare_mut().outgoing.push(l));
+        let id = self.id.clone();
+        self.io.with(|layer, _| {
+            layer.any_outgoing = true;
+            if let Some(s) = layer.sockets.get_mut(&id) {
+                s.handlers.rare_mut().outgoing.push(l);
+            }
+        });
     }
 
     /// Queues `event` with `send` and tells the outgoing listeners, under one lock (a second
     /// lock per emit would be paid by every emit, listeners or not).
     fn send(&self, event: Event, send: impl FnOnce(&mut Layer, &SocketId, Event)) {
         let id = self.id.clone();
-        let (listeners, sent) = self.io.with(|l, _| {
-            let listeners = l
-                .sockets
-                .get(&id)
-                .map(|s| s.handlers.outgoing())
-                .unwrap_or_default();
-            let sent = (!listeners.is_empty()).then(|| event.clone());
+        // Written under the lock, not returned through it (see `dispatch::drain`).
+        let mut told: Option<(Vec<super::handlers::OutgoingListener>, Event)> = None;
+        self.io.with(|l, _| {
+            if l.any_outgoing {
+                let listeners = l.sockets.get(&id).map(|s| s.handlers.outgoing());
+                if let Some(listeners) = listeners.filter(|ls| !ls.is_empty()) {
+                    told = Some((listeners, event.clone()));
+                }
+            }
             if l.observed() {
                 let e = event.clone();
                 l.note(&id, &self.nsp, || super::Activity::EventSent(e));
             }
             send(l, &id, event);
-            (listeners, sent)
         });
-        if let Some(event) = sent {
+        if let Some((listeners, event)) = told {
             for l in listeners {
                 l(self, &event);
             }
@@ -224,13 +231,16 @@ impl Socket {
         event: &str,
         args: &T,
     ) -> Result<(), serde_json::Error> {
-        let event = Event::new(event, args)?;
-        self.send(event, |l, id, event| {
-            if !l.cluster_emit_to(id, &event) {
-                let _ = l.server.emit(id, event);
-            }
-        });
+        self.emit_event(Event::new(event, args)?);
         Ok(())
+    }
+
+    /// Sends a ready event to this client: one received and
+    /// [`renamed`](crate::socket::Event::renamed) (its arguments forwarded as they came, no
+    /// values built; see [`Message::forward`]), or one built with
+    /// [`Event::new`](crate::socket::Event::new). Any ack id on it is dropped.
+    pub fn emit_event(&self, event: Event) {
+        self.send(event, |l, id, event| l.emit_to(id, event));
     }
 
     /// What is queued for this socket's connection and not yet written to it, in the units of

@@ -121,7 +121,7 @@ struct PendingWs {
 pub struct Server {
     config: ServerConfig,
     /// Boxed: the table stays small (about 40 bytes a bucket) at low load after it grows.
-    sessions: HashMap<Bytes, Box<Session>>,
+    sessions: HashMap<Bytes, Box<Session>, crate::id_hash::IdHash>,
     pending_ws: HashMap<TransportId, PendingWs>,
     /// WebTransport sessions waiting for their first packet (see `webtransport.rs`).
     pending_wt: HashMap<TransportId, webtransport::PendingWt>,
@@ -129,6 +129,10 @@ pub struct Server {
     wt_deadlines: std::collections::VecDeque<(Instant, TransportId)>,
     out: Outbox,
     timers: BinaryHeap<Reverse<(Instant, Str)>>,
+    /// The earliest live deadline of `timers`, once known: `poll_timeout` runs after every
+    /// input (a lookup of the top entry's session each time), while the heap and the
+    /// sessions' armed deadlines change far more rarely. Forgotten wherever they change.
+    next_deadline: Option<Option<Instant>>,
     sids: SidGenerator,
 }
 
@@ -181,7 +185,7 @@ impl Server {
         let http_compression = config.http_compression;
         Server {
             config,
-            sessions: HashMap::new(),
+            sessions: HashMap::default(),
             pending_ws: HashMap::new(),
             pending_wt: HashMap::new(),
             wt_deadlines: std::collections::VecDeque::new(),
@@ -190,6 +194,7 @@ impl Server {
                 ..Outbox::default()
             },
             timers: BinaryHeap::new(),
+            next_deadline: None,
             sids,
         }
     }
@@ -489,10 +494,14 @@ impl Server {
         let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
             return;
         };
-        if let Some(s) = self.sessions.get_mut(&key) {
-            s.handle_ws_frame(now, id, frame, &self.config, &mut self.out);
+        // One lookup for the message and the settling after it (the hot path).
+        let Some(s) = self.sessions.get_mut(&key) else {
+            return;
+        };
+        s.handle_ws_frame(now, id, frame, &self.config, &mut self.out);
+        if rearm(s, &key, &mut self.timers, &mut self.next_deadline) {
+            self.sessions.remove(&key);
         }
-        self.settle(&key);
     }
 
     /// The driver wrote `bytes` (in [`queued_size`] units: each frame's length plus
@@ -565,6 +574,7 @@ impl Server {
         }
         self.expire_pending_wt(now);
         let mut due = Vec::new();
+        self.next_deadline = None;
         while let Some(Reverse((at, _))) = self.timers.peek() {
             if *at > now {
                 break;
@@ -658,6 +668,7 @@ impl Server {
         let r = send(s, &self.config, &mut self.out);
         if s.is_closed() {
             self.sessions.remove(key);
+            self.next_deadline = None;
         }
         Ok(r)
     }
@@ -714,6 +725,7 @@ impl Server {
         }
         self.wt_deadlines.clear();
         self.timers.clear();
+        self.next_deadline = None;
     }
 
     // ---- outputs -----------------------------------------------------------------------------
@@ -738,17 +750,34 @@ impl Server {
             (Some((a, _)), Some(b)) => Some((*a).min(b)),
             (a, b) => a.map(|(at, _)| *at).or(b),
         };
+        let next = match self.next_deadline {
+            Some(known) => known,
+            None => {
+                let next = self.live_deadline();
+                self.next_deadline = Some(next);
+                next
+            }
+        };
+        match (next, linger) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The earliest deadline of `timers` whose session still has it armed (stale entries on
+    /// top are dropped).
+    fn live_deadline(&mut self) -> Option<Instant> {
         while let Some(Reverse((at, sid))) = self.timers.peek() {
             let live = self
                 .sessions
                 .get(sid.as_bytes())
                 .is_some_and(|s| s.armed == Some(*at));
             if live {
-                return Some(linger.map_or(*at, |l| l.min(*at)));
+                return Some(*at);
             }
             self.timers.pop();
         }
-        linger
+        None
     }
 
     // ---- internals ---------------------------------------------------------------------------
@@ -864,19 +893,34 @@ impl Server {
         let Some(s) = self.sessions.get_mut(key) else {
             return;
         };
-        if s.is_closed() {
+        if rearm(s, key, &mut self.timers, &mut self.next_deadline) {
             self.sessions.remove(key);
-            return;
-        }
-        let next = s.next_timeout();
-        if next != s.armed {
-            s.armed = next;
-            if let Some(at) = next {
-                let sid = Str::from_utf8(key.clone()).unwrap_or_default();
-                self.timers.push(Reverse((at, sid)));
-            }
         }
     }
+}
+
+/// [`Server::settle`] on a session already at hand: pushes its next deadline if it moved;
+/// returns whether it closed (the caller removes it).
+fn rearm(
+    s: &mut Session,
+    key: &Bytes,
+    timers: &mut BinaryHeap<Reverse<(Instant, Str)>>,
+    next_deadline: &mut Option<Option<Instant>>,
+) -> bool {
+    if s.is_closed() {
+        *next_deadline = None;
+        return true;
+    }
+    let next = s.next_timeout();
+    if next != s.armed {
+        s.armed = next;
+        *next_deadline = None;
+        if let Some(at) = next {
+            let sid = Str::from_utf8(key.clone()).unwrap_or_default();
+            timers.push(Reverse((at, sid)));
+        }
+    }
+    false
 }
 
 /// Only messages may be sent by the application: a text frame must be a `4` packet.

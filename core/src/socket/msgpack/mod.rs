@@ -281,7 +281,8 @@ fn event(frame: &Bytes, at: Option<usize>) -> Result<(Str, Vec<Bytes>, Str), Dec
             }
         }
         Token::UInt(_) | Token::NegInt(_) | Token::F32(_) | Token::F64(_) => {
-            // The number's text as written in the JSON (`[1.5,` → `1.5`).
+            // The number's name as the JSON path gives it (`String(number)`: `1.5`, and
+            // `4609434218613702700` for the integer 4609434218613702656, beyond 2^53).
             let b = json.as_bytes();
             let end = b
                 .iter()
@@ -292,7 +293,7 @@ fn event(frame: &Bytes, at: Option<usize>) -> Result<(Str, Vec<Bytes>, Str), Dec
                 // NaN or an infinity: JSON has no such number, and no event is named so.
                 return Err(DecodeError::InvalidPayload);
             }
-            Str::from_trusted(json.bytes().slice(1..end))
+            crate::socket::validate::number_name(written)?
         }
         _ => return Err(DecodeError::InvalidPayload),
     };

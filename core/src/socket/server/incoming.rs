@@ -54,7 +54,23 @@ impl SocketServer {
             _ => return,
         };
         match decoded {
-            Ok(Some(packet)) => self.handle_packet(now, sid, packet),
+            Ok(Some(packet)) => {
+                // The common case (an event or ack for a namespace the v4 client has joined)
+                // with the connection at hand: no second lookup of it.
+                if !conn.is_v3()
+                    && !matches!(
+                        packet.data,
+                        PacketData::Connect(_) | PacketData::ConnectError(_)
+                    )
+                {
+                    if let Some(Slot::Connected(id)) = conn.slot(&packet.nsp) {
+                        let id = id.clone();
+                        self.dispatch(now, &id, packet);
+                        return;
+                    }
+                }
+                self.handle_packet(now, sid, packet)
+            }
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(

@@ -5,6 +5,7 @@
 //! loadgen --addr 127.0.0.1:3000 --proto sio|raw|sio-msgpack|sio-wt [--wt-hash HEX] --pid SERVER_PID
 //!         --scenario echo|ack|binary|broadcast|idle [--clients 50] [--inflight 1]
 //!         [--payload 64] [--warmup 1] [--duration 5] [--polling 0.0]
+//!         [--active N --rate R]
 //! ```
 //!
 //! - echo / ack / binary: `clients` connections in a closed loop, each keeping `inflight`
@@ -14,6 +15,10 @@
 //!   latency is the time to the last delivery. Rates count deliveries.
 //! - `--polling F` puts that share of the echo/ack clients on HTTP long-polling (a mixed
 //!   run), the others on WebSocket.
+//! - `--active N --rate R` (echo and ack): only `N` of the `clients` connections send, each
+//!   `R` requests per second at a steady pace whatever the answers (an open loop: latency is
+//!   not hidden by waiting for answers); the others stay connected and idle (answering
+//!   pings). `echo-10k` is 10,000 connections, 1,000 of them active.
 //! - `--proto sio-wt` (echo only): the clients speak WebTransport (HTTP/3) to the UDP port of
 //!   the same number, trusting the certificate whose SHA-256 hash `--wt-hash` gives.
 //! - idle: opens `clients` connections, waits, and reports the server's resident memory growth
@@ -24,7 +29,8 @@
 //!
 //! Server CPU is read from `/proc/PID` at the start and end of the measured window (after
 //! `warmup` seconds), so `cpu_us_per_msg` covers exactly the counted messages. Lost messages
-//! are requests (or deliveries) still unanswered 3 s after the load stops.
+//! are requests (or deliveries) still unanswered 3 s after the load stops; `reordered` counts
+//! answers that overtook an earlier request's (a server that does not keep a socket's order).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap as Map, VecDeque};
@@ -68,6 +74,10 @@ struct Opts {
     pid: Vec<u32>,
     /// Share of the clients on long-polling (echo and ack only); the rest use WebSocket.
     polling: f64,
+    /// Clients that send (the others stay idle); all of them when `None`.
+    active: Option<usize>,
+    /// Requests per second of each active client, open loop (closed loop when `None`).
+    rate: Option<f64>,
     /// `--proto sio-wt`: the clients use WebTransport.
     wt: bool,
     /// The certificate hash they trust.
@@ -86,6 +96,8 @@ fn opts() -> Opts {
         duration: 5.0,
         pid: Vec::new(),
         polling: 0.0,
+        active: None,
+        rate: None,
         wt: false,
         wt_hash: None,
     };
@@ -122,6 +134,8 @@ fn opts() -> Opts {
             "--duration" => o.duration = v.parse().expect("duration"),
             "--pid" => o.pid = v.split(',').map(|p| p.parse().expect("pid")).collect(),
             "--polling" => o.polling = v.parse().expect("share of polling clients"),
+            "--active" => o.active = Some(v.parse().expect("active clients")),
+            "--rate" => o.rate = Some(v.parse().expect("requests per second per client")),
             "--wt-hash" => o.wt_hash = Some(v),
             other => panic!("unknown flag {other}"),
         }
@@ -213,6 +227,8 @@ struct Shared {
     done: Cell<u64>,
     latencies: RefCell<Latencies>,
     lost: Cell<u64>,
+    /// Answers that overtook the answer to an earlier request of the same client.
+    reordered: Cell<u64>,
     /// Broadcast: outstanding broadcasts by seq (sent at, deliveries still missing).
     broadcasts: RefCell<Map<u64, (Instant, usize)>>,
     /// Broadcast: a broadcast completed.
@@ -225,7 +241,11 @@ struct Shared {
 
 fn request(o: &Opts, seq: u64, payload: &str) -> Vec<Message> {
     if o.proto == Proto::SioMsgPack {
-        assert_eq!(o.scenario, Scenario::Echo, "the msgpack parser runs the echo scenario");
+        assert_eq!(
+            o.scenario,
+            Scenario::Echo,
+            "the msgpack parser runs the echo scenario"
+        );
         return vec![Message::binary(wire::echo_msgpack(seq, payload))];
     }
     match o.scenario {
@@ -389,18 +409,65 @@ async fn wt_echo_client(o: Rc<Opts>, mut conn: sio_bench::wt::WtConn, sh: Rc<Sha
     sh.lost.set(sh.lost.get() + outstanding.len() as u64);
 }
 
-/// Counts the answer to `seq`: answers come in order, so anything skipped over is lost.
+/// Counts the answer to `seq`. Answers should come in the order of the requests (Socket.IO
+/// dispatches a socket's events in order); one that overtakes earlier requests counts as
+/// `reordered` (the requests it overtook stay outstanding: lost if never answered).
 fn complete(outstanding: &mut VecDeque<(u64, Instant)>, seq: u64, sh: &Shared) {
-    while let Some((s, at)) = outstanding.pop_front() {
-        if s == seq {
-            if sh.measuring.get() {
-                sh.done.set(sh.done.get() + 1);
-                sh.latencies.borrow_mut().record(at.elapsed());
-            }
-            return;
-        }
-        sh.lost.set(sh.lost.get() + 1);
+    let Some(i) = outstanding.iter().position(|(s, _)| *s == seq) else {
+        return;
+    };
+    if i > 0 {
+        sh.reordered.set(sh.reordered.get() + 1);
     }
+    if let Some((_, at)) = outstanding.remove(i) {
+        if sh.measuring.get() {
+            sh.done.set(sh.done.get() + 1);
+            sh.latencies.borrow_mut().record(at.elapsed());
+        }
+    }
+}
+
+/// One open-loop client: a request every `1 / rate` seconds (the first after an offset that
+/// spreads the clients over the period), answers counted as they come.
+async fn paced_client(o: Rc<Opts>, ws: Ws, sh: Rc<Shared>, id: u64, rate: f64) {
+    let payload = "x".repeat(o.payload);
+    let (mut sink, mut stream) = ws.split();
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let offset = period.mul_f64((id.wrapping_mul(2_654_435_761) % 1000) as f64 / 1000.0);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
+    let mut outstanding: VecDeque<(u64, Instant)> = VecDeque::new();
+    let mut next = id << 32;
+    loop {
+        if sh.stopping.get() && outstanding.is_empty() {
+            break;
+        }
+        let msg = tokio::select! {
+            _ = tick.tick(), if !sh.stopping.get() => {
+                outstanding.push_back((next, Instant::now()));
+                if !send_all(&mut sink, request(&o, next, &payload)).await {
+                    break;
+                }
+                next += 1;
+                continue;
+            }
+            m = stream.next() => m,
+            () = tokio::time::sleep(Duration::from_secs(3)), if sh.stopping.get() => break,
+        };
+        match msg {
+            Some(Ok(Message::Text(t))) => match wire::parse(&t) {
+                Incoming::Ping => {
+                    if !send_all(&mut sink, vec![Message::text("3")]).await {
+                        break;
+                    }
+                }
+                Incoming::Answer { seq, .. } => complete(&mut outstanding, seq, &sh),
+                Incoming::Other => {}
+            },
+            Some(Ok(_)) => {}
+            _ => break,
+        }
+    }
+    sh.lost.set(sh.lost.get() + outstanding.len() as u64);
 }
 
 /// The text of a request (echo or ack) for a polling client.
@@ -644,13 +711,20 @@ async fn run(o: Rc<Opts>) {
             tasks.push(tokio::task::spawn_local(receiver(stream, sink, sh.clone())));
         }
     } else {
+        let active = o.active.unwrap_or(usize::MAX);
         for (i, ws) in conns.into_iter().enumerate() {
-            tasks.push(tokio::task::spawn_local(echo_client(
-                o.clone(),
-                ws,
-                sh.clone(),
-                i as u64 + 1,
-            )));
+            let id = i as u64 + 1;
+            let task = if i >= active {
+                // Connected and idle: answers pings only.
+                let (sink, stream) = ws.split();
+                let sink = Rc::new(tokio::sync::Mutex::new(sink));
+                tokio::task::spawn_local(receiver(stream, sink, sh.clone()))
+            } else if let Some(rate) = o.rate {
+                tokio::task::spawn_local(paced_client(o.clone(), ws, sh.clone(), id, rate))
+            } else {
+                tokio::task::spawn_local(echo_client(o.clone(), ws, sh.clone(), id))
+            };
+            tasks.push(task);
         }
         for (i, session) in sessions.into_iter().enumerate() {
             tasks.push(tokio::task::spawn_local(polling_client(
@@ -691,7 +765,7 @@ async fn measure(o: Rc<Opts>, sh: Rc<Shared>, tasks: Vec<tokio::task::JoinHandle
     let cpu = cpu1.saturating_sub(cpu0);
     println!(
         "RESULT scenario={:?} clients={} inflight={} msgs={done} secs={secs:.2} \
-         msgs_per_s={:.0} p50_us={} p99_us={} lost={lost} server_cpu_pct={:.1} \
+         msgs_per_s={:.0} p50_us={} p99_us={} lost={lost} reordered={} server_cpu_pct={:.1} \
          cpu_us_per_msg={:.3}",
         o.scenario,
         o.clients,
@@ -699,6 +773,7 @@ async fn measure(o: Rc<Opts>, sh: Rc<Shared>, tasks: Vec<tokio::task::JoinHandle
         done as f64 / secs,
         lat.percentile(50.0),
         lat.percentile(99.0),
+        sh.reordered.get(),
         cpu as f64 / 1e4 / secs,
         if done == 0 {
             0.0

@@ -10,6 +10,14 @@
 //! cluster (`bcast` then reaches the sockets of every server); the sharded adapter takes the
 //! Redis Cluster's node URLs; `--recovery` turns connection state recovery on (with the
 //! streams adapter, broadcasts then wait for their stream offset).
+//!
+//! `--threads N` (default 1): above 1, tokio's multi-threaded runtime (N workers) or N smol
+//! executor threads. `--handlers forward|values`: `forward` (the default) is what an
+//! application echoing or relaying arguments would write, sio's forwarding emit
+//! (`Message::forward`, `Message::ack_forward`, `emit_event` of a renamed event: the received
+//! argument text is sent again, no values built); `values` reads the arguments into values and
+//! writes them back, as the socketioxide server (which has no forwarding emit) does with
+//! `Data<serde_json::Value>`.
 
 use std::sync::Arc;
 
@@ -32,6 +40,8 @@ fn main() {
     let mut port = 0u16;
     let mut parser = Parser::Json;
     let (mut adapter, mut redis, mut recovery) = (String::new(), String::new(), false);
+    let mut forward = true;
+    let mut threads = 1usize;
     let mut deflate = "off".to_owned();
     let mut webtransport = false;
     let mut it = std::env::args().skip(1);
@@ -58,6 +68,14 @@ fn main() {
             "--adapter" => adapter = value,
             "--deflate" => deflate = value,
             "--redis" => redis = value,
+            "--handlers" => {
+                forward = match value.as_str() {
+                    "forward" => true,
+                    "values" => false,
+                    other => panic!("unknown handlers {other}"),
+                }
+            }
+            "--threads" => threads = value.parse().expect("threads"),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -87,13 +105,20 @@ fn main() {
     };
     match driver.as_str() {
         "tokio" => {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = if threads > 1 {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(threads)
+                    .enable_all()
+                    .build()
+            } else {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            }
+            .expect("runtime");
             rt.block_on(async move {
                 let server = sio_tokio::SocketIoServer::new(config);
-                setup(server.io());
+                setup(server.io(), forward);
                 let _adapter = join_tokio(&server, &adapter, &nodes).await;
                 let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                     .await
@@ -116,11 +141,15 @@ fn main() {
             });
         }
         "smol" => {
-            // One executor thread: `main` runs it.
+            // `main` runs the executor, with `threads - 1` more threads.
             let ex = Arc::new(smol::Executor::new());
+            for _ in 1..threads {
+                let ex = ex.clone();
+                std::thread::spawn(move || smol::block_on(ex.run(std::future::pending::<()>())));
+            }
             smol::block_on(ex.run(async {
                 let server = sio_smol::SocketIoServer::with_executor(config, ex.clone());
-                setup(server.io());
+                setup(server.io(), forward);
                 let _adapter = join_smol(&server, &adapter, &nodes).await;
                 let listener = smol::net::TcpListener::bind(("127.0.0.1", port))
                     .await
@@ -190,31 +219,62 @@ async fn join_smol(
 }
 
 /// The benchmark's handlers.
-fn setup(io: &SocketIo) {
+fn setup(io: &SocketIo, forward: bool) {
     let all = io.clone();
     io.of("/").on_connection(move |socket: Socket| {
         let all = all.clone();
         async move {
-            socket.on("echo", |socket: Socket, msg: Message| async move {
-                let values = msg.values().unwrap_or_default();
-                let _ = socket.emit("echo", &Spread(values));
-            });
-            socket.on("ack", |_, msg: Message| async move {
-                let values = msg.values().unwrap_or_default();
-                let _ = msg.ack(&Spread(values));
-            });
-            socket.on("binecho", |socket: Socket, msg: Message| async move {
-                if let Ok(m) = msg.arg::<BinMsg>(0) {
-                    let _ = socket.emit("binecho", &m);
-                }
-            });
-            socket.on("bcast", move |_, msg: Message| {
-                let all = all.clone();
-                async move {
-                    let values = msg.values().unwrap_or_default();
-                    let _ = all.sockets().emit("bcast", &Spread(values));
-                }
-            });
+            if forward {
+                forward_handlers(&socket, all);
+            } else {
+                value_handlers(&socket, all);
+            }
+        }
+    });
+}
+
+/// The handlers with the forwarding emit: the arguments are sent back as they came.
+fn forward_handlers(socket: &Socket, all: SocketIo) {
+    socket.on("echo", |socket: Socket, msg: Message| async move {
+        let _ = msg.forward(&socket, "echo");
+    });
+    socket.on("ack", |_, msg: Message| async move {
+        msg.ack_forward();
+    });
+    socket.on("binecho", |socket: Socket, msg: Message| async move {
+        let _ = msg.forward(&socket, "binecho");
+    });
+    socket.on("bcast", move |_, msg: Message| {
+        let all = all.clone();
+        async move {
+            if let Ok(event) = msg.event().renamed("bcast") {
+                all.sockets().emit_event(event);
+            }
+        }
+    });
+}
+
+/// The handlers reading the arguments into values (the binary echo into a typed struct) and
+/// writing them back, as socketioxide's do.
+fn value_handlers(socket: &Socket, all: SocketIo) {
+    socket.on("echo", |socket: Socket, msg: Message| async move {
+        let values = msg.values().unwrap_or_default();
+        let _ = socket.emit("echo", &Spread(values));
+    });
+    socket.on("ack", |_, msg: Message| async move {
+        let values = msg.values().unwrap_or_default();
+        let _ = msg.ack(&Spread(values));
+    });
+    socket.on("binecho", |socket: Socket, msg: Message| async move {
+        if let Ok(m) = msg.arg::<BinMsg>(0) {
+            let _ = socket.emit("binecho", &m);
+        }
+    });
+    socket.on("bcast", move |_, msg: Message| {
+        let all = all.clone();
+        async move {
+            let values = msg.values().unwrap_or_default();
+            let _ = all.sockets().emit("bcast", &Spread(values));
         }
     });
 }

@@ -1,7 +1,8 @@
 //! socketioxide (the Rust peer) under benchmark, on one tokio thread behind axum, with the
 //! handlers of the benchmark contract (see `sio-server`).
 //!
-//! `sioxide-server [--port 0]`; prints `listening <port>`.
+//! `sioxide-server [--port 0] [--threads 1]`; prints `listening <port>`. With `--threads N`
+//! above 1, tokio's multi-threaded runtime with N workers.
 
 use axum::serve::ListenerExt;
 use bytes::Bytes;
@@ -19,17 +20,26 @@ struct BinMsg {
 
 fn main() {
     let mut port = 0u16;
+    let mut threads = 1usize;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--port" => port = it.next().and_then(|v| v.parse().ok()).expect("port"),
+            "--threads" => threads = it.next().and_then(|v| v.parse().ok()).expect("threads"),
             other => panic!("unknown flag {other}"),
         }
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = if threads > 1 {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+    .expect("runtime");
     rt.block_on(async move {
         let (layer, io) = SocketIo::new_layer();
         io.ns("/", async move |s: SocketRef| {

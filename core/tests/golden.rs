@@ -422,6 +422,7 @@ fn reference_message(e: &DecodeError) -> &'static str {
         | DecodeError::InvalidPacketType
         | DecodeError::InvalidNamespace
         | DecodeError::TextWithMsgPack => "(msgpack parser)",
+        other => panic!("no reference message for {other:?}: add it here"),
     }
 }
 

@@ -158,6 +158,7 @@ impl Log {
                 ClientEvent::Reconnect(n) => ("reconnect", vec![json!(n)]),
                 ClientEvent::ReconnectError(m) => ("reconnect_error", vec![json!(m)]),
                 ClientEvent::ReconnectFailed => ("reconnect_failed", vec![]),
+                other => ("unknown", vec![json!(format!("{other:?}"))]),
             };
             Log::push(&tx, &all, name, args);
             async {}

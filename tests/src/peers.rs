@@ -17,22 +17,33 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `exe` with `args` and waits for its `listening <port>` line.
     pub fn start(exe: &str, args: &[&str]) -> ServerProcess {
+        Self::start_with_env(exe, args, &[])
+    }
+
+    /// [`start`](Self::start) with these environment variables set. What the server prints
+    /// after its first line goes to the test's output (shown when a test fails).
+    pub fn start_with_env(exe: &str, args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         let mut child = Command::new(exe)
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {exe}: {e}"));
-        let stdout = child.stdout.take().expect("stdout");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("server output");
+        stdout.read_line(&mut line).expect("server output");
         let port = line
             .trim()
             .strip_prefix("listening ")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("{exe} printed {line:?} instead of `listening <port>`"));
+        // Keep reading: a server that prints more must not find its stdout closed.
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                println!("[server {port}] {line}");
+            }
+        });
         ServerProcess { child, port }
     }
 

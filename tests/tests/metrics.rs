@@ -46,6 +46,7 @@ async fn counters_move_as_clients_come_send_and_go(driver: &str) {
                     Activity::EventReceived(e) => format!("received {}", e.name()),
                     Activity::EventSent(e) => format!("sent {}", e.name()),
                     Activity::Upgraded => "upgraded".to_owned(),
+                    other => format!("{other:?}"),
                 };
                 log.lock().unwrap().push(what);
             });

@@ -25,6 +25,23 @@
 //!
 //! Time comes from the driver: every function that hands the core an input takes a
 //! [`Clock`] (tokio's clock for `sio-tokio`, so paused-clock tests drive the protocol).
+//!
+//! ## Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `tls` | [`client_tls`]: the client's rustls settings (ring provider, webpki's roots) |
+//! | `redis-tokio` | the Redis modules, with redis-rs on tokio (`tokio-comp`) |
+//! | `redis-smol` | the Redis modules, with redis-rs on smol (`smol-comp`) |
+//!
+//! None is on by default.
+//!
+//! ## Re-exported crates
+//!
+//! The crates whose types appear in this crate's API: [`sio_core`], [`bytes`], [`hyper`] (and
+//! the `http` crate as `hyper::http`), [`http_body`], [`http_body_util`],
+//! [`async_tungstenite`], [`futures_util`], and with their features `rustls`, `redis` and
+//! `futures_channel`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -42,5 +59,15 @@ pub mod redis_streams_io;
 pub mod ws_deflate;
 pub mod ws_loop;
 
+// The crates whose types appear in this crate's public API, re-exported so that a driver names
+// the very versions sio-io was built with (the `http` crate is `hyper::http`: this crate's
+// `http` module holds the hyper glue).
+#[cfg(any(feature = "redis-tokio", feature = "redis-smol"))]
+pub use futures_channel;
+#[cfg(any(feature = "redis-tokio", feature = "redis-smol"))]
+pub use redis;
+#[cfg(feature = "tls")]
+pub use rustls;
+pub use {async_tungstenite, bytes, futures_util, http_body, http_body_util, hyper, sio_core};
 /// The driver's clock: the time every input to the core is stamped with.
 pub type Clock = fn() -> std::time::Instant;

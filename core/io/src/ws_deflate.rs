@@ -164,7 +164,7 @@ impl Ext for Deflate {
         };
         let data = codec.decompress(payload, self.limit).map_err(|e| match e {
             DecodeError::TooLong => CloseCode::Size,
-            DecodeError::Corrupt => CloseCode::Invalid,
+            _ => CloseCode::Invalid,
         })?;
         if text {
             Str::from_utf8(data)

@@ -8,6 +8,7 @@ use super::{inflate_raw, DecodeError};
 
 /// A `Content-Encoding` sio writes (server) and reads (client).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ContentEncoding {
     /// `gzip` (RFC 1952): a deflate stream with a gzip header and a CRC-32 trailer.
     Gzip,

@@ -13,6 +13,7 @@ use flate2::{Compress, Decompress, FlushCompress, FlushDecompress, Status};
 
 /// Why decompressing failed ([`http::decode`], [`deflate::Codec::decompress`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The decoded body would be longer than the limit.
     TooLong,

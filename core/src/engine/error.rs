@@ -7,6 +7,7 @@ use std::fmt;
 /// The reference server answers every one of these by closing the session with the reason
 /// "parse error".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// A text packet was empty: there is no type digit.
     Empty,
@@ -46,6 +47,7 @@ impl std::error::Error for DecodeError {}
 /// `{"code":N,"message":"…"}` when a request cannot be served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum ErrorCode {
     /// 0, "Transport unknown": `transport` missing or not enabled.
     UnknownTransport = 0,

@@ -36,6 +36,7 @@ pub const RECORD_SEPARATOR: u8 = 0x1e;
 
 /// The Engine.IO protocol revision a session speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Protocol {
     /// Revision 3: Socket.IO v2 clients (see [`v3`]).
     V3,

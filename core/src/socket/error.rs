@@ -6,6 +6,7 @@ use std::fmt;
 /// server closes the connection (its sockets leave with "forced close"), the reference client
 /// closes with "parse error".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The text is empty.
     Empty,

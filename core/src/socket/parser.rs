@@ -14,6 +14,7 @@ use crate::engine::Frame;
 /// JSON path stays as it was: encoding and decoding match on it once per packet, a branch
 /// that always goes the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Parser {
     /// The default parser (`socket.io-parser`): JSON text, binary data as attachments that
     /// follow the text as binary messages.

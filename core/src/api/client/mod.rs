@@ -55,6 +55,7 @@ pub use crate::socket::client::{Auth, DisconnectReason, ManagerConfig};
 
 /// What happens to the connection as a whole (the reference `Manager`'s events).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientEvent {
     /// The connection opened.
     Open,

@@ -374,6 +374,7 @@ impl ClientSocket {
 
 /// Why a client emit was not taken.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum EmitError {
     /// The arguments do not serialize.
     Encode(serde_json::Error),

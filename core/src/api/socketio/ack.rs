@@ -11,6 +11,7 @@ use crate::socket::Payload;
 
 /// Why an ack did not come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AckError {
     /// The timeout passed first (the reference's "operation has timed out").
     Timeout,

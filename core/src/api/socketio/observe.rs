@@ -19,6 +19,7 @@ use crate::Str;
 
 /// What happened to a socket, as an observer sees it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Activity {
     /// The socket joined its namespace (its rooms come first, as [`RoomJoined`](Self::RoomJoined)).
     Connected,

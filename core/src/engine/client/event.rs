@@ -9,6 +9,7 @@ use crate::Str;
 
 /// An event of the Engine.IO client, taken with [`Client::poll_event`](super::Client::poll_event).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// The handshake completed: the session is open.
     Open(Handshake),
@@ -28,6 +29,7 @@ pub enum Event {
 
 /// Why an Engine.IO client session ended: the reference client's reasons.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CloseReason {
     /// The transport was closed (by the server, or the connection dropped cleanly).
     TransportClose,

@@ -73,6 +73,7 @@ impl Default for Transports {
 
 /// Which origins CORS answers allow (the `origin` option of the `cors` package).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AllowedOrigins {
     /// `Access-Control-Allow-Origin: *` (the `cors` package's default).
     Any,

@@ -7,6 +7,7 @@ use crate::Str;
 
 /// The transport a session runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TransportKind {
     /// HTTP long-polling.
     Polling,
@@ -30,6 +31,7 @@ impl TransportKind {
 
 /// Why a session closed: the reference's reason strings, see [`CloseReason::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CloseReason {
     /// "transport close": the client closed (polling `close` packet, WebSocket closed).
     TransportClose,
@@ -81,6 +83,7 @@ impl fmt::Display for CloseReason {
 
 /// Something that happened to a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A handshake succeeded; the `open` packet is already queued.
     SessionOpened {

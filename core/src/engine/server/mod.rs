@@ -150,6 +150,7 @@ impl std::error::Error for UnknownSession {}
 
 /// Why [`Server::send`] refused a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
     /// No such session (it closed).
     UnknownSession,

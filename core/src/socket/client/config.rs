@@ -65,6 +65,7 @@ fn os_seed() -> u64 {
 
 /// What a socket sends as auth in its CONNECT packet.
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub enum Auth {
     /// Nothing.
     #[default]

@@ -11,6 +11,7 @@ pub struct AckHandle(pub u64);
 
 /// Why a socket of the client disconnected: the reference client's reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The server disconnected the socket (`socket.disconnect()` on the server).
     IoServerDisconnect,
@@ -62,6 +63,7 @@ impl fmt::Display for DisconnectReason {
 
 /// Why an ack did not come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AckFailure {
     /// The timeout passed ("operation has timed out").
     Timeout,
@@ -81,6 +83,7 @@ impl fmt::Display for AckFailure {
 /// An event of the [`Manager`](super::Manager), taken with
 /// [`poll_event`](super::Manager::poll_event).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// The Engine.IO connection opened.
     Open,

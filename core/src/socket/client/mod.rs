@@ -60,6 +60,7 @@ pub struct EmitOptions {
 
 /// Why an emit was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EmitError {
     /// No socket was created for this namespace.
     UnknownNamespace,

@@ -62,6 +62,7 @@ impl std::fmt::Debug for ClusterConfig {
 
 /// The Node adapter whose wire format a cluster speaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AdapterKind {
     /// `createAdapter` of `@socket.io/redis-adapter` 8.3: classic pub/sub (`PUBLISH`,
     /// `PSUBSCRIBE`), broadcasts in notepack msgpack, requests in JSON.
@@ -85,6 +86,7 @@ pub struct ShardedConfig {
 /// The sharded adapter's `subscriptionMode`: which broadcasts travel on a channel of their
 /// own, so only the servers that have the room receive them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum SubscriptionMode {
     /// One channel per namespace: every server receives every broadcast.
     Static,

@@ -156,6 +156,7 @@ pub struct ReplyTo {
 
 /// What the application must learn.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ClusterEvent {
     /// Another server (or an emitter) sent a server-side event: `args[0]` is its name. With
     /// `reply`, the sender waits for one answer ([`Cluster::reply`](super::Cluster::reply)).

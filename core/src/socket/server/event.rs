@@ -38,6 +38,7 @@ pub enum EngineCommand {
 
 /// Why a socket left its namespace: the reference's reasons, see [`as_str`](Self::as_str).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// "transport close": the client closed the connection.
     TransportClose,
@@ -118,6 +119,7 @@ impl fmt::Display for DisconnectReason {
 /// Something the application must learn or decide; drain with
 /// [`poll_event`](super::SocketServer::poll_event).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SocketEvent {
     /// A client asks to join namespace `nsp`: run the middleware, then call
     /// [`accept_connect`](super::SocketServer::accept_connect) or

@@ -107,6 +107,7 @@ impl std::error::Error for UnknownNamespace {}
 
 /// Why [`join`](super::SocketServer::join) did not add every room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum JoinError {
     /// No such connected socket.
     UnknownSocket,
@@ -134,6 +135,7 @@ impl From<UnknownSocket> for JoinError {
 
 /// Why [`emit_with_ack`](super::SocketServer::emit_with_ack) did not send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EmitAckError {
     /// No such connected socket.
     UnknownSocket,

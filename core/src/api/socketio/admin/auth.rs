@@ -12,6 +12,7 @@ use crate::engine::server::sid::{os_seed, SidGenerator};
 
 /// Who may connect to the dashboard's namespace.
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum AdminAuth {
     /// Anyone (the reference's `auth: false`): use with caution.
     None,

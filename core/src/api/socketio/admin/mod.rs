@@ -37,6 +37,7 @@ pub use auth::{AdminAuth, InvalidHash};
 /// as it happens; [`Production`](Self::Production) only the periodic stats (the reference's
 /// `mode`, which defaults to `NODE_ENV` or development).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum AdminMode {
     /// Every socket, room and event.
     #[default]

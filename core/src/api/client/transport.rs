@@ -36,15 +36,7 @@ pub(super) async fn ws_task(shared: Weak<Shared>, id: IoId, req: WsRequest) {
     };
     let mut conn = match io.websocket(req).await {
         Ok(c) => c,
-        Err(e) => {
-            if let Some(c) = client(&shared) {
-                c.with(|st, now| {
-                    st.ws.remove(&id);
-                    st.manager.handle_ws_closed(now, id, Some(e));
-                });
-            }
-            return;
-        }
+        Err(e) => return finish(&shared, id, Some(e)),
     };
     let Some(c) = client(&shared) else { return };
     c.with(|st, now| st.manager.handle_ws_open(now, id));
@@ -56,28 +48,7 @@ pub(super) async fn ws_task(shared: Weak<Shared>, id: IoId, req: WsRequest) {
             return Poll::Ready(None);
         };
         // Everything already received is handed to the manager under one lock.
-        let mut end = None;
-        let mut budget = 64;
-        loop {
-            if budget == 0 {
-                // More may be buffered: come back after the writes, without hogging the thread.
-                cx.waker().wake_by_ref();
-                break;
-            }
-            budget -= 1;
-            match conn.poll_recv(cx) {
-                Poll::Ready(Some(Ok(frame))) => batch.push(frame),
-                Poll::Ready(Some(Err(e))) => {
-                    end = Some(e);
-                    break;
-                }
-                Poll::Ready(None) => {
-                    end = Some(String::new());
-                    break;
-                }
-                Poll::Pending => break,
-            }
-        }
+        let end = read_batch(cx, &mut batch, |cx| conn.poll_recv(cx));
         if !batch.is_empty() {
             c.with(|st, now| {
                 for frame in batch.drain(..) {
@@ -116,25 +87,11 @@ pub(super) async fn ws_task(shared: Weak<Shared>, id: IoId, req: WsRequest) {
         Poll::Pending
     })
     .await;
-    match end {
+    if end.is_none() {
         // The manager closed it: close politely.
-        None => {
-            let _ = poll_fn(|cx| conn.poll_close(cx)).await;
-            if let Some(c) = client(&shared) {
-                c.with(|st, _| st.ws.remove(&id));
-            }
-        }
-        // The peer closed it (empty) or it failed.
-        Some(e) => {
-            if let Some(c) = client(&shared) {
-                let error = (!e.is_empty()).then_some(e);
-                c.with(|st, now| {
-                    st.ws.remove(&id);
-                    st.manager.handle_ws_closed(now, id, error);
-                });
-            }
-        }
+        let _ = poll_fn(|cx| conn.poll_close(cx)).await;
     }
+    finish(&shared, id, end);
 }
 
 /// Opens one WebTransport session, then moves its stream's bytes both ways until either side
@@ -146,15 +103,7 @@ pub(super) async fn wt_task(shared: Weak<Shared>, id: IoId, req: WtRequest) {
     };
     let mut conn = match io.webtransport(req).await {
         Ok(c) => c,
-        Err(e) => {
-            if let Some(c) = client(&shared) {
-                c.with(|st, now| {
-                    st.ws.remove(&id);
-                    st.manager.handle_ws_closed(now, id, Some(e));
-                });
-            }
-            return;
-        }
+        Err(e) => return finish(&shared, id, Some(e)),
     };
     let Some(c) = client(&shared) else { return };
     c.with(|st, now| st.manager.handle_wt_open(now, id));
@@ -166,27 +115,7 @@ pub(super) async fn wt_task(shared: Weak<Shared>, id: IoId, req: WtRequest) {
         let Some(c) = client(&shared) else {
             return Poll::Ready(None);
         };
-        let mut end = None;
-        let mut budget = 64;
-        loop {
-            if budget == 0 {
-                cx.waker().wake_by_ref();
-                break;
-            }
-            budget -= 1;
-            match conn.poll_read(cx) {
-                Poll::Ready(Some(Ok(chunk))) => batch.push(chunk),
-                Poll::Ready(Some(Err(e))) => {
-                    end = Some(e);
-                    break;
-                }
-                Poll::Ready(None) => {
-                    end = Some(String::new());
-                    break;
-                }
-                Poll::Pending => break,
-            }
-        }
+        let end = read_batch(cx, &mut batch, |cx| conn.poll_read(cx));
         if !batch.is_empty() {
             c.with(|st, now| {
                 for chunk in batch.drain(..) {
@@ -224,21 +153,48 @@ pub(super) async fn wt_task(shared: Weak<Shared>, id: IoId, req: WtRequest) {
         Poll::Pending
     })
     .await;
-    match end {
-        None => {
-            let _ = poll_fn(|cx| conn.poll_close(cx)).await;
-            if let Some(c) = client(&shared) {
-                c.with(|st, _| st.ws.remove(&id));
-            }
+    if end.is_none() {
+        let _ = poll_fn(|cx| conn.poll_close(cx)).await;
+    }
+    finish(&shared, id, end);
+}
+
+/// Polls `recv` for up to a batch (64) of frames or chunks into `batch`, and says how the
+/// connection ended if it did: `Some("")` when the peer closed it, `Some(error)` when it failed.
+/// A full batch asks to be polled again (more may be buffered) after the caller's writes.
+fn read_batch<T>(
+    cx: &mut std::task::Context<'_>,
+    batch: &mut Vec<T>,
+    mut recv: impl FnMut(&mut std::task::Context<'_>) -> Poll<Option<Result<T, String>>>,
+) -> Option<String> {
+    for _ in 0..64 {
+        match recv(cx) {
+            Poll::Ready(Some(Ok(item))) => batch.push(item),
+            Poll::Ready(Some(Err(e))) => return Some(e),
+            Poll::Ready(None) => return Some(String::new()),
+            Poll::Pending => return None,
         }
+    }
+    // Not hogging the thread: come back after the writes.
+    cx.waker().wake_by_ref();
+    None
+}
+
+/// Forgets a WebSocket or WebTransport connection that has ended, telling the manager how
+/// unless the manager closed it itself (`None`): `Some("")`, closed by the peer; `Some(error)`,
+/// it failed (or could not open).
+fn finish(shared: &Weak<Shared>, id: IoId, end: Option<String>) {
+    let Some(c) = client(shared) else { return };
+    match end {
+        None => c.with(|st, _| {
+            st.ws.remove(&id);
+        }),
         Some(e) => {
-            if let Some(c) = client(&shared) {
-                let error = (!e.is_empty()).then_some(e);
-                c.with(|st, now| {
-                    st.ws.remove(&id);
-                    st.manager.handle_ws_closed(now, id, error);
-                });
-            }
+            let error = (!e.is_empty()).then_some(e);
+            c.with(|st, now| {
+                st.ws.remove(&id);
+                st.manager.handle_ws_closed(now, id, error);
+            });
         }
     }
 }

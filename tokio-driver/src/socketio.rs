@@ -85,11 +85,7 @@ impl SocketIoServer {
         mut config: sio_core::api::socketio::admin::AdminConfig,
     ) -> Result<Namespace, sio_core::api::socketio::admin::InvalidHash> {
         if config.hostname.is_empty() {
-            config.hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .ok()
-                .or_else(|| std::env::var("HOSTNAME").ok())
-                .map(|h| h.trim().to_owned())
-                .unwrap_or_default();
+            config.hostname = sio_io::host::hostname();
         }
         sio_core::api::socketio::admin::instrument(&self.io, config)
     }

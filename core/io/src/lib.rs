@@ -19,6 +19,7 @@
 //! - [`client_io`]: the client's HTTP requests (hyper's HTTP/1.1 client) and WebSockets over
 //!   any stream the driver connects.
 //! - [`client_tls`] (feature `tls`): the client's rustls settings.
+//! - [`host`]: the machine's host name, for the Admin UI.
 //! - [`redis_io`], [`redis_sharded_io`], [`redis_streams_io`] (feature `redis-tokio` or
 //!   `redis-smol`): the Redis side of the three cluster adapters (classic, sharded, streams),
 //!   with redis-rs on the driver's runtime.
@@ -49,6 +50,7 @@
 pub mod client_io;
 #[cfg(feature = "tls")]
 pub mod client_tls;
+pub mod host;
 pub mod http;
 #[cfg(any(feature = "redis-tokio", feature = "redis-smol"))]
 pub mod redis_io;

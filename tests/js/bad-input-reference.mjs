@@ -1,5 +1,5 @@
 // What the reference (`socket.io` 4.8.4 / `engine.io` 6.6.12 / `ws` 8) answers to bad input:
-// the expected values of `tests/tests/bad_input.rs`. Not run in CI; it documents where the
+// the expected values of `tests/tests/bad_input/`. Not run in CI; it documents where the
 // expected answers come from.
 //
 //   node --expose-gc tests/js/bad-input-reference.mjs [--only ROW[,ROW…]] [--slowloris]

@@ -1,4 +1,4 @@
-//! Helpers of the bad-input table (`tests/tests/bad_input.rs`): blocking raw clients on std
+//! Helpers of the bad-input table (`tests/tests/bad_input/`): blocking raw clients on std
 //! sockets (HTTP written by hand, Engine.IO long-polling, WebSocket through `tungstenite`), the
 //! notation answers are written in (the one `tests/js/bad-input-reference.mjs` prints for the
 //! reference, so expected values are copied from its output), and the healthy echo client

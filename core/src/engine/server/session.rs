@@ -8,72 +8,32 @@
 //! with "ping timeout" after `ping_interval + ping_timeout` without a ping), polling bodies
 //! are framed by [`v3`] (binary payloads for clients that support them), and frames use v3's
 //! binary form. The upgrade and everything else are the same.
+//!
+//! Beside it: `outbox` (the server's output queues), `polling_answer` (a parked GET answered),
+//! `backpressure` (what is queued, and the limits on it), `webtransport` (its stream's input).
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
-use hashbrown::HashMap;
 
 use super::request::Headers;
 use super::timer::{Timer, TimerTable};
 use super::{
     CloseReason, Event, Request, Response, ServerConfig, Transmit, TransportId, TransportKind,
 };
-use crate::compress::http::{BodyEncoding, ContentEncoding, HttpCompression};
+use crate::compress::http::{BodyEncoding, ContentEncoding};
 use crate::engine::webtransport::StreamDecoder;
 use crate::engine::{encode_payload, v3, Frame, Packet, PayloadDecoder, Protocol, PROBE};
 use crate::Str;
 
 mod backpressure;
+mod outbox;
+mod polling_answer;
 mod webtransport;
 
 pub use backpressure::{queued_size, FRAME_OVERHEAD};
-
-/// The server's output queues and its map from transport ids to sessions.
-#[derive(Debug, Default)]
-pub(crate) struct Outbox {
-    pub(crate) transmits: VecDeque<Transmit>,
-    pub(crate) events: VecDeque<Event>,
-    /// Parked GETs and POSTs, active and probing WebSockets, by id.
-    pub(crate) bindings: HashMap<TransportId, Str>,
-    /// WebSockets closed gracefully, with the time after which they are aborted if the driver
-    /// is still at it (a peer that stopped reading never takes the close frame). Deadlines
-    /// are `now + CLOSE_LINGER` for a `now` that never goes back, so this is in order.
-    pub(crate) lingering: VecDeque<(Instant, TransportId)>,
-    /// The latest time an input passed in (closes made by commands, which take no time, use
-    /// it for their linger deadline).
-    pub(crate) now: Option<Instant>,
-    /// The server's HTTP compression of long-poll answers, if on.
-    pub(crate) http_compression: Option<HttpCompression>,
-    /// The counters for an operator.
-    pub(crate) metrics: super::EngineMetrics,
-}
-
-impl Outbox {
-    pub(crate) fn respond(&mut self, to: TransportId, response: Response) {
-        self.bindings.remove(&to);
-        self.transmits
-            .push_back(Transmit::Response { to, response });
-    }
-
-    /// Closes WebSocket `to` after what was queued on it, within
-    /// [`ServerConfig::CLOSE_LINGER`].
-    pub(crate) fn close_ws(&mut self, to: TransportId) {
-        self.bindings.remove(&to);
-        self.transmits.push_back(Transmit::CloseWs { to });
-        if let Some(now) = self.now {
-            self.lingering
-                .push_back((now + ServerConfig::CLOSE_LINGER, to));
-        }
-    }
-
-    /// Drops WebSocket `to` now, whatever is still queued on it.
-    fn abort_ws(&mut self, to: TransportId) {
-        self.bindings.remove(&to);
-        self.transmits.push_back(Transmit::AbortWs { to });
-    }
-}
+pub(crate) use outbox::Outbox;
 
 /// A long-poll GET waiting for something to send.
 #[derive(Debug)]
@@ -691,55 +651,6 @@ impl Session {
             }
             Active::Polling { get: None } => {}
         }
-    }
-
-    fn respond_to_get(&mut self, frames: &[Frame], out: &mut Outbox) {
-        let Active::Polling { get } = &mut self.active else {
-            return;
-        };
-        let Some(ParkedGet {
-            id,
-            mut headers,
-            encoding,
-        }) = get.take()
-        else {
-            return;
-        };
-        let mut body = Vec::new();
-        let content_type = match self.protocol {
-            Protocol::V4 => {
-                encode_payload(frames, &mut body);
-                "text/plain; charset=UTF-8"
-            }
-            Protocol::V3 if self.binary && v3::needs_binary_payload(frames) => {
-                v3::encode_binary_payload(frames, &mut body);
-                "application/octet-stream"
-            }
-            Protocol::V3 => {
-                v3::encode_text_payload(frames, &mut body);
-                "text/plain; charset=UTF-8"
-            }
-        };
-        headers.push(("content-type", Str::from_static(content_type)));
-        // As the reference: bodies of at least the threshold, by `Accept-Encoding`; compressed
-        // by whoever writes the answer (`Response::encoded`), outside the server's lock.
-        let encode_with = match (encoding, out.http_compression) {
-            (Some(encoding), Some(hc)) if body.len() >= hc.threshold => Some(BodyEncoding {
-                encoding,
-                level: hc.level,
-            }),
-            _ => None,
-        };
-        headers.push(("cache-control", Str::from_static("no-store")));
-        out.respond(
-            id,
-            Response {
-                status: 200,
-                headers,
-                body: body.into(),
-                encode_with,
-            },
-        );
     }
 
     fn complete_upgrade(&mut self, ws: TransportId, out: &mut Outbox) {

@@ -20,6 +20,11 @@ use crate::socket::server::{
 use crate::socket::Decoder;
 use crate::Str;
 
+mod invariants;
+mod vec_map;
+
+use vec_map::{Key, VecMap};
+
 /// Every output counts against this many items per input byte read so far (plus
 /// [`OUTPUT_SLACK`]) — see [`Harness::begin`] for why that bound is sound.
 pub(super) const OUTPUTS_PER_BYTE: usize = 16;
@@ -74,76 +79,6 @@ pub struct Reach {
     pub closes: usize,
     /// Responses with an error status (4xx, 5xx) and refused upgrades.
     pub refusals: usize,
-}
-
-/// A session or socket id as a fixed-size value: comparing two is a few integer compares,
-/// where comparing `Str`s calls `bcmp`, which libFuzzer intercepts and hashes on every call
-/// (a fifth of the target's time went there). Ids are 20 characters (`SidGenerator`), but a
-/// v2 client's socket outside `/` is `<nsp>#<sid>`: a longer id keeps its first 31 bytes and
-/// a 64-bit hash of the whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key([u8; 40]);
-
-impl Key {
-    fn of(id: &str) -> Key {
-        let b = id.as_bytes();
-        let mut k = [0; 40];
-        k[0] = b.len().min(255) as u8;
-        let n = b.len().min(31);
-        k[1..=n].copy_from_slice(&b[..n]);
-        if b.len() > 31 {
-            // FNV-1a.
-            let h = b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
-                (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3)
-            });
-            k[32..].copy_from_slice(&h.to_le_bytes());
-        }
-        Key(k)
-    }
-}
-
-/// A map in a vector: the harness's sets hold a handful of ids, where a linear scan beats
-/// hashing (the hashing showed in profiles, under coverage instrumentation).
-#[derive(Debug)]
-struct VecMap<K, V>(Vec<(K, V)>);
-
-impl<K, V> Default for VecMap<K, V> {
-    fn default() -> Self {
-        VecMap(Vec::new())
-    }
-}
-
-impl<K: PartialEq, V> VecMap<K, V> {
-    /// Inserts `k` unless present; returns whether it was new.
-    fn insert(&mut self, k: K, v: V) -> bool {
-        if self.contains(&k) {
-            return false;
-        }
-        self.0.push((k, v));
-        true
-    }
-
-    fn remove(&mut self, k: &K) -> bool {
-        let before = self.0.len();
-        self.0.retain(|(x, _)| x != k);
-        self.0.len() != before
-    }
-
-    fn contains(&self, k: &K) -> bool {
-        self.0.iter().any(|(x, _)| x == k)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.0.iter().map(|(k, v)| (k, v))
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// A socket's recovery credentials, as its client saw them.
@@ -806,80 +741,6 @@ impl Harness {
                 }
             }
         }
-    }
-
-    // ---- invariants --------------------------------------------------------------------------
-
-    /// After every step: the harness's record and the machines agree.
-    pub(super) fn check(&mut self) {
-        assert!(self.disconnecting.is_empty(), "a socket left half-way");
-        assert_eq!(self.engine.session_count(), self.open_sids.len());
-        assert_eq!(self.sio.connection_count(), self.sio_conns.len());
-        for (sid, ()) in self.sio_conns.iter() {
-            assert!(
-                self.open_sids.contains(sid),
-                "SocketServer has a closed session"
-            );
-        }
-        for (_, (socket, nsp)) in self.live.iter() {
-            assert!(self.sio.is_connected(socket), "{socket:?} not connected");
-            assert_eq!(self.sio.namespace_of(socket), Some(nsp));
-            let sid = self.sio.engine_sid(socket).expect("a socket has a session");
-            assert!(
-                self.sio_conns.contains(&Key::of(sid)) && self.engine.transport_of(sid).is_some(),
-                "{socket:?} is connected on closed session {sid:?}"
-            );
-        }
-        // Bounded queues: what waits for a client stays within its limit, stretched by one
-        // packet at most (the server's own packets and the harness's emits are all smaller
-        // than the payload limit's few multiples).
-        let bound = self.engine.config().max_buffered_bytes + 8 * super::MAX_PAYLOAD;
-        for sid in &self.sids {
-            if let Some(queued) = self.engine.buffered(sid) {
-                assert!(queued <= bound, "{queued} bytes queued for {sid:?}");
-            }
-        }
-        let counted: usize = self
-            .namespaces
-            .iter()
-            .map(|n| self.sio.socket_count(n))
-            .sum();
-        assert_eq!(counted, self.live.len(), "sockets the server counts");
-        // A session the SocketServer forgot keeps no socket (checked once, when forgotten:
-        // only `handle_engine_open` makes connections, so none can come back later).
-        for sid in self.forgotten.drain(..) {
-            assert!(self.sio.sockets_of_connection(&sid).is_empty());
-        }
-    }
-
-    /// The end of the input: shut down, let every deadline pass, and check that nothing is
-    /// left — every request answered, every WebSocket closed, every ack with an outcome, and
-    /// no timer armed.
-    pub(super) fn finish(&mut self, consumed: usize) -> Reach {
-        self.trace(|| "finish: shutdown, then a day passes".to_owned());
-        self.begin(consumed);
-        self.finishing = true;
-        self.engine.shutdown();
-        self.settle();
-        self.now += std::time::Duration::from_secs(24 * 3600);
-        self.fire();
-        self.check();
-        for (id, io) in &self.io {
-            assert!(
-                matches!(io, Io::Answered | Io::Aborted | Io::Refused | Io::Closed),
-                "{id:?} left {io:?} after shutdown"
-            );
-        }
-        assert!(self.open_sids.is_empty() && self.sio_conns.is_empty());
-        assert!(self.live.is_empty(), "sockets left after shutdown");
-        assert!(
-            self.acks.is_empty(),
-            "acks without an outcome: {:?}",
-            self.acks
-        );
-        assert!(self.broadcast_acks.is_empty(), "broadcast acks not done");
-        assert_eq!(self.deadline(), None, "a timer armed after shutdown");
-        self.reach
     }
 
     /// The query's `sid` and `transport`, as the server reads them (the first of each).

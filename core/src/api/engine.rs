@@ -515,6 +515,32 @@ impl EngineIo {
         })
     }
 
+    /// [`with_upper_mut`](Self::with_upper_mut) for work on the layer above that may leave
+    /// both machines as they were (taking the next item of a socket's inbox): `f` returns
+    /// whether it did, i.e. left the layer nothing to carry out on the Engine.IO server and
+    /// armed or fired no timer. Then, unless the Engine.IO server has output waiting, the
+    /// lock is released without the flush, which would route nothing and find the same
+    /// deadline.
+    pub(crate) fn with_upper_settled<T: 'static, R>(
+        &self,
+        f: impl FnOnce(&mut T, &mut Server) -> (R, bool),
+    ) -> Option<R> {
+        let (r, after) = {
+            let mut guard = self.lock();
+            let st = &mut *guard;
+            let upper = st.upper.as_mut()?.as_any_mut().downcast_mut::<T>()?;
+            let (r, settled) = f(upper, &mut st.server);
+            if !settled || st.server.has_output() {
+                st.flush();
+            }
+            (r, st.after_unlock())
+        };
+        if let Some(after) = after {
+            after();
+        }
+        Some(r)
+    }
+
     /// Resolves when the server's next deadline differs from `armed` (the one the driver's
     /// timer is set to), with the new deadline.
     pub fn poll_deadline(

@@ -80,6 +80,11 @@ impl Backlog {
         }
     }
 
+    /// Whether pauses or resumes wait to be told to the Engine.IO server.
+    pub(crate) fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
     /// The connections paused now.
     pub(crate) fn paused_count(&self) -> usize {
         self.paused.len()

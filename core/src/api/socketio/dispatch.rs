@@ -293,11 +293,14 @@ pub(crate) fn drain(io: &SocketIo) {
     let mut slot = None;
     loop {
         loop {
-            io.with_untimed(|l, _| {
+            // Usually this touches neither machine nor any timer (ending a dispatch, taking
+            // the next item): then the lock is released without pumping and flushing them.
+            io.with_settled(|l| {
                 slot = l.finish_and_next(done.take());
                 if slot.is_none() {
                     side = l.take_side_work();
                 }
+                ((), side.is_none())
             });
             let Some((turned, next)) = slot.take() else {
                 break;

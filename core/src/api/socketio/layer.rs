@@ -104,8 +104,22 @@ impl Layer {
         now.unwrap_or_else(|| self.rt.now())
     }
 
+    /// Whether [`pump`](Self::pump) would find nothing to do: no commands or events of the
+    /// Socket.IO server, no room changes to note (nobody observes), no cluster, no backlog
+    /// change to apply.
+    #[inline]
+    pub(crate) fn settled(&self) -> bool {
+        !self.server.has_output()
+            && !self.observed()
+            && self.cluster.is_none()
+            && !self.backlog.has_changes()
+    }
+
     /// Carries out the Socket.IO server's commands and routes its events.
     pub(crate) fn pump(&mut self, engine: &mut Server) {
+        if self.settled() {
+            return;
+        }
         loop {
             let mut progressed = false;
             while let Some(cmd) = self.server.poll_engine_command() {

@@ -293,6 +293,24 @@ impl SocketIo {
         self.with_at(None, f)
     }
 
+    /// [`with_untimed`](Self::with_untimed) for work that only rearranges the layer (taking
+    /// the next item of a socket's inbox): `f` returns whether it also left the timers alone.
+    /// When it did and the layer has nothing queued for the machines, the lock is released
+    /// without pumping and flushing them, which would find nothing to do (see
+    /// [`EngineIo::with_upper_settled`](crate::api::engine::EngineIo::with_upper_settled)).
+    pub(crate) fn with_settled<R>(&self, f: impl FnOnce(&mut Layer) -> (R, bool)) -> R {
+        self.io
+            .with_upper_settled::<Layer, R>(|l, e| {
+                let (r, timers_untouched) = f(l);
+                if timers_untouched && l.settled() {
+                    return (r, true);
+                }
+                l.pump(e);
+                (r, false)
+            })
+            .unwrap_or_else(|| unreachable!("a SocketIo always has its layer"))
+    }
+
     fn with_at<R>(
         &self,
         now: Option<std::time::Instant>,

@@ -561,6 +561,11 @@ impl Server {
 
     // ---- outputs -----------------------------------------------------------------------------
 
+    /// Whether transmits or events wait to be polled.
+    pub(crate) fn has_output(&self) -> bool {
+        !self.out.transmits.is_empty() || !self.out.events.is_empty()
+    }
+
     /// The next thing to send.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {

@@ -267,6 +267,12 @@ impl SocketServer {
         self.commands.pop_front()
     }
 
+    /// Whether engine commands or events wait to be polled: when not, the layer above has
+    /// nothing of this machine's to carry out.
+    pub(crate) fn has_output(&self) -> bool {
+        !self.commands.is_empty() || !self.events.is_empty()
+    }
+
     /// The next thing the application must learn. Polling a
     /// [`SocketEvent::Disconnected`] releases that socket's state.
     #[must_use]

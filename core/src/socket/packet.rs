@@ -163,6 +163,14 @@ impl Event {
         Event { name, payload, ack }
     }
 
+    /// The event without an ack id (plain emits never ask for one): the same name and
+    /// payload, moved rather than copied.
+    #[inline]
+    pub(crate) fn without_ack(mut self) -> Event {
+        self.ack = None;
+        self
+    }
+
     /// Asks the receiver to answer with an ack carrying this id.
     pub fn with_ack(mut self, id: u64) -> Event {
         self.ack = Some(id);

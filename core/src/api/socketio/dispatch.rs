@@ -153,7 +153,7 @@ impl Layer {
     /// with it); then takes the next item of a ready socket, marking that socket busy.
     fn finish_and_next(&mut self, done: Option<(Turned, Released)>) -> Option<(Turned, Next)> {
         if let Some((done, released)) = done {
-            self.finish(&done, released);
+            self.finish(done, released);
         }
         while let Some(id) = self.ready.pop_front() {
             let Some(slot) = self.sockets.get_mut(&id) else {
@@ -209,7 +209,7 @@ impl Layer {
 
     /// Ends a dispatch: the socket goes (after its last item), or back to the ready list if
     /// more is queued.
-    fn finish(&mut self, done: &Turned, released: Released) {
+    fn finish(&mut self, done: Turned, released: Released) {
         let Some(slot) = self.sockets.get_mut(&done.id) else {
             return;
         };
@@ -224,7 +224,7 @@ impl Layer {
             self.sockets.remove(&done.id);
         } else if slot.has_work() {
             slot.turn = Turn::Queued;
-            self.ready.push_back(done.id.clone());
+            self.ready.push_back(done.id);
         } else {
             slot.turn = Turn::Idle;
         }
@@ -377,41 +377,57 @@ fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> Optio
                 let task = async move {
                     let released =
                         guarded(&io, socket, event, handlers, middlewares, errors, &turned).await;
-                    io.with_untimed(|l, _| l.finish(&turned, released));
+                    io.with_untimed(|l, _| l.finish(turned, released));
                 };
                 rt.spawn(Box::pin(task.in_current_span()));
                 return None;
             }
-            return Some(run_handlers(io, &socket, &event, handlers, turned));
+            return Some(run_handlers(io, socket, event, handlers, turned));
         }
     }
     Some(Released::Later)
 }
 
 /// The message one handler of `event` receives.
-fn message(io: &SocketIo, socket: &Socket, event: &Event) -> Message {
+fn message(io: &SocketIo, socket: &Socket, event: Event) -> Message {
     Message {
         io: io.clone(),
         socket: socket.id.clone(),
-        event: event.clone(),
+        event,
     }
 }
 
 /// Runs the event's handlers, in order. Handlers that wait get tasks of their own, which
-/// release the event from the backlog when the last is done; otherwise the caller does.
+/// release the event from the backlog when the last is done; otherwise the caller does. The
+/// last handler (usually the only one) is given the socket and the event themselves, the
+/// others copies.
 fn run_handlers(
     io: &SocketIo,
-    socket: &Socket,
-    event: &Event,
+    socket: Socket,
+    event: Event,
     handlers: SmallVec<[EventHandler; 2]>,
     turned: &Turned,
 ) -> Released {
     let bytes = turned.bytes.unwrap_or_default();
     let mut waited: Option<Arc<Waited>> = None;
-    for h in handlers {
-        let Some(fut) =
-            crate::api::runtime::poll_inline(h(socket.clone(), message(io, socket, event)))
-        else {
+    let mut last = Some((socket, event));
+    let count = handlers.len();
+    for (i, h) in handlers.into_iter().enumerate() {
+        let call = if i + 1 == count {
+            match last.take() {
+                Some((socket, event)) => {
+                    let message = message(io, &socket, event);
+                    h(socket, message)
+                }
+                None => continue,
+            }
+        } else {
+            match &last {
+                Some((socket, event)) => h(socket.clone(), message(io, socket, event.clone())),
+                None => continue,
+            }
+        };
+        let Some(fut) = crate::api::runtime::poll_inline(call) else {
             continue;
         };
         let guard = waited
@@ -448,12 +464,12 @@ async fn guarded(
     turned: &Turned,
 ) -> Released {
     for m in middlewares {
-        if let Err(e) = m(socket.clone(), message(io, &socket, &event)).await {
+        if let Err(e) = m(socket.clone(), message(io, &socket, event.clone())).await {
             for h in &errors {
                 run(io, h(socket.clone(), e.clone()));
             }
             return Released::Now(turned.bytes.unwrap_or_default());
         }
     }
-    run_handlers(io, &socket, &event, handlers, turned)
+    run_handlers(io, socket, event, handlers, turned)
 }

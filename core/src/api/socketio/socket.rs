@@ -202,21 +202,21 @@ impl Socket {
     /// Queues `event` with `send` and tells the outgoing listeners, under one lock (a second
     /// lock per emit would be paid by every emit, listeners or not).
     fn send(&self, event: Event, send: impl FnOnce(&mut Layer, &SocketId, Event)) {
-        let id = self.id.clone();
+        let id = &self.id;
         // Written under the lock, not returned through it (see `dispatch::drain`).
         let mut told: Option<(Vec<super::handlers::OutgoingListener>, Event)> = None;
         self.io.with(|l, _| {
             if l.any_outgoing {
-                let listeners = l.sockets.get(&id).map(|s| s.handlers.outgoing());
+                let listeners = l.sockets.get(id).map(|s| s.handlers.outgoing());
                 if let Some(listeners) = listeners.filter(|ls| !ls.is_empty()) {
                     told = Some((listeners, event.clone()));
                 }
             }
             if l.observed() {
                 let e = event.clone();
-                l.note(&id, &self.nsp, || super::Activity::EventSent(e));
+                l.note(id, &self.nsp, || super::Activity::EventSent(e));
             }
-            send(l, &id, event);
+            send(l, id, event);
         });
         if let Some((listeners, event)) = told {
             for l in listeners {

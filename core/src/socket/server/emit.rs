@@ -225,7 +225,7 @@ impl SocketServer {
             .filter(|s| s.is_live())
             .ok_or(UnknownSocket)?;
         let (sid, nsp, v3) = (s.sid.clone(), s.nsp.clone(), s.v3);
-        let event = without_ack(event);
+        let event = event.without_ack();
         let frames = if volatile || self.config.recovery.is_none() {
             self.config.parser.to_frames(&Packet::event(nsp, event))
         } else {
@@ -260,7 +260,7 @@ impl SocketServer {
             .get(nsp.as_bytes())
             .ok_or(UnknownNamespace)?;
         let name = n.name.clone();
-        let event = without_ack(event);
+        let event = event.without_ack();
         let frames: SmallVec<[Frame; 1]> = if volatile {
             self.config.parser.to_frames(&Packet::event(name, event))
         } else if let Some(offset) = offset {
@@ -388,13 +388,5 @@ impl SocketServer {
             }
             (None, Some(_)) => {}
         }
-    }
-}
-
-/// The event without an ack id (plain emits never ask for one).
-fn without_ack(event: Event) -> Event {
-    match event.ack_id() {
-        None => event,
-        Some(_) => Event::from_parts(event.name().clone(), event.payload().clone(), None),
     }
 }

@@ -36,6 +36,8 @@ enum Step {
 
 /// Most messages read before the core gets them (and the answers are written).
 const MAX_BATCH: usize = 64;
+/// The largest batch buffer a connection keeps between batches.
+const KEPT_BATCH: usize = 32;
 /// Most bytes of messages read before the core gets them: a client sending large messages
 /// cannot make one batch hold many of them.
 const MAX_BATCH_BYTES: usize = 64 * 1024;
@@ -204,8 +206,14 @@ async fn run<S, E>(
         match step {
             Step::Incoming => {
                 if !batch.is_empty() {
-                    // Taken, not drained: an idle connection keeps no batch buffer.
-                    io.ws_messages(now(), id, std::mem::take(&mut batch));
+                    let n = batch.len();
+                    io.ws_messages(now(), id, batch.drain(..));
+                    if n < 2 || batch.capacity() > KEPT_BATCH {
+                        // The buffer is kept only by a connection whose messages come several
+                        // at a time (its batches then allocate nothing), and only a small one:
+                        // a connection that gets one message at a time, or is idle, keeps none.
+                        batch = Vec::new();
+                    }
                     yield_first = true;
                 }
                 match ended {
@@ -235,10 +243,15 @@ async fn run<S, E>(
                     None => write_first = true,
                 }
             }
-            Step::Write(frames) => {
-                if write(&outbox, &mut sink, frames, &mut ext).await.is_err() {
+            Step::Write(mut frames) => {
+                if write(&outbox, &mut sink, &mut frames, &mut ext)
+                    .await
+                    .is_err()
+                {
                     break;
                 }
+                // Its buffer serves the next frames queued (kept only if small).
+                outbox.recycle(frames);
                 io.ws_flushed(now(), id, &outbox);
                 write_first = false;
             }
@@ -265,14 +278,14 @@ async fn run<S, E>(
 async fn write<S, E>(
     outbox: &WsOutbox,
     sink: &mut WebSocketSender<S>,
-    frames: WsFrames,
+    frames: &mut WsFrames,
     ext: &mut E,
 ) -> Result<(), ()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     E: Ext,
 {
-    let mut frames = frames.into_iter();
+    let mut frames = frames.drain(..);
     let mut next: Option<Message> = None;
     poll_fn(|cx| {
         if outbox.is_aborted() {

@@ -23,6 +23,9 @@ use crate::engine::Frame;
 /// taking it touches no other buffer.
 pub type WsFrames = SmallVec<[Frame; 1]>;
 
+/// The largest frame buffer [`WsOutbox::recycle`] keeps.
+pub const KEPT_FRAMES: usize = 32;
+
 /// What a WebSocket's task does next, from [`WsOutbox::poll_next`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WsNext {
@@ -164,6 +167,22 @@ impl WsOutbox {
         q.pending += queued_size(&frame);
         q.frames.push(frame);
         wake(&mut q.waker);
+    }
+
+    /// Gives back the buffer of a [`WsNext::Write`] the task is done with (its frames
+    /// written), for the frames queued next: a connection that gets several frames at a time
+    /// (the answers to a batch of messages) then allocates no buffer for each batch. Only a
+    /// spilled buffer of at most [`KEPT_FRAMES`] frames is kept (and only while no frame is
+    /// queued), so an idle connection holds little.
+    pub fn recycle(&self, mut frames: WsFrames) {
+        if !frames.spilled() || frames.capacity() > KEPT_FRAMES {
+            return;
+        }
+        frames.clear();
+        let mut q = self.lock();
+        if q.frames.is_empty() && !q.frames.spilled() {
+            q.frames = frames;
+        }
     }
 
     /// Orders the task to close the WebSocket once the queued frames are written.

@@ -24,7 +24,7 @@ use crate::engine::Frame;
 pub type WsFrames = SmallVec<[Frame; 1]>;
 
 /// The largest frame buffer [`WsOutbox::recycle`] keeps.
-pub const KEPT_FRAMES: usize = 32;
+const KEPT_FRAMES: usize = 32;
 
 /// What a WebSocket's task does next, from [`WsOutbox::poll_next`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,8 +172,8 @@ impl WsOutbox {
     /// Gives back the buffer of a [`WsNext::Write`] the task is done with (its frames
     /// written), for the frames queued next: a connection that gets several frames at a time
     /// (the answers to a batch of messages) then allocates no buffer for each batch. Only a
-    /// spilled buffer of at most [`KEPT_FRAMES`] frames is kept (and only while no frame is
-    /// queued), so an idle connection holds little.
+    /// spilled buffer of at most 32 frames is kept (and only while no frame is queued), so an
+    /// idle connection holds little.
     pub fn recycle(&self, mut frames: WsFrames) {
         if !frames.spilled() || frames.capacity() > KEPT_FRAMES {
             return;

@@ -153,58 +153,41 @@ impl Layer {
     /// with it); then takes the next item of a ready socket, marking that socket busy.
     fn finish_and_next(&mut self, done: Option<(Turned, Released)>) -> Option<(Turned, Next)> {
         if let Some((done, released)) = done {
-            self.finish(done, released);
+            if let Some(next) = self.finish_or_go_on(done, released) {
+                return Some(next);
+            }
         }
         while let Some(id) = self.ready.pop_front() {
             let Some(slot) = self.sockets.get_mut(&id) else {
                 continue;
             };
-            let mut last = false;
-            let next = if let Some(handler) = slot.connect.take() {
-                Next::Connected(handler)
-            } else {
-                let Some(item) = slot.inbox.pop_front() else {
-                    slot.turn = Turn::Idle;
-                    continue;
-                };
-                let h = &slot.handlers;
-                let rare = h.rare();
-                match item {
-                    Item::Event(e) => {
-                        let hs = h.for_event(e.name().as_bytes());
-                        let (m, errs) = rare
-                            .map(|r| (r.middlewares.clone(), r.errors.clone()))
-                            .unwrap_or_default();
-                        Next::Event(e, hs, m, errs)
-                    }
-                    Item::Upgraded => {
-                        Next::Upgraded(rare.map(|r| r.upgrade.clone()).unwrap_or_default())
-                    }
-                    Item::Disconnecting(r) => {
-                        let hs = rare.map(|x| x.disconnecting.clone());
-                        Next::Leaving(r, hs.unwrap_or_default())
-                    }
-                    Item::Disconnected(r) => {
-                        last = true;
-                        let hs = rare.map(|x| x.disconnect.clone());
-                        Next::Leaving(r, hs.unwrap_or_default())
-                    }
-                }
-            };
-            slot.turn = Turn::Busy;
-            let turned = Turned {
-                nsp: slot.nsp.clone(),
-                generation: slot.generation,
-                id,
-                last,
-                bytes: match &next {
-                    Next::Event(e, ..) => Some(e.payload().len()),
-                    _ => None,
-                },
-            };
-            return Some((turned, next));
+            if let Some(next) = take_next(slot, id) {
+                return Some(next);
+            }
         }
         None
+    }
+
+    /// [`finish`](Self::finish), except that a socket with more queued when no other socket
+    /// is ready goes on at once with its next item (what the ready list would give next)
+    /// rather than through the list and a second lookup.
+    fn finish_or_go_on(&mut self, done: Turned, released: Released) -> Option<(Turned, Next)> {
+        if done.last || !self.ready.is_empty() {
+            self.finish(done, released);
+            return None;
+        }
+        let slot = self.sockets.get_mut(&done.id)?;
+        if slot.generation != done.generation {
+            return None;
+        }
+        if let Released::Now(bytes) = released {
+            self.backlog.release(&mut slot.load, &slot.conn, bytes);
+        }
+        if !slot.has_work() {
+            slot.turn = Turn::Idle;
+            return None;
+        }
+        take_next(slot, done.id)
     }
 
     /// Ends a dispatch: the socket goes (after its last item), or back to the ready list if
@@ -229,6 +212,53 @@ impl Layer {
             slot.turn = Turn::Idle;
         }
     }
+}
+
+/// Takes the next item of `slot` (socket `id`) with its handlers, marking the socket busy;
+/// `None` (the socket idle) when it has none.
+fn take_next(slot: &mut SocketSlot, id: SocketId) -> Option<(Turned, Next)> {
+    let mut last = false;
+    let next = if let Some(handler) = slot.connect.take() {
+        Next::Connected(handler)
+    } else {
+        let Some(item) = slot.inbox.pop_front() else {
+            slot.turn = Turn::Idle;
+            return None;
+        };
+        let h = &slot.handlers;
+        let rare = h.rare();
+        match item {
+            Item::Event(e) => {
+                let hs = h.for_event(e.name().as_bytes());
+                let (m, errs) = rare
+                    .map(|r| (r.middlewares.clone(), r.errors.clone()))
+                    .unwrap_or_default();
+                Next::Event(e, hs, m, errs)
+            }
+            Item::Upgraded => Next::Upgraded(rare.map(|r| r.upgrade.clone()).unwrap_or_default()),
+            Item::Disconnecting(r) => {
+                let hs = rare.map(|x| x.disconnecting.clone());
+                Next::Leaving(r, hs.unwrap_or_default())
+            }
+            Item::Disconnected(r) => {
+                last = true;
+                let hs = rare.map(|x| x.disconnect.clone());
+                Next::Leaving(r, hs.unwrap_or_default())
+            }
+        }
+    };
+    slot.turn = Turn::Busy;
+    let turned = Turned {
+        nsp: slot.nsp.clone(),
+        generation: slot.generation,
+        id,
+        last,
+        bytes: match &next {
+            Next::Event(e, ..) => Some(e.payload().len()),
+            _ => None,
+        },
+    };
+    Some((turned, next))
 }
 
 /// The socket whose item is being dispatched.
@@ -410,46 +440,47 @@ fn run_handlers(
 ) -> Released {
     let bytes = turned.bytes.unwrap_or_default();
     let mut waited: Option<Arc<Waited>> = None;
-    let mut last = Some((socket, event));
-    let count = handlers.len();
-    for (i, h) in handlers.into_iter().enumerate() {
-        let call = if i + 1 == count {
-            match last.take() {
-                Some((socket, event)) => {
-                    let message = message(io, &socket, event);
-                    h(socket, message)
-                }
-                None => continue,
-            }
+    let mut handlers = handlers.into_iter();
+    let mut next = handlers.next();
+    while let Some(h) = next.take() {
+        next = handlers.next();
+        if next.is_some() {
+            let fut = h(socket.clone(), message(io, &socket, event.clone()));
+            start(io, fut, &mut waited, turned);
         } else {
-            match &last {
-                Some((socket, event)) => h(socket.clone(), message(io, socket, event.clone())),
-                None => continue,
-            }
-        };
-        let Some(fut) = crate::api::runtime::poll_inline(call) else {
-            continue;
-        };
-        let guard = waited
-            .get_or_insert_with(|| {
-                Arc::new(Waited {
-                    io: io.clone(),
-                    socket: turned.id.clone(),
-                    generation: turned.generation,
-                    bytes,
-                })
-            })
-            .clone();
-        let task = async move {
-            fut.await;
-            drop(guard);
-        };
-        io.rt.spawn(Box::pin(task.in_current_span()));
+            // The last one (usually the only one) gets the socket and the event themselves.
+            let message = message(io, &socket, event);
+            start(io, h(socket, message), &mut waited, turned);
+            break;
+        }
     }
     match waited {
         Some(_) => Released::Later,
         None => Released::Now(bytes),
     }
+}
+
+/// Polls a handler's future once; one that waits gets a task of its own, which holds the
+/// event in the backlog (`waited`, shared by the event's waiting handlers) until it is done.
+fn start(io: &SocketIo, fut: BoxFuture, waited: &mut Option<Arc<Waited>>, turned: &Turned) {
+    let Some(fut) = crate::api::runtime::poll_inline(fut) else {
+        return;
+    };
+    let guard = waited
+        .get_or_insert_with(|| {
+            Arc::new(Waited {
+                io: io.clone(),
+                socket: turned.id.clone(),
+                generation: turned.generation,
+                bytes: turned.bytes.unwrap_or_default(),
+            })
+        })
+        .clone();
+    let task = async move {
+        fut.await;
+        drop(guard);
+    };
+    io.rt.spawn(Box::pin(task.in_current_span()));
 }
 
 /// An event behind per-socket middleware (the reference's `socket.use`): a refusal skips the

@@ -116,10 +116,15 @@ impl Layer {
     }
 
     /// Carries out the Socket.IO server's commands and routes its events.
+    #[inline]
     pub(crate) fn pump(&mut self, engine: &mut Server) {
-        if self.settled() {
-            return;
+        if !self.settled() {
+            self.pump_queued(engine);
         }
+    }
+
+    /// [`pump`](Self::pump) when something is queued.
+    fn pump_queued(&mut self, engine: &mut Server) {
         loop {
             let mut progressed = false;
             while let Some(cmd) = self.server.poll_engine_command() {

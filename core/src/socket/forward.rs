@@ -10,7 +10,7 @@
 use bytes::Bytes;
 
 use super::json::write_str;
-use super::packet::{Event, RESERVED_EVENTS};
+use super::packet::{is_reserved, Event};
 use super::payload::Payload;
 use super::value::Value;
 use crate::Str;
@@ -69,7 +69,7 @@ impl Event {
     /// received text is copied once and the attachments shared, with no values built. The ack
     /// id is not kept. Fails for the reserved names, as [`Event::new`].
     pub fn renamed(&self, name: &str) -> Result<Event, serde_json::Error> {
-        if RESERVED_EVENTS.contains(&name) {
+        if is_reserved(name.as_bytes()) {
             return Err(serde::ser::Error::custom(format!(
                 "\"{name}\" is a reserved event name"
             )));

@@ -67,6 +67,21 @@ pub const RESERVED_EVENTS: [&str; 6] = [
     "removeListener",
 ];
 
+/// Whether `name` is one of [`RESERVED_EVENTS`]: compared by length first, without a loop
+/// over the list (every event received and every event emitted is checked).
+#[inline]
+pub(crate) fn is_reserved(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"connect"
+            | b"connect_error"
+            | b"disconnect"
+            | b"disconnecting"
+            | b"newListener"
+            | b"removeListener"
+    )
+}
+
 /// One Socket.IO packet: a namespace and what happens in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {
@@ -108,7 +123,7 @@ impl Event {
         name: &str,
         args: &T,
     ) -> Result<Event, serde_json::Error> {
-        if RESERVED_EVENTS.contains(&name) {
+        if is_reserved(name.as_bytes()) {
             // The receiving side would close the connection (the reference throws here too).
             return Err(serde::ser::Error::custom(format!(
                 "\"{name}\" is a reserved event name"
@@ -455,5 +470,30 @@ fn buffers_as_json(v: &Value) -> Value {
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod reserved_tests {
+    use super::{is_reserved, RESERVED_EVENTS};
+
+    #[test]
+    fn is_reserved_is_the_list() {
+        for r in RESERVED_EVENTS {
+            assert!(is_reserved(r.as_bytes()), "{r}");
+        }
+        for n in [
+            "",
+            "echo",
+            "connec",
+            "connect ",
+            "Connect",
+            "disconnected",
+            "newlistener",
+            "removeListeners",
+            "connect_erro",
+        ] {
+            assert!(!is_reserved(n.as_bytes()), "{n}");
+        }
     }
 }

@@ -10,7 +10,7 @@
 
 use super::error::DecodeError;
 use super::json::{write_js_number, JsNumber};
-use super::packet::RESERVED_EVENTS;
+use super::packet::is_reserved;
 use crate::Str;
 
 /// Deepest nesting of arrays and objects accepted (serde_json's own limit).
@@ -87,10 +87,7 @@ pub(crate) fn check_event(json: &Str, attachments: Option<usize>) -> Result<Str,
     };
     p.elements(false)?;
     p.end()?;
-    if RESERVED_EVENTS
-        .iter()
-        .any(|r| r.as_bytes() == name.as_bytes())
-    {
+    if is_reserved(name.as_bytes()) {
         return Err(DecodeError::ReservedEventName);
     }
     Ok(name)

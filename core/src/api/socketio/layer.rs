@@ -169,7 +169,9 @@ impl Layer {
                 self.note_room_changes();
             }
             progressed |= self.pump_cluster();
-            if !progressed {
+            // Another round finds nothing once nothing is queued (without observers or a
+            // cluster, which it would poll again): no need to poll the empty queues again.
+            if !progressed || self.settled() {
                 break;
             }
         }

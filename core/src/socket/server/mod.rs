@@ -276,7 +276,16 @@ impl SocketServer {
     /// The next thing the application must learn. Polling a
     /// [`SocketEvent::Disconnected`] releases that socket's state.
     #[must_use]
+    #[inline]
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
+        // Polled until empty after every command: the empty queue answers without a call.
+        if self.events.is_empty() {
+            return None;
+        }
+        self.next_event()
+    }
+
+    fn next_event(&mut self) -> Option<SocketEvent> {
         let event = self.events.pop_front()?;
         if let SocketEvent::Disconnected { socket, .. } = &event {
             self.finalize(socket);

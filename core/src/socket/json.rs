@@ -112,9 +112,18 @@ impl Formatter for JsFormatter<'_> {
     fn write_byte_array<W: ?Sized + Write>(&mut self, w: &mut W, v: &[u8]) -> io::Result<()> {
         self.sep(w)?;
         write_placeholder(w, self.attachments.len())?;
-        self.attachments.push(Bytes::copy_from_slice(v));
+        push_attachment(self.attachments, Bytes::copy_from_slice(v));
         Ok(())
     }
+}
+
+/// Adds an attachment; the first gets a buffer of exactly one, so that a payload with one
+/// attachment (the usual) keeps its buffer as it is (see `Payload`'s boxed attachments).
+fn push_attachment(attachments: &mut Vec<Bytes>, b: Bytes) {
+    if attachments.capacity() == 0 {
+        attachments.reserve_exact(1);
+    }
+    attachments.push(b);
 }
 
 /// Writes the placeholder that stands for attachment `num`.
@@ -290,7 +299,7 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, attachments: &mut Ve
         Value::Binary(b) => {
             // Writing to a Vec cannot fail.
             let _ = write_placeholder(out, attachments.len());
-            attachments.push(b.clone());
+            push_attachment(attachments, b.clone());
         }
         Value::Array(a) => {
             out.push(b'[');

@@ -474,8 +474,15 @@ fn buffers_as_json(v: &Value) -> Value {
 }
 
 #[cfg(test)]
-mod reserved_tests {
-    use super::{is_reserved, RESERVED_EVENTS};
+mod tests {
+    use super::{is_reserved, Event, PacketData, RESERVED_EVENTS};
+
+    #[test]
+    fn an_event_moves_without_a_memcpy_call() {
+        // Moves of up to 128 bytes are inlined; an event is moved through several queues.
+        assert!(std::mem::size_of::<Event>() <= 128);
+        assert!(std::mem::size_of::<PacketData>() <= 128);
+    }
 
     #[test]
     fn is_reserved_is_the_list() {

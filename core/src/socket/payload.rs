@@ -285,7 +285,12 @@ impl Payload {
 /// `attachments` as a boxed slice. A vector with spare room (built by pushing) is copied
 /// into an exact allocation rather than shrunk in place: a shrinking `realloc` splits the
 /// block, which leaves the allocator's per-size caches unable to serve the next payload's.
+#[inline]
 fn boxed(attachments: Vec<Bytes>) -> Box<[Bytes]> {
+    if attachments.capacity() == 0 {
+        // The usual payload, without attachments: nothing to convert.
+        return Box::default();
+    }
     if attachments.len() == attachments.capacity() {
         attachments.into_boxed_slice()
     } else {

@@ -173,6 +173,44 @@ fn the_polling_buffer_counts_until_a_get_takes_it() {
 }
 
 #[test]
+fn a_large_packet_to_a_waiting_get_goes_whole_and_keeps_its_stretch() {
+    // A binary packet larger than the limit, sent while a GET waits: its text and its
+    // attachment go in that one answer, and the next small packets (queued before the client
+    // polls again) fit. Flushing its text alone once closed the session with "send buffer
+    // full" on the next packet: the stretch ended with the attachment still queued.
+    let mut h = harness(1_000);
+    let sid = h.handshake();
+    let get = h.get(&poll(&sid));
+    let attachment = Frame::Binary(vec![7u8; 5_000].into());
+    let frames = [
+        Frame::Text(Str::from("451-[\"big\",{\"_placeholder\":true,\"num\":0}]")),
+        attachment,
+    ];
+    h.server.send_frames(&sid, &frames).unwrap();
+    h.drain();
+    let body = h.response(get).expect("the waiting GET is answered").body;
+    assert!(
+        body.len() > 5_000,
+        "text and attachment in one answer: {} bytes",
+        body.len()
+    );
+    assert_eq!(h.server.buffered(&sid), Some(0));
+    for _ in 0..3 {
+        h.server.send_frame(&sid, message(100)).unwrap();
+    }
+    h.drain();
+    assert_eq!(h.closed_reason(&sid), None);
+    // Queued while no GET waits, the large packet stretches the limit until it is taken.
+    h.server.send_frames(&sid, &frames).unwrap();
+    h.server.send_frame(&sid, message(100)).unwrap();
+    h.drain();
+    assert_eq!(h.closed_reason(&sid), None);
+    let get = h.get(&poll(&sid));
+    assert!(h.response(get).unwrap().body.len() > 5_000 + 3 * 100);
+    assert_eq!(h.server.buffered(&sid), Some(0));
+}
+
+#[test]
 fn a_client_that_stops_reading_misses_its_heartbeat_and_is_dropped() {
     let mut h = Harness::new();
     let (w, sid) = ws_session(&mut h);

@@ -29,17 +29,22 @@ impl Session {
         let size = queued_size(&frame);
         if self.admit(size, cfg, out) {
             self.enqueue(frame, size, out);
+            self.flush(out);
         }
     }
 
     /// Queues the frames of one packet (its text, then its attachments) as one: all of them,
-    /// or (past the limit) none.
+    /// or (past the limit) none. They are flushed together, so a long-poll answer carries the
+    /// whole packet, and a large packet admitted over the limit keeps its stretch until it is
+    /// handed over (flushing its text alone would end the stretch with the attachments still
+    /// queued, and the next packet would close the session).
     pub(crate) fn send_frames(&mut self, frames: &[Frame], cfg: &ServerConfig, out: &mut Outbox) {
         let size = frames.iter().map(queued_size).sum();
         if self.admit(size, cfg, out) {
             for frame in frames {
                 self.enqueue(frame.clone(), queued_size(frame), out);
             }
+            self.flush(out);
         }
     }
 
@@ -66,6 +71,7 @@ impl Session {
         false
     }
 
+    /// Counts a frame as queued and puts it in line; the caller flushes.
     fn enqueue(&mut self, frame: Frame, size: usize, out: &mut Outbox) {
         self.queued += size;
         out.metrics.frame_out(&frame);
@@ -77,7 +83,6 @@ impl Session {
             return;
         }
         self.buffer.push_back(frame);
-        self.flush(out);
     }
 
     /// Whether a volatile packet sent now would go out at once: a WebSocket that is not

@@ -1,6 +1,9 @@
 //! One task per WebSocket: completes the upgrade, takes the TCP stream back from hyper, and
 //! runs the shared loop ([`sio_io::ws_loop::serve`]).
 
+use std::future::Future;
+
+use futures_util::future::{Either, FutureExt};
 use hyper::upgrade::OnUpgrade;
 use sio_core::api::EngineIo;
 use sio_core::compress::deflate::Agreed;
@@ -13,33 +16,41 @@ use crate::io::HyperIo;
 use crate::stall::StallGuard;
 
 /// Completes the upgrade and runs the WebSocket until it closes.
-pub(crate) async fn run(
+///
+/// Not an `async fn`, which would keep its arguments inline in the connection's task for as
+/// long as it lives: the future returned holds the upgrade and the parameters, then the
+/// WebSocket's loop alone.
+pub(crate) fn run(
     io: EngineIo,
     id: TransportId,
     on_upgrade: OnUpgrade,
     deflate: Option<Agreed>,
-) {
-    let Ok(upgraded) = on_upgrade.await else {
-        io.ws_closed(crate::now(), id);
-        return;
-    };
-    // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
-    match upgraded.downcast::<FuturesIo<StallGuard<TcpStream>>>() {
-        Ok(parts) => {
-            let stream = parts.io.into_inner();
-            serve(io, id, stream, parts.read_buf, deflate, crate::now).await;
-        }
-        Err(upgraded) => {
-            // Served by another hyper stack (another I/O type): keep hyper's wrapper.
-            serve(
-                io,
-                id,
-                HyperIo(upgraded),
-                bytes::Bytes::new(),
-                deflate,
-                crate::now,
-            )
-            .await;
-        }
-    }
+) -> impl Future<Output = ()> {
+    on_upgrade.then(move |upgraded| {
+        let Ok(upgraded) = upgraded else {
+            io.ws_closed(crate::now(), id);
+            return Either::Left(std::future::ready(()));
+        };
+        // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
+        Either::Right(
+            match upgraded.downcast::<FuturesIo<StallGuard<TcpStream>>>() {
+                Ok(parts) => {
+                    let stream = parts.io.into_inner();
+                    Either::Left(serve(io, id, stream, parts.read_buf, deflate, crate::now))
+                }
+                Err(upgraded) => {
+                    // Served by another hyper stack (another I/O type): keep hyper's wrapper.
+                    let stream = HyperIo(upgraded);
+                    Either::Right(serve(
+                        io,
+                        id,
+                        stream,
+                        bytes::Bytes::new(),
+                        deflate,
+                        crate::now,
+                    ))
+                }
+            },
+        )
+    })
 }

@@ -2,6 +2,9 @@
 //! runs the shared loop ([`sio_io::ws_loop::serve`]).
 
 use async_tungstenite::tokio::TokioAdapter;
+use std::future::Future;
+
+use futures_util::future::{Either, FutureExt};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use sio_core::api::EngineIo;
@@ -13,26 +16,41 @@ use tokio::net::TcpStream;
 use crate::stall::StallGuard;
 
 /// Completes the upgrade and runs the WebSocket until it closes.
-pub(crate) async fn run(
+///
+/// Not an `async fn`, which would keep its arguments inline in the connection's task for as
+/// long as it lives: the future returned holds the upgrade and the parameters, then the
+/// WebSocket's loop alone.
+pub(crate) fn run(
     io: EngineIo,
     id: TransportId,
     on_upgrade: OnUpgrade,
     deflate: Option<Agreed>,
-) {
-    let Ok(upgraded) = on_upgrade.await else {
-        io.ws_closed(crate::now(), id);
-        return;
-    };
-    // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
-    match upgraded.downcast::<TokioIo<StallGuard<TcpStream>>>() {
-        Ok(parts) => {
-            let stream = TokioAdapter::new(parts.io.into_inner());
-            serve(io, id, stream, parts.read_buf, deflate, crate::now).await;
-        }
-        Err(upgraded) => {
-            // Mounted behind another server stack (e.g. axum): keep hyper's wrapper.
-            let stream = TokioAdapter::new(TokioIo::new(upgraded));
-            serve(io, id, stream, bytes::Bytes::new(), deflate, crate::now).await;
-        }
-    }
+) -> impl Future<Output = ()> {
+    on_upgrade.then(move |upgraded| {
+        let Ok(upgraded) = upgraded else {
+            io.ws_closed(crate::now(), id);
+            return Either::Left(std::future::ready(()));
+        };
+        // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
+        Either::Right(
+            match upgraded.downcast::<TokioIo<StallGuard<TcpStream>>>() {
+                Ok(parts) => {
+                    let stream = TokioAdapter::new(parts.io.into_inner());
+                    Either::Left(serve(io, id, stream, parts.read_buf, deflate, crate::now))
+                }
+                Err(upgraded) => {
+                    // Mounted behind another server stack (e.g. axum): keep hyper's wrapper.
+                    let stream = TokioAdapter::new(TokioIo::new(upgraded));
+                    Either::Right(serve(
+                        io,
+                        id,
+                        stream,
+                        bytes::Bytes::new(),
+                        deflate,
+                        crate::now,
+                    ))
+                }
+            },
+        )
+    })
 }

@@ -12,6 +12,7 @@ use async_tungstenite::tungstenite::protocol::Role;
 use async_tungstenite::tungstenite::{Error, Message};
 use async_tungstenite::{WebSocketReceiver, WebSocketSender, WebSocketStream};
 use bytes::Bytes;
+use futures_util::future::{Either, FutureExt};
 use futures_util::{AsyncRead, AsyncWrite, SinkExt, StreamExt};
 use sio_core::api::{EngineIo, WsFrames, WsNext, WsOutbox};
 use sio_core::compress::deflate::{Agreed, Codec, Role as DeflateRole};
@@ -323,22 +324,28 @@ where
 /// Runs a server WebSocket whose upgrade is done: `stream` is the connection (any futures-io
 /// stream; `leftover` what hyper had read past the upgrade request), `deflate` the
 /// permessage-deflate parameters agreed in the 101, if any. Returns when it closes.
-pub async fn serve<S>(
+///
+/// Not an `async fn`: one would keep its arguments (the stream, the leftover bytes, the
+/// parameters: about 130 bytes) inline in every connection's task for as long as it lives.
+/// The future returned holds the opening handshake's box and what the loop needs, then the
+/// loop alone.
+pub fn serve<S>(
     io: EngineIo,
     id: TransportId,
     stream: S,
     leftover: Bytes,
     deflate: Option<Agreed>,
     now: Clock,
-) where
+) -> impl std::future::Future<Output = ()>
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     match deflate {
-        None => {
-            let ws = open(stream, leftover, io.max_payload(), None).await;
-            drive(io, id, ws, Plain, now).await;
-        }
-        Some(agreed) => deflated(io, id, stream, leftover, agreed, now).await,
+        None => Either::Left(
+            open(stream, leftover, io.max_payload(), None)
+                .then(move |ws| drive(io, id, ws, Plain, now)),
+        ),
+        Some(agreed) => Either::Right(deflated(io, id, stream, leftover, agreed, now)),
     }
 }
 

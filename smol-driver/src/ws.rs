@@ -3,54 +3,39 @@
 
 use std::future::Future;
 
-use futures_util::future::{Either, FutureExt};
+use bytes::Bytes;
+use futures_util::future::Either;
 use hyper::upgrade::OnUpgrade;
 use sio_core::api::EngineIo;
 use sio_core::compress::deflate::Agreed;
 use sio_core::engine::server::TransportId;
-use sio_io::ws_loop::serve;
+use sio_io::ws_loop::{after_upgrade, serve};
 use smol::net::TcpStream;
 use smol_hyper::rt::FuturesIo;
 
 use crate::io::HyperIo;
 use crate::stall::StallGuard;
 
-/// Completes the upgrade and runs the WebSocket until it closes.
-///
-/// Not an `async fn`, which would keep its arguments inline in the connection's task for as
-/// long as it lives: the future returned holds the upgrade and the parameters, then the
-/// WebSocket's loop alone.
+/// Completes the upgrade and runs the WebSocket until it closes (see
+/// [`after_upgrade`]).
 pub(crate) fn run(
     io: EngineIo,
     id: TransportId,
     on_upgrade: OnUpgrade,
     deflate: Option<Agreed>,
 ) -> impl Future<Output = ()> {
-    on_upgrade.then(move |upgraded| {
-        let Ok(upgraded) = upgraded else {
-            io.ws_closed(crate::now(), id);
-            return Either::Left(std::future::ready(()));
-        };
+    after_upgrade(io, id, on_upgrade, crate::now, move |io, upgraded| {
         // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
-        Either::Right(
-            match upgraded.downcast::<FuturesIo<StallGuard<TcpStream>>>() {
-                Ok(parts) => {
-                    let stream = parts.io.into_inner();
-                    Either::Left(serve(io, id, stream, parts.read_buf, deflate, crate::now))
-                }
-                Err(upgraded) => {
-                    // Served by another hyper stack (another I/O type): keep hyper's wrapper.
-                    let stream = HyperIo(upgraded);
-                    Either::Right(serve(
-                        io,
-                        id,
-                        stream,
-                        bytes::Bytes::new(),
-                        deflate,
-                        crate::now,
-                    ))
-                }
-            },
-        )
+        match upgraded.downcast::<FuturesIo<StallGuard<TcpStream>>>() {
+            Ok(parts) => {
+                let stream = parts.io.into_inner();
+                Either::Left(serve(io, id, stream, parts.read_buf, deflate, crate::now))
+            }
+            Err(upgraded) => {
+                // Served by another hyper stack (another I/O type): keep hyper's wrapper.
+                let stream = HyperIo(upgraded);
+                Either::Right(serve(io, id, stream, Bytes::new(), deflate, crate::now))
+            }
+        }
     })
 }

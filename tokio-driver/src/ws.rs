@@ -1,56 +1,41 @@
 //! One task per WebSocket: completes the upgrade, takes the TCP stream back from hyper, and
 //! runs the shared loop ([`sio_io::ws_loop::serve`]).
 
-use async_tungstenite::tokio::TokioAdapter;
 use std::future::Future;
 
-use futures_util::future::{Either, FutureExt};
+use async_tungstenite::tokio::TokioAdapter;
+use bytes::Bytes;
+use futures_util::future::Either;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use sio_core::api::EngineIo;
 use sio_core::compress::deflate::Agreed;
 use sio_core::engine::server::TransportId;
-use sio_io::ws_loop::serve;
+use sio_io::ws_loop::{after_upgrade, serve};
 use tokio::net::TcpStream;
 
 use crate::stall::StallGuard;
 
-/// Completes the upgrade and runs the WebSocket until it closes.
-///
-/// Not an `async fn`, which would keep its arguments inline in the connection's task for as
-/// long as it lives: the future returned holds the upgrade and the parameters, then the
-/// WebSocket's loop alone.
+/// Completes the upgrade and runs the WebSocket until it closes (see
+/// [`after_upgrade`]).
 pub(crate) fn run(
     io: EngineIo,
     id: TransportId,
     on_upgrade: OnUpgrade,
     deflate: Option<Agreed>,
 ) -> impl Future<Output = ()> {
-    on_upgrade.then(move |upgraded| {
-        let Ok(upgraded) = upgraded else {
-            io.ws_closed(crate::now(), id);
-            return Either::Left(std::future::ready(()));
-        };
+    after_upgrade(io, id, on_upgrade, crate::now, move |io, upgraded| {
         // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
-        Either::Right(
-            match upgraded.downcast::<TokioIo<StallGuard<TcpStream>>>() {
-                Ok(parts) => {
-                    let stream = TokioAdapter::new(parts.io.into_inner());
-                    Either::Left(serve(io, id, stream, parts.read_buf, deflate, crate::now))
-                }
-                Err(upgraded) => {
-                    // Mounted behind another server stack (e.g. axum): keep hyper's wrapper.
-                    let stream = TokioAdapter::new(TokioIo::new(upgraded));
-                    Either::Right(serve(
-                        io,
-                        id,
-                        stream,
-                        bytes::Bytes::new(),
-                        deflate,
-                        crate::now,
-                    ))
-                }
-            },
-        )
+        match upgraded.downcast::<TokioIo<StallGuard<TcpStream>>>() {
+            Ok(parts) => {
+                let stream = TokioAdapter::new(parts.io.into_inner());
+                Either::Left(serve(io, id, stream, parts.read_buf, deflate, crate::now))
+            }
+            Err(upgraded) => {
+                // Mounted behind another server stack (e.g. axum): keep hyper's wrapper.
+                let stream = TokioAdapter::new(TokioIo::new(upgraded));
+                Either::Right(serve(io, id, stream, Bytes::new(), deflate, crate::now))
+            }
+        }
     })
 }

@@ -349,6 +349,33 @@ where
     }
 }
 
+/// Waits for hyper to hand over an upgraded connection, then runs `serve_upgraded` on it (the
+/// driver takes its stream back from hyper's wrapper and calls [`serve`]). A failed upgrade
+/// reports the WebSocket closed.
+///
+/// Not an `async fn`, which would keep its arguments inline in the connection's task for as
+/// long as it lives: the future returned holds the upgrade and `serve_upgraded`, then what
+/// that returns alone.
+pub fn after_upgrade<F, Fut>(
+    io: EngineIo,
+    id: TransportId,
+    on_upgrade: hyper::upgrade::OnUpgrade,
+    now: Clock,
+    serve_upgraded: F,
+) -> impl std::future::Future<Output = ()>
+where
+    F: FnOnce(EngineIo, hyper::upgrade::Upgraded) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    on_upgrade.then(move |upgraded| match upgraded {
+        Ok(upgraded) => Either::Left(serve_upgraded(io, upgraded)),
+        Err(_) => {
+            io.ws_closed(now(), id);
+            Either::Right(std::future::ready(()))
+        }
+    })
+}
+
 /// Runs the WebSocket over `stream` with permessage-deflate.
 ///
 /// Boxed: its state (the codec, the scanner, a loop over a wrapped stream) would otherwise

@@ -50,6 +50,10 @@ cp Cargo.lock "$scratch/Cargo.lock"
 
 target=${CARGO_TARGET_DIR:-$PWD/target}/packaged
 cd "$scratch"
+# The target directory caches the dependencies only: the packaged crates unpack with the
+# archive's file times and a stable hash, so a copy built by an earlier run could pass for
+# fresh (a doc-test once built against the previous sio-io).
+CARGO_TARGET_DIR=$target cargo clean --quiet -p sio-core -p sio-io -p sio-tokio -p sio-smol 2>/dev/null || true
 echo "-- build and test the packaged crates (all features)"
 log=$scratch/test.log
 if CARGO_TARGET_DIR=$target cargo test --workspace --all-features >"$log" 2>&1; then

@@ -346,16 +346,7 @@ impl Session {
         }
         let mut headers = headers;
         headers.push(("content-type", Str::from_static("text/html")));
-        headers.push(("cache-control", Str::from_static("no-store")));
-        out.respond(
-            id,
-            Response {
-                status: 200,
-                headers,
-                body: Bytes::from_static(b"ok"),
-                encode_with: None,
-            },
-        );
+        out.respond_ok(id, headers, Bytes::from_static(b"ok"), None);
     }
 
     /// One packet of a POST; returns whether the session closed (the rest is not read).

@@ -4,10 +4,11 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::super::{Event, Response, ServerConfig, Transmit, TransportId};
-use crate::compress::http::HttpCompression;
+use crate::compress::http::{BodyEncoding, HttpCompression};
 use crate::Str;
 
 /// The server's output queues and its map from transport ids to sessions.
@@ -35,6 +36,27 @@ impl Outbox {
         self.bindings.remove(&to);
         self.transmits
             .push_back(Transmit::Response { to, response });
+    }
+
+    /// Answers a polling request with 200 and `body` (the session's GET or POST answers): the
+    /// given headers, then `cache-control: no-store`, as the reference.
+    pub(crate) fn respond_ok(
+        &mut self,
+        to: TransportId,
+        mut headers: Vec<(&'static str, Str)>,
+        body: Bytes,
+        encode_with: Option<BodyEncoding>,
+    ) {
+        headers.push(("cache-control", Str::from_static("no-store")));
+        self.respond(
+            to,
+            Response {
+                status: 200,
+                headers,
+                body,
+                encode_with,
+            },
+        );
     }
 
     /// Closes WebSocket `to` after what was queued on it, within

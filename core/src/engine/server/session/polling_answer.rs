@@ -42,15 +42,6 @@ impl Session {
             }),
             _ => None,
         };
-        headers.push(("cache-control", Str::from_static("no-store")));
-        out.respond(
-            id,
-            Response {
-                status: 200,
-                headers,
-                body: body.into(),
-                encode_with,
-            },
-        );
+        out.respond_ok(id, headers, body.into(), encode_with);
     }
 }

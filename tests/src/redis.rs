@@ -2,6 +2,7 @@
 //! on free loopback ports, for the cluster tests: a plain one, one that keeps its data
 //! across restarts, and a Redis Cluster of three masters and three replicas.
 
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,16 +16,11 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one on a free port and waits until it accepts connections.
+    /// Starts one on a free port and waits until it answers `PING`; on another free port
+    /// when the first was taken between choosing and binding it.
     pub fn start() -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        RedisServer {
-            child: spawn(port),
-            port,
-        }
+        let (child, port) = start_on_a_free_port(spawn);
+        RedisServer { child, port }
     }
 
     /// `redis://127.0.0.1:<port>/`.
@@ -38,12 +34,18 @@ impl RedisServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
         std::thread::sleep(down);
-        self.child = spawn(self.port);
+        let mut child = spawn(self.port);
+        assert!(
+            wait_ready(&mut child, self.port),
+            "redis-server did not start again on port {}",
+            self.port
+        );
+        self.child = child;
     }
 }
 
 fn spawn(port: u16) -> Child {
-    let child = Command::new("redis-server")
+    Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])
         .stdout(Stdio::null())
@@ -51,16 +53,7 @@ fn spawn(port: u16) -> Child {
         .spawn()
         .unwrap_or_else(|e| {
             panic!("cannot start redis-server ({e}): install Debian's redis-server (tests/run.sh does)")
-        });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "redis-server did not start on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
+        })
 }
 
 impl Drop for RedisServer {
@@ -83,9 +76,8 @@ pub struct PersistentRedis {
 impl PersistentRedis {
     /// Starts one on a free port and waits until it accepts connections.
     pub fn start() -> PersistentRedis {
-        let port = free_port();
-        let dir = temp_dir(&format!("aof-{port}"));
-        let child = spawn_persistent(port, &dir);
+        let dir = temp_dir(&format!("aof-{}", free_port()));
+        let (child, port) = start_on_a_free_port(|port| spawn_persistent(port, &dir));
         PersistentRedis { child, port, dir }
     }
 
@@ -104,7 +96,13 @@ impl PersistentRedis {
     pub fn start_again(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = spawn_persistent(self.port, &self.dir);
+        let mut child = spawn_persistent(self.port, &self.dir);
+        assert!(
+            wait_ready(&mut child, self.port),
+            "redis-server did not start again on port {}",
+            self.port
+        );
+        self.child = child;
     }
 }
 
@@ -117,7 +115,7 @@ impl Drop for PersistentRedis {
 }
 
 fn spawn_persistent(port: u16, dir: &Path) -> Child {
-    let child = Command::new("redis-server")
+    Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args([
             "--save",
@@ -132,9 +130,7 @@ fn spawn_persistent(port: u16, dir: &Path) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start redis-server ({e})"));
-    wait_listening(port);
-    child
+        .unwrap_or_else(|e| panic!("cannot start redis-server ({e})"))
 }
 
 /// A Redis Cluster of three masters and three replicas (`--cluster-enabled yes`, made with
@@ -189,9 +185,14 @@ impl RedisCluster {
                 child: Some(child),
             });
         }
-        let cluster = RedisCluster { nodes, dir };
-        for n in &cluster.nodes {
-            wait_listening(n.port);
+        let mut cluster = RedisCluster { nodes, dir };
+        for n in &mut cluster.nodes {
+            let child = n.child.as_mut().expect("just started");
+            assert!(
+                wait_ready(child, n.port),
+                "cluster node on port {} did not start",
+                n.port
+            );
         }
         let addrs: Vec<String> = cluster
             .nodes
@@ -375,13 +376,45 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn wait_listening(port: u16) {
+/// Starts a server with `spawn` on a free port and waits until it is ready; a port is free
+/// when chosen but may be taken before the server binds it (the server then exits), so this
+/// tries up to five ports.
+fn start_on_a_free_port(mut spawn: impl FnMut(u16) -> Child) -> (Child, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = spawn(port);
+        if wait_ready(&mut child, port) {
+            return (child, port);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("redis-server did not start on any of five free ports");
+}
+
+/// Waits (up to 10 s) until the server `child` started on `port` answers `PING` with
+/// `+PONG`; false when it exits first. A bare TCP connect is not proof: while nothing
+/// listens, a connect to a port in the ephemeral range can meet itself, and another
+/// process may hold the port.
+fn wait_ready(child: &mut Child, port: u16) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "redis-server did not start on port {port}"
-        );
+    while Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
+        }
+        if pong(port) {
+            return true;
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
+    false
+}
+
+fn pong(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut reply = [0u8; 7];
+    s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
 }

@@ -74,6 +74,10 @@ impl Event {
                 "\"{name}\" is a reserved event name"
             )));
         }
+        if name.as_bytes() == self.name().as_bytes() {
+            // The same name (an echo): the array is the frame's already, as received.
+            return Ok(self.same_name());
+        }
         let json = self.payload().json();
         let Some((start, end)) = args_span(json.as_bytes()) else {
             // Not built from a decoded array (cannot happen for a received event): through
@@ -108,6 +112,26 @@ impl Event {
             Payload::framed_event(framed, attachments),
             None,
         ))
+    }
+
+    /// [`renamed`](Self::renamed) to its own name, without an ack id: the payload as it is
+    /// when it holds its frame already (shared, nothing copied), else `42` and the array in
+    /// one new buffer (no scan of the text, no name to write).
+    fn same_name(&self) -> Event {
+        let payload = self.payload();
+        if payload.framed().is_some() {
+            return Event::from_parts(self.name().clone(), payload.clone(), None);
+        }
+        let json = payload.json().as_bytes();
+        let mut out = Vec::with_capacity(2 + json.len());
+        out.extend_from_slice(b"42");
+        out.extend_from_slice(json);
+        let framed = Str::from_trusted(Bytes::from(out));
+        Event::from_parts(
+            self.name().clone(),
+            Payload::framed_event(framed, payload.attachments().to_vec()),
+            None,
+        )
     }
 
     /// The arguments as an ack's array (`[...args]`), to answer an ack with what the event
@@ -253,5 +277,36 @@ mod tests {
         assert_eq!(e.args_text(), r#"1,"z""#);
         let r = Event::new("n", &(1, "z")).unwrap().renamed("m").unwrap();
         assert_eq!(r.payload().json().as_str(), r#"["m",1,"z"]"#);
+    }
+
+    #[test]
+    fn renamed_to_its_own_name_is_the_same_event_without_its_ack() {
+        use crate::engine::Frame;
+        use crate::socket::Packet;
+        for text in [r#"27["echo",1.5,{"k":"x"}]"#, r#"2/chat,["echo"]"#] {
+            let e = received(text);
+            let r = e.renamed("echo").unwrap();
+            assert_eq!(r.name(), e.name());
+            assert_eq!(r.ack_id(), None);
+            assert_eq!(r.payload().json(), e.payload().json());
+            for nsp in ["/", "/chat"] {
+                let plain = Event::from_values("echo", &e.args().unwrap());
+                let (a, b) = (Packet::event(nsp, r.clone()), Packet::event(nsp, plain));
+                assert_eq!(a.to_frames(), b.to_frames(), "{text} to {nsp}");
+                assert_eq!(a.into_frames(), b.into_frames(), "{text} to {nsp}");
+            }
+        }
+        // An escaped name is the same name.
+        let e = received(r#"2["\u0065cho",2]"#);
+        let frames = Packet::event("/", e.renamed("echo").unwrap()).to_frames();
+        assert_eq!(frames[..], [Frame::Text(Str::from(r#"42["\u0065cho",2]"#.to_owned()))]);
+        // A built event keeps sharing its frame.
+        let built = Event::new("n", &(1, "z")).unwrap();
+        let again = built.renamed("n").unwrap();
+        assert_eq!(
+            again.payload().framed().map(|f| f.as_ptr()),
+            built.payload().framed().map(|f| f.as_ptr())
+        );
+        assert!(again.payload().framed().is_some());
     }
 }

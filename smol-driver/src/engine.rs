@@ -120,6 +120,7 @@ impl EngineServer {
             };
             let (stream, peer) = accepted?;
             let _ = stream.set_nodelay(true);
+            let stream = crate::tcp::TcpConn::from(stream);
             let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());
             let this = self.clone();
             // Everything sio logs for this connection (its WebSocket's task too) carries the
@@ -156,8 +157,7 @@ impl EngineServer {
     /// Answers one HTTP request on the server's path (any body type).
     ///
     /// A WebSocket upgrade is completed on the connection hyper hands back: as a
-    /// [`smol::net::TcpStream`] when served by [`serve`](Self::serve) (hyper's buffers are
-    /// dropped), through hyper's own wrapper otherwise.
+    /// TCP connection when served by [`serve`](Self::serve) (hyper's buffers are dropped), through hyper's own wrapper otherwise.
     pub async fn handle<B>(&self, req: Request<B>) -> Response<Full<Bytes>>
     where
         B: Body + Unpin,

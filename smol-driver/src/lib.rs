@@ -139,6 +139,7 @@ mod io;
 mod redis_adapter;
 mod socketio;
 mod stall;
+mod tcp;
 mod timer;
 mod ws;
 

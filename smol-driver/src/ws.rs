@@ -10,11 +10,11 @@ use sio_core::api::EngineIo;
 use sio_core::compress::deflate::Agreed;
 use sio_core::engine::server::TransportId;
 use sio_io::ws_loop::{after_upgrade, serve};
-use smol::net::TcpStream;
 use smol_hyper::rt::FuturesIo;
 
 use crate::io::HyperIo;
 use crate::stall::StallGuard;
+use crate::tcp::TcpConn;
 
 /// Completes the upgrade and runs the WebSocket until it closes (see
 /// [`after_upgrade`]).
@@ -26,7 +26,7 @@ pub(crate) fn run(
 ) -> impl Future<Output = ()> {
     after_upgrade(io, id, on_upgrade, crate::now, move |io, upgraded| {
         // Take the TCP stream back from hyper so no HTTP buffer lives on with the connection.
-        match upgraded.downcast::<FuturesIo<StallGuard<TcpStream>>>() {
+        match upgraded.downcast::<FuturesIo<StallGuard<TcpConn>>>() {
             Ok(parts) => {
                 let stream = parts.io.into_inner();
                 Either::Left(serve(io, id, stream, parts.read_buf, deflate, crate::now))

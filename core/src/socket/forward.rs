@@ -299,7 +299,10 @@ mod tests {
         // An escaped name is the same name.
         let e = received(r#"2["\u0065cho",2]"#);
         let frames = Packet::event("/", e.renamed("echo").unwrap()).to_frames();
-        assert_eq!(frames[..], [Frame::Text(Str::from(r#"42["\u0065cho",2]"#.to_owned()))]);
+        assert_eq!(
+            frames[..],
+            [Frame::Text(Str::from(r#"42["\u0065cho",2]"#.to_owned()))]
+        );
         // A built event keeps sharing its frame.
         let built = Event::new("n", &(1, "z")).unwrap();
         let again = built.renamed("n").unwrap();

@@ -156,7 +156,7 @@ impl SocketServer {
         let frames = self
             .config
             .parser
-            .to_frames(&Packet::event(n.name.clone(), event.with_ack(ack_id)));
+            .into_frames(Packet::event(n.name.clone(), event.with_ack(ack_id)));
         // Encoded once more, once, if a v2 client gets the attachments.
         let binary = super::legacy::has_binary(&frames);
         let mut v3_frames: Option<SmallVec<[Frame; 1]>> = None;
@@ -227,7 +227,7 @@ impl SocketServer {
         let (sid, nsp, v3) = (s.sid.clone(), s.nsp.clone(), s.v3);
         let event = event.without_ack();
         let frames = if volatile || self.config.recovery.is_none() {
-            self.config.parser.to_frames(&Packet::event(nsp, event))
+            self.config.parser.into_frames(Packet::event(nsp, event))
         } else {
             // The reference emits through its adapter to the socket's own room, so the packet
             // is logged for recovery like a broadcast.
@@ -262,10 +262,10 @@ impl SocketServer {
         let name = n.name.clone();
         let event = event.without_ack();
         let frames: SmallVec<[Frame; 1]> = if volatile {
-            self.config.parser.to_frames(&Packet::event(name, event))
+            self.config.parser.into_frames(Packet::event(name, event))
         } else if let Some(offset) = offset {
             let event = super::recovery::with_offset(&event, offset);
-            self.config.parser.to_frames(&Packet::event(name, event))
+            self.config.parser.into_frames(Packet::event(name, event))
         } else {
             let except = target.all_except_rooms();
             self.record(&name, event, target.rooms.clone(), except)

@@ -65,19 +65,22 @@ impl SocketServer {
             return self
                 .config
                 .parser
-                .to_frames(&Packet::event(nsp.clone(), event));
+                .into_frames(Packet::event(nsp.clone(), event));
         };
         if self.external_sessions {
             // Offsets come from the external store (broadcast_at_offset); an event sent
             // without one cannot be replayed.
-            return Packet::event(nsp.clone(), event).to_frames();
+            return self
+                .config
+                .parser
+                .into_frames(Packet::event(nsp.clone(), event));
         }
         let offset = self.next_offset();
         let event = with_offset(&event, &offset);
         let frames = self
             .config
             .parser
-            .to_frames(&Packet::event(nsp.clone(), event));
+            .into_frames(Packet::event(nsp.clone(), event));
         if let Some(n) = self.namespaces.get_mut(nsp.as_bytes()) {
             while n
                 .log
@@ -215,4 +218,54 @@ pub(super) fn with_offset(event: &Event, offset: &str) -> Event {
     out.push(']');
     let payload = Payload::from_parts(Str::from(out), event.payload().attachments().to_vec());
     Event::from_parts(event.name().clone(), payload, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::super::{ConnInfo, EngineCommand, SocketEvent, SocketServer, SocketServerConfig};
+    use crate::engine::{Frame, Packet as EnginePacket};
+    use crate::socket::server::RecoveryConfig;
+    use crate::socket::{Event, Packet, Parser};
+    use crate::Str;
+
+    /// With recovery on and sessions kept by the adapter (the streams adapter), an emit is
+    /// still encoded by the server's parser: a msgpack client gets a binary frame.
+    #[test]
+    fn an_emit_with_external_sessions_is_encoded_by_the_parser() {
+        let mut s = SocketServer::new(SocketServerConfig {
+            parser: Parser::MsgPack,
+            recovery: Some(RecoveryConfig::default()),
+            ..Default::default()
+        });
+        s.set_external_sessions(true);
+        let (now, sid) = (Instant::now(), Str::from("sid1"));
+        s.handle_engine_open(now, sid.clone(), ConnInfo::default());
+        for frame in Parser::MsgPack.to_frames(&Packet::connect("/", None)) {
+            let Frame::Binary(b) = frame else {
+                panic!("a msgpack CONNECT is binary")
+            };
+            s.handle_engine_message(now, &sid, EnginePacket::Binary(b));
+        }
+        let socket = loop {
+            match s.poll_event().expect("a connect request") {
+                SocketEvent::ConnectRequest { request, .. } => {
+                    break s.accept_connect(now, request).expect("pending")
+                }
+                _ => continue,
+            }
+        };
+        while s.poll_engine_command().is_some() {}
+        s.emit(&socket, Event::new("x", &1).unwrap()).unwrap();
+        match s.poll_engine_command() {
+            Some(EngineCommand::Send { frames, .. }) => {
+                assert!(
+                    frames.iter().all(|f| matches!(f, Frame::Binary(_))),
+                    "{frames:?}"
+                );
+            }
+            other => panic!("expected a send, got {other:?}"),
+        }
+    }
 }

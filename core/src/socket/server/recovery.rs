@@ -233,6 +233,8 @@ mod tests {
     /// With recovery on and sessions kept by the adapter (the streams adapter), an emit is
     /// still encoded by the server's parser: a msgpack client gets a binary frame.
     #[test]
+    // Any instant does: the test's one moment, read once.
+    #[allow(clippy::disallowed_methods)]
     fn an_emit_with_external_sessions_is_encoded_by_the_parser() {
         let mut s = SocketServer::new(SocketServerConfig {
             parser: Parser::MsgPack,

@@ -9,6 +9,8 @@
 //   - every message is sent back unchanged (text stays text, binary stays binary);
 //   - text `close-me`       -> the server closes the session (not echoed);
 //   - text `send-burst:<n>` -> sends n text messages `burst-<i>`, i = 0..n-1, at once (not echoed).
+// --cookie turns on the `cookie` option with its defaults (`cookie: true`);
+// --initial-packet <text> sets `initialPacket`.
 // Stops on SIGINT/SIGTERM, and also when stdin ends if --exit-on-stdin-end is given
 // (handy when a test harness spawns it). --host defaults to 127.0.0.1.
 
@@ -37,7 +39,9 @@ const host = args.host ?? "127.0.0.1";
 const httpServer = http.createServer((req, res) => {
   res.writeHead(404).end();
 });
-const eio = new Server({ pingInterval, pingTimeout, path: "/engine.io" });
+const cookie = args.cookie ? true : false;
+const initialPacket = args["initial-packet"];
+const eio = new Server({ pingInterval, pingTimeout, path: "/engine.io", cookie, initialPacket });
 eio.attach(httpServer, { path: "/engine.io" });
 
 eio.on("connection", (socket) => {

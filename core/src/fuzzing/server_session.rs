@@ -233,6 +233,11 @@ fn run(now: Instant, data: &[u8], tracing: bool) -> Reach {
         // no `Accept-Encoding`, so answers stay readable).
         per_message_deflate: None,
         http_compression: Some(crate::compress::http::HttpCompression::default()),
+        // A header on each handshake's answer: on, as it costs the run nothing.
+        cookie: Some(crate::engine::server::Cookie::default()),
+        // An Engine.IO message before CONNECT, which the Socket.IO clients of this harness
+        // would take for a bad packet.
+        initial_packet: None,
         sid_seed: [5; 32],
     });
     let sio = SocketServer::new(SocketServerConfig {

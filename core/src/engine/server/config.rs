@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::Request;
+use super::{Cookie, Request};
 use crate::compress::deflate::PerMessageDeflate;
 use crate::compress::http::HttpCompression;
 
@@ -163,6 +163,17 @@ pub struct ServerConfig {
     /// default, threshold 1024 bytes): a GET answer of at least `threshold` bytes goes out
     /// gzip- or deflate-encoded, by the request's `Accept-Encoding`. `None` turns it off.
     pub http_compression: Option<HttpCompression>,
+    /// The reference's `cookie`: a cookie holding the session id, set on the answer to a
+    /// polling handshake, for load balancers that route by cookie. None by default (as the
+    /// reference); `Some(Cookie::default())` is the reference's `cookie: true`. An invalid
+    /// one (see [`Cookie::header_value`]) makes [`Server::new`](super::Server::new) panic.
+    pub cookie: Option<Cookie>,
+    /// The reference's `initialPacket`: a message every session gets right after its `open`
+    /// packet (on polling, in the handshake's answer). A
+    /// [`Packet::Message`](crate::engine::Packet::Message) or a
+    /// [`Packet::Binary`](crate::engine::Packet::Binary); a packet of another type is not
+    /// sent. None by default.
+    pub initial_packet: Option<crate::engine::Packet>,
     /// Seed of the session-id generator (ChaCha20). The default draws it from the operating
     /// system's randomness; set a fixed one only in tests, since session ids authenticate
     /// requests and a known seed makes them predictable.
@@ -220,6 +231,8 @@ impl Default for ServerConfig {
             allow_eio3: false,
             per_message_deflate: None,
             http_compression: Some(HttpCompression::default()),
+            cookie: None,
+            initial_packet: None,
             sid_seed: super::sid::os_seed(),
         }
     }
@@ -245,6 +258,8 @@ impl fmt::Debug for ServerConfig {
             .field("allow_eio3", &self.allow_eio3)
             .field("per_message_deflate", &self.per_message_deflate)
             .field("http_compression", &self.http_compression)
+            .field("cookie", &self.cookie)
+            .field("initial_packet", &self.initial_packet)
             .finish_non_exhaustive()
     }
 }

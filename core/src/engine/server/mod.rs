@@ -7,6 +7,7 @@
 //! See [`Server`] for the methods and the caller contract.
 
 mod config;
+mod cookie;
 mod cors;
 mod event;
 mod metrics;
@@ -26,6 +27,7 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 pub use config::{AllowRequest, AllowedOrigins, Cors, ServerConfig, Transports};
+pub use cookie::{Cookie, SameSite};
 pub use event::{CloseReason, Event, TransportKind};
 pub use metrics::EngineMetrics;
 pub use request::{parse_query, Headers, Method, Request, Response, Transmit, TransportId};
@@ -135,6 +137,8 @@ pub struct Server {
     /// sessions' armed deadlines change far more rarely. Forgotten wherever they change.
     next_deadline: Option<Option<Instant>>,
     sids: SidGenerator,
+    /// The session cookie's name and attributes ([`ServerConfig::cookie`]), checked once.
+    cookie: Option<(String, String)>,
 }
 
 /// The application named a session that does not exist (any more).
@@ -181,8 +185,17 @@ impl fmt::Debug for Server {
 
 impl Server {
     /// A server with `config` and no session.
+    ///
+    /// # Panics
+    ///
+    /// If [`ServerConfig::cookie`] is one the reference refuses too (an invalid name, path
+    /// or domain; see [`Cookie::header_value`]).
     pub fn new(config: ServerConfig) -> Self {
         let sids = SidGenerator::new(config.sid_seed);
+        let cookie = config.cookie.as_ref().map(|c| match c.attributes() {
+            Ok(attributes) => (c.name.clone(), attributes),
+            Err(why) => panic!("ServerConfig::cookie: {why}"),
+        });
         let http_compression = config.http_compression;
         Server {
             config,
@@ -197,6 +210,7 @@ impl Server {
             timers: BinaryHeap::new(),
             next_deadline: None,
             sids,
+            cookie,
         }
     }
 

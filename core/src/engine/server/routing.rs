@@ -155,6 +155,12 @@ impl Server {
             return;
         }
         let sid = self.new_sid();
+        let mut headers = headers;
+        if let Some((name, attributes)) = &self.cookie {
+            // The reference's `cookie`: on this answer only (see `cookie.rs`).
+            let value = format!("{name}={sid}{attributes}");
+            headers.push(("set-cookie", Str::from(value)));
+        }
         let transport = session::Transport { protocol, binary };
         let get = session::ParkedGet {
             id,

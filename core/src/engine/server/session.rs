@@ -133,7 +133,7 @@ impl Session {
     ) -> Self {
         out.bindings.insert(get.id, sid.clone());
         let mut s = Session::new(now, sid, Active::Polling { get: None }, transport, cfg);
-        s.send_packet(open_packet(&s.sid, cfg.upgrades(), cfg), cfg, out);
+        s.send_open(cfg.upgrades(), cfg, out);
         s.active = Active::Polling { get: Some(get) };
         s.flush(out);
         s
@@ -150,8 +150,17 @@ impl Session {
     ) -> Self {
         out.bindings.insert(ws, sid.clone());
         let mut s = Session::new(now, sid, Active::WebSocket(ws), transport, cfg);
-        s.send_packet(open_packet(&s.sid, Vec::new(), cfg), cfg, out);
+        s.send_open(Vec::new(), cfg, out);
         s
+    }
+
+    /// The `open` packet, then the configured
+    /// [`initial_packet`](ServerConfig::initial_packet) (the reference's `onOpen`).
+    fn send_open(&mut self, upgrades: Vec<Str>, cfg: &ServerConfig, out: &mut Outbox) {
+        self.send_packet(open_packet(&self.sid, upgrades, cfg), cfg, out);
+        if let Some(p @ (Packet::Message(_) | Packet::Binary(_))) = &cfg.initial_packet {
+            self.send_packet(p.clone(), cfg, out);
+        }
     }
 
     fn new(

@@ -27,7 +27,7 @@ impl Session {
         let mut s = Session::new(now, sid, Active::WebSocket(id), transport, cfg);
         s.wt = Some(decoder);
         out.bindings.insert(id, s.sid.clone());
-        s.send_packet(super::open_packet(&s.sid, Vec::new(), cfg), cfg, out);
+        s.send_open(Vec::new(), cfg, out);
         s
     }
 

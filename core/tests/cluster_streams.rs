@@ -382,3 +382,42 @@ fn a_client_with_an_unknown_session_or_offset_gets_a_new_socket() {
         nodes[0].h.commands();
     }
 }
+
+/// With recovery on and sessions kept by the adapter (the streams adapter), a socket's emit is
+/// still encoded by the server's parser: a msgpack client gets binary frames.
+#[test]
+fn an_emit_with_external_sessions_is_encoded_by_the_parser() {
+    use sio_core::socket::{Packet, Parser};
+    let mut h = Harness::with(SocketServerConfig {
+        id_seed: [3; 32],
+        parser: Parser::MsgPack,
+        recovery: Some(RecoveryConfig::default()),
+        ..SocketServerConfig::default()
+    });
+    h.server.set_external_sessions(true);
+    h.open("s1");
+    for frame in Parser::MsgPack.to_frames(&Packet::connect("/", None)) {
+        let Frame::Binary(b) = frame else {
+            panic!("a msgpack CONNECT is binary")
+        };
+        h.server
+            .handle_engine_message(h.now, &sid("s1"), EnginePacket::Binary(b));
+    }
+    let request = h.request();
+    let socket = h.server.accept_connect(h.now, request).unwrap();
+    h.commands();
+    h.server.emit(&socket, ev("x")).unwrap();
+    let frames: Vec<Frame> = h
+        .commands()
+        .into_iter()
+        .flat_map(|c| match c {
+            EngineCommand::Send { frames, .. } => frames.into_vec(),
+            EngineCommand::Close { .. } => Vec::new(),
+        })
+        .collect();
+    assert!(!frames.is_empty());
+    assert!(
+        frames.iter().all(|f| matches!(f, Frame::Binary(_))),
+        "{frames:?}"
+    );
+}

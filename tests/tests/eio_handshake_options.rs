@@ -57,6 +57,22 @@ fn set_cookies(head: &str) -> Vec<String> {
         .collect()
 }
 
+/// The session id in an `open` packet's text.
+fn sid_in(text: &str) -> String {
+    text.split("\"sid\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no sid in {text:?}"))
+        .to_owned()
+}
+
+/// A WebSocket upgrade request to `target`: the head of its `101` answer.
+fn upgrade(port: u16, target: &str) -> String {
+    let (head, _) = exchange(port, "GET", target, WS, "", false);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    head
+}
+
 const WS: &str = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
 
 /// What a server sets: on the polling handshake (the sid written `<sid>`), on a POST of that
@@ -73,12 +89,7 @@ fn observe(port: u16) -> Seen {
     let p = "/engine.io/?EIO=4";
     let (head, body) = exchange(port, "GET", &format!("{p}&transport=polling"), "", "", true);
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let sid = body
-        .split("\"sid\":\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap_or_else(|| panic!("no sid in {body:?}"))
-        .to_owned();
+    let sid = sid_in(&body);
     let handshake = set_cookies(&head)
         .into_iter()
         .map(|c| c.replace(&sid, "<sid>"))
@@ -93,30 +104,13 @@ fn observe(port: u16) -> Seen {
     );
     assert_eq!(body, "ok", "{head}");
     let post = set_cookies(&head);
-    let (head, _) = exchange(
-        port,
-        "GET",
-        &format!("{p}&transport=websocket&sid={sid}"),
-        WS,
-        "",
-        false,
-    );
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    let upgrade = set_cookies(&head);
-    let (head, _) = exchange(
-        port,
-        "GET",
-        &format!("{p}&transport=websocket"),
-        WS,
-        "",
-        false,
-    );
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let upgraded = upgrade(port, &format!("{p}&transport=websocket&sid={sid}"));
+    let websocket_only = upgrade(port, &format!("{p}&transport=websocket"));
     Seen {
         handshake,
         post,
-        upgrade,
-        websocket_only: set_cookies(&head),
+        upgrade: set_cookies(&upgraded),
+        websocket_only: set_cookies(&websocket_only),
     }
 }
 
@@ -218,16 +212,7 @@ fn first_packets(port: u16) -> (String, Vec<String>) {
     let p = "/engine.io/?EIO=4";
     let (head, body) = exchange(port, "GET", &format!("{p}&transport=polling"), "", "", true);
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let without_sid = |text: &str| {
-        let sid = text
-            .split("\"sid\":\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .unwrap_or("-")
-            .to_owned();
-        text.replace(&sid, "<sid>")
-    };
-    let polling = without_sid(&body);
+    let polling = body.replace(&sid_in(&body), "<sid>");
     let url = format!("ws://127.0.0.1:{port}{p}&transport=websocket");
     let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
@@ -235,25 +220,14 @@ fn first_packets(port: u16) -> (String, Vec<String>) {
         .unwrap();
     let (mut ws, _) = tungstenite::client::client(url.as_str(), stream).expect("WebSocket");
     let mut messages = Vec::new();
-    let mut sid_text = String::new();
     while messages.len() < 2 {
         match ws.read().expect("a message") {
-            tungstenite::Message::Text(t) => {
-                if sid_text.is_empty() {
-                    sid_text = t.to_string();
-                }
-                messages.push(t.to_string());
-            }
+            tungstenite::Message::Text(t) => messages.push(t.to_string()),
             tungstenite::Message::Binary(b) => messages.push(format!("binary {:?}", &b[..])),
             _ => {}
         }
     }
-    let sid = sid_text
-        .split("\"sid\":\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap_or("-")
-        .to_owned();
+    let sid = sid_in(&messages[0]);
     let messages = messages.iter().map(|m| m.replace(&sid, "<sid>")).collect();
     (polling, messages)
 }

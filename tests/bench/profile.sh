@@ -2,7 +2,8 @@
 # Instruction counts per message (callgrind: repeatable on a noisy machine) of one server under
 # one scenario: `bash tests/bench/profile.sh SERVER [SCENARIO] [INFLIGHT]`, SERVER one of raw,
 # sio-tokio, sio-smol, socketioxide. Prints instructions per round trip and writes the profile
-# (callgrind.out.SERVER-SCENARIO) for `callgrind_annotate --inclusive=yes`. The count covers
+# (tests/bench/callgrind.out.SERVER-SCENARIO-INFLIGHT.1, whatever the working directory) for
+# `callgrind_annotate --inclusive=yes`. The count covers
 # the whole load (no warm-up), so it divides by exactly the messages answered. SIO_ARGS adds
 # arguments to sio-server (e.g. SIO_ARGS="--handlers values").
 set -euo pipefail
@@ -19,7 +20,7 @@ case "$server" in
   socketioxide) cmd=("$bin/sioxide-server"); proto=sio ;;
   *) echo "unknown server $server" >&2; exit 2 ;;
 esac
-out="callgrind.out.$server-$scenario-$inflight"
+out="$here/callgrind.out.$server-$scenario-$inflight"
 log="$(mktemp)"
 valgrind --tool=callgrind --callgrind-out-file="$out" --instr-atstart=no "${cmd[@]}" >"$log" 2>&1 &
 vpid=$!

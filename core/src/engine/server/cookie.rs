@@ -62,12 +62,19 @@ impl Cookie {
     /// refuses (`"argument name is invalid"`, `"option domain is invalid"`, `"option path is
     /// invalid"`). Session ids need no encoding (base64url).
     pub fn header_value(&self, sid: &str) -> Result<String, &'static str> {
-        Ok(format!("{}={sid}{}", self.name, self.attributes()?))
+        Ok(self.checked()?.value(sid))
     }
 
-    /// What follows `name=value`: every attribute, checked as the `cookie` package checks
-    /// them.
-    pub(crate) fn attributes(&self) -> Result<String, &'static str> {
+    /// The cookie checked as the `cookie` package checks it, its attributes written once.
+    pub(crate) fn checked(&self) -> Result<CheckedCookie, &'static str> {
+        Ok(CheckedCookie {
+            name: self.name.clone(),
+            attributes: self.attributes()?,
+        })
+    }
+
+    /// What follows `name=value`: every attribute, checked.
+    fn attributes(&self) -> Result<String, &'static str> {
         let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
         if self.name.is_empty() || !self.name.bytes().all(token) {
             return Err("argument name is invalid");
@@ -109,6 +116,21 @@ impl Cookie {
             None => {}
         }
         Ok(out)
+    }
+}
+
+/// A [`Cookie`] found valid, kept by the server to write for each new session.
+#[derive(Debug)]
+pub(crate) struct CheckedCookie {
+    name: String,
+    /// Everything after `name=value`.
+    attributes: String,
+}
+
+impl CheckedCookie {
+    /// The `Set-Cookie` value for session `sid`.
+    pub(crate) fn value(&self, sid: &str) -> String {
+        format!("{}={sid}{}", self.name, self.attributes)
     }
 }
 

@@ -137,8 +137,8 @@ pub struct Server {
     /// sessions' armed deadlines change far more rarely. Forgotten wherever they change.
     next_deadline: Option<Option<Instant>>,
     sids: SidGenerator,
-    /// The session cookie's name and attributes ([`ServerConfig::cookie`]), checked once.
-    cookie: Option<(String, String)>,
+    /// [`ServerConfig::cookie`], checked once.
+    cookie: Option<cookie::CheckedCookie>,
 }
 
 /// The application named a session that does not exist (any more).
@@ -192,9 +192,9 @@ impl Server {
     /// or domain; see [`Cookie::header_value`]).
     pub fn new(config: ServerConfig) -> Self {
         let sids = SidGenerator::new(config.sid_seed);
-        let cookie = config.cookie.as_ref().map(|c| match c.attributes() {
-            Ok(attributes) => (c.name.clone(), attributes),
-            Err(why) => panic!("ServerConfig::cookie: {why}"),
+        let cookie = config.cookie.as_ref().map(|c| {
+            c.checked()
+                .unwrap_or_else(|why| panic!("ServerConfig::cookie: {why}"))
         });
         let http_compression = config.http_compression;
         Server {

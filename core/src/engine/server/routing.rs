@@ -156,10 +156,9 @@ impl Server {
         }
         let sid = self.new_sid();
         let mut headers = headers;
-        if let Some((name, attributes)) = &self.cookie {
+        if let Some(cookie) = &self.cookie {
             // The reference's `cookie`: on this answer only (see `cookie.rs`).
-            let value = format!("{name}={sid}{attributes}");
-            headers.push(("set-cookie", Str::from(value)));
+            headers.push(("set-cookie", Str::from(cookie.value(&sid))));
         }
         let transport = session::Transport { protocol, binary };
         let get = session::ParkedGet {

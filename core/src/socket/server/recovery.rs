@@ -61,20 +61,15 @@ impl SocketServer {
         rooms: Vec<Str>,
         except: Vec<Str>,
     ) -> SmallVec<[Frame; 1]> {
-        let (Some(rc), Some(now)) = (self.config.recovery, self.last_now) else {
+        // With sessions kept outside (`external_sessions`), offsets come from the external
+        // store (broadcast_at_offset): an event sent without one cannot be replayed.
+        let log = self.config.recovery.zip(self.last_now);
+        let Some((rc, now)) = log.filter(|_| !self.external_sessions) else {
             return self
                 .config
                 .parser
                 .into_frames(Packet::event(nsp.clone(), event));
         };
-        if self.external_sessions {
-            // Offsets come from the external store (broadcast_at_offset); an event sent
-            // without one cannot be replayed.
-            return self
-                .config
-                .parser
-                .into_frames(Packet::event(nsp.clone(), event));
-        }
         let offset = self.next_offset();
         let event = with_offset(&event, &offset);
         let frames = self

@@ -41,7 +41,9 @@ done
     echo
     echo '[patch.crates-io]'
     for c in sio-core sio-io; do echo "$c = { path = \"crates/$c-$version\" }"; done
-    # The workspace's deflate speed-up for debug builds (tests compress 200 KB messages).
+    # The workspace's debug-info settings (disk) and its deflate speed-up for debug builds
+    # (tests compress 200 KB messages).
+    printf '\n[profile.dev]\ndebug = "line-tables-only"\n[profile.dev.package."*"]\ndebug = false\n'
     for p in miniz_oxide flate2 crc32fast adler2; do
         printf '\n[profile.dev.package.%s]\nopt-level = 3\n' "$p"
     done

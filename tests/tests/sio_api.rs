@@ -399,3 +399,64 @@ async fn forwarded_arguments_arrive_as_they_were_sent() {
         "{seen:?}"
     );
 }
+
+/// The emits of handlers run together (one batch of events read at once) are carried out
+/// together; that shows only in timing, never in what arrives: every packet, in order, and
+/// what a handler reads of its connection's buffer counts what it emitted just before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_events_is_answered_in_order_and_counted_as_emitted() {
+    let io = SocketIoServer::new(SocketIoConfig::default());
+    io.of("/").on_connection(|socket: Socket| async move {
+        socket.on("burst", |socket: Socket, msg: Message| async move {
+            let n: u64 = msg.arg(0).unwrap();
+            let before = socket.buffered_amount();
+            for i in 0..3 {
+                socket.emit("n", &(n, i)).unwrap();
+            }
+            let after = socket.buffered_amount();
+            socket.emit("grew", &(n, after - before)).unwrap();
+        });
+        // More emits from one handler than a batch holds back.
+        socket.on("flood", |socket: Socket, _: Message| async move {
+            for i in 0..300 {
+                socket.emit("f", &i).unwrap();
+            }
+        });
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(io.clone().serve(listener));
+    let c = Client::connect(port).await;
+
+    // 100 events in one request: the server reads them at once and runs their handlers in
+    // one go.
+    let body: Vec<String> = (0..100).map(|n| format!("42[\"burst\",{n}]")).collect();
+    assert_eq!(
+        http(port, "POST", &c.url(), &body.join("\u{1e}")).await,
+        "ok"
+    );
+    let mut got = Vec::new();
+    while got.len() < 400 {
+        got.extend(c.poll().await.split('\u{1e}').map(str::to_owned));
+    }
+    let mut want = Vec::new();
+    for n in 0..100 {
+        for i in 0..3 {
+            want.push(format!("42[\"n\",{n},{i}]"));
+        }
+        // A frame is counted as its Engine.IO packet's length plus the fixed overhead.
+        let grew: usize = (0..3)
+            .map(|i| format!("42[\"n\",{n},{i}]").len() + sio_core::engine::server::FRAME_OVERHEAD)
+            .sum();
+        want.push(format!("42[\"grew\",{n},{grew}]"));
+    }
+    assert_eq!(got, want);
+
+    c.send("2[\"flood\"]").await;
+    let mut got = Vec::new();
+    while got.len() < 300 {
+        got.extend(c.poll().await.split('\u{1e}').map(str::to_owned));
+    }
+    let want: Vec<String> = (0..300).map(|i| format!("42[\"f\",{i}]")).collect();
+    assert_eq!(got, want);
+}

@@ -289,6 +289,13 @@ std::thread_local! {
     static DRAINING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Whether this thread is draining `server` (its [`EngineIo::key`]).
+///
+/// [`EngineIo::key`]: crate::api::engine::EngineIo::key
+pub(crate) fn draining(server: usize) -> bool {
+    DRAINING.with(|d| d.borrow().contains(&server))
+}
+
 /// Takes `server` off [`DRAINING`] when its drain ends, even by a handler's panic.
 struct DrainGuard(usize);
 
@@ -330,7 +337,7 @@ pub(crate) fn drain(io: &SocketIo) {
                 if slot.is_none() {
                     side = l.take_side_work();
                 }
-                ((), side.is_none())
+                ((), side.is_none(), slot.is_some())
             });
             let Some((turned, next)) = slot.take() else {
                 break;

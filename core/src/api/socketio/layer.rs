@@ -21,6 +21,11 @@ use crate::socket::server::{
 use crate::socket::Payload;
 use crate::Str;
 
+/// Most engine commands a drain leaves queued between its handlers (see
+/// [`SocketIo::with_batched`]): bounds the memory a handler's emits take before the
+/// Engine.IO server's buffer limit sees them, and the delay of the first.
+pub(crate) const BATCH: usize = 64;
+
 pub(crate) struct Layer {
     pub(crate) server: SocketServer,
     pub(crate) rt: Arc<dyn Runtime>,
@@ -113,6 +118,14 @@ impl Layer {
             && !self.observed()
             && self.cluster.is_none()
             && !self.backlog.has_changes()
+    }
+
+    /// Whether the commands queued by sends that a drain batches may wait for its next lock:
+    /// fewer than [`BATCH`] queued, and no cluster (whose machine may have work of its own
+    /// to carry out at once).
+    #[inline]
+    pub(crate) fn holds_batch(&self) -> bool {
+        self.cluster.is_none() && self.server.queued_commands() < BATCH
     }
 
     /// Carries out the Socket.IO server's commands and routes its events.

@@ -26,7 +26,7 @@ impl Message {
         };
         let payload = Payload::ack(args)?;
         let socket = self.socket.clone();
-        Ok(self.io.with(|l, _| l.server.ack(&socket, id, payload)))
+        Ok(self.io.with_batched(|l| l.server.ack(&socket, id, payload)))
     }
 
     /// Emits this event's arguments, as they came, to `to` under the name `event` (an echo:
@@ -48,6 +48,6 @@ impl Message {
         };
         let payload = self.event.args_as_ack();
         let socket = self.socket.clone();
-        self.io.with(|l, _| l.server.ack(&socket, id, payload))
+        self.io.with_batched(|l| l.server.ack(&socket, id, payload))
     }
 }

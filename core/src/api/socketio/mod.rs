@@ -298,11 +298,38 @@ impl SocketIo {
     /// When it did and the layer has nothing queued for the machines, the lock is released
     /// without pumping and flushing them, which would find nothing to do (see
     /// [`EngineIo::with_upper_settled`](crate::api::engine::EngineIo::with_upper_settled)).
-    pub(crate) fn with_settled<R>(&self, f: impl FnOnce(&mut Layer) -> (R, bool)) -> R {
+    ///
+    /// `f` also says whether the drain goes on with another item (`more`): then sends batched
+    /// by [`with_batched`](Self::with_batched) stay queued for the next lock (up to
+    /// [`layer::BATCH`] of them), so a batch of events is carried out with one pump and one
+    /// flush.
+    pub(crate) fn with_settled<R>(&self, f: impl FnOnce(&mut Layer) -> (R, bool, bool)) -> R {
         self.io
             .with_upper_settled::<Layer, R>(|l, e| {
-                let (r, timers_untouched) = f(l);
-                if timers_untouched && l.settled() {
+                let (r, timers_untouched, more) = f(l);
+                if timers_untouched && (l.settled() || more && l.holds_batch()) {
+                    return (r, true);
+                }
+                l.pump(e);
+                (r, false)
+            })
+            .unwrap_or_else(|| unreachable!("a SocketIo always has its layer"))
+    }
+
+    /// [`with_untimed`](Self::with_untimed) for a send that arms no timer (an emit without
+    /// ack, an ack's answer). While this thread runs this server's handlers
+    /// ([`dispatch::drain`]) the packet is only queued in the Socket.IO server: the drain's
+    /// next lock carries out what its handlers queued, together (see
+    /// [`with_settled`](Self::with_settled)). Elsewhere, and once [`layer::BATCH`] packets
+    /// are queued, it is [`with_untimed`](Self::with_untimed).
+    pub(crate) fn with_batched<R>(&self, f: impl FnOnce(&mut Layer) -> R) -> R {
+        if !dispatch::draining(self.io.key()) {
+            return self.with_untimed(|l, _| f(l));
+        }
+        self.io
+            .with_upper_settled::<Layer, R>(|l, e| {
+                let r = f(l);
+                if l.holds_batch() {
                     return (r, true);
                 }
                 l.pump(e);
@@ -318,6 +345,9 @@ impl SocketIo {
     ) -> R {
         self.io
             .with_upper_mut::<Layer, R>(now, |l, e| {
+                // A batch held by a drain goes first: `f` may act on the Engine.IO server
+                // directly (closing a session, reading what is buffered).
+                l.pump(e);
                 let r = f(l, e);
                 l.pump(e);
                 r

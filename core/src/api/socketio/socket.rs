@@ -202,10 +202,21 @@ impl Socket {
     /// Queues `event` with `send` and tells the outgoing listeners, under one lock (a second
     /// lock per emit would be paid by every emit, listeners or not).
     fn send(&self, event: Event, send: impl FnOnce(&mut Layer, &SocketId, Event)) {
+        self.send_as(event, false, send);
+    }
+
+    /// [`send`](Self::send); `batched` for a send that arms no timer (see
+    /// [`SocketIo::with_batched`]).
+    fn send_as(
+        &self,
+        event: Event,
+        batched: bool,
+        send: impl FnOnce(&mut Layer, &SocketId, Event),
+    ) {
         let id = &self.id;
         // Written under the lock, not returned through it (see `dispatch::drain`).
         let mut told: Option<(Vec<super::handlers::OutgoingListener>, Event)> = None;
-        self.io.with(|l, _| {
+        let work = |l: &mut Layer| {
             if l.any_outgoing {
                 let listeners = l.sockets.get(id).map(|s| s.handlers.outgoing());
                 if let Some(listeners) = listeners.filter(|ls| !ls.is_empty()) {
@@ -217,7 +228,12 @@ impl Socket {
                 l.note(id, &self.nsp, || super::Activity::EventSent(e));
             }
             send(l, id, event);
-        });
+        };
+        if batched {
+            self.io.with_batched(work);
+        } else {
+            self.io.with(|l, _| work(l));
+        }
         if let Some((listeners, event)) = told {
             for l in listeners {
                 l(self, &event);
@@ -240,7 +256,7 @@ impl Socket {
     /// values built; see [`Message::forward`]), or one built with
     /// [`Event::new`](crate::socket::Event::new). Any ack id on it is dropped.
     pub fn emit_event(&self, event: Event) {
-        self.send(event, |l, id, event| l.emit_to(id, event));
+        self.send_as(event, true, |l, id, event| l.emit_to(id, event));
     }
 
     /// What is queued for this socket's connection and not yet written to it, in the units of
@@ -298,7 +314,7 @@ impl Socket {
         args: &T,
     ) -> Result<(), serde_json::Error> {
         let event = Event::new(event, args)?;
-        self.send(event, |l, id, event| {
+        self.send_as(event, true, |l, id, event| {
             let _ = l.server.emit_volatile(id, event);
         });
         Ok(())

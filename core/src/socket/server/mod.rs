@@ -267,6 +267,11 @@ impl SocketServer {
         self.commands.pop_front()
     }
 
+    /// How many engine commands wait to be polled.
+    pub(crate) fn queued_commands(&self) -> usize {
+        self.commands.len()
+    }
+
     /// Whether engine commands or events wait to be polled: when not, the layer above has
     /// nothing of this machine's to carry out.
     pub(crate) fn has_output(&self) -> bool {

@@ -107,7 +107,7 @@ fn main() -> io::Result<()> {
                     _ => {}
                 }
             } else if let Some(event) = server.poll_event() {
-                if let Event::Message { sid, packet } = event {
+                if let Event::Message { sid, packet, .. } = event {
                     let _ = server.send(&sid, packet); // the echo
                 }
             } else {

@@ -466,3 +466,55 @@ fn server_side_room_operations_on_a_target() {
     );
     assert_eq!(h.server.socket_count("/"), 1);
 }
+
+/// An event received in the WebSocket message `frame` (`4` + the packet), as the layer above
+/// hands it over with `handle_engine_message_framed`; returns the event.
+fn receive_framed(h: &mut Harness, s: &str, frame: &str) -> Event {
+    let frame = Str::from(frame.to_owned());
+    let packet = EnginePacket::Message(frame.slice(1..frame.len()).unwrap());
+    h.server
+        .handle_engine_message_framed(h.now, &sid(s), packet, Some(frame));
+    match h.events().as_slice() {
+        [SocketEvent::Event { event, .. }] => event.clone(),
+        other => panic!("expected one event, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_echo_sends_the_frame_it_was_received_in() {
+    let mut h = Harness::new();
+    h.server.add_namespace("/chat");
+    let id = h.connect("E1", "/");
+    let chat = h.connect("E2", "/chat");
+
+    let frame = r#"42["echo",{"a":[1, 2]}]"#;
+    let event = receive_framed(&mut h, "E1", frame);
+    let received = event.payload().json().as_ptr();
+    h.server.emit(&id, event.renamed("echo").unwrap()).unwrap();
+    let cmds = h.commands();
+    let [EngineCommand::Send { frames, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let [Frame::Text(sent)] = frames.as_slice() else {
+        panic!("{frames:?}")
+    };
+    assert_eq!(sent.as_str(), frame);
+    // The very buffer the arguments were read from: nothing was copied.
+    assert_eq!(sent.as_ptr() as usize + 2, received as usize);
+
+    // An event with an ack id, or in another namespace, is written anew (its frame is not
+    // the echo's), with the same text.
+    for (s, to, frame, want) in [
+        ("E1", &id, r#"421["echo",3]"#, r#"42["echo",3]"#),
+        (
+            "E2",
+            &chat,
+            r#"42/chat,["echo",3]"#,
+            r#"42/chat,["echo",3]"#,
+        ),
+    ] {
+        let event = receive_framed(&mut h, s, frame);
+        h.server.emit(to, event.renamed("echo").unwrap()).unwrap();
+        assert_eq!(h.wire(), vec![want.to_owned()]);
+    }
+}

@@ -217,7 +217,7 @@ impl State {
                     self.accept.push_back(sid);
                     wake(&mut self.accept_waker);
                 }
-                Event::Message { sid, packet } => {
+                Event::Message { sid, packet, .. } => {
                     if let Some(s) = self.sessions.get_mut(&sid) {
                         s.inbox.push_back(packet);
                         wake(&mut s.waker);

@@ -197,6 +197,15 @@ impl Event {
         &self.name
     }
 
+    /// Keeps `frame` as this event's Engine.IO frame when it is one (`42` and the arguments
+    /// array, sharing the array's buffer: the frame it was received in, in `/`, without ack
+    /// id or attachments).
+    pub(crate) fn adopt_frame(&mut self, frame: Str) {
+        if self.ack.is_none() {
+            self.payload.adopt_frame(frame);
+        }
+    }
+
     /// The whole `[name, ...args]` array.
     pub fn payload(&self) -> &Payload {
         &self.payload

@@ -95,6 +95,18 @@ impl Payload {
         }
     }
 
+    /// Keeps `frame` as the ready frame if it is `42` followed by this payload's JSON, in
+    /// the same buffer (the frame the JSON was read from), and there are no attachments.
+    pub(crate) fn adopt_frame(&mut self, frame: Str) {
+        let (f, json) = (frame.as_bytes(), self.json.as_bytes());
+        let tail = f.len() == json.len() + 2
+            && f.starts_with(b"42")
+            && f.as_ptr() as usize + 2 == json.as_ptr() as usize;
+        if tail && self.framed.is_none() && self.attachments.is_empty() {
+            self.framed = Some(frame);
+        }
+    }
+
     /// The ready frame, taken out of the payload.
     pub(crate) fn into_framed(self) -> Option<Str> {
         self.framed

@@ -264,7 +264,7 @@ impl Pair {
                 };
                 self.sio.handle_engine_open(now, sid, info);
             }
-            EngineEvent::Message { sid, packet } => {
+            EngineEvent::Message { sid, packet, .. } => {
                 self.sio.handle_engine_message(now, &sid, packet);
             }
             EngineEvent::SessionClosed { sid, reason } => {

@@ -218,7 +218,7 @@ impl Loop {
 
     /// The application: the echo of `sio_tests::echo`, as commands to the core.
     fn on_event(&mut self, now: Instant, event: Event) {
-        if let Event::Message { sid, packet } = event {
+        if let Event::Message { sid, packet, .. } = event {
             let (replies, close) = answer(packet);
             for reply in replies {
                 let _ = self.server.send(&sid, reply);

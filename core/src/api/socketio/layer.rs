@@ -326,9 +326,9 @@ impl Upper for Layer {
                 };
                 self.server.handle_engine_open(now, sid, info);
             }
-            EngineEvent::Message { sid, packet } => {
-                self.server.handle_engine_message(now, &sid, packet)
-            }
+            EngineEvent::Message { sid, packet, frame } => self
+                .server
+                .handle_engine_message_framed(now, &sid, packet, frame),
             EngineEvent::Upgraded { sid } => {
                 self.server.handle_engine_upgraded(now, &sid);
                 for socket in self.server.sockets_of_connection(&sid) {

@@ -111,6 +111,10 @@ pub enum Event {
         sid: Str,
         /// The message.
         packet: Packet,
+        /// The WebSocket message it came in, as received (`4` and the text), for a text
+        /// message on a WebSocket: a layer above may send it on unchanged (an echo) without
+        /// building it again. `None` for binary messages and for messages of a polling request.
+        frame: Option<Str>,
     },
     /// The session moved from polling to WebSocket or WebTransport
     /// ([`Server::transport_of`](super::Server::transport_of) tells which).

@@ -368,7 +368,7 @@ impl Session {
     ) -> bool {
         match packet {
             Ok(Packet::Close) => self.close(CloseReason::TransportClose, Release::Noop, out),
-            Ok(p) => self.handle_packet(now, p, cfg, out),
+            Ok(p) => self.handle_packet(now, p, None, cfg, out),
             Err(e) => self.bad_packet(&e, out),
         }
         self.closed
@@ -426,6 +426,11 @@ impl Session {
             self.ws_frame_too_large(ws, frame.len(), cfg, out);
             return;
         }
+        // A text message keeps its frame, shared, for the layer above (`Event::Message`).
+        let text = match &frame {
+            Frame::Text(t) => Some(t.clone()),
+            Frame::Binary(_) => None,
+        };
         let packet = self.protocol.decode_frame(frame);
         if self.probe == Some(ws) {
             match packet {
@@ -445,7 +450,7 @@ impl Session {
             return;
         }
         match packet {
-            Ok(p) => self.handle_packet(now, p, cfg, out),
+            Ok(p) => self.handle_packet(now, p, text, cfg, out),
             Err(e) => self.bad_packet(&e, out),
         }
     }
@@ -561,10 +566,12 @@ impl Session {
 
     // ---- internals ---------------------------------------------------------------------------
 
+    /// One packet from the client; `frame` is the text WebSocket message it came in.
     fn handle_packet(
         &mut self,
         now: Instant,
         packet: Packet,
+        frame: Option<Str>,
         cfg: &ServerConfig,
         out: &mut Outbox,
     ) {
@@ -577,9 +584,11 @@ impl Session {
                 };
                 out.metrics.message_in(len);
                 tracing::debug!(sid = self.sid.as_str(), len, "message received");
+                let frame = frame.filter(|_| matches!(packet, Packet::Message(_)));
                 out.events.push_back(Event::Message {
                     sid: self.sid.clone(),
                     packet,
+                    frame,
                 })
             }
             Packet::Pong(_) if self.protocol == Protocol::V4 => {

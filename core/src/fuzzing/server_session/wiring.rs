@@ -409,7 +409,7 @@ impl Harness {
                 };
                 self.sio.handle_engine_open(now, sid, info);
             }
-            EngineEvent::Message { sid, packet } => {
+            EngineEvent::Message { sid, packet, .. } => {
                 assert!(self.is_open(&sid), "message from closed session {sid:?}");
                 self.sio.handle_engine_message(now, &sid, packet);
             }

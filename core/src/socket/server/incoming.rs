@@ -44,6 +44,20 @@ impl SocketServer {
     /// close", as in the reference (which closes the Engine.IO connection and reports that
     /// close's reason).
     pub fn handle_engine_message(&mut self, now: Instant, sid: &Str, packet: EnginePacket) {
+        self.handle_engine_message_framed(now, sid, packet, None);
+    }
+
+    /// [`handle_engine_message`](Self::handle_engine_message) with the WebSocket message it
+    /// came in (the `frame` of [`EngineEvent::Message`](crate::engine::server::Event::Message)):
+    /// an event in `/` without ack id or attachments then keeps that frame, and sending it
+    /// back under its own name (an echo, [`Event::renamed`]) sends the frame as received.
+    pub fn handle_engine_message_framed(
+        &mut self,
+        now: Instant,
+        sid: &Str,
+        packet: EnginePacket,
+        frame: Option<Str>,
+    ) {
         self.touch(now);
         let Some(conn) = self.conns.get_mut(sid.as_bytes()) else {
             return;
@@ -54,7 +68,10 @@ impl SocketServer {
             _ => return,
         };
         match decoded {
-            Ok(Some(packet)) => {
+            Ok(Some(mut packet)) => {
+                if let (Some(frame), PacketData::Event(e)) = (frame, &mut packet.data) {
+                    e.adopt_frame(frame);
+                }
                 // The common case (an event or ack for a namespace the v4 client has joined)
                 // with the connection at hand: no second lookup of it.
                 if !conn.is_v3()

@@ -46,3 +46,141 @@ pub(crate) fn poll_inline(mut fut: BoxFuture) -> Option<BoxFuture> {
         _ => None,
     }
 }
+
+/// Starts the futures of one handler (all of type `F`) as [`poll_inline`] does, in a box kept
+/// from one call to the next: a handler that does not wait costs no allocation per call. The
+/// box is boxed again as a [`BoxFuture`] only for a future that waits (its task).
+pub(crate) struct InlineStarter<F> {
+    /// The box of the last future that finished at once, empty; `None` while another call
+    /// (another thread) has it.
+    spare: std::sync::Mutex<Option<Pin<Box<Option<F>>>>>,
+}
+
+impl<F: Future<Output = ()> + Send + 'static> InlineStarter<F> {
+    pub(crate) fn new() -> Self {
+        InlineStarter {
+            spare: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Polls `fut` once now; returns it if it waits (for the caller to spawn), `None` if it
+    /// is done (or panicked).
+    pub(crate) fn start(&self, fut: F) -> Option<BoxFuture> {
+        let spare = self.spare.try_lock().ok().and_then(|mut s| s.take());
+        let mut slot = spare.unwrap_or_else(|| Box::pin(None));
+        slot.set(Some(fut));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let poll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match slot.as_mut().as_pin_mut() {
+                Some(f) => f.poll(&mut cx),
+                None => std::task::Poll::Ready(()),
+            }
+        }));
+        match poll {
+            Ok(std::task::Poll::Pending) => Some(Box::pin(Started(slot))),
+            Ok(std::task::Poll::Ready(())) => {
+                slot.set(None);
+                if let Ok(mut s) = self.spare.try_lock() {
+                    *s = Some(slot);
+                }
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+/// A future started by [`InlineStarter::start`] that waited, run on by its task.
+struct Started<F>(Pin<Box<Option<F>>>);
+
+impl<F: Future<Output = ()>> Future for Started<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        match self.get_mut().0.as_mut().as_pin_mut() {
+            Some(f) => f.poll(cx),
+            None => std::task::Poll::Ready(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A future that waits `waits` times (waking itself), then counts its end in `done`.
+    async fn job(waits: usize, done: Arc<AtomicUsize>) {
+        for _ in 0..waits {
+            let mut first = true;
+            std::future::poll_fn(|cx| {
+                if std::mem::take(&mut first) {
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                } else {
+                    std::task::Poll::Ready(())
+                }
+            })
+            .await;
+        }
+        done.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn run_to_end(mut fut: BoxFuture) {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        while fut.as_mut().poll(&mut cx).is_pending() {}
+    }
+
+    #[test]
+    fn a_future_that_does_not_wait_ends_at_once_and_one_that_waits_is_handed_back() {
+        let done = Arc::new(AtomicUsize::new(0));
+        let starter = InlineStarter::new();
+        assert!(starter.start(job(0, done.clone())).is_none());
+        assert_eq!(done.load(Ordering::SeqCst), 1);
+        // Its box is kept for the next call, and then the next.
+        let kept = starter
+            .spare
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|b| &**b as *const _);
+        assert!(kept.is_some());
+        assert!(starter.start(job(0, done.clone())).is_none());
+        let again = starter
+            .spare
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|b| &**b as *const _);
+        assert_eq!(kept, again);
+        assert_eq!(done.load(Ordering::SeqCst), 2);
+
+        // One that waits comes back unfinished (taking the kept box with it), and ends when
+        // run on; meanwhile another call gets a box of its own.
+        let waiting = starter.start(job(2, done.clone())).expect("it waits");
+        assert_eq!(done.load(Ordering::SeqCst), 2);
+        assert!(starter.spare.lock().unwrap().is_none());
+        assert!(starter.start(job(0, done.clone())).is_none());
+        assert_eq!(done.load(Ordering::SeqCst), 3);
+        run_to_end(waiting);
+        assert_eq!(done.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn a_panicking_future_is_dropped_and_the_next_one_runs() {
+        let done = Arc::new(AtomicUsize::new(0));
+        let starter = InlineStarter::new();
+        let fail = Arc::new(AtomicUsize::new(1));
+        let make = |done: Arc<AtomicUsize>, fail: Arc<AtomicUsize>| async move {
+            if fail.swap(0, Ordering::SeqCst) == 1 {
+                panic!("handler fails");
+            }
+            done.fetch_add(1, Ordering::SeqCst);
+        };
+        assert!(starter.start(make(done.clone(), fail.clone())).is_none());
+        assert_eq!(done.load(Ordering::SeqCst), 0);
+        assert!(starter.start(make(done.clone(), fail.clone())).is_none());
+        assert_eq!(done.load(Ordering::SeqCst), 1);
+    }
+}

@@ -467,10 +467,11 @@ fn run_handlers(
     }
 }
 
-/// Polls a handler's future once; one that waits gets a task of its own, which holds the
-/// event in the backlog (`waited`, shared by the event's waiting handlers) until it is done.
-fn start(io: &SocketIo, fut: BoxFuture, waited: &mut Option<Arc<Waited>>, turned: &Turned) {
-    let Some(fut) = crate::api::runtime::poll_inline(fut) else {
+/// Gives a handler's future that waited (its call polled it once) a task of its own, which
+/// holds the event in the backlog (`waited`, shared by the event's waiting handlers) until it
+/// is done.
+fn start(io: &SocketIo, fut: Option<BoxFuture>, waited: &mut Option<Arc<Waited>>, turned: &Turned) {
+    let Some(fut) = fut else {
         return;
     };
     let guard = waited

@@ -13,7 +13,8 @@ use crate::api::runtime::BoxFuture;
 use crate::socket::server::DisconnectReason;
 use crate::socket::Event;
 
-pub(crate) type EventHandler = Arc<dyn Fn(Socket, Message) -> BoxFuture + Send + Sync>;
+/// An event handler, called and its future polled once at once: the future if it waits.
+pub(crate) type EventHandler = Arc<dyn Fn(Socket, Message) -> Option<BoxFuture> + Send + Sync>;
 pub(crate) type SocketMiddleware = Arc<
     dyn Fn(Socket, Message) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
         + Send

@@ -119,7 +119,8 @@ impl Socket {
         F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let h: EventHandler = Arc::new(move |s, m| Box::pin(handler(s, m)));
+        let starter = crate::api::runtime::InlineStarter::new();
+        let h: EventHandler = Arc::new(move |s, m| starter.start(handler(s, m)));
         self.handlers(|hs| hs.add_event(event, h));
     }
 
@@ -129,7 +130,8 @@ impl Socket {
         F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let h: EventHandler = Arc::new(move |s, m| Box::pin(handler(s, m)));
+        let starter = crate::api::runtime::InlineStarter::new();
+        let h: EventHandler = Arc::new(move |s, m| starter.start(handler(s, m)));
         self.handlers(|hs| hs.rare_mut().any.push(h));
     }
 

@@ -1,4 +1,5 @@
-//! [`IdHash`]: the hasher of the tables keyed by Engine.IO session ids.
+//! [`IdHash`]: the hasher of the tables keyed by Engine.IO session ids; [`IdMap`], such a
+//! table; [`ids_equal`], the comparison of ids.
 //!
 //! Every message looks its session up two or three times (the Engine.IO session, the
 //! Socket.IO connection), by a 20-character id whose characters are random (ChaCha20 output,
@@ -6,9 +7,10 @@
 //! well and costs a third: the table's own seeded hasher still mixes them, so the tables keep
 //! their resistance to chosen keys as far as the ids are the server's.
 
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 
-use hashbrown::DefaultHashBuilder;
+use bytes::Bytes;
+use hashbrown::{DefaultHashBuilder, Equivalent, HashMap};
 
 /// Builds [`IdHasher`]s over hashbrown's default (seeded) hasher.
 #[derive(Clone, Default)]
@@ -61,6 +63,107 @@ impl<H: Hasher> Hasher for IdHasher<H> {
     }
 }
 
+/// Whether two ids are the same bytes, compared eight at a time in place: ids are short
+/// (20 bytes), and a call to `memcmp` for each comparison costs more than the comparison.
+#[inline]
+pub(crate) fn ids_equal(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    if n > 32 {
+        return a == b;
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let mut at = 0;
+    while at + 8 < n {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    // The last eight bytes (overlapping the previous word when `n` is not a multiple).
+    word(a, n - 8) == word(b, n - 8)
+}
+
+/// A table keyed by session ids ([`Bytes`]), looked up by any byte view of an id: hashed by
+/// [`IdHash`], compared by [`ids_equal`].
+pub(crate) struct IdMap<V>(HashMap<Bytes, V, IdHash>);
+
+/// A lookup key: an id's bytes, hashed as the stored [`Bytes`] are.
+struct IdRef<'a>(&'a [u8]);
+
+impl Hash for IdRef<'_> {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl Equivalent<Bytes> for IdRef<'_> {
+    #[inline]
+    fn equivalent(&self, key: &Bytes) -> bool {
+        ids_equal(self.0, key)
+    }
+}
+
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap(HashMap::default())
+    }
+}
+
+impl<V> IdMap<V> {
+    /// The value of `id`.
+    #[inline]
+    pub(crate) fn get(&self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&V> {
+        self.0.get(&IdRef(id.as_ref()))
+    }
+
+    /// The value of `id`, to change.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&mut V> {
+        self.0.get_mut(&IdRef(id.as_ref()))
+    }
+
+    /// Takes the value of `id` out.
+    pub(crate) fn remove(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<V> {
+        self.0.remove(&IdRef(id.as_ref()))
+    }
+
+    /// Whether `id` has a value.
+    pub(crate) fn contains_key(&self, id: &(impl AsRef<[u8]> + ?Sized)) -> bool {
+        self.0.contains_key(&IdRef(id.as_ref()))
+    }
+
+    /// Sets the value of `id`, returning the one it replaces.
+    pub(crate) fn insert(&mut self, id: Bytes, value: V) -> Option<V> {
+        self.0.insert(id, value)
+    }
+
+    /// How many ids have values.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Every value.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.values()
+    }
+
+    /// Takes every entry out.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (Bytes, V)> + '_ {
+        self.0.drain()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +181,36 @@ mod tests {
             assert_eq!(m.get(id.as_bytes()), Some(&(i as u32)), "{id}");
         }
         assert_eq!(m.get(&b"AAAAAAAAAAAAAAAAAAAB"[..]), None);
+    }
+
+    #[test]
+    fn ids_equal_is_byte_equality_at_every_length_and_position() {
+        let base: Vec<u8> = (0..40u8).map(|i| b'A' + i).collect();
+        for n in 0..=40 {
+            let a = &base[..n];
+            assert!(ids_equal(a, &base[..n].to_vec()), "{n}");
+            for at in 0..n {
+                let mut b = a.to_vec();
+                b[at] ^= 1;
+                assert!(!ids_equal(a, &b), "length {n}, differing at {at}");
+            }
+            if n > 0 {
+                assert!(!ids_equal(a, &base[..n - 1]), "{n}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_id_map_finds_by_any_view_of_the_id() {
+        let mut m: IdMap<u32> = IdMap::default();
+        m.insert(Bytes::from_static(b"AAAAAAAAAAAAAAAAAAAA"), 1);
+        m.insert(Bytes::from_static(b"short"), 2);
+        assert_eq!(m.get(b"AAAAAAAAAAAAAAAAAAAA"), Some(&1));
+        assert_eq!(m.get(&Bytes::from_static(b"short")), Some(&2));
+        assert_eq!(m.get("AAAAAAAAAAAAAAAAAAAB"), None);
+        *m.get_mut("short").unwrap() = 3;
+        assert!(m.contains_key("short"));
+        assert_eq!(m.remove("short"), Some(3));
+        assert_eq!(m.len(), 1);
     }
 }

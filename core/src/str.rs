@@ -10,8 +10,17 @@ use bytes::Bytes;
 /// The codecs hand out `Str`s that point into the buffer they decoded (a namespace, an event
 /// name, a text message), so decoding does not copy. Building one from a `String` or a
 /// `&'static str` is free; building one from raw bytes validates them once.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Default, Eq, PartialOrd, Ord, Hash)]
 pub struct Str(Bytes);
+
+/// Equal bytes, compared in place for short text (ids, names: see
+/// [`ids_equal`](crate::id_hash::ids_equal)).
+impl PartialEq for Str {
+    #[inline]
+    fn eq(&self, other: &Str) -> bool {
+        crate::id_hash::ids_equal(&self.0, &other.0)
+    }
+}
 
 impl Str {
     /// Text from a static string, without allocating.

@@ -74,7 +74,7 @@ impl Event {
                 "\"{name}\" is a reserved event name"
             )));
         }
-        if name.as_bytes() == self.name().as_bytes() {
+        if crate::id_hash::ids_equal(name.as_bytes(), self.name().as_bytes()) {
             // The same name (an echo): the array is the frame's already, as received.
             return Ok(self.same_name());
         }

@@ -75,7 +75,7 @@ impl SocketHandlers {
         hs.extend(
             self.events
                 .iter()
-                .filter(|(name, _)| name.as_bytes() == event)
+                .filter(|(name, _)| crate::id_hash::ids_equal(name.as_bytes(), event))
                 .map(|(_, h)| h.clone()),
         );
         hs

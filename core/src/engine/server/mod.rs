@@ -124,7 +124,7 @@ struct PendingWs {
 pub struct Server {
     config: ServerConfig,
     /// Boxed: the table stays small (about 40 bytes a bucket) at low load after it grows.
-    sessions: HashMap<Bytes, Box<Session>, crate::id_hash::IdHash>,
+    sessions: crate::id_hash::IdMap<Box<Session>>,
     pending_ws: HashMap<TransportId, PendingWs>,
     /// WebTransport sessions waiting for their first packet (see `webtransport.rs`).
     pending_wt: HashMap<TransportId, webtransport::PendingWt>,
@@ -199,7 +199,7 @@ impl Server {
         let http_compression = config.http_compression;
         Server {
             config,
-            sessions: HashMap::default(),
+            sessions: Default::default(),
             pending_ws: HashMap::new(),
             pending_wt: HashMap::new(),
             wt_deadlines: std::collections::VecDeque::new(),

@@ -113,7 +113,7 @@ pub struct SocketServer {
     dynamic: Vec<NamespaceFilter>,
     /// Values boxed: the tables stay small (about 40 bytes a bucket) at low load after they
     /// grow, and a rehash moves pointers.
-    conns: HashMap<Bytes, Box<Conn>, crate::id_hash::IdHash>,
+    conns: crate::id_hash::IdMap<Box<Conn>>,
     sockets: HashMap<SocketId, Box<SocketState>>,
     pending: HashMap<ConnectId, PendingConnect>,
     next_connect: u64,
@@ -160,7 +160,7 @@ impl SocketServer {
             ids,
             namespaces: HashMap::new(),
             dynamic: Vec::new(),
-            conns: HashMap::default(),
+            conns: Default::default(),
             sockets: HashMap::new(),
             pending: HashMap::new(),
             next_connect: 0,

@@ -10,8 +10,16 @@ use bytes::Bytes;
 /// The codecs hand out `Str`s that point into the buffer they decoded (a namespace, an event
 /// name, a text message), so decoding does not copy. Building one from a `String` or a
 /// `&'static str` is free; building one from raw bytes validates them once.
-#[derive(Clone, Default, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Default, Eq, PartialOrd, Ord)]
 pub struct Str(Bytes);
+
+/// The bytes' hash, as [`Bytes`] and `[u8]` hash them (so lookups by either agree).
+impl std::hash::Hash for Str {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
 
 /// Equal bytes, compared in place for short text (ids, names: see
 /// [`ids_equal`](crate::id_hash::ids_equal)).

@@ -188,7 +188,7 @@ mod tests {
         let base: Vec<u8> = (0..40u8).map(|i| b'A' + i).collect();
         for n in 0..=40 {
             let a = &base[..n];
-            let copy: Vec<u8> = a.iter().copied().collect();
+            let copy = a.to_vec();
             assert!(ids_equal(a, &copy), "{n}");
             for at in 0..n {
                 let mut b = a.to_vec();

@@ -16,7 +16,7 @@
 //! Each event counts against its connection's inbound limit ([`super::backlog`]) from the
 //! moment it is queued until its handlers are done, waiting ones included.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -287,21 +287,33 @@ std::thread_local! {
     /// server's API leaves the new work to the loop already running instead of nesting
     /// another; a handler calling another server's API drains that one.
     static DRAINING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// The server whose drain this thread runs innermost (0: none): read on every lock a
+    /// handler takes, so one word rather than the list.
+    static INNERMOST: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Whether this thread is draining `server` (its [`EngineIo::key`]).
+/// Whether the drain this thread runs innermost is `server`'s (its [`EngineIo::key`]): then
+/// the work a handler queues on that server is left to that drain (see
+/// [`SocketIo::with_batched`] and the layer's `wants_dispatch`). A handler of another server
+/// nested inside reads false and gets the usual treatment.
 ///
 /// [`EngineIo::key`]: crate::api::engine::EngineIo::key
-pub(crate) fn draining(server: usize) -> bool {
-    DRAINING.with(|d| d.borrow().contains(&server))
+#[inline]
+pub(crate) fn draining_here(server: usize) -> bool {
+    server != 0 && INNERMOST.with(|c| c.get() == server)
 }
 
-/// Takes `server` off [`DRAINING`] when its drain ends, even by a handler's panic.
-struct DrainGuard(usize);
+/// Takes `server` off [`DRAINING`] (and restores [`INNERMOST`]) when its drain ends, even by
+/// a handler's panic.
+struct DrainGuard {
+    server: usize,
+    outer: usize,
+}
 
 impl Drop for DrainGuard {
     fn drop(&mut self) {
-        DRAINING.with(|d| d.borrow_mut().retain(|s| *s != self.0));
+        DRAINING.with(|d| d.borrow_mut().retain(|s| *s != self.server));
+        INNERMOST.with(|c| c.set(self.outer));
     }
 }
 
@@ -319,7 +331,10 @@ pub(crate) fn drain(io: &SocketIo) {
     if nested {
         return;
     }
-    let _guard = DrainGuard(server);
+    let _guard = DrainGuard {
+        server,
+        outer: INNERMOST.with(|c| c.replace(server)),
+    };
     let mut done = None;
     // The handlers first; observers and periodic work once none is ready (taken under the
     // same lock as the last item, so a hot path without observers pays nothing more). The

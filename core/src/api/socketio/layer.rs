@@ -32,6 +32,8 @@ pub(crate) struct Layer {
     /// The server the spawned tasks use, held weakly: the server owns this layer, so a strong
     /// handle would keep it alive forever (set right after construction).
     io: Option<std::sync::Weak<std::sync::Mutex<crate::api::engine::State>>>,
+    /// The server's [`EngineIo::key`](crate::api::engine::EngineIo::key) (set with `io`).
+    key: usize,
     pub(crate) namespaces: HashMap<Str, Handlers>,
     pub(crate) dynamic_handler: Option<ConnectionHandler>,
     /// Listeners of `server_side_emit`, by event name.
@@ -72,6 +74,7 @@ impl Layer {
             server,
             rt,
             io: None,
+            key: 0,
             namespaces: HashMap::new(),
             dynamic_handler: None,
             server_events: HashMap::new(),
@@ -94,6 +97,7 @@ impl Layer {
     /// Gives the layer the (weak) handle its tasks use.
     pub(crate) fn bind(&mut self, io: &SocketIo) {
         self.io = Some(io.io.downgrade());
+        self.key = io.io.key();
     }
 
     /// A strong handle for a task, while the server exists.
@@ -374,7 +378,10 @@ impl Upper for Layer {
         self
     }
 
+    /// Work for a drain, unless this thread runs the server's drain already (a handler's
+    /// call): that drain takes it, without calling the hook again.
     fn wants_dispatch(&self) -> bool {
-        self.has_ready() || !self.activities.is_empty() || self.intervals.has_due()
+        (self.has_ready() || !self.activities.is_empty() || self.intervals.has_due())
+            && !super::dispatch::draining_here(self.key)
     }
 }

@@ -323,7 +323,7 @@ impl SocketIo {
     /// [`with_settled`](Self::with_settled)). Elsewhere, and once [`layer::BATCH`] packets
     /// are queued, it is [`with_untimed`](Self::with_untimed).
     pub(crate) fn with_batched<R>(&self, f: impl FnOnce(&mut Layer) -> R) -> R {
-        if !dispatch::draining(self.io.key()) {
+        if !dispatch::draining_here(self.io.key()) {
             return self.with_untimed(|l, _| f(l));
         }
         self.io

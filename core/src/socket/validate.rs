@@ -232,7 +232,11 @@ impl<'a> Parser<'a> {
             }
             let key_start = self.i;
             let key_kind = self.string()?;
-            let key = Key::of(&self.b[key_start..self.i], key_kind);
+            // Placeholders only count in a binary packet: elsewhere no key is looked at.
+            let key = match self.attachments {
+                Some(_) => Key::of(&self.b[key_start..self.i], key_kind),
+                None => Key::Other,
+            };
             self.ws();
             if self.peek() != Some(b':') {
                 return Err(DecodeError::InvalidJson);

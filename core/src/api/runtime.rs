@@ -139,21 +139,12 @@ mod tests {
         assert!(starter.start(job(0, done.clone())).is_none());
         assert_eq!(done.load(Ordering::SeqCst), 1);
         // Its box is kept for the next call, and then the next.
-        let kept = starter
-            .spare
-            .lock()
-            .unwrap()
-            .as_ref()
-            .map(|b| &**b as *const _);
+        let kept_box =
+            |s: &InlineStarter<_>| s.spare.lock().unwrap().as_ref().map(|b| &**b as *const _);
+        let kept = kept_box(&starter);
         assert!(kept.is_some());
         assert!(starter.start(job(0, done.clone())).is_none());
-        let again = starter
-            .spare
-            .lock()
-            .unwrap()
-            .as_ref()
-            .map(|b| &**b as *const _);
-        assert_eq!(kept, again);
+        assert_eq!(kept_box(&starter), kept);
         assert_eq!(done.load(Ordering::SeqCst), 2);
 
         // One that waits comes back unfinished (taking the kept box with it), and ends when

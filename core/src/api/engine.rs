@@ -55,8 +55,11 @@ impl std::fmt::Debug for EngineIo {
 /// A protocol layer above Engine.IO (Socket.IO) that lives under the same lock: it receives the
 /// Engine.IO events instead of the per-session inboxes, and commands the Engine.IO server.
 pub(crate) trait Upper: Send + 'static {
-    /// One Engine.IO event.
+    /// One Engine.IO event; what it leads to may wait for [`settle`](Self::settle).
     fn engine_event(&mut self, now: Option<Instant>, event: Event, engine: &mut Server);
+    /// Carries out what the events given since the last call left queued (called once the
+    /// Engine.IO server has no event left: a batch of messages is carried out together).
+    fn settle(&mut self, engine: &mut Server);
     /// Fires the layer's expired timers.
     fn handle_timeout(&mut self, now: Instant, engine: &mut Server);
     /// The layer's next deadline.
@@ -121,12 +124,21 @@ impl State {
     fn flush(&mut self) {
         loop {
             self.route_transmits();
-            let Some(e) = self.server.poll_event() else {
+            if let Some(e) = self.server.poll_event() {
+                match self.upper.as_mut() {
+                    Some(upper) => upper.engine_event(self.last_now, e, &mut self.server),
+                    None => self.raw_event(e),
+                }
+                continue;
+            }
+            // Every event is in: the layer above carries out what they queued, which may
+            // give the Engine.IO server more to route.
+            let Some(upper) = self.upper.as_mut() else {
                 break;
             };
-            match self.upper.as_mut() {
-                Some(upper) => upper.engine_event(self.last_now, e, &mut self.server),
-                None => self.raw_event(e),
+            upper.settle(&mut self.server);
+            if !self.server.has_output() {
+                break;
             }
         }
         let mut deadline = self.server.poll_timeout();

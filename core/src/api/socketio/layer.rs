@@ -349,6 +349,9 @@ impl Upper for Layer {
                 self.server.handle_engine_close(now, &sid, reason)
             }
         }
+    }
+
+    fn settle(&mut self, engine: &mut Server) {
         self.pump(engine);
     }
 

@@ -53,7 +53,8 @@
 //!   carries text so that decoding can slice its input instead of copying it.
 //! - `fuzzing` (feature `fuzzing`): the entry points of sio's fuzz targets; internal, not
 //!   covered by semver.
-//! - `id_hash` (private): the hasher of the tables keyed by session ids (their random tails).
+//! - `id_hash` (private): the tables keyed by session ids, their hasher (the ids' random tails)
+//!   and their comparison (eight bytes at a time).
 //!
 //! The state machines report through the `tracing` facade (no subscriber is installed here)
 //! and count what an operator graphs ([`engine::server::EngineMetrics`],

@@ -1,4 +1,5 @@
-//! [`Runtime`]: the little a driver's async runtime lends the async layer.
+//! [`Runtime`]: the little a driver's async runtime lends the async layer; and how a handler's
+//! future is started at once, in place, before it gets a task of its own (if it waits).
 
 use std::future::Future;
 use std::pin::Pin;

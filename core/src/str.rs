@@ -22,7 +22,7 @@ impl std::hash::Hash for Str {
 }
 
 /// Equal bytes, compared in place for short text (ids, names: see
-/// [`ids_equal`](crate::id_hash::ids_equal)).
+/// `id_hash::ids_equal`).
 impl PartialEq for Str {
     #[inline]
     fn eq(&self, other: &Str) -> bool {

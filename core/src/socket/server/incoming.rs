@@ -50,7 +50,8 @@ impl SocketServer {
     /// [`handle_engine_message`](Self::handle_engine_message) with the WebSocket message it
     /// came in (the `frame` of [`EngineEvent::Message`](crate::engine::server::Event::Message)):
     /// an event in `/` without ack id or attachments then keeps that frame, and sending it
-    /// back under its own name (an echo, [`Event::renamed`]) sends the frame as received.
+    /// back under its own name (an echo, [`Event::renamed`](crate::socket::Event::renamed)) sends
+    /// the frame as received.
     pub fn handle_engine_message_framed(
         &mut self,
         now: Instant,

@@ -39,13 +39,15 @@ pub(crate) fn run_inline(rt: &dyn Runtime, fut: BoxFuture) {
 /// Polls `fut` once now, as [`run_inline`]; returns it if it waits (for the caller to spawn),
 /// `None` if it is done (or panicked).
 pub(crate) fn poll_inline(mut fut: BoxFuture) -> Option<BoxFuture> {
+    waits_after_one_poll(fut.as_mut()).then_some(fut)
+}
+
+/// Polls `fut` once (no waker: whoever runs it on polls it again); whether it waits. A panic
+/// counts as done.
+fn waits_after_one_poll<F: Future<Output = ()> + ?Sized>(fut: Pin<&mut F>) -> bool {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let poll =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)));
-    match poll {
-        Ok(std::task::Poll::Pending) => Some(fut),
-        _ => None,
-    }
+    let poll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(&mut cx)));
+    matches!(poll, Ok(std::task::Poll::Pending))
 }
 
 /// Starts the futures of one handler (all of type `F`) as [`poll_inline`] does, in a box kept
@@ -70,24 +72,16 @@ impl<F: Future<Output = ()> + Send + 'static> InlineStarter<F> {
         let spare = self.spare.try_lock().ok().and_then(|mut s| s.take());
         let mut slot = spare.unwrap_or_else(|| Box::pin(None));
         slot.set(Some(fut));
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        let poll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            match slot.as_mut().as_pin_mut() {
-                Some(f) => f.poll(&mut cx),
-                None => std::task::Poll::Ready(()),
-            }
-        }));
-        match poll {
-            Ok(std::task::Poll::Pending) => Some(Box::pin(Started(slot))),
-            Ok(std::task::Poll::Ready(())) => {
-                slot.set(None);
-                if let Ok(mut s) = self.spare.try_lock() {
-                    *s = Some(slot);
-                }
-                None
-            }
-            Err(_) => None,
+        let waits = slot.as_mut().as_pin_mut().is_some_and(waits_after_one_poll);
+        if waits {
+            return Some(Box::pin(Started(slot)));
         }
+        // Done (or panicked): the future is dropped here and its box kept.
+        slot.set(None);
+        if let Ok(mut s) = self.spare.try_lock() {
+            *s = Some(slot);
+        }
+        None
     }
 }
 

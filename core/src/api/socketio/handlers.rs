@@ -15,6 +15,17 @@ use crate::socket::Event;
 
 /// An event handler, called and its future polled once at once: the future if it waits.
 pub(crate) type EventHandler = Arc<dyn Fn(Socket, Message) -> Option<BoxFuture> + Send + Sync>;
+
+/// The [`EventHandler`] of an application's handler: each call starts its future in place
+/// ([`InlineStarter`](crate::api::runtime::InlineStarter)).
+pub(crate) fn event_handler<F, Fut>(handler: F) -> EventHandler
+where
+    F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let starter = crate::api::runtime::InlineStarter::new();
+    Arc::new(move |s, m| starter.start(handler(s, m)))
+}
 pub(crate) type SocketMiddleware = Arc<
     dyn Fn(Socket, Message) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
         + Send

@@ -32,8 +32,6 @@ pub(crate) struct Layer {
     /// The server the spawned tasks use, held weakly: the server owns this layer, so a strong
     /// handle would keep it alive forever (set right after construction).
     io: Option<std::sync::Weak<std::sync::Mutex<crate::api::engine::State>>>,
-    /// The server's [`EngineIo::key`](crate::api::engine::EngineIo::key) (set with `io`).
-    key: usize,
     pub(crate) namespaces: HashMap<Str, Handlers>,
     pub(crate) dynamic_handler: Option<ConnectionHandler>,
     /// Listeners of `server_side_emit`, by event name.
@@ -74,7 +72,6 @@ impl Layer {
             server,
             rt,
             io: None,
-            key: 0,
             namespaces: HashMap::new(),
             dynamic_handler: None,
             server_events: HashMap::new(),
@@ -97,7 +94,11 @@ impl Layer {
     /// Gives the layer the (weak) handle its tasks use.
     pub(crate) fn bind(&mut self, io: &SocketIo) {
         self.io = Some(io.io.downgrade());
-        self.key = io.io.key();
+    }
+
+    /// The server's [`EngineIo::key`](crate::api::engine::EngineIo::key) (0 before `bind`).
+    fn key(&self) -> usize {
+        self.io.as_ref().map_or(0, |w| w.as_ptr() as usize)
     }
 
     /// A strong handle for a task, while the server exists.
@@ -385,6 +386,6 @@ impl Upper for Layer {
     /// call): that drain takes it, without calling the hook again.
     fn wants_dispatch(&self) -> bool {
         (self.has_ready() || !self.activities.is_empty() || self.intervals.has_due())
-            && !super::dispatch::draining_here(self.key)
+            && !super::dispatch::draining_here(self.key())
     }
 }

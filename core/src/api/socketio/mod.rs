@@ -326,16 +326,8 @@ impl SocketIo {
         if !dispatch::draining_here(self.io.key()) {
             return self.with_untimed(|l, _| f(l));
         }
-        self.io
-            .with_upper_settled::<Layer, R>(|l, e| {
-                let r = f(l);
-                if l.holds_batch() {
-                    return (r, true);
-                }
-                l.pump(e);
-                (r, false)
-            })
-            .unwrap_or_else(|| unreachable!("a SocketIo always has its layer"))
+        // No timer touched, and the drain's next lock comes: the batch may wait for it.
+        self.with_settled(|l| (f(l), true, true))
     }
 
     fn with_at<R>(

@@ -8,8 +8,7 @@ use serde::Serialize;
 
 use super::ack::{AckError, AckFuture};
 use super::handlers::{
-    DisconnectHandler, ErrorHandler, EventHandler, OutgoingListener, SocketHandlers,
-    SocketMiddleware,
+    DisconnectHandler, ErrorHandler, OutgoingListener, SocketHandlers, SocketMiddleware,
 };
 use super::layer::Layer;
 use super::message::Message;
@@ -119,8 +118,7 @@ impl Socket {
         F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let starter = crate::api::runtime::InlineStarter::new();
-        let h: EventHandler = Arc::new(move |s, m| starter.start(handler(s, m)));
+        let h = super::handlers::event_handler(handler);
         self.handlers(|hs| hs.add_event(event, h));
     }
 
@@ -130,8 +128,7 @@ impl Socket {
         F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let starter = crate::api::runtime::InlineStarter::new();
-        let h: EventHandler = Arc::new(move |s, m| starter.start(handler(s, m)));
+        let h = super::handlers::event_handler(handler);
         self.handlers(|hs| hs.rare_mut().any.push(h));
     }
 
@@ -202,19 +199,9 @@ impl Socket {
     }
 
     /// Queues `event` with `send` and tells the outgoing listeners, under one lock (a second
-    /// lock per emit would be paid by every emit, listeners or not).
-    fn send(&self, event: Event, send: impl FnOnce(&mut Layer, &SocketId, Event)) {
-        self.send_as(event, false, send);
-    }
-
-    /// [`send`](Self::send); `batched` for a send that arms no timer (see
-    /// [`SocketIo::with_batched`]).
-    fn send_as(
-        &self,
-        event: Event,
-        batched: bool,
-        send: impl FnOnce(&mut Layer, &SocketId, Event),
-    ) {
+    /// lock per emit would be paid by every emit, listeners or not). `batched` for a send
+    /// that arms no timer (see [`SocketIo::with_batched`]).
+    fn send(&self, event: Event, batched: bool, send: impl FnOnce(&mut Layer, &SocketId, Event)) {
         let id = &self.id;
         // Written under the lock, not returned through it (see `dispatch::drain`).
         let mut told: Option<(Vec<super::handlers::OutgoingListener>, Event)> = None;
@@ -258,7 +245,7 @@ impl Socket {
     /// values built; see [`Message::forward`]), or one built with
     /// [`Event::new`](crate::socket::Event::new). Any ack id on it is dropped.
     pub fn emit_event(&self, event: Event) {
-        self.send_as(event, true, |l, id, event| l.emit_to(id, event));
+        self.send(event, true, |l, id, event| l.emit_to(id, event));
     }
 
     /// What is queued for this socket's connection and not yet written to it, in the units of
@@ -316,7 +303,7 @@ impl Socket {
         args: &T,
     ) -> Result<(), serde_json::Error> {
         let event = Event::new(event, args)?;
-        self.send_as(event, true, |l, id, event| {
+        self.send(event, true, |l, id, event| {
             let _ = l.server.emit_volatile(id, event);
         });
         Ok(())
@@ -349,7 +336,7 @@ impl Socket {
         };
         let now = self.io.rt.now();
         let (slot, fut) = AckFuture::pair();
-        self.send(event, move |l, id, event| {
+        self.send(event, false, move |l, id, event| {
             match l.server.emit_with_ack(now, id, event, timeout) {
                 Ok(ack) => {
                     l.acks.insert((id.clone(), ack), slot);

@@ -518,3 +518,58 @@ fn an_echo_sends_the_frame_it_was_received_in() {
         assert_eq!(h.wire(), vec![want.to_owned()]);
     }
 }
+
+#[test]
+fn a_binary_echo_sends_the_header_it_was_received_in() {
+    let mut h = Harness::new();
+    let id = h.connect("B1", "/");
+    let header = r#"452-["bin",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
+    let header = Str::from(header.to_owned());
+    let text = EnginePacket::Message(header.slice(1..header.len()).unwrap());
+    h.server
+        .handle_engine_message_framed(h.now, &sid("B1"), text, Some(header.clone()));
+    assert!(h.events().is_empty(), "the attachments are still to come");
+    for data in [&[1u8, 2][..], &[3]] {
+        let packet = EnginePacket::Binary(Bytes::copy_from_slice(data));
+        h.server
+            .handle_engine_message_framed(h.now, &sid("B1"), packet, None);
+    }
+    let event = match h.events().as_slice() {
+        [SocketEvent::Event { event, .. }] => event.clone(),
+        other => panic!("expected one event, got {other:?}"),
+    };
+    h.server.emit(&id, event.renamed("bin").unwrap()).unwrap();
+    let cmds = h.commands();
+    let [EngineCommand::Send { frames, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let [Frame::Text(sent), Frame::Binary(a), Frame::Binary(b)] = frames.as_slice() else {
+        panic!("{frames:?}")
+    };
+    // The header as received, the very buffer; the attachments in order.
+    assert_eq!(sent.as_str(), header.as_str());
+    assert_eq!(sent.as_ptr(), header.as_ptr());
+    assert_eq!((&a[..], &b[..]), (&[1u8, 2][..], &[3u8][..]));
+
+    // Under another name, the header is written anew, with the same attachments.
+    let header = r#"451-["bin",{"_placeholder":true,"num":0}]"#;
+    let header = Str::from(header.to_owned());
+    let text = EnginePacket::Message(header.slice(1..header.len()).unwrap());
+    h.server
+        .handle_engine_message_framed(h.now, &sid("B1"), text, Some(header));
+    let packet = EnginePacket::Binary(Bytes::from_static(b"\x09"));
+    h.server
+        .handle_engine_message_framed(h.now, &sid("B1"), packet, None);
+    let event = match h.events().as_slice() {
+        [SocketEvent::Event { event, .. }] => event.clone(),
+        other => panic!("expected one event, got {other:?}"),
+    };
+    h.server.emit(&id, event.renamed("other").unwrap()).unwrap();
+    assert_eq!(
+        h.wire(),
+        vec![
+            r#"451-["other",{"_placeholder":true,"num":0}]"#.to_owned(),
+            "<[9]>".to_owned()
+        ]
+    );
+}

@@ -115,11 +115,11 @@ impl Event {
     }
 
     /// [`renamed`](Self::renamed) to its own name, without an ack id: the payload as it is
-    /// when it holds its frame already (shared, nothing copied), else `42` and the array in
-    /// one new buffer (no scan of the text, no name to write).
+    /// when it holds its frame already or has attachments (whose frame is written when sent),
+    /// else `42` and the array in one new buffer (no scan of the text, no name to write).
     fn same_name(&self) -> Event {
         let payload = self.payload();
-        if payload.framed().is_some() {
+        if payload.framed().is_some() || payload.has_attachments() {
             return Event::from_parts(self.name().clone(), payload.clone(), None);
         }
         let json = payload.json().as_bytes();
@@ -129,7 +129,7 @@ impl Event {
         let framed = Str::from_trusted(Bytes::from(out));
         Event::from_parts(
             self.name().clone(),
-            Payload::framed_event(framed, payload.attachments().to_vec()),
+            Payload::framed_event(framed, Vec::new()),
             None,
         )
     }

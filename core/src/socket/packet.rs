@@ -340,7 +340,7 @@ impl Packet {
 
     /// Encodes the packet: its text and its attachments.
     pub fn encode(&self) -> Encoded {
-        let mut out = Vec::with_capacity(self.encoded_len_hint());
+        let mut out = Vec::with_capacity(self.text_len());
         let attachments = self.write_text(&mut out);
         Encoded {
             text: Str::from_trusted(out.into()),
@@ -353,22 +353,26 @@ impl Packet {
     /// straight into the frame's buffer.
     pub fn to_frames(&self) -> SmallVec<[Frame; 1]> {
         if let PacketData::Event(e) = &self.data {
-            let main = self.nsp.is_empty() || self.nsp.as_bytes() == MAIN_NAMESPACE.as_bytes();
+            let main = self.is_main();
             if let (true, None, Some(framed)) = (main, e.ack, e.payload.framed()) {
-                let mut frames = SmallVec::new();
+                let mut frames = SmallVec::with_capacity(1 + e.payload.attachments().len());
                 frames.push(Frame::Text(framed.clone()));
+                if e.payload.has_attachments() {
+                    let attachments = e.payload.attachments().iter().cloned();
+                    frames.extend(attachments.map(Frame::Binary));
+                }
                 return frames;
             }
         }
         if let PacketData::Ack(a) = &self.data {
-            let main = self.nsp.is_empty() || self.nsp.as_bytes() == MAIN_NAMESPACE.as_bytes();
+            let main = self.is_main();
             if let (true, Some(framed)) = (main, a.payload.ack_framed(a.id)) {
                 let mut frames = SmallVec::new();
                 frames.push(Frame::Text(framed.clone()));
                 return frames;
             }
         }
-        let mut out = Vec::with_capacity(1 + self.encoded_len_hint());
+        let mut out = Vec::with_capacity(1 + self.text_len());
         out.push(b'4');
         let attachments = self.write_text(&mut out);
         let mut frames = SmallVec::with_capacity(1 + attachments.len());
@@ -382,8 +386,9 @@ impl Packet {
     pub fn into_frames(self) -> SmallVec<[Frame; 1]> {
         let mut frames = SmallVec::new();
         if let PacketData::Event(e) = &self.data {
-            let main = self.nsp.is_empty() || self.nsp.as_bytes() == MAIN_NAMESPACE.as_bytes();
-            if main && e.ack.is_none() && e.payload.framed().is_some() {
+            let main = self.is_main();
+            let framed = e.payload.framed().is_some();
+            if main && e.ack.is_none() && framed && !e.payload.has_attachments() {
                 if let PacketData::Event(e) = self.data {
                     if let Some(framed) = e.payload.into_framed() {
                         frames.push(Frame::Text(framed));
@@ -393,7 +398,7 @@ impl Packet {
             }
         }
         if let PacketData::Ack(a) = &self.data {
-            let main = self.nsp.is_empty() || self.nsp.as_bytes() == MAIN_NAMESPACE.as_bytes();
+            let main = self.is_main();
             if main && a.payload.ack_framed(a.id).is_some() {
                 if let PacketData::Ack(a) = self.data {
                     if let Some(framed) = a.payload.into_framed() {
@@ -403,10 +408,20 @@ impl Packet {
                 return frames;
             }
         }
-        let mut out = Vec::with_capacity(1 + self.encoded_len_hint());
-        out.push(b'4');
-        self.write_text(&mut out);
-        frames.push(Frame::Text(Str::from_trusted(out.into())));
+        // A binary event received in `/` keeps the frame of its header.
+        let framed = match &self.data {
+            PacketData::Event(e) if e.ack.is_none() && self.is_main() => {
+                e.payload.framed().cloned()
+            }
+            _ => None,
+        };
+        let text = framed.unwrap_or_else(|| {
+            let mut out = Vec::with_capacity(1 + self.text_len());
+            out.push(b'4');
+            self.write_text(&mut out);
+            Str::from_trusted(out.into())
+        });
+        frames.push(Frame::Text(text));
         let attachments = match self.data {
             PacketData::Event(e) => e.payload.into_attachments(),
             PacketData::Ack(a) => a.payload.into_attachments(),
@@ -416,14 +431,37 @@ impl Packet {
         frames
     }
 
-    fn encoded_len_hint(&self) -> usize {
-        let body = match &self.data {
-            PacketData::Connect(Some(s)) | PacketData::ConnectError(s) => s.len(),
-            PacketData::Event(e) => e.payload.json().len(),
-            PacketData::Ack(a) => a.payload.json().len(),
-            _ => 0,
+    /// Whether the packet is in the main namespace (`/`, or none given).
+    fn is_main(&self) -> bool {
+        self.nsp.is_empty() || self.nsp.as_bytes() == MAIN_NAMESPACE.as_bytes()
+    }
+
+    /// The exact length of what [`write_text`](Self::write_text) writes: a buffer of that
+    /// capacity becomes a `Bytes` without a second allocation.
+    fn text_len(&self) -> usize {
+        let digits = |n: u64| super::json::u64_digits(n, &mut [0; 20]).len();
+        let (json, id, attachments) = match &self.data {
+            PacketData::Connect(p) => (p.as_ref().map_or(0, Str::len), None, 0),
+            PacketData::Disconnect => (0, None, 0),
+            PacketData::Event(e) => (e.payload.json().len(), e.ack, e.payload.attachments().len()),
+            PacketData::Ack(a) => (
+                a.payload.json().len(),
+                Some(a.id),
+                a.payload.attachments().len(),
+            ),
+            PacketData::ConnectError(s) => (s.len(), None, 0),
         };
-        8 + self.nsp.len() + 20 + body
+        let binary = if self.packet_type().is_binary() {
+            digits(attachments as u64) + 1
+        } else {
+            0
+        };
+        let nsp = if !self.nsp.is_empty() && self.nsp.as_bytes() != MAIN_NAMESPACE.as_bytes() {
+            self.nsp.len() + 1
+        } else {
+            0
+        };
+        1 + binary + nsp + id.map_or(0, digits) + json
     }
 
     /// Writes `<type>[<n>-][<nsp>,][<id>][<json>]` and returns the attachments.
@@ -491,6 +529,37 @@ mod tests {
         // Moves of up to 128 bytes are inlined; an event is moved through several queues.
         assert!(std::mem::size_of::<Event>() <= 128);
         assert!(std::mem::size_of::<PacketData>() <= 128);
+    }
+
+    #[test]
+    fn the_text_length_is_exact() {
+        use super::{Ack, Packet};
+        use crate::socket::Payload;
+        let bin = bytes::Bytes::from_static(b"\x01");
+        let ev = |args: &serde_json::Value| Event::new("e", args).unwrap();
+        let mut packets = vec![
+            Packet::connect("/", None),
+            Packet::connect("/admin", Some(crate::Str::from_static(r#"{"t":1}"#))),
+            Packet::disconnect("/x"),
+            Packet::connect_error("/", "no", None),
+            Packet::event("/", ev(&serde_json::json!([1, "two"]))),
+            Packet::event("/chat", ev(&serde_json::json!({})).with_ack(1234567)),
+            Packet::ack("/", Ack::new(0, &("a", 2)).unwrap()),
+        ];
+        // Attachments: 1 and 12 (a two-digit count), in `/` and elsewhere, with an ack id.
+        for n in [1, 12] {
+            let args = vec![bin.clone(); n];
+            let e = Event::new("b", &(args.clone(),)).unwrap();
+            packets.push(Packet::event("/", e.clone()));
+            packets.push(Packet::event("/n", e.with_ack(7)));
+            let payload = Payload::from_serialize(&(args,)).unwrap();
+            packets.push(Packet::ack("/n", Ack { id: 99, payload }));
+        }
+        for p in packets {
+            let mut out = Vec::new();
+            p.write_text(&mut out);
+            assert_eq!(p.text_len(), out.len(), "{}", String::from_utf8_lossy(&out));
+        }
     }
 
     #[test]

@@ -95,19 +95,32 @@ impl Payload {
         }
     }
 
-    /// Keeps `frame` as the ready frame if it is `42` followed by this payload's JSON, in
-    /// the same buffer (the frame the JSON was read from), and there are no attachments.
+    /// Keeps `frame` as the ready frame if it is this payload's JSON after the prefix of an
+    /// event in `/` without ack id (`42`, or `45<n>-` with `n` the number of attachments),
+    /// in the same buffer: the frame the JSON was read from.
+    #[inline]
     pub(crate) fn adopt_frame(&mut self, frame: Str) {
+        if self.framed.is_some() {
+            return;
+        }
         let (f, json) = (frame.as_bytes(), self.json.as_bytes());
-        let tail = f.len() == json.len() + 2
-            && f.starts_with(b"42")
-            && f.as_ptr() as usize + 2 == json.as_ptr() as usize;
-        if tail && self.framed.is_none() && self.attachments.is_empty() {
+        let Some(start) = f.len().checked_sub(json.len()) else {
+            return;
+        };
+        if f.as_ptr() as usize + start != json.as_ptr() as usize {
+            return;
+        }
+        let adopt = if self.attachments.is_empty() {
+            f[..start] == *b"42"
+        } else {
+            is_binary_event_prefix(&f[..start], self.attachments.len())
+        };
+        if adopt {
             self.framed = Some(frame);
         }
     }
 
-    /// The ready frame, taken out of the payload.
+    /// The ready frame, taken out of the payload (for one without attachments).
     pub(crate) fn into_framed(self) -> Option<Str> {
         self.framed
     }
@@ -117,11 +130,13 @@ impl Payload {
         self.attachments.into_vec()
     }
 
-    /// The ready Engine.IO frame `42<json>`, when this payload was built for an event.
+    /// The ready Engine.IO frame of this payload as an event in `/` without ack id (`42<json>`,
+    /// or `45<n>-<json>` followed by the attachments' frames), when it was built or received
+    /// as one.
     pub(crate) fn framed(&self) -> Option<&Str> {
         self.framed
             .as_ref()
-            .filter(|f| f.as_bytes().get(1) == Some(&b'2'))
+            .filter(|f| matches!(f.as_bytes().get(1), Some(b'2' | b'5')))
     }
 
     /// The ready Engine.IO frame `43<id><json>`, when this payload was built for the ack
@@ -291,6 +306,21 @@ impl Payload {
     /// Whether there is no data at all (no JSON text).
     pub fn is_empty(&self) -> bool {
         self.json.is_empty()
+    }
+}
+
+/// Whether `prefix` starts the Engine.IO frame of an event in `/` without ack id and with
+/// `attachments` attachments: `45<attachments>-`.
+#[cold]
+fn is_binary_event_prefix(prefix: &[u8], attachments: usize) -> bool {
+    let mut buf = [0; 20];
+    let digits = super::json::u64_digits(attachments as u64, &mut buf);
+    match prefix
+        .strip_prefix(b"45")
+        .and_then(|p| p.strip_suffix(b"-"))
+    {
+        Some(count) => count == digits,
+        None => false,
     }
 }
 

@@ -23,6 +23,7 @@ impl SocketServer {
         let conn = Conn {
             info: info.into(),
             decoder: self.config.parser.decoder(self.config.max_attachments),
+            header_frame: None,
             nsps: Vec::new(),
             connect_deadline: Some(deadline),
             websocket,
@@ -49,9 +50,9 @@ impl SocketServer {
 
     /// [`handle_engine_message`](Self::handle_engine_message) with the WebSocket message it
     /// came in (the `frame` of [`EngineEvent::Message`](crate::engine::server::Event::Message)):
-    /// an event in `/` without ack id or attachments then keeps that frame, and sending it
-    /// back under its own name (an echo, [`Event::renamed`](crate::socket::Event::renamed)) sends
-    /// the frame as received.
+    /// an event in `/` without ack id then keeps that frame (a binary event, the frame of its
+    /// header), and sending it back under its own name (an echo,
+    /// [`Event::renamed`](crate::socket::Event::renamed)) sends the frame as received.
     pub fn handle_engine_message_framed(
         &mut self,
         now: Instant,
@@ -70,6 +71,8 @@ impl SocketServer {
         };
         match decoded {
             Ok(Some(mut packet)) => {
+                // A binary event's frame is its header's, which came first.
+                let frame = frame.or_else(|| conn.header_frame.take());
                 if let (Some(frame), PacketData::Event(e)) = (frame, &mut packet.data) {
                     e.adopt_frame(frame);
                 }
@@ -89,7 +92,12 @@ impl SocketServer {
                 }
                 self.handle_packet(now, sid, packet)
             }
-            Ok(None) => {}
+            // A binary packet's header (its attachments follow), or one of them.
+            Ok(None) => {
+                if frame.is_some() {
+                    conn.header_frame = frame;
+                }
+            }
             Err(e) => {
                 tracing::warn!(
                     sid = sid.as_str(),

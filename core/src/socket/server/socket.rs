@@ -65,6 +65,9 @@ impl SocketState {
 pub(super) struct Conn {
     pub(super) info: std::sync::Arc<ConnInfo>,
     pub(super) decoder: Decoder,
+    /// The WebSocket message a binary packet's header came in, until its attachments are in
+    /// (see [`SocketServer::handle_engine_message_framed`](super::SocketServer::handle_engine_message_framed)).
+    pub(super) header_frame: Option<Str>,
     /// Namespace → its state on this connection; few entries, so a vector.
     pub(super) nsps: Vec<(Str, Slot)>,
     /// The connect timeout, until a namespace is joined.

@@ -134,6 +134,9 @@ pub fn sio_packet(data: &[u8]) {
     let Ok(text) = Str::from_utf8(Bytes::copy_from_slice(data)) else {
         return;
     };
+    // The two JSON checks (one loop for text packets, the recursive parser for binary ones)
+    // accept the same texts.
+    assert!(crate::socket::validate::checks_agree(text.as_bytes()));
     let mut decoder = Decoder::default();
     if let Ok(Some(p)) = decoder.decode_text(text) {
         round_trip(&p);

@@ -35,6 +35,7 @@ pub mod cluster;
 mod decode;
 mod error;
 mod forward;
+mod grammar;
 pub(crate) mod json;
 pub mod msgpack;
 mod packet;
@@ -42,7 +43,7 @@ mod parser;
 mod payload;
 mod placeholder_de;
 pub mod server;
-mod validate;
+pub(crate) mod validate;
 pub mod value;
 mod value_de;
 

@@ -9,6 +9,7 @@
 //! [`MAX_DEPTH`] so hostile input cannot exhaust the stack.
 
 use super::error::DecodeError;
+use super::grammar::{is_json, number_end, skip_ws, string_end};
 use super::json::{write_js_number, JsNumber};
 use super::packet::is_reserved;
 use crate::Str;
@@ -34,6 +35,23 @@ pub(crate) fn check(
     shape: Shape,
     attachments: Option<usize>,
 ) -> Result<(), DecodeError> {
+    if attachments.is_none() {
+        // No placeholders to look at: the grammar alone, then the first byte.
+        if !is_json(json) {
+            return Err(DecodeError::InvalidJson);
+        }
+        let first = json.get(skip_ws(json, 0)).copied();
+        let fits = match shape {
+            Shape::Object => first == Some(b'{'),
+            Shape::ObjectOrString => matches!(first, Some(b'{' | b'"')),
+            Shape::Array => first == Some(b'['),
+        };
+        return if fits {
+            Ok(())
+        } else {
+            Err(DecodeError::InvalidPayload)
+        };
+    }
     let mut p = Parser::new(json, attachments);
     p.ws();
     let first = p.peek();
@@ -53,6 +71,51 @@ pub(crate) fn check(
 
 /// Checks an EVENT's JSON (`[name, ...args]`) and returns its name.
 pub(crate) fn check_event(json: &Str, attachments: Option<usize>) -> Result<Str, DecodeError> {
+    if attachments.is_some() {
+        return check_binary_event(json, attachments);
+    }
+    let b = json.as_bytes();
+    if !is_json(b) {
+        return Err(DecodeError::InvalidJson);
+    }
+    // Valid JSON: its shape and name.
+    let i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return Err(DecodeError::InvalidPayload);
+    }
+    let start = skip_ws(b, i + 1);
+    let name = match b.get(start) {
+        Some(b'"') => {
+            let (end, escaped) = string_end(b, start + 1).ok_or(DecodeError::InvalidJson)?;
+            name_of(json, start, end, escaped)?
+        }
+        Some(b'-' | b'0'..=b'9') => {
+            let end = number_end(b, start).ok_or(DecodeError::InvalidJson)?;
+            number_name(&b[start..end])?
+        }
+        // No name (`[]`), or one of another type.
+        _ => return Err(DecodeError::InvalidPayload),
+    };
+    if is_reserved(name.as_bytes()) {
+        return Err(DecodeError::ReservedEventName);
+    }
+    Ok(name)
+}
+
+/// The event name that is the string `json[start..end]` (quotes included): sliced from the
+/// input when it has no escapes.
+fn name_of(json: &Str, start: usize, end: usize, escaped: bool) -> Result<Str, DecodeError> {
+    if !escaped {
+        return Ok(Str::from_trusted(json.bytes().slice(start + 1..end - 1)));
+    }
+    let s: String = serde_json::from_slice(&json.as_bytes()[start..end])
+        .map_err(|_| DecodeError::InvalidPayload)?;
+    Ok(Str::from(s))
+}
+
+/// [`check_event`] for a binary packet: in the same pass, every placeholder must point at
+/// one of its `attachments`.
+fn check_binary_event(json: &Str, attachments: Option<usize>) -> Result<Str, DecodeError> {
     let b = json.as_bytes();
     let mut p = Parser::new(b, attachments);
     p.ws();
@@ -71,12 +134,7 @@ pub(crate) fn check_event(json: &Str, attachments: Option<usize>) -> Result<Str,
     }
     let start = p.i;
     let name = match p.value()? {
-        Kind::Str { escaped: false } => Str::from_trusted(json.bytes().slice(start + 1..p.i - 1)),
-        Kind::Str { escaped: true } => {
-            let s: String =
-                serde_json::from_slice(&b[start..p.i]).map_err(|_| DecodeError::InvalidPayload)?;
-            Str::from(s)
-        }
+        Kind::Str { escaped } => name_of(json, start, p.i, escaped)?,
         Kind::Number => number_name(&b[start..p.i])?,
         _ => {
             // Any other first element is the wrong shape (if the rest is JSON at all).
@@ -91,6 +149,19 @@ pub(crate) fn check_event(json: &Str, attachments: Option<usize>) -> Result<Str,
         return Err(DecodeError::ReservedEventName);
     }
     Ok(name)
+}
+
+/// Whether the one-loop grammar check ([`is_json`]) and the recursive parser of binary
+/// packets agree on `b` (for the fuzz targets).
+pub(crate) fn checks_agree(b: &[u8]) -> bool {
+    is_json(b) == parses(b)
+}
+
+/// The recursive parser's verdict on the grammar of `b`.
+fn parses(b: &[u8]) -> bool {
+    let mut p = Parser::new(b, None);
+    p.ws();
+    p.value().and_then(|_| p.end()).is_ok()
 }
 
 /// The name JavaScript gives a numeric event name: the number's string form (`1.50` → `1.5`).
@@ -283,102 +354,15 @@ impl<'a> Parser<'a> {
     }
 
     fn string(&mut self) -> Result<Kind, DecodeError> {
-        self.i += 1;
-        let mut escaped = false;
-        loop {
-            // Skip ordinary bytes quickly; the input is valid UTF-8 already.
-            self.i += plain_run(&self.b[self.i..]);
-            if self.i >= self.b.len() {
-                return Err(DecodeError::InvalidJson);
-            }
-            match self.b[self.i] {
-                b'"' => {
-                    self.i += 1;
-                    return Ok(Kind::Str { escaped });
-                }
-                b'\\' => {
-                    escaped = true;
-                    match self.b.get(self.i + 1) {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
-                        Some(b'u') => {
-                            let hex = self.b.get(self.i + 2..self.i + 6);
-                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                                return Err(DecodeError::InvalidJson);
-                            }
-                            self.i += 6;
-                        }
-                        _ => return Err(DecodeError::InvalidJson),
-                    }
-                }
-                // A raw control character inside a string.
-                _ => return Err(DecodeError::InvalidJson),
-            }
-        }
+        let (end, escaped) = string_end(self.b, self.i + 1).ok_or(DecodeError::InvalidJson)?;
+        self.i = end;
+        Ok(Kind::Str { escaped })
     }
 
     fn number(&mut self) -> Result<Kind, DecodeError> {
-        let digits = |p: &mut Self| {
-            let n = p.b[p.i..].iter().take_while(|c| c.is_ascii_digit()).count();
-            p.i += n;
-            n
-        };
-        if self.peek() == Some(b'-') {
-            self.i += 1;
-        }
-        match self.peek() {
-            Some(b'0') => self.i += 1,
-            Some(b'1'..=b'9') => {
-                digits(self);
-            }
-            _ => return Err(DecodeError::InvalidJson),
-        }
-        if self.peek() == Some(b'.') {
-            self.i += 1;
-            if digits(self) == 0 {
-                return Err(DecodeError::InvalidJson);
-            }
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.i += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.i += 1;
-            }
-            if digits(self) == 0 {
-                return Err(DecodeError::InvalidJson);
-            }
-        }
+        self.i = number_end(self.b, self.i).ok_or(DecodeError::InvalidJson)?;
         Ok(Kind::Number)
     }
-}
-
-/// The length of the run of bytes at the start of `b` that need no attention inside a string
-/// (not `"`, `\\` or a control character), eight bytes at a time.
-fn plain_run(b: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
-    let mut chunks = b.chunks_exact(8);
-    let mut i = 0;
-    for chunk in chunks.by_ref() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let slash = x ^ (ONES * u64::from(b'\\'));
-        // A byte is zero in `quote`/`slash`, or below 0x20 in `x`: the classic SWAR tests.
-        // Their lowest flagged byte is exact (false flags only appear above a true one), so
-        // it is the first special byte.
-        let found = ((quote.wrapping_sub(ONES) & !quote)
-            | (slash.wrapping_sub(ONES) & !slash)
-            | (x.wrapping_sub(ONES * 0x20) & !x))
-            & HIGH;
-        if found != 0 {
-            return i + (found.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    let rest = chunks.remainder();
-    i + rest.iter().position(|&c| special(c)).unwrap_or(rest.len())
 }
 
 /// The object keys placeholders are made of.
@@ -518,34 +502,98 @@ mod tests {
     }
 
     #[test]
-    fn plain_run_stops_at_the_first_special_byte() {
-        let naive = |b: &[u8]| {
-            b.iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                .unwrap_or(b.len())
-        };
-        // Every special byte at every position of runs of several lengths, after plain ASCII,
-        // multi-byte UTF-8 and other specials.
-        let fillers: [&[u8]; 3] = [
-            b"abcdefghijklmnopqrstuvwxyz",
-            "\u{e9}\u{20ac}xyz\u{1f600}".as_bytes(),
-            b"\x7f\x20~",
+    fn the_grammar_loop_stops_at_the_same_depth() {
+        for depth in [127, 128, 129] {
+            for (open, inner, close) in [
+                ("[", "1", "]"),
+                ("{\"k\":", "1", "}"),
+                ("[", "[]", "]"),
+                ("{\"k\":", "{}", "}"),
+            ] {
+                // An empty innermost container is a level too.
+                let levels = if inner == "1" { depth } else { depth - 1 };
+                let text = open.repeat(levels) + inner + &close.repeat(levels);
+                let text = text.as_bytes();
+                assert_eq!(is_json(text), parses(text), "{depth} {inner}");
+                assert_eq!(is_json(text), depth <= 128, "{depth} {inner}");
+            }
+        }
+    }
+
+    use proptest::prelude::*;
+
+    /// JSON texts: valid ones (serialized values, with whitespace), and their neighbours
+    /// with one token inserted or removed.
+    fn texts() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            (-1e6f64..1e6).prop_map(serde_json::Value::from),
+            "[a-z\\\"\u{e9}\n\u{1}]{0,12}".prop_map(serde_json::Value::from),
         ];
-        for filler in fillers {
-            for len in 0..24 {
-                let base: Vec<u8> = filler.iter().copied().cycle().take(len).collect();
-                assert_eq!(super::plain_run(&base), naive(&base));
-                for at in 0..len {
-                    for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
-                        let mut b = base.clone();
-                        b[at] = special;
-                        if at + 1 < len {
-                            b[at + 1] = 0x01; // a second one right after
+        let value = leaf.prop_recursive(4, 32, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),
+                prop::collection::btree_map("[a-z_]{0,5}", inner, 0..5)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        });
+        let tokens = prop::sample::select(vec![
+            "[", "]", "{", "}", ",", ":", "\"", "\\", "\\u00e9", "\\u12", "1", "-", "0", ".", "e",
+            "+", "tru", "null", " ", "\n", "x", "\u{1}", "01", "1.", "\"k\":",
+        ]);
+        (
+            value,
+            any::<bool>(),
+            any::<prop::sample::Index>(),
+            tokens,
+            0..3u8,
+        )
+            .prop_map(|(v, pretty, at, token, edit)| {
+                let mut text = if pretty {
+                    serde_json::to_string_pretty(&v).unwrap_or_default()
+                } else {
+                    serde_json::to_string(&v).unwrap_or_default()
+                };
+                let boundaries: Vec<usize> = (0..=text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .collect();
+                let i = boundaries[at.index(boundaries.len())];
+                match edit {
+                    0 => {}
+                    1 => text.insert_str(i, token),
+                    _ => {
+                        if let Some(c) = text[i..].chars().next() {
+                            text.replace_range(i..i + c.len_utf8(), "");
                         }
-                        assert_eq!(super::plain_run(&b), naive(&b), "{b:?}");
                     }
                 }
+                text
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn the_grammar_loop_agrees_with_the_parser(text in texts()) {
+            prop_assert_eq!(is_json(text.as_bytes()), parses(text.as_bytes()), "{:?}", text);
+            // And with serde_json where both read the same grammar (no `\u` escapes, whose
+            // lone surrogates `JSON.parse` accepts).
+            if !text.contains("\\u") {
+                let serde = serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok();
+                prop_assert_eq!(is_json(text.as_bytes()), serde, "{:?}", text);
             }
+        }
+
+        #[test]
+        fn an_event_name_is_the_same_either_way(text in texts()) {
+            let json = Str::from(format!("[{text},1]"));
+            let fast = check_event(&json, None);
+            // The binary path with no placeholder in sight reads the same text.
+            let slow = check_binary_event(&json, Some(0));
+            prop_assert_eq!(fast, slow, "{:?}", text);
         }
     }
 }

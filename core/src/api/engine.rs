@@ -468,9 +468,7 @@ impl EngineIo {
                     st.server.handle_ws_written(now, id, written);
                 }
             }
-            for frame in frames {
-                st.server.handle_ws_message(now, id, frame);
-            }
+            st.server.handle_ws_messages(now, id, frames);
         });
     }
 

@@ -153,12 +153,11 @@ impl Layer {
                         frames,
                         volatile: false,
                     } => {
-                        let _ = if frames.len() == 1 {
-                            let frame = frames.into_iter().next().expect("one frame");
-                            engine.send_frame(&sid, frame)
-                        } else {
-                            engine.send_frames(&sid, &frames)
-                        };
+                        // With the sends to the same session that follow it (an echo's
+                        // answers to one client's batch): one visit of the session.
+                        let server = &mut self.server;
+                        let more = std::iter::from_fn(|| server.poll_send_to(&sid));
+                        let _ = engine.send_packets(&sid, std::iter::once(frames).chain(more));
                     }
                     EngineCommand::Send {
                         sid,

@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use hashbrown::HashMap;
+use smallvec::SmallVec;
 
 pub use config::{AllowRequest, AllowedOrigins, Cors, ServerConfig, Transports};
 pub use cookie::{Cookie, SameSite};
@@ -335,15 +336,32 @@ impl Server {
 
     /// A whole message arrived on WebSocket `id`.
     pub fn handle_ws_message(&mut self, now: Instant, id: TransportId, frame: Frame) {
+        self.handle_ws_messages(now, id, [frame]);
+    }
+
+    /// Several whole messages that arrived on WebSocket `id`, in order: as many
+    /// [`handle_ws_message`](Self::handle_ws_message) calls, with one lookup of the session
+    /// for all of them. Messages after one that closed the session are ignored.
+    pub fn handle_ws_messages(
+        &mut self,
+        now: Instant,
+        id: TransportId,
+        frames: impl IntoIterator<Item = Frame>,
+    ) {
         self.out.now = Some(now);
         let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
             return;
         };
-        // One lookup for the message and the settling after it (the hot path).
+        // One lookup for the messages and the settling after them (the hot path).
         let Some(s) = self.sessions.get_mut(&key) else {
             return;
         };
-        s.handle_ws_frame(now, id, frame, &self.config, &mut self.out);
+        for frame in frames {
+            s.handle_ws_frame(now, id, frame, &self.config, &mut self.out);
+            if s.is_closed() {
+                break;
+            }
+        }
         if rearm(s, &key, &mut self.timers, &mut self.next_deadline) {
             self.sessions.remove(&key);
         }
@@ -497,6 +515,43 @@ impl Server {
             message_frame(frame)?;
         }
         self.sending(sid.as_ref(), |s, cfg, out| s.send_frames(frames, cfg, out))
+    }
+
+    /// [`send_frames`](Self::send_frames) for several packets in a row to session `sid`
+    /// (each item one packet's frames), with one lookup of the session for all of them. A
+    /// packet that is not a message is refused (the first such error is returned) and the
+    /// others are queued; once the session closes ("send buffer full"), the rest are dropped
+    /// and not taken from `packets`.
+    pub fn send_packets(
+        &mut self,
+        sid: &(impl AsRef<[u8]> + ?Sized),
+        packets: impl IntoIterator<Item = SmallVec<[Frame; 1]>>,
+    ) -> Result<(), SendError> {
+        let key = sid.as_ref();
+        let s = self
+            .sessions
+            .get_mut(key)
+            .ok_or(SendError::UnknownSession)?;
+        let mut result = Ok(());
+        for mut frames in packets {
+            if let Some(Err(e)) = frames.first().map(message_frame) {
+                result = result.and(Err(e));
+                continue;
+            }
+            if frames.len() == 1 {
+                if let Some(frame) = frames.pop() {
+                    s.send_frame(frame, &self.config, &mut self.out);
+                }
+            } else {
+                s.send_frames(&frames, &self.config, &mut self.out);
+            }
+            if s.is_closed() {
+                self.sessions.remove(key);
+                self.next_deadline = None;
+                break;
+            }
+        }
+        result
     }
 
     /// Runs a send on session `key`; forgets the session if that closed it (a client too far

@@ -177,15 +177,19 @@ impl SocketServer {
     pub(super) fn dispatch(&mut self, now: Instant, id: &SocketId, packet: Packet) {
         match packet.data {
             PacketData::Event(event) => {
-                let Some(s) = self.sockets.get_mut(id).filter(|s| s.is_live()) else {
-                    return;
-                };
+                // `id` is what the connection's slot for the namespace says, and a socket
+                // leaves its slot as it starts leaving: it is live. Only an ack id needs its
+                // state (no lookup for the rest, the usual event).
+                debug_assert!(self.sockets.get(id).is_some_and(|s| s.is_live()));
                 tracing::debug!(
                     socket = id.as_str(),
                     event = event.name().as_str(),
                     "event received"
                 );
                 if let Some(ack) = event.ack_id() {
+                    let Some(s) = self.sockets.get_mut(id) else {
+                        return;
+                    };
                     if s.unanswered.len() >= self.config.max_pending_acks {
                         tracing::warn!(
                             socket = id.as_str(),

@@ -267,6 +267,23 @@ impl SocketServer {
         self.commands.pop_front()
     }
 
+    /// The next engine command if it is a non-volatile [`EngineCommand::Send`] to session
+    /// `sid` (its frames): a caller carrying out a send takes those that follow it to the same
+    /// session with it, in one visit of the session.
+    pub(crate) fn poll_send_to(&mut self, sid: &Str) -> Option<SmallVec<[Frame; 1]>> {
+        match self.commands.front() {
+            Some(EngineCommand::Send {
+                sid: next,
+                volatile: false,
+                ..
+            }) if next == sid => match self.commands.pop_front() {
+                Some(EngineCommand::Send { frames, .. }) => Some(frames),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// How many engine commands wait to be polled.
     pub(crate) fn queued_commands(&self) -> usize {
         self.commands.len()

@@ -1,0 +1,159 @@
+//! The Engine.IO server's batch calls, on the bare state machine: several WebSocket messages
+//! handled with one call (`handle_ws_messages`) and several packets queued for one session
+//! with one call (`send_packets`) do what as many single calls do, in order, and stop at a
+//! session that closes.
+
+use std::time::Instant;
+
+use sio_core::engine::server::{
+    Event, Method, Request, SendError, Server, ServerConfig, Transmit, TransportId, FRAME_OVERHEAD,
+};
+use sio_core::engine::Frame;
+use sio_core::Str;
+use smallvec::{smallvec, SmallVec};
+
+const WS: TransportId = TransportId(7);
+
+/// A server with one session opened over WebSocket `WS`, its open packet taken and reported
+/// written.
+fn ws_session(config: ServerConfig) -> (Server, Instant, Str) {
+    let mut server = Server::new(config);
+    // A test's own start time, handed in as a driver would.
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    let mut req = Request::new(Method::Get, "/engine.io/?EIO=4&transport=websocket");
+    req.websocket_upgrade = true;
+    server.handle_request(now, WS, req);
+    assert!(matches!(
+        server.poll_transmit(),
+        Some(Transmit::AcceptWebSocket { to: WS, .. })
+    ));
+    server.handle_ws_open(now, WS);
+    let sid = std::iter::from_fn(|| server.poll_event())
+        .find_map(|e| match e {
+            Event::SessionOpened { sid, .. } => Some(sid),
+            _ => None,
+        })
+        .expect("session");
+    let written = frames_sent(&mut server)
+        .iter()
+        .map(|f| f.len() + FRAME_OVERHEAD)
+        .sum();
+    server.handle_ws_written(now, WS, written);
+    (server, now, sid)
+}
+
+fn text(s: &str) -> Frame {
+    Frame::Text(Str::from(s.to_owned()))
+}
+
+/// The texts of the frames the server sent on `WS` since last asked.
+fn frames_sent(server: &mut Server) -> Vec<String> {
+    std::iter::from_fn(|| server.poll_transmit())
+        .filter_map(|t| match t {
+            Transmit::WsFrame {
+                to: WS,
+                frame: Frame::Text(t),
+            } => Some(t.as_str().to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The messages the server reported for the session, and whether it reported its close.
+fn messages(server: &mut Server) -> (Vec<String>, bool) {
+    let mut texts = Vec::new();
+    let mut closed = false;
+    while let Some(e) = server.poll_event() {
+        match e {
+            Event::Message { packet, .. } => texts.push(format!("{packet:?}")),
+            Event::SessionClosed { .. } => closed = true,
+            _ => {}
+        }
+    }
+    (texts, closed)
+}
+
+#[test]
+fn messages_of_one_read_are_handled_in_order_until_the_session_closes() {
+    let (mut one_by_one, now, _) = ws_session(ServerConfig::default());
+    let (mut batched, _, _) = ws_session(ServerConfig::default());
+    let read = ["4a", "4b", "3", "4c"];
+    for f in read {
+        one_by_one.handle_ws_message(now, WS, text(f));
+    }
+    batched.handle_ws_messages(now, WS, read.map(text));
+    let expected = messages(&mut one_by_one);
+    assert_eq!(expected.0.len(), 3, "{expected:?}");
+    assert_eq!(messages(&mut batched), expected);
+
+    // A close packet (`1`) in the middle, or a message over `max_payload` (which closes the
+    // session): the same as one call each.
+    let config = || ServerConfig {
+        max_payload: 16,
+        ..ServerConfig::default()
+    };
+    let too_large = format!("4{}", "z".repeat(20));
+    for (read, closes) in [
+        (vec!["4x", "1", "4y"], false),
+        (vec!["4x", too_large.as_str(), "4y"], true),
+    ] {
+        let (mut one_by_one, now, _) = ws_session(config());
+        let (mut batched, _, _) = ws_session(config());
+        for f in &read {
+            one_by_one.handle_ws_message(now, WS, text(f));
+        }
+        batched.handle_ws_messages(now, WS, read.iter().map(|f| text(f)));
+        let expected = messages(&mut one_by_one);
+        assert!(expected.0[0].contains('x'), "{expected:?}");
+        if closes {
+            // Closed at the large one: the message after it is not reported.
+            assert_eq!((expected.0.len(), expected.1), (1, true), "{expected:?}");
+        }
+        assert_eq!(messages(&mut batched), expected);
+        assert_eq!(frames_sent(&mut batched), frames_sent(&mut one_by_one));
+    }
+}
+
+#[test]
+fn packets_for_one_session_are_queued_in_order_with_one_call() {
+    let (mut server, _, sid) = ws_session(ServerConfig::default());
+    let packets: [SmallVec<[Frame; 1]>; 3] = [
+        smallvec![text("4one")],
+        // Not a message: refused, the others still go.
+        smallvec![text("2ping")],
+        smallvec![text("4two"), Frame::Binary(bytes::Bytes::from_static(&[1]))],
+    ];
+    let result = server.send_packets(&sid, packets);
+    assert!(matches!(result, Err(SendError::NotAMessage)), "{result:?}");
+    assert_eq!(frames_sent(&mut server), ["4one", "4two"]);
+
+    let result = server.send_packets("nobody", [smallvec![text("4x")]]);
+    assert!(
+        matches!(result, Err(SendError::UnknownSession)),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn packets_past_a_full_buffer_are_left_untaken() {
+    // Room for one packet and a half: the second, with the queue past half full, closes the
+    // session ("send buffer full"), and the third is never taken from the iterator.
+    let big = format!("4{}", "x".repeat(40));
+    let config = ServerConfig {
+        max_buffered_bytes: (big.len() + FRAME_OVERHEAD) * 3 / 2,
+        ..ServerConfig::default()
+    };
+    let (mut server, _, sid) = ws_session(config);
+    let mut taken = 0;
+    let packets = std::iter::repeat_with(|| {
+        taken += 1;
+        let frames: SmallVec<[Frame; 1]> = smallvec![text(&big)];
+        frames
+    })
+    .take(3);
+    let _ = server.send_packets(&sid, packets);
+    assert_eq!(taken, 2);
+    let (_, closed) = messages(&mut server);
+    assert!(closed);
+}

@@ -17,7 +17,6 @@ use hashbrown::HashMap;
 use super::layer::Layer;
 use super::SocketIo;
 use crate::engine::server::Server;
-use crate::socket::server::SocketId;
 use crate::Str;
 
 /// The limits, and which connections are paused.
@@ -127,11 +126,8 @@ impl Layer {
 
     /// An event of `socket` (of dispatch generation `generation`) whose handlers ran in tasks
     /// of their own is done with.
-    fn release_waited(&mut self, socket: &SocketId, generation: u64, bytes: usize) {
-        let Some(slot) = self.sockets.get_mut(socket) else {
-            return;
-        };
-        if slot.generation == generation {
+    fn release_waited(&mut self, index: u32, generation: u64, bytes: usize) {
+        if let Some(slot) = self.sockets.at_mut(index, generation) {
             self.backlog.release(&mut slot.load, &slot.conn, bytes);
         }
     }
@@ -141,15 +137,16 @@ impl Layer {
 /// of them is done (or dropped).
 pub(crate) struct Waited {
     pub(crate) io: SocketIo,
-    pub(crate) socket: SocketId,
+    /// The socket's slot: its index in the layer's table and its generation.
+    pub(crate) index: u32,
     pub(crate) generation: u64,
     pub(crate) bytes: usize,
 }
 
 impl Drop for Waited {
     fn drop(&mut self) {
-        let (socket, generation, bytes) = (self.socket.clone(), self.generation, self.bytes);
+        let (index, generation, bytes) = (self.index, self.generation, self.bytes);
         self.io
-            .with_untimed(|l, _| l.release_waited(&socket, generation, bytes));
+            .with_untimed(|l, _| l.release_waited(index, generation, bytes));
     }
 }

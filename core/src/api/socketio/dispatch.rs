@@ -59,6 +59,7 @@ enum Turn {
 
 /// A connected socket, as the layer sees it.
 pub(crate) struct SocketSlot {
+    pub(crate) id: SocketId,
     pub(crate) nsp: Str,
     /// The Engine.IO session it is on.
     pub(crate) conn: Str,
@@ -80,6 +81,24 @@ pub(crate) struct SocketSlot {
 impl SocketSlot {
     fn has_work(&self) -> bool {
         self.connect.is_some() || !self.inbox.is_empty()
+    }
+
+    /// A slot with nothing queued, for tests of the table.
+    #[cfg(test)]
+    pub(crate) fn idle(id: &str, generation: u64) -> Self {
+        SocketSlot {
+            id: SocketId::new(Str::from(id.to_owned())),
+            nsp: Str::from_static("/"),
+            conn: Str::from_static("conn"),
+            recovered: false,
+            turn: Turn::Idle,
+            generation,
+            load: Load::default(),
+            left_with: None,
+            connect: None,
+            inbox: VecDeque::new(),
+            handlers: SocketHandlers::default(),
+        }
     }
 }
 
@@ -108,30 +127,37 @@ impl Layer {
         connect: Option<ConnectionHandler>,
     ) {
         let turn = if connect.is_some() {
-            self.ready.push_back(id.clone());
             Turn::Queued
         } else {
             Turn::Idle
         };
         self.generation += 1;
+        let generation = self.generation;
         let slot = SocketSlot {
+            id,
             nsp,
             conn,
             recovered,
             turn,
-            generation: self.generation,
+            generation,
             load: Load::default(),
             left_with: None,
             connect,
             inbox: VecDeque::new(),
             handlers: SocketHandlers::default(),
         };
-        self.sockets.insert(id, Box::new(slot));
+        let index = self.sockets.insert(Box::new(slot));
+        if turn == Turn::Queued {
+            self.ready.push_back((index, generation));
+        }
     }
 
     /// Queues `item` for `socket`.
     pub(crate) fn deliver(&mut self, socket: &SocketId, item: Item) {
-        if let Some(slot) = self.sockets.get_mut(socket) {
+        let Some(index) = self.sockets.index_of(socket) else {
+            return;
+        };
+        if let Some(slot) = self.sockets.at(index) {
             if let Item::Event(e) = &item {
                 self.backlog
                     .charge(&mut slot.load, &slot.conn, e.payload().len());
@@ -139,7 +165,7 @@ impl Layer {
             slot.inbox.push_back(item);
             if slot.turn == Turn::Idle {
                 slot.turn = Turn::Queued;
-                self.ready.push_back(socket.clone());
+                self.ready.push_back((index, slot.generation));
             }
         }
     }
@@ -151,17 +177,18 @@ impl Layer {
 
     /// Ends the dispatch of `done` (releasing its event's `bytes`, if its handlers are done
     /// with it); then takes the next item of a ready socket, marking that socket busy.
-    fn finish_and_next(&mut self, done: Option<(Turned, Released)>) -> Option<(Turned, Next)> {
+    fn finish_and_next(&mut self, done: Option<(Done, Released)>) -> Option<(Turned, Next)> {
         if let Some((done, released)) = done {
             if let Some(next) = self.finish_or_go_on(done, released) {
                 return Some(next);
             }
         }
-        while let Some(id) = self.ready.pop_front() {
-            let Some(slot) = self.sockets.get_mut(&id) else {
+        while let Some((index, generation)) = self.ready.pop_front() {
+            // Not the socket now at the index: a late entry of one gone.
+            let Some(slot) = self.sockets.at_mut(index, generation) else {
                 continue;
             };
-            if let Some(next) = take_next(slot, id) {
+            if let Some(next) = take_next(slot, index) {
                 return Some(next);
             }
         }
@@ -171,15 +198,12 @@ impl Layer {
     /// [`finish`](Self::finish), except that a socket with more queued when no other socket
     /// is ready goes on at once with its next item (what the ready list would give next)
     /// rather than through the list and a second lookup.
-    fn finish_or_go_on(&mut self, done: Turned, released: Released) -> Option<(Turned, Next)> {
+    fn finish_or_go_on(&mut self, done: Done, released: Released) -> Option<(Turned, Next)> {
         if done.last || !self.ready.is_empty() {
             self.finish(done, released);
             return None;
         }
-        let slot = self.sockets.get_mut(&done.id)?;
-        if slot.generation != done.generation {
-            return None;
-        }
+        let slot = self.sockets.at_mut(done.index, done.generation)?;
         if let Released::Now(bytes) = released {
             self.backlog.release(&mut slot.load, &slot.conn, bytes);
         }
@@ -187,36 +211,33 @@ impl Layer {
             slot.turn = Turn::Idle;
             return None;
         }
-        take_next(slot, done.id)
+        take_next(slot, done.index)
     }
 
     /// Ends a dispatch: the socket goes (after its last item), or back to the ready list if
     /// more is queued.
-    fn finish(&mut self, done: Turned, released: Released) {
-        let Some(slot) = self.sockets.get_mut(&done.id) else {
+    fn finish(&mut self, done: Done, released: Released) {
+        let Some(slot) = self.sockets.at_mut(done.index, done.generation) else {
             return;
         };
-        if slot.generation != done.generation {
-            return;
-        }
         if let Released::Now(bytes) = released {
             self.backlog.release(&mut slot.load, &slot.conn, bytes);
         }
         if done.last {
             self.backlog.socket_gone(&slot.load, &slot.conn);
-            self.sockets.remove(&done.id);
+            self.sockets.remove_at(done.index, done.generation);
         } else if slot.has_work() {
             slot.turn = Turn::Queued;
-            self.ready.push_back(done.id);
+            self.ready.push_back((done.index, done.generation));
         } else {
             slot.turn = Turn::Idle;
         }
     }
 }
 
-/// Takes the next item of `slot` (socket `id`) with its handlers, marking the socket busy;
+/// Takes the next item of `slot` (at `index`) with its handlers, marking the socket busy;
 /// `None` (the socket idle) when it has none.
-fn take_next(slot: &mut SocketSlot, id: SocketId) -> Option<(Turned, Next)> {
+fn take_next(slot: &mut SocketSlot, index: u32) -> Option<(Turned, Next)> {
     let mut last = false;
     let next = if let Some(handler) = slot.connect.take() {
         Next::Connected(handler)
@@ -249,23 +270,34 @@ fn take_next(slot: &mut SocketSlot, id: SocketId) -> Option<(Turned, Next)> {
     };
     slot.turn = Turn::Busy;
     let turned = Turned {
+        id: slot.id.clone(),
         nsp: slot.nsp.clone(),
-        generation: slot.generation,
-        id,
-        last,
-        bytes: match &next {
-            Next::Event(e, ..) => Some(e.payload().len()),
-            _ => None,
+        done: Done {
+            index,
+            generation: slot.generation,
+            last,
+            bytes: match &next {
+                Next::Event(e, ..) => Some(e.payload().len()),
+                _ => None,
+            },
         },
     };
     Some((turned, next))
 }
 
-/// The socket whose item is being dispatched.
-#[derive(Clone)]
+/// The socket whose item is being dispatched: its id and namespace (which become the
+/// handlers' [`Socket`]) and what ends its turn.
 struct Turned {
     id: SocketId,
     nsp: Str,
+    done: Done,
+}
+
+/// What ends a socket's turn: where its slot is, and what the item was.
+#[derive(Clone, Copy)]
+struct Done {
+    /// The slot's index in the layer's table, and its generation.
+    index: u32,
     generation: u64,
     /// The item is its `Disconnected`: its slot goes when done.
     last: bool,
@@ -354,15 +386,23 @@ pub(crate) fn drain(io: &SocketIo) {
                 }
                 ((), side.is_none(), slot.is_some())
             });
-            let Some((turned, next)) = slot.take() else {
+            let Some((
+                Turned {
+                    id,
+                    nsp,
+                    done: turned,
+                },
+                next,
+            )) = slot.take()
+            else {
                 break;
             };
             let socket = Socket {
                 io: io.clone(),
-                id: turned.id.clone(),
-                nsp: turned.nsp.clone(),
+                id,
+                nsp,
             };
-            if let Some(released) = dispatch(io, socket, next, &turned) {
+            if let Some(released) = dispatch(io, socket, next, turned) {
                 done = Some((turned, released));
             }
         }
@@ -402,10 +442,10 @@ fn run(io: &SocketIo, fut: BoxFuture) {
 
 /// Runs the handlers of one item. `None` when a task took the item over (it finishes the
 /// socket's turn itself).
-fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> Option<Released> {
+fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: Done) -> Option<Released> {
     // Whatever the handlers log is in the socket's span (nothing is built without a
     // subscriber that wants it).
-    let span = tracing::debug_span!("socket", id = turned.id.as_str(), nsp = turned.nsp.as_str());
+    let span = tracing::debug_span!("socket", id = socket.id.as_str(), nsp = socket.nsp.as_str());
     let _entered = span.enter();
     match next {
         Next::Connected(handler) => run(io, handler(socket)),
@@ -425,10 +465,9 @@ fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: &Turned) -> Optio
             if !middlewares.is_empty() {
                 let rt = io.rt.clone();
                 let io = io.clone();
-                let turned = turned.clone();
                 let task = async move {
                     let released =
-                        guarded(&io, socket, event, handlers, middlewares, errors, &turned).await;
+                        guarded(&io, socket, event, handlers, middlewares, errors, turned).await;
                     io.with_untimed(|l, _| l.finish(turned, released));
                 };
                 rt.spawn(Box::pin(task.in_current_span()));
@@ -458,7 +497,7 @@ fn run_handlers(
     socket: Socket,
     event: Event,
     handlers: SmallVec<[EventHandler; 2]>,
-    turned: &Turned,
+    turned: Done,
 ) -> Released {
     let bytes = turned.bytes.unwrap_or_default();
     let mut waited: Option<Arc<Waited>> = None;
@@ -485,7 +524,7 @@ fn run_handlers(
 /// Gives a handler's future that waited (its call polled it once) a task of its own, which
 /// holds the event in the backlog (`waited`, shared by the event's waiting handlers) until it
 /// is done.
-fn start(io: &SocketIo, fut: Option<BoxFuture>, waited: &mut Option<Arc<Waited>>, turned: &Turned) {
+fn start(io: &SocketIo, fut: Option<BoxFuture>, waited: &mut Option<Arc<Waited>>, turned: Done) {
     let Some(fut) = fut else {
         return;
     };
@@ -493,7 +532,7 @@ fn start(io: &SocketIo, fut: Option<BoxFuture>, waited: &mut Option<Arc<Waited>>
         .get_or_insert_with(|| {
             Arc::new(Waited {
                 io: io.clone(),
-                socket: turned.id.clone(),
+                index: turned.index,
                 generation: turned.generation,
                 bytes: turned.bytes.unwrap_or_default(),
             })
@@ -515,7 +554,7 @@ async fn guarded(
     handlers: SmallVec<[EventHandler; 2]>,
     middlewares: Vec<SocketMiddleware>,
     errors: Vec<ErrorHandler>,
-    turned: &Turned,
+    turned: Done,
 ) -> Released {
     for m in middlewares {
         if let Err(e) = m(socket.clone(), message(io, &socket, event.clone())).await {

@@ -9,7 +9,7 @@ use std::time::Instant;
 use hashbrown::HashMap;
 
 use super::ack::AckSlot;
-use super::dispatch::{Item, SocketSlot};
+use super::dispatch::Item;
 use super::namespace::{connect_task, ConnectionHandler, Handlers, Middleware};
 use super::SocketIo;
 use crate::api::engine::Upper;
@@ -36,9 +36,10 @@ pub(crate) struct Layer {
     pub(crate) dynamic_handler: Option<ConnectionHandler>,
     /// Listeners of `server_side_emit`, by event name.
     pub(crate) server_events: HashMap<String, Vec<super::ServerEventHandler>>,
-    pub(crate) sockets: HashMap<SocketId, Box<SocketSlot>>,
-    /// Sockets with queued items, in the order they got them (see [`super::dispatch`]).
-    pub(crate) ready: VecDeque<SocketId>,
+    pub(crate) sockets: super::slots::SocketSlots,
+    /// Sockets with queued items, in the order they got them (see [`super::dispatch`]): their
+    /// index in `sockets` and generation.
+    pub(crate) ready: VecDeque<(u32, u64)>,
     /// The generation of the latest socket added (see [`super::dispatch`]).
     pub(crate) generation: u64,
     pub(crate) acks: HashMap<(SocketId, u64), AckSlot<Payload>>,
@@ -75,7 +76,7 @@ impl Layer {
             namespaces: HashMap::new(),
             dynamic_handler: None,
             server_events: HashMap::new(),
-            sockets: HashMap::new(),
+            sockets: super::slots::SocketSlots::default(),
             ready: VecDeque::new(),
             generation: 0,
             acks: HashMap::new(),

@@ -45,6 +45,7 @@ mod message;
 mod metrics;
 mod namespace;
 mod observe;
+mod slots;
 mod socket;
 
 use std::sync::Arc;

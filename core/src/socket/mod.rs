@@ -9,6 +9,10 @@
 //! A received event can be sent on as it came, its argument text copied once and no values
 //! built: [`Event::renamed`], [`Event::args_as_ack`], [`Event::args_text`] (module `forward`).
 //!
+//! Decoding checks each packet's JSON without building it: `grammar` (the JSON grammar in one
+//! loop, for packets without attachments) and `validate` (the shape of each packet type, an
+//! event's name, and the placeholders of binary packets).
+//!
 //! That is the default parser's form; [`msgpack`] is the other parser's (one MessagePack
 //! message per packet), chosen with [`Parser`] per server or client.
 //!

@@ -29,7 +29,8 @@
 //! `cluster` (cluster-wide operations), `dispatch` (running handlers in order), `drain`
 //! (waiting for a slow client), `handlers`, `interval` (periodic work on the server's timer),
 //! `layer` (the Socket.IO layer under the lock), `message`, `metrics`, `namespace`,
-//! `observe` (observers), `socket`.
+//! `observe` (observers), `slots` (the layer's table of sockets, by id and by index),
+//! `socket`.
 
 pub(crate) mod ack;
 #[cfg(feature = "admin-ui")]

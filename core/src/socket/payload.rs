@@ -144,11 +144,19 @@ impl Payload {
     pub(crate) fn ack_framed(&self, id: u64) -> Option<&Str> {
         let f = self.framed.as_ref()?;
         let b = f.as_bytes();
-        let digits = super::json::u64_digits(id, &mut [0; 20]).len();
-        (b.get(1) == Some(&b'3')
-            && b.len() == 2 + digits + self.json.len()
-            && b[2..2 + digits] == *super::json::u64_digits(id, &mut [0; 20]))
-        .then_some(f)
+        if b.get(1) != Some(&b'3') {
+            return None;
+        }
+        // The digits between `43` and the JSON, read back (cheaper than writing `id`'s).
+        let digits = b.get(2..b.len().checked_sub(self.json.len())?)?;
+        let read = match digits {
+            [] | [b'0', _, ..] => None,
+            _ => digits.iter().try_fold(0u64, |n, &d| {
+                let d = d.checked_sub(b'0').filter(|d| *d < 10)?;
+                n.checked_mul(10)?.checked_add(u64::from(d))
+            }),
+        };
+        (read == Some(id)).then_some(f)
     }
 
     /// The payload of the ack `id` carrying the argument text `args` (comma-separated
@@ -156,10 +164,12 @@ impl Payload {
     /// Engine.IO frame in the main namespace, `43<id>[args]`, so that sending it copies
     /// nothing more (the frame is kept only without attachments: then it is an ACK).
     pub(crate) fn framed_ack(id: u64, args: &[u8], attachments: Vec<Bytes>) -> Payload {
-        let digits = super::json::u64_digits(id, &mut [0; 20]).len();
+        let mut buf = [0; 20];
+        let id_digits = super::json::u64_digits(id, &mut buf);
+        let digits = id_digits.len();
         let mut out = Vec::with_capacity(4 + digits + args.len());
         out.extend_from_slice(b"43");
-        super::packet::push_u64(&mut out, id);
+        out.extend_from_slice(id_digits);
         out.push(b'[');
         out.extend_from_slice(args);
         out.push(b']');
@@ -363,5 +373,28 @@ pub(super) fn resolve_placeholders(v: &mut Value, attachments: &[Bytes]) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Payload;
+
+    #[test]
+    fn an_ack_frame_is_ready_for_its_own_id_only() {
+        for id in [0, 7, 123, 10, u64::MAX] {
+            let p = Payload::framed_ack(id, b"1,\"a\"", Vec::new());
+            let frame = p.ack_framed(id).map(|f| f.as_str().to_owned());
+            assert_eq!(frame, Some(format!("43{id}[1,\"a\"]")));
+            assert_eq!(p.json(), "[1,\"a\"]");
+            for other in [id.wrapping_add(1), id / 10, id.saturating_mul(10), 1] {
+                if other != id {
+                    assert!(p.ack_framed(other).is_none(), "{id} {other}");
+                }
+            }
+        }
+        // An event's frame is not an ack's.
+        let e = Payload::event("e", &1).unwrap();
+        assert!(e.ack_framed(2).is_none());
     }
 }

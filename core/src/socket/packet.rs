@@ -439,7 +439,7 @@ impl Packet {
     /// The exact length of what [`write_text`](Self::write_text) writes: a buffer of that
     /// capacity becomes a `Bytes` without a second allocation.
     fn text_len(&self) -> usize {
-        let digits = |n: u64| super::json::u64_digits(n, &mut [0; 20]).len();
+        let digits = |n: u64| n.checked_ilog10().map_or(1, |l| l as usize + 1);
         let (json, id, attachments) = match &self.data {
             PacketData::Connect(p) => (p.as_ref().map_or(0, Str::len), None, 0),
             PacketData::Disconnect => (0, None, 0),

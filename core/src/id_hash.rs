@@ -1,5 +1,5 @@
-//! [`IdHash`]: the hasher of the tables keyed by Engine.IO session ids; [`IdMap`], such a
-//! table; [`ids_equal`], the comparison of ids.
+//! [`IdHash`]: the hasher of the tables keyed by Engine.IO session ids (see
+//! [`crate::id_map::IdMap`]); [`ids_equal`], the comparison of ids.
 //!
 //! Every message looks its session up two or three times (the Engine.IO session, the
 //! Socket.IO connection), by a 20-character id whose characters are random (ChaCha20 output,
@@ -7,10 +7,9 @@
 //! well and costs a third: the table's own seeded hasher still mixes them, so the tables keep
 //! their resistance to chosen keys as far as the ids are the server's.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 
-use bytes::Bytes;
-use hashbrown::{DefaultHashBuilder, Equivalent, HashMap};
+use hashbrown::DefaultHashBuilder;
 
 /// Builds [`IdHasher`]s over hashbrown's default (seeded) hasher.
 #[derive(Clone, Default)]
@@ -93,77 +92,6 @@ pub(crate) fn ids_equal(a: &[u8], b: &[u8]) -> bool {
     word(a, n - 8) == word(b, n - 8)
 }
 
-/// A table keyed by session ids ([`Bytes`]), looked up by any byte view of an id: hashed by
-/// [`IdHash`], compared by [`ids_equal`].
-pub(crate) struct IdMap<V>(HashMap<Bytes, V, IdHash>);
-
-/// A lookup key: an id's bytes, hashed as the stored [`Bytes`] are.
-struct IdRef<'a>(&'a [u8]);
-
-impl Hash for IdRef<'_> {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state)
-    }
-}
-
-impl Equivalent<Bytes> for IdRef<'_> {
-    #[inline]
-    fn equivalent(&self, key: &Bytes) -> bool {
-        ids_equal(self.0, key)
-    }
-}
-
-impl<V> Default for IdMap<V> {
-    fn default() -> Self {
-        IdMap(HashMap::default())
-    }
-}
-
-impl<V> IdMap<V> {
-    /// The value of `id`.
-    #[inline]
-    pub(crate) fn get(&self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&V> {
-        self.0.get(&IdRef(id.as_ref()))
-    }
-
-    /// The value of `id`, to change.
-    #[inline]
-    pub(crate) fn get_mut(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&mut V> {
-        self.0.get_mut(&IdRef(id.as_ref()))
-    }
-
-    /// Takes the value of `id` out.
-    pub(crate) fn remove(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<V> {
-        self.0.remove(&IdRef(id.as_ref()))
-    }
-
-    /// Whether `id` has a value.
-    pub(crate) fn contains_key(&self, id: &(impl AsRef<[u8]> + ?Sized)) -> bool {
-        self.0.contains_key(&IdRef(id.as_ref()))
-    }
-
-    /// Sets the value of `id`, returning the one it replaces.
-    pub(crate) fn insert(&mut self, id: Bytes, value: V) -> Option<V> {
-        self.0.insert(id, value)
-    }
-
-    /// How many ids have values.
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Every value.
-    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
-        self.0.values()
-    }
-
-    /// Takes every entry out.
-    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (Bytes, V)> + '_ {
-        self.0.drain()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,19 +127,5 @@ mod tests {
                 assert!(!ids_equal(a, &base[..n - 1]), "{n}");
             }
         }
-    }
-
-    #[test]
-    fn an_id_map_finds_by_any_view_of_the_id() {
-        let mut m: IdMap<u32> = IdMap::default();
-        m.insert(Bytes::from_static(b"AAAAAAAAAAAAAAAAAAAA"), 1);
-        m.insert(Bytes::from_static(b"short"), 2);
-        assert_eq!(m.get(b"AAAAAAAAAAAAAAAAAAAA"), Some(&1));
-        assert_eq!(m.get(&Bytes::from_static(b"short")), Some(&2));
-        assert_eq!(m.get("AAAAAAAAAAAAAAAAAAAB"), None);
-        *m.get_mut("short").unwrap() = 3;
-        assert!(m.contains_key("short"));
-        assert_eq!(m.remove("short"), Some(3));
-        assert_eq!(m.len(), 1);
     }
 }

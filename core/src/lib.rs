@@ -53,8 +53,9 @@
 //!   carries text so that decoding can slice its input instead of copying it.
 //! - `fuzzing` (feature `fuzzing`): the entry points of sio's fuzz targets; internal, not
 //!   covered by semver.
-//! - `id_hash` (private): the tables keyed by session ids, their hasher (the ids' random tails)
-//!   and their comparison (eight bytes at a time).
+//! - `id_hash` (private): the hasher of the tables keyed by session ids (the ids' random
+//!   tails) and the comparison of ids (eight bytes at a time); `id_map` (private): such a
+//!   table, which tries the position of its last hit first.
 //!
 //! The state machines report through the `tracing` facade (no subscriber is installed here)
 //! and count what an operator graphs ([`engine::server::EngineMetrics`],
@@ -122,6 +123,7 @@ pub mod api;
 pub mod compress;
 pub mod engine;
 mod id_hash;
+mod id_map;
 pub mod msgpack;
 pub mod socket;
 mod str;

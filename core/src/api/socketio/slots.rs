@@ -17,6 +17,9 @@ pub(crate) struct SocketSlots {
     entries: Vec<Option<Box<SocketSlot>>>,
     free: Vec<u32>,
     by_id: HashMap<SocketId, u32>,
+    /// The index [`index_of`](Self::index_of) found last, tried first (a read's events are
+    /// usually one socket's); possibly stale: the id there is compared.
+    last: u32,
 }
 
 impl SocketSlots {
@@ -55,8 +58,16 @@ impl SocketSlots {
     }
 
     /// The index of socket `id`.
-    pub(crate) fn index_of(&self, id: &SocketId) -> Option<u32> {
-        self.by_id.get(id).copied()
+    #[inline]
+    pub(crate) fn index_of(&mut self, id: &SocketId) -> Option<u32> {
+        if let Some(Some(slot)) = self.entries.get(self.last as usize) {
+            if slot.id == *id {
+                return Some(self.last);
+            }
+        }
+        let index = *self.by_id.get(id)?;
+        self.last = index;
+        Some(index)
     }
 
     /// The socket at `index` (found by [`index_of`](Self::index_of) just before).
@@ -128,5 +139,11 @@ mod tests {
             Some("c".into())
         );
         assert!(t.at_mut(99, 4).is_none());
+        // The index found last is not taken for another id, nor for one gone.
+        assert_eq!(t.index_of(&id("c")), Some(a));
+        assert_eq!(t.index_of(&id("b")), Some(b));
+        assert_eq!(t.index_of(&id("c")), Some(a));
+        t.remove_at(a, 4);
+        assert_eq!(t.index_of(&id("c")), None);
     }
 }

@@ -125,7 +125,7 @@ struct PendingWs {
 pub struct Server {
     config: ServerConfig,
     /// Boxed: the table stays small (about 40 bytes a bucket) at low load after it grows.
-    sessions: crate::id_hash::IdMap<Box<Session>>,
+    sessions: crate::id_map::IdMap<Box<Session>>,
     pending_ws: HashMap<TransportId, PendingWs>,
     /// WebTransport sessions waiting for their first packet (see `webtransport.rs`).
     pending_wt: HashMap<TransportId, webtransport::PendingWt>,

@@ -253,7 +253,8 @@ impl SocketServer {
                 self.room_changed(&id, nsp, room, true);
             }
         }
-        self.sockets.insert(id.clone(), Box::new(state));
+        self.sockets
+            .insert(id.as_room().bytes().clone(), Box::new(state));
         if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
             match conn.slot_mut(nsp) {
                 Some(slot) => *slot = Slot::Connected(id.clone()),

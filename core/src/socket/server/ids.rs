@@ -45,6 +45,13 @@ impl SocketId {
     }
 }
 
+/// The id's bytes (as tables keyed by ids look them up).
+impl AsRef<[u8]> for SocketId {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
 impl fmt::Debug for SocketId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.0.as_str(), f)

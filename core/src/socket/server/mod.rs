@@ -113,8 +113,8 @@ pub struct SocketServer {
     dynamic: Vec<NamespaceFilter>,
     /// Values boxed: the tables stay small (about 40 bytes a bucket) at low load after they
     /// grow, and a rehash moves pointers.
-    conns: crate::id_hash::IdMap<Box<Conn>>,
-    sockets: HashMap<SocketId, Box<SocketState>>,
+    conns: crate::id_map::IdMap<Box<Conn>>,
+    sockets: crate::id_map::IdMap<Box<SocketState>>,
     pending: HashMap<ConnectId, PendingConnect>,
     next_connect: u64,
     acks: HashMap<(SocketId, u64), AckWait>,
@@ -161,7 +161,7 @@ impl SocketServer {
             namespaces: HashMap::new(),
             dynamic: Vec::new(),
             conns: Default::default(),
-            sockets: HashMap::new(),
+            sockets: Default::default(),
             pending: HashMap::new(),
             next_connect: 0,
             acks: HashMap::new(),

@@ -253,3 +253,32 @@ fn every_byte_split_of_a_binary_packet_text_is_rejected_or_decodes() {
         }
     }
 }
+
+#[test]
+fn ack_ids_up_to_u64_max_decode_and_larger_ones_are_refused() {
+    let decode = |text: &str| Decoder::default().decode_text(Str::from(text.to_owned()));
+    for (text, id) in [
+        (r#"20["a"]"#, Some(0)),
+        (r#"2["a"]"#, None),
+        (r#"2/chat,1234567["a"]"#, Some(1_234_567)),
+        (r#"218446744073709551615["a"]"#, Some(u64::MAX)),
+    ] {
+        match decode(text) {
+            Ok(Some(Packet {
+                data: PacketData::Event(e),
+                ..
+            })) => assert_eq!(e.ack_id(), id, "{text}"),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    for text in [
+        r#"218446744073709551616["a"]"#,
+        r#"399999999999999999999[]"#,
+    ] {
+        assert_eq!(
+            decode(text),
+            Err(sio_core::socket::DecodeError::InvalidAckId),
+            "{text}"
+        );
+    }
+}

@@ -169,20 +169,17 @@ pub fn decode_header(text: Str, max_attachments: usize) -> Result<(Packet, usize
         Str::from_static(super::packet::MAIN_NAMESPACE)
     };
 
-    let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let id = if digits > 0 {
-        let mut id: u64 = 0;
-        for &c in &b[i..i + digits] {
-            id = id
-                .checked_mul(10)
-                .and_then(|id| id.checked_add(u64::from(c - b'0')))
-                .ok_or(DecodeError::InvalidAckId)?;
-        }
-        i += digits;
-        Some(id)
-    } else {
-        None
-    };
+    // The ack id, read in one pass.
+    let id_start = i;
+    let mut id: u64 = 0;
+    while let Some(&c @ b'0'..=b'9') = b.get(i) {
+        id = id
+            .checked_mul(10)
+            .and_then(|id| id.checked_add(u64::from(c - b'0')))
+            .ok_or(DecodeError::InvalidAckId)?;
+        i += 1;
+    }
+    let id = (i > id_start).then_some(id);
 
     let json = (i < b.len()).then(|| cut(i..b.len()));
     let bin = ty.is_binary().then_some(attachments);

@@ -246,14 +246,31 @@ pub(crate) fn write_js_number<W: ?Sized + Write>(w: &mut W, v: JsNumber) -> io::
 /// The decimal digits of `n`, written at the end of `buf` (what `write!` does, without the
 /// formatting machinery on the hot path).
 pub(crate) fn u64_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+    // Two digits per division, from a table of the pairs "00" to "99".
+    const PAIRS: [u8; 200] = {
+        let mut t = [0u8; 200];
+        let mut i = 0;
+        while i < 100 {
+            t[2 * i] = b'0' + (i / 10) as u8;
+            t[2 * i + 1] = b'0' + (i % 10) as u8;
+            i += 1;
         }
+        t
+    };
+    let mut i = buf.len();
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
     }
     &buf[i..]
 }
@@ -384,6 +401,24 @@ mod tests {
             (f64::NAN, "null"),
         ] {
             assert_eq!(js(v), s, "{v:e}");
+        }
+    }
+
+    #[test]
+    fn u64_digits_are_the_decimal_form() {
+        let mut cases: Vec<u64> = (0..1000).collect();
+        for p in 1..20 {
+            let t = 10u64.pow(p);
+            cases.extend([t - 1, t, t + 1, t / 10 * 9 + 5]);
+        }
+        cases.extend([u64::MAX, u64::MAX - 1, 1 << 53]);
+        for n in cases {
+            let mut buf = [0; 20];
+            assert_eq!(
+                super::u64_digits(n, &mut buf),
+                n.to_string().as_bytes(),
+                "{n}"
+            );
         }
     }
 

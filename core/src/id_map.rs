@@ -74,6 +74,21 @@ impl<V> IdMap<V> {
         self.entries[at].as_ref().map(|(_, v)| v)
     }
 
+    /// The value of `id`, by the hash map alone: for a loop over many ids (a broadcast's
+    /// recipients), where the last hit would only be tried and missed, and moved each time.
+    #[inline]
+    pub(crate) fn get_uncached(&self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&V> {
+        let at = *self.positions.get(&IdRef(id.as_ref()))?;
+        self.entries[at as usize].as_ref().map(|(_, v)| v)
+    }
+
+    /// [`get_uncached`](Self::get_uncached), to change.
+    #[inline]
+    pub(crate) fn get_mut_uncached(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&mut V> {
+        let at = *self.positions.get(&IdRef(id.as_ref()))?;
+        self.entries[at as usize].as_mut().map(|(_, v)| v)
+    }
+
     /// The value of `id`, to change.
     #[inline]
     pub(crate) fn get_mut(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&mut V> {
@@ -141,9 +156,14 @@ mod tests {
         m.insert(Bytes::from_static(b"AAAAAAAAAAAAAAAAAAAA"), 1);
         m.insert(Bytes::from_static(b"short"), 2);
         assert_eq!(m.get(b"AAAAAAAAAAAAAAAAAAAA"), Some(&1));
-        assert_eq!(m.get(&Bytes::from_static(b"short")), Some(&2));
+        assert_eq!(m.get_uncached("short"), Some(&2));
+        assert_eq!(m.get_uncached("nobody"), None);
+        *m.get_mut_uncached("short").unwrap() = 4;
+        assert_eq!(m.get("short"), Some(&4));
+        assert_eq!(m.get(&Bytes::from_static(b"short")), Some(&4));
         assert_eq!(m.get("AAAAAAAAAAAAAAAAAAAB"), None);
         *m.get_mut("short").unwrap() = 3;
+        assert_eq!(m.get_uncached("short"), Some(&3));
         assert!(m.contains_key("short"));
         assert_eq!(m.remove("short"), Some(3));
         assert_eq!(m.len(), 1);

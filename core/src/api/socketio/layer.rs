@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hashbrown::HashMap;
+use smallvec::SmallVec;
 
 use super::ack::AckSlot;
 use super::dispatch::Item;
@@ -15,6 +16,7 @@ use super::SocketIo;
 use crate::api::engine::Upper;
 use crate::api::runtime::Runtime;
 use crate::engine::server::{Event as EngineEvent, Server};
+use crate::engine::Frame;
 use crate::socket::server::{
     BroadcastAckId, ConnInfo, EngineCommand, SocketEvent, SocketId, SocketServer,
 };
@@ -151,15 +153,22 @@ impl Layer {
                 match cmd {
                     EngineCommand::Send {
                         sid,
+                        mut frames,
+                        volatile: false,
+                    } if !self.server.next_sends_to(&sid) => {
+                        // Alone (a broadcast's deliveries are each to another session).
+                        let _ = if frames.len() == 1 {
+                            let frame = frames.pop().expect("one frame");
+                            engine.send_frame(&sid, frame)
+                        } else {
+                            engine.send_frames(&sid, &frames)
+                        };
+                    }
+                    EngineCommand::Send {
+                        sid,
                         frames,
                         volatile: false,
-                    } => {
-                        // With the sends to the same session that follow it (an echo's
-                        // answers to one client's batch): one visit of the session.
-                        let server = &mut self.server;
-                        let more = std::iter::from_fn(|| server.poll_send_to(&sid));
-                        let _ = engine.send_packets(&sid, std::iter::once(frames).chain(more));
-                    }
+                    } => self.send_run(engine, &sid, frames),
                     EngineCommand::Send {
                         sid,
                         frames,
@@ -194,6 +203,15 @@ impl Layer {
             }
         }
         self.apply_backlog(engine);
+    }
+
+    /// Queues `frames` for session `sid` with the sends to it that follow in the server's
+    /// queue (an echo's answers to one client's batch): one visit of the session.
+    #[inline(never)]
+    fn send_run(&mut self, engine: &mut Server, sid: &Str, frames: SmallVec<[Frame; 1]>) {
+        let server = &mut self.server;
+        let more = std::iter::from_fn(|| server.poll_send_to(sid));
+        let _ = engine.send_packets(sid, std::iter::once(frames).chain(more));
     }
 
     fn route(&mut self, event: SocketEvent) {

@@ -561,9 +561,10 @@ impl Server {
         key: &[u8],
         send: impl FnOnce(&mut Session, &ServerConfig, &mut Outbox) -> R,
     ) -> Result<R, SendError> {
+        // One send each to many sessions (a broadcast's deliveries): the last hit would miss.
         let s = self
             .sessions
-            .get_mut(key)
+            .get_mut_uncached(key)
             .ok_or(SendError::UnknownSession)?;
         let r = send(s, &self.config, &mut self.out);
         if s.is_closed() {

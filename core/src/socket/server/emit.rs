@@ -282,7 +282,7 @@ impl SocketServer {
         let binary = super::legacy::has_binary(&frames);
         let mut v3_frames: Option<SmallVec<[Frame; 1]>> = None;
         target.for_each(n, |socket| {
-            let Some(s) = sockets.get(socket).filter(|s| s.is_live()) else {
+            let Some(s) = sockets.get_uncached(socket).filter(|s| s.is_live()) else {
                 return;
             };
             let frames = if binary && s.v3 {

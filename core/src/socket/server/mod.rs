@@ -271,17 +271,25 @@ impl SocketServer {
     /// `sid` (its frames): a caller carrying out a send takes those that follow it to the same
     /// session with it, in one visit of the session.
     pub(crate) fn poll_send_to(&mut self, sid: &Str) -> Option<SmallVec<[Frame; 1]>> {
-        match self.commands.front() {
-            Some(EngineCommand::Send {
-                sid: next,
-                volatile: false,
-                ..
-            }) if next == sid => match self.commands.pop_front() {
-                Some(EngineCommand::Send { frames, .. }) => Some(frames),
-                _ => None,
-            },
+        if !self.next_sends_to(sid) {
+            return None;
+        }
+        match self.commands.pop_front() {
+            Some(EngineCommand::Send { frames, .. }) => Some(frames),
             _ => None,
         }
+    }
+
+    /// Whether the next engine command is a non-volatile send to session `sid`, named by the
+    /// same buffer (as every send to one socket's session is: a clone of its `sid`). A copy
+    /// of the id elsewhere reads false: the send then simply goes alone.
+    #[inline]
+    pub(crate) fn next_sends_to(&self, sid: &Str) -> bool {
+        matches!(
+            self.commands.front(),
+            Some(EngineCommand::Send { sid: next, volatile: false, .. })
+                if next.as_bytes().as_ptr() == sid.as_bytes().as_ptr() && next.len() == sid.len()
+        )
     }
 
     /// How many engine commands wait to be polled.

@@ -106,7 +106,7 @@ impl SocketServer {
     ) -> Result<Vec<SocketInfo>, UnknownNamespace> {
         let ids = self.select(nsp, target)?;
         let infos = ids.into_iter().filter_map(|id| {
-            let s = self.sockets.get(&id)?;
+            let s = self.sockets.get_uncached(&id)?;
             Some(SocketInfo {
                 handshake: s.handshake.clone(),
                 rooms: s.rooms.clone(),
@@ -147,7 +147,7 @@ impl SocketServer {
     pub fn connections_of(&self, nsp: &str, target: &Target) -> Result<Vec<Str>, UnknownNamespace> {
         let ids = self.select(nsp, target)?;
         let sids = ids.iter().filter_map(|id| {
-            let s = self.sockets.get(id).filter(|s| s.is_live())?;
+            let s = self.sockets.get_uncached(id).filter(|s| s.is_live())?;
             Some(s.sid.clone())
         });
         Ok(sids.collect())

@@ -474,6 +474,11 @@ fn receive_framed(h: &mut Harness, s: &str, frame: &str) -> Event {
     let packet = EnginePacket::Message(frame.slice(1..frame.len()).unwrap());
     h.server
         .handle_engine_message_framed(h.now, &sid(s), packet, Some(frame));
+    the_event(h)
+}
+
+/// The one event the server reported.
+fn the_event(h: &mut Harness) -> Event {
     match h.events().as_slice() {
         [SocketEvent::Event { event, .. }] => event.clone(),
         other => panic!("expected one event, got {other:?}"),
@@ -534,10 +539,7 @@ fn a_binary_echo_sends_the_header_it_was_received_in() {
         h.server
             .handle_engine_message_framed(h.now, &sid("B1"), packet, None);
     }
-    let event = match h.events().as_slice() {
-        [SocketEvent::Event { event, .. }] => event.clone(),
-        other => panic!("expected one event, got {other:?}"),
-    };
+    let event = the_event(&mut h);
     h.server.emit(&id, event.renamed("bin").unwrap()).unwrap();
     let cmds = h.commands();
     let [EngineCommand::Send { frames, .. }] = cmds.as_slice() else {
@@ -560,10 +562,7 @@ fn a_binary_echo_sends_the_header_it_was_received_in() {
     let packet = EnginePacket::Binary(Bytes::from_static(b"\x09"));
     h.server
         .handle_engine_message_framed(h.now, &sid("B1"), packet, None);
-    let event = match h.events().as_slice() {
-        [SocketEvent::Event { event, .. }] => event.clone(),
-        other => panic!("expected one event, got {other:?}"),
-    };
+    let event = the_event(&mut h);
     h.server.emit(&id, event.renamed("other").unwrap()).unwrap();
     assert_eq!(
         h.wire(),

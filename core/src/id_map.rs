@@ -96,6 +96,27 @@ impl<V> IdMap<V> {
         self.entries[at].as_mut().map(|(_, v)| v)
     }
 
+    /// The position of `id`'s entry: it stays the same until the entry is removed, and is then
+    /// reused for another id (a caller keeping positions tells them apart itself).
+    #[inline]
+    pub(crate) fn index_of(&self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<u32> {
+        self.position(id.as_ref()).map(|at| at as u32)
+    }
+
+    /// The value at position `at`, to change.
+    #[inline]
+    pub(crate) fn at_mut(&mut self, at: u32) -> Option<&mut V> {
+        self.entries.get_mut(at as usize)?.as_mut().map(|(_, v)| v)
+    }
+
+    /// Takes the value at position `at` out.
+    pub(crate) fn remove_at(&mut self, at: u32) -> Option<V> {
+        let (key, value) = self.entries.get_mut(at as usize)?.take()?;
+        self.positions.remove(&key);
+        self.free.push(at);
+        Some(value)
+    }
+
     /// Takes the value of `id` out.
     pub(crate) fn remove(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<V> {
         let at = self.positions.remove(&IdRef(id.as_ref()))?;

@@ -456,10 +456,10 @@ impl Packet {
         } else {
             0
         };
-        let nsp = if !self.nsp.is_empty() && self.nsp.as_bytes() != MAIN_NAMESPACE.as_bytes() {
-            self.nsp.len() + 1
-        } else {
+        let nsp = if self.is_main() {
             0
+        } else {
+            self.nsp.len() + 1
         };
         1 + binary + nsp + id.map_or(0, digits) + json
     }
@@ -479,7 +479,7 @@ impl Packet {
             push_u64(out, attachments.len() as u64);
             out.push(b'-');
         }
-        if !self.nsp.is_empty() && self.nsp.as_bytes() != MAIN_NAMESPACE.as_bytes() {
+        if !self.is_main() {
             out.extend_from_slice(self.nsp.as_bytes());
             out.push(b',');
         }

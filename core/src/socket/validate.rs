@@ -209,9 +209,7 @@ impl<'a> Parser<'a> {
 
     #[inline]
     fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.i += 1;
-        }
+        self.i = skip_ws(self.b, self.i);
     }
 
     fn end(&mut self) -> Result<(), DecodeError> {

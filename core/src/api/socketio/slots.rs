@@ -6,93 +6,57 @@
 //! is reused once its socket is gone, so it is always paired with the slot's `generation`
 //! (unique per socket added), which tells a late visit from a visit to the socket now there.
 
-use hashbrown::HashMap;
-
 use super::dispatch::SocketSlot;
+use crate::id_map::IdMap;
 use crate::socket::server::SocketId;
 
-/// The connected sockets, by id and by index (see the module docs).
+/// The connected sockets, by id and by index (see the module docs): an [`IdMap`], whose
+/// positions are the indexes.
 #[derive(Default)]
-pub(crate) struct SocketSlots {
-    entries: Vec<Option<Box<SocketSlot>>>,
-    free: Vec<u32>,
-    by_id: HashMap<SocketId, u32>,
-    /// The index [`index_of`](Self::index_of) found last, tried first (a read's events are
-    /// usually one socket's); possibly stale: the id there is compared.
-    last: u32,
-}
+pub(crate) struct SocketSlots(IdMap<Box<SocketSlot>>);
 
 impl SocketSlots {
     /// Adds `slot` (whose id is `slot.id`), replacing the socket with the same id if there is
     /// one; returns its index.
     pub(crate) fn insert(&mut self, slot: Box<SocketSlot>) -> u32 {
-        if let Some(&index) = self.by_id.get(&slot.id) {
-            self.entries[index as usize] = Some(slot);
-            return index;
-        }
         let id = slot.id.clone();
-        let index = match self.free.pop() {
-            Some(index) => {
-                self.entries[index as usize] = Some(slot);
-                index
-            }
-            None => {
-                self.entries.push(Some(slot));
-                u32::try_from(self.entries.len() - 1).expect("fewer than 2^32 sockets")
-            }
-        };
-        self.by_id.insert(id, index);
-        index
+        self.0.insert(id.as_room().bytes().clone(), slot);
+        self.0.index_of(&id).expect("just inserted")
     }
 
     /// The socket `id`.
     pub(crate) fn get(&self, id: &SocketId) -> Option<&SocketSlot> {
-        let index = *self.by_id.get(id)?;
-        self.entries[index as usize].as_deref()
+        self.0.get(id).map(|s| &**s)
     }
 
     /// The socket `id`, to change.
     pub(crate) fn get_mut(&mut self, id: &SocketId) -> Option<&mut SocketSlot> {
-        let index = *self.by_id.get(id)?;
-        self.entries[index as usize].as_deref_mut()
+        self.0.get_mut(id).map(|s| &mut **s)
     }
 
-    /// The index of socket `id`.
+    /// The index of socket `id` (the last one found is tried first: a read's events are
+    /// usually one socket's).
     #[inline]
     pub(crate) fn index_of(&mut self, id: &SocketId) -> Option<u32> {
-        if let Some(Some(slot)) = self.entries.get(self.last as usize) {
-            if slot.id == *id {
-                return Some(self.last);
-            }
-        }
-        let index = *self.by_id.get(id)?;
-        self.last = index;
-        Some(index)
+        self.0.index_of(id)
     }
 
     /// The socket at `index` (found by [`index_of`](Self::index_of) just before).
     #[inline]
     pub(crate) fn at(&mut self, index: u32) -> Option<&mut SocketSlot> {
-        self.entries.get_mut(index as usize)?.as_deref_mut()
+        self.0.at_mut(index).map(|s| &mut **s)
     }
 
     /// The socket at `index` if it is still the one of `generation`.
     #[inline]
     pub(crate) fn at_mut(&mut self, index: u32, generation: u64) -> Option<&mut SocketSlot> {
-        self.entries
-            .get_mut(index as usize)?
-            .as_deref_mut()
-            .filter(|s| s.generation == generation)
+        self.at(index).filter(|s| s.generation == generation)
     }
 
     /// Removes the socket at `index` (if it is still the one of `generation`).
     pub(crate) fn remove_at(&mut self, index: u32, generation: u64) {
-        let entry = &mut self.entries[index as usize];
-        if entry.as_ref().is_some_and(|s| s.generation == generation) {
-            if let Some(slot) = entry.take() {
-                self.by_id.remove(&slot.id);
-                self.free.push(index);
-            }
+        if self.at_mut(index, generation).is_some() {
+            self.0.remove_at(index);
         }
     }
 }

@@ -32,7 +32,6 @@ pub use sio_core::api::socketio::AckError;
 use sio_core::engine::client::HttpResult;
 pub use sio_core::socket::client::{EmitError as RefusedEmit, SocketConfig};
 use smol::Executor;
-use smol_hyper::rt::FuturesIo;
 
 #[cfg(feature = "tls")]
 pub use rustls;
@@ -43,6 +42,7 @@ pub use sio_io::client_tls::{default_tls_config, tls_config_with_roots};
 #[cfg(not(feature = "tls"))]
 const NO_TLS: &str = "https/wss needs the `tls` feature of sio-smol";
 use crate::engine::Spawner;
+use crate::io::FuturesIo;
 use crate::socketio::Smol;
 
 /// A client builder for the server at `url`, its tasks on smol's global executor. With the

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use tracing::Instrument;
 
+use crate::io::FuturesIo;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
@@ -16,7 +17,6 @@ use sio_core::engine::server::ServerConfig;
 use smol::channel::{Receiver, Sender};
 use smol::net::TcpListener;
 use smol::{Executor, Task};
-use smol_hyper::rt::FuturesIo;
 
 /// An Engine.IO server: accepts sessions over long-polling and WebSocket on its path.
 ///
@@ -108,8 +108,10 @@ impl EngineServer {
 
     /// Serves HTTP/1.1 on `listener` until [`shutdown`](Self::shutdown); other paths get 404.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        let mut acceptor = crate::tcp::Acceptor::from(listener);
         loop {
-            let accepted = smol::future::or(async { Some(listener.accept().await) }, async {
+            let accept = std::future::poll_fn(|cx| acceptor.poll_accept(cx));
+            let accepted = smol::future::or(async { Some(accept.await) }, async {
                 // Resolves once the channel is closed.
                 let _ = self.inner.stopped.recv().await;
                 None
@@ -119,7 +121,7 @@ impl EngineServer {
                 return Ok(());
             };
             let (stream, peer) = accepted?;
-            let _ = stream.set_nodelay(true);
+            let _ = stream.get_ref().set_nodelay(true);
             let stream = crate::tcp::TcpConn::from(stream);
             let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());
             let this = self.clone();
@@ -138,7 +140,7 @@ impl EngineServer {
                         // hyper's header-read timeout (30 s) needs a timer to be enforced.
                         let _ = http1::Builder::new()
                             .timer(smol_hyper::rt::SmolTimer::new())
-                            .serve_connection(FuturesIo::new(stream), service)
+                            .serve_connection(FuturesIo::vectored(stream), service)
                             .with_upgrades()
                             .await;
                     }

@@ -10,9 +10,8 @@ use sio_core::api::EngineIo;
 use sio_core::compress::deflate::Agreed;
 use sio_core::engine::server::TransportId;
 use sio_io::ws_loop::{after_upgrade, serve};
-use smol_hyper::rt::FuturesIo;
 
-use crate::io::HyperIo;
+use crate::io::{FuturesIo, HyperIo};
 use crate::stall::StallGuard;
 use crate::tcp::TcpConn;
 

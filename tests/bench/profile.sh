@@ -5,7 +5,8 @@
 # (tests/bench/callgrind.out.SERVER-SCENARIO-INFLIGHT.1, whatever the working directory) for
 # `callgrind_annotate --inclusive=yes`. The count covers
 # the whole load (no warm-up), so it divides by exactly the messages answered. SIO_ARGS adds
-# arguments to sio-server (e.g. SIO_ARGS="--handlers values").
+# arguments to sio-server (e.g. SIO_ARGS="--handlers values"), LOADGEN_ARGS to the load generator
+# (e.g. LOADGEN_ARGS="--polling 0.5" for the mixed scenario).
 set -euo pipefail
 unset RUST_BACKTRACE
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -31,7 +32,7 @@ port="$(awk '/^listening/{print $2}' "$log")"
 # included and weigh well under 1 %.
 callgrind_control -i on "$vpid" >/dev/null
 "$bin/loadgen" --addr "127.0.0.1:$port" --proto "$proto" --pid "$vpid" --scenario "$scenario" \
-  --clients 50 --inflight "$inflight" --warmup 0 --duration 8 >"$log.gen"
+  --clients 50 --inflight "$inflight" --warmup 0 --duration 8 ${LOADGEN_ARGS:-} >"$log.gen"
 callgrind_control -d "$vpid" >/dev/null
 kill "$vpid"; wait "$vpid" 2>/dev/null || true
 msgs="$(grep -o 'msgs=[0-9]*' "$log.gen" | cut -d= -f2)"

@@ -107,6 +107,10 @@ impl EngineServer {
     }
 
     /// Serves HTTP/1.1 on `listener` until [`shutdown`](Self::shutdown); other paths get 404.
+    ///
+    /// Returns `Ok` once shut down. A failed accept does not end it: a connection's own error
+    /// is passed over, any other (out of file descriptors, say) logged and retried after a
+    /// second ([`sio_io::accept`]).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let mut acceptor = crate::tcp::Acceptor::from(listener);
         loop {
@@ -120,7 +124,23 @@ impl EngineServer {
             let Some(accepted) = accepted else {
                 return Ok(());
             };
-            let (stream, peer) = accepted?;
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    if let Some(delay) = sio_io::accept::retry_delay(&e) {
+                        smol::future::or(
+                            async {
+                                smol::Timer::after(delay).await;
+                            },
+                            async {
+                                let _ = self.inner.stopped.recv().await;
+                            },
+                        )
+                        .await;
+                    }
+                    continue;
+                }
+            };
             let _ = stream.get_ref().set_nodelay(true);
             let stream = crate::tcp::TcpConn::from(stream);
             let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());

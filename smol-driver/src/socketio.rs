@@ -120,6 +120,9 @@ impl SocketIoServer {
     }
 
     /// Serves HTTP/1.1 on `listener` until [`shutdown`](Self::shutdown); other paths get 404.
+    ///
+    /// Returns `Ok` once shut down; a failed accept does not end it (see
+    /// [`EngineServer::serve`](crate::EngineServer::serve)).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         self.engine.clone().serve(listener).await
     }

@@ -79,15 +79,31 @@ impl EngineServer {
     }
 
     /// Serves HTTP/1.1 on `listener` until [`shutdown`](Self::shutdown); other paths get 404.
+    ///
+    /// Returns `Ok` once shut down. A failed accept does not end it: a connection's own error
+    /// is passed over, any other (out of file descriptors, say) logged and retried after a
+    /// second ([`sio_io::accept`]).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let mut stop = self.inner.stop.subscribe();
         loop {
             if *stop.borrow_and_update() {
                 return Ok(());
             }
-            let (stream, peer) = tokio::select! {
-                accepted = listener.accept() => accepted?,
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
                 _ = stop.changed() => continue,
+            };
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    if let Some(delay) = sio_io::accept::retry_delay(&e) {
+                        tokio::select! {
+                            _ = tokio::time::sleep(delay) => {}
+                            _ = stop.changed() => {}
+                        }
+                    }
+                    continue;
+                }
             };
             let _ = stream.set_nodelay(true);
             let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());

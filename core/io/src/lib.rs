@@ -9,6 +9,7 @@
 //! Applications do not use this crate directly: they use `sio-tokio` or `sio-smol`. It is for
 //! writing a driver for another runtime, which takes these pieces and adds its own:
 //!
+//! - [`accept`]: what a server's accept loop does when accepting fails (it goes on).
 //! - [`http`]: a hyper request handed to the core's Engine.IO server and its answer turned back
 //!   into a hyper response (long-polling, the WebSocket upgrade's 101, errors).
 //! - [`ws_loop`]: one server WebSocket's life once upgraded ([`ws_loop::serve`]): frames in to
@@ -47,6 +48,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod accept;
 pub mod client_io;
 #[cfg(feature = "tls")]
 pub mod client_tls;

@@ -44,6 +44,7 @@ const NO_TLS: &str = "https/wss needs the `tls` feature of sio-smol";
 use crate::engine::Spawner;
 use crate::io::FuturesIo;
 use crate::socketio::Smol;
+use crate::tcp::TcpConn;
 
 /// A client builder for the server at `url`, its tasks on smol's global executor. With the
 /// `tls` feature, `https`/`wss` URLs are verified against the webpki roots.
@@ -91,12 +92,12 @@ struct SmolClientIo {
     tls: Arc<rustls::ClientConfig>,
 }
 
-async fn tcp(host: &str, port: u16) -> Result<smol::net::TcpStream, String> {
+async fn tcp(host: &str, port: u16) -> Result<TcpConn, String> {
     let tcp = smol::net::TcpStream::connect((host, port))
         .await
         .map_err(|e| e.to_string())?;
     let _ = tcp.set_nodelay(true);
-    Ok(tcp)
+    Ok(TcpConn::from(tcp))
 }
 
 impl SmolClientIo {
@@ -106,7 +107,7 @@ impl SmolClientIo {
         &self,
         host: &str,
         port: u16,
-    ) -> Result<futures_rustls::client::TlsStream<smol::net::TcpStream>, String> {
+    ) -> Result<futures_rustls::client::TlsStream<TcpConn>, String> {
         let tcp = tcp(host, port).await?;
         let name = sio_io::client_tls::server_name(host)?;
         futures_rustls::TlsConnector::from(self.tls.clone())
@@ -129,7 +130,7 @@ impl SmolClientIo {
             #[cfg(not(feature = "tls"))]
             return Err(NO_TLS.into());
         }
-        let connect = || async { Ok(FuturesIo::new(tcp(&host, port).await?)) };
+        let connect = || async { Ok(FuturesIo::vectored(tcp(&host, port).await?)) };
         Ok(client_io::http_request(&pool, connect, spawn, req).await)
     }
 

@@ -1,5 +1,5 @@
-//! The TCP side of the smol driver: [`TcpConn`], an accepted connection, and [`Acceptor`], the
-//! listening socket. Both call the kernel only when async-io has reported readiness (or first
+//! The TCP side of the smol driver: [`TcpConn`], a connection (accepted by the server or made
+//! by the client), and [`Acceptor`], the listening socket. Both call the kernel only when async-io has reported readiness (or first
 //! thing), never again just to hear "would block".
 //!
 //! async-net's types try every read (and accept) first and wait for readiness only when the
@@ -31,7 +31,7 @@ use std::task::{ready, Context, Poll};
 use smol::io::{AsyncRead, AsyncWrite};
 use smol::Async;
 
-/// An accepted TCP connection (see the module's docs).
+/// A TCP connection (see the module's docs).
 #[derive(Debug)]
 pub(crate) struct TcpConn {
     io: Arc<Async<TcpStream>>,
@@ -44,6 +44,15 @@ impl From<Async<TcpStream>> for TcpConn {
     fn from(io: Async<TcpStream>) -> Self {
         TcpConn {
             io: Arc::new(io),
+            drained: false,
+        }
+    }
+}
+
+impl From<smol::net::TcpStream> for TcpConn {
+    fn from(stream: smol::net::TcpStream) -> Self {
+        TcpConn {
+            io: stream.into(),
             drained: false,
         }
     }

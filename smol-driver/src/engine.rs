@@ -5,7 +5,6 @@ use std::future::Future;
 use std::sync::Arc;
 use tracing::Instrument;
 
-use crate::io::FuturesIo;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
@@ -17,6 +16,8 @@ use sio_core::engine::server::ServerConfig;
 use smol::channel::{Receiver, Sender};
 use smol::net::TcpListener;
 use smol::{Executor, Task};
+
+use crate::io::FuturesIo;
 
 /// An Engine.IO server: accepts sessions over long-polling and WebSocket on its path.
 ///

@@ -34,7 +34,8 @@ pub(crate) struct FuturesIo<T> {
 }
 
 impl<T> FuturesIo<T> {
-    /// `inner` for hyper, writing one buffer at a time.
+    /// `inner` for hyper, writing one buffer at a time (a TLS stream).
+    #[cfg(feature = "tls")]
     pub(crate) fn new(inner: T) -> Self {
         FuturesIo {
             inner,

@@ -1,15 +1,20 @@
 //! [`IdMap`]: a table keyed by session ids that remembers where its last lookup landed.
 //!
 //! A server looks a session up once per message, and the messages of one read all belong to
-//! the same session: the table keeps its entries in a vector, indexed by a hash map from id to
-//! position, and tries the position of the last hit first. A hit costs one comparison of two
+//! the same session: the table keeps its entries in a vector, indexed by a hash table of their
+//! positions, and tries the position of the last hit first. A hit costs one comparison of two
 //! ids (eight bytes at a time) instead of hashing one and probing; a miss (another session, or
-//! the entry gone) falls back to the hash map. Freed positions are reused.
+//! the entry gone) falls back to the hash table. Freed positions are reused.
+//!
+//! The hash table holds positions only (4 bytes a bucket), each id living once, in its entry:
+//! a map from id to position would keep a second handle of every id (32 bytes more a bucket),
+//! and a connection has its id in four of these tables.
 
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use bytes::Bytes;
-use hashbrown::{Equivalent, HashMap};
+use hashbrown::HashTable;
 
 use crate::id_hash::{ids_equal, IdHash};
 
@@ -18,27 +23,12 @@ use crate::id_hash::{ids_equal, IdHash};
 pub(crate) struct IdMap<V> {
     entries: Vec<Option<(Bytes, V)>>,
     free: Vec<u32>,
-    positions: HashMap<Bytes, u32, IdHash>,
+    /// The positions of the entries, hashed by their ids.
+    positions: HashTable<u32>,
+    hasher: IdHash,
     /// The position of the last hit (possibly stale: the key there is compared first). An
     /// atomic only so that the table stays `Sync`; it is read and written with relaxed order.
     last: AtomicU32,
-}
-
-/// A lookup key: an id's bytes, hashed as the stored [`Bytes`] are.
-struct IdRef<'a>(&'a [u8]);
-
-impl std::hash::Hash for IdRef<'_> {
-    #[inline]
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.hash(state)
-    }
-}
-
-impl Equivalent<Bytes> for IdRef<'_> {
-    #[inline]
-    fn equivalent(&self, key: &Bytes) -> bool {
-        ids_equal(self.0, key)
-    }
 }
 
 impl<V> Default for IdMap<V> {
@@ -46,15 +36,37 @@ impl<V> Default for IdMap<V> {
         IdMap {
             entries: Vec::new(),
             free: Vec::new(),
-            positions: HashMap::default(),
+            positions: HashTable::new(),
+            hasher: IdHash::default(),
             last: AtomicU32::new(0),
         }
     }
 }
 
+/// Whether the entry at `at` has the id `id`.
+#[inline]
+fn holds<V>(entries: &[Option<(Bytes, V)>], at: u32, id: &[u8]) -> bool {
+    matches!(&entries[at as usize], Some((key, _)) if ids_equal(key, id))
+}
+
 impl<V> IdMap<V> {
-    /// The position of `id`: the last hit's when it is `id`'s, else through the hash map.
     #[inline]
+    fn hash(&self, id: &[u8]) -> u64 {
+        self.hasher.hash_one(id)
+    }
+
+    /// The position of `id` by the hash table alone. Not inlined: the lookups that miss the
+    /// last hit are the rarer ones, and the hit's path inlined stays small.
+    #[inline(never)]
+    fn find(&self, id: &[u8]) -> Option<u32> {
+        let entries = &self.entries;
+        self.positions
+            .find(self.hash(id), |&at| holds(entries, at, id))
+            .copied()
+    }
+
+    /// The position of `id`: the last hit's when it is `id`'s, else through the hash table.
+    #[inline(always)]
     fn position(&self, id: &[u8]) -> Option<usize> {
         let last = self.last.load(Ordering::Relaxed) as usize;
         if let Some(Some((key, _))) = self.entries.get(last) {
@@ -62,7 +74,7 @@ impl<V> IdMap<V> {
                 return Some(last);
             }
         }
-        let at = *self.positions.get(&IdRef(id))?;
+        let at = self.find(id)?;
         self.last.store(at, Ordering::Relaxed);
         Some(at as usize)
     }
@@ -74,18 +86,18 @@ impl<V> IdMap<V> {
         self.entries[at].as_ref().map(|(_, v)| v)
     }
 
-    /// The value of `id`, by the hash map alone: for a loop over many ids (a broadcast's
+    /// The value of `id`, by the hash table alone: for a loop over many ids (a broadcast's
     /// recipients), where the last hit would only be tried and missed, and moved each time.
     #[inline]
     pub(crate) fn get_uncached(&self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&V> {
-        let at = *self.positions.get(&IdRef(id.as_ref()))?;
+        let at = self.find(id.as_ref())?;
         self.entries[at as usize].as_ref().map(|(_, v)| v)
     }
 
     /// [`get_uncached`](Self::get_uncached), to change.
     #[inline]
     pub(crate) fn get_mut_uncached(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&mut V> {
-        let at = *self.positions.get(&IdRef(id.as_ref()))?;
+        let at = self.find(id.as_ref())?;
         self.entries[at as usize].as_mut().map(|(_, v)| v)
     }
 
@@ -111,15 +123,27 @@ impl<V> IdMap<V> {
 
     /// Takes the value at position `at` out.
     pub(crate) fn remove_at(&mut self, at: u32) -> Option<V> {
-        let (key, value) = self.entries.get_mut(at as usize)?.take()?;
-        self.positions.remove(&key);
+        let hash = match self.entries.get(at as usize)? {
+            Some((key, _)) => self.hash(key),
+            None => return None,
+        };
+        if let Ok(found) = self.positions.find_entry(hash, |&p| p == at) {
+            found.remove();
+        }
         self.free.push(at);
-        Some(value)
+        self.entries[at as usize].take().map(|(_, v)| v)
     }
 
     /// Takes the value of `id` out.
     pub(crate) fn remove(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<V> {
-        let at = self.positions.remove(&IdRef(id.as_ref()))?;
+        let id = id.as_ref();
+        let hash = self.hash(id);
+        let entries = &self.entries;
+        let (at, _) = self
+            .positions
+            .find_entry(hash, |&at| holds(entries, at, id))
+            .ok()?
+            .remove();
         self.free.push(at);
         self.entries[at as usize].take().map(|(_, v)| v)
     }
@@ -131,21 +155,28 @@ impl<V> IdMap<V> {
 
     /// Sets the value of `id`, returning the one it replaces.
     pub(crate) fn insert(&mut self, id: Bytes, value: V) -> Option<V> {
-        if let Some(&at) = self.positions.get(&IdRef(&id)) {
+        if let Some(at) = self.find(&id) {
             let old = self.entries[at as usize].replace((id, value));
             return old.map(|(_, v)| v);
         }
+        let hash = self.hash(&id);
         let at = match self.free.pop() {
             Some(at) => {
-                self.entries[at as usize] = Some((id.clone(), value));
+                self.entries[at as usize] = Some((id, value));
                 at
             }
             None => {
-                self.entries.push(Some((id.clone(), value)));
+                self.entries.push(Some((id, value)));
                 u32::try_from(self.entries.len() - 1).expect("fewer than 2^32 sessions")
             }
         };
-        self.positions.insert(id, at);
+        // The entry is in place, so growing the table can rehash every position by its id.
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.positions
+            .insert_unique(hash, at, |&p| match &entries[p as usize] {
+                Some((key, _)) => hasher.hash_one(&key[..]),
+                None => 0,
+            });
         None
     }
 
@@ -222,5 +253,51 @@ mod tests {
         assert_eq!((m.len(), m.get(&id(100))), (0, None));
         m.insert(id(1), 1);
         assert_eq!(m.get(&id(1)), Some(&1));
+    }
+
+    /// Many inserts, removals (by id and by position), replacements and lookups in a
+    /// pseudo-random order, the table growing and reusing positions: it always agrees with a
+    /// plain map, and a position found for an id leads back to that id's value.
+    #[test]
+    fn an_id_map_agrees_with_a_plain_map_through_growth_and_reuse() {
+        let mut m: IdMap<u64> = IdMap::default();
+        let mut model: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for step in 0..20_000u64 {
+            let r = next();
+            // Ids of several lengths (short ones too), from a pool of 600.
+            let id = format!("{:0width$}", r % 600, width = 3 + (r % 23) as usize % 20);
+            let id = id.into_bytes();
+            match (r >> 32) % 6 {
+                0 | 1 => assert_eq!(
+                    m.insert(Bytes::from(id.clone()), step),
+                    model.insert(id, step)
+                ),
+                2 => assert_eq!(m.remove(&id), model.remove(&id)),
+                3 => {
+                    let at = m.index_of(&id);
+                    assert_eq!(at.is_some(), model.contains_key(&id));
+                    if let Some(at) = at {
+                        if step % 2 == 0 {
+                            assert_eq!(m.remove_at(at), model.remove(&id));
+                        } else {
+                            assert_eq!(m.at_mut(at).copied(), model.get(&id).copied());
+                        }
+                    }
+                }
+                4 => assert_eq!(m.get_uncached(&id), model.get(&id)),
+                _ => assert_eq!(m.get(&id), model.get(&id)),
+            }
+            assert_eq!(m.len(), model.len());
+        }
+        for (id, v) in &model {
+            assert_eq!(m.get(id), Some(v));
+        }
     }
 }

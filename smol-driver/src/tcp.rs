@@ -1,6 +1,6 @@
 //! The TCP side of the smol driver: [`TcpConn`], a connection (accepted by the server or made
-//! by the client), and [`Acceptor`], the listening socket. Both call the kernel only when async-io has reported readiness (or first
-//! thing), never again just to hear "would block".
+//! by the client), and [`Acceptor`], the listening socket. Both call the kernel only when
+//! async-io has reported readiness (or first thing), never again just to hear "would block".
 //!
 //! async-net's types try every read (and accept) first and wait for readiness only when the
 //! kernel answers `EAGAIN`. Two costs follow on a busy server, measured with `perf trace` on
@@ -15,7 +15,7 @@
 //!   next wait, be told "ready" on the strength of that old turn, try a read, hear `EAGAIN`
 //!   and re-arm: a wasted `recvfrom` per message for the rest of the connection's life.
 //! - The task that awaits `serve` is polled every time anything wakes it (on smol's
-//!   executor, `Executor::run` polls its future at each turn of the reactor), and async-io's
+//!   executor, `Executor::run` polls its future at each turn of the reactor), and async-net's
 //!   `accept` then calls `accept4` again and re-arms the listener: two system calls per turn.
 //!   [`Acceptor`] answers such polls from async-io's readiness state (no system call).
 //!

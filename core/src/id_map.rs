@@ -155,9 +155,14 @@ impl<V> IdMap<V> {
 
     /// Sets the value of `id`, returning the one it replaces.
     pub(crate) fn insert(&mut self, id: Bytes, value: V) -> Option<V> {
+        self.insert_at(id, value).1
+    }
+
+    /// [`insert`](Self::insert), also returning the entry's position.
+    pub(crate) fn insert_at(&mut self, id: Bytes, value: V) -> (u32, Option<V>) {
         if let Some(at) = self.find(&id) {
             let old = self.entries[at as usize].replace((id, value));
-            return old.map(|(_, v)| v);
+            return (at, old.map(|(_, v)| v));
         }
         let hash = self.hash(&id);
         let at = match self.free.pop() {
@@ -177,7 +182,7 @@ impl<V> IdMap<V> {
                 Some((key, _)) => hasher.hash_one(&key[..]),
                 None => 0,
             });
-        None
+        (at, None)
     }
 
     /// How many ids have values.

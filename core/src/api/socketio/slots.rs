@@ -19,9 +19,8 @@ impl SocketSlots {
     /// Adds `slot` (whose id is `slot.id`), replacing the socket with the same id if there is
     /// one; returns its index.
     pub(crate) fn insert(&mut self, slot: Box<SocketSlot>) -> u32 {
-        let id = slot.id.clone();
-        self.0.insert(id.as_room().bytes().clone(), slot);
-        self.0.index_of(&id).expect("just inserted")
+        let id = slot.id.as_room().bytes().clone();
+        self.0.insert_at(id, slot).0
     }
 
     /// The socket `id`.

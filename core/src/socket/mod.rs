@@ -13,6 +13,10 @@
 //! loop, for packets without attachments) and `validate` (the shape of each packet type, an
 //! event's name, and the placeholders of binary packets).
 //!
+//! An [`Event`] is one pointer wide: its parts sit in a box that each thread recycles
+//! (`event_box`), so events move through the queues without large copies or an allocation
+//! each.
+//!
 //! That is the default parser's form; [`msgpack`] is the other parser's (one MessagePack
 //! message per packet), chosen with [`Parser`] per server or client.
 //!
@@ -38,6 +42,7 @@ pub mod client;
 pub mod cluster;
 mod decode;
 mod error;
+mod event_box;
 mod forward;
 mod grammar;
 pub(crate) mod json;

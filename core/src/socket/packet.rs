@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use smallvec::SmallVec;
 
+use super::event_box::{EventBox, EventParts};
 use super::payload::Payload;
 use super::value::Value;
 use crate::engine::Frame;
@@ -110,11 +111,21 @@ pub enum PacketData {
 
 /// An event: its name, the whole `[name, ...args]` array as a [`Payload`], and the ack id if
 /// the sender waits for an answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    name: Str,
-    payload: Payload,
-    ack: Option<u64>,
+///
+/// An event is one pointer wide (its parts are boxed, in a box recycled per thread: see
+/// [`super::event_box`]), so moving it through the queues between the decoder, the dispatcher
+/// and a handler copies eight bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Event(EventBox);
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("name", &self.0.name)
+            .field("payload", &self.0.payload)
+            .field("ack", &self.0.ack)
+            .finish()
+    }
 }
 
 impl Event {
@@ -138,11 +149,7 @@ impl Event {
             }
             _ => Str::from(name.to_owned()),
         };
-        Ok(Event {
-            name,
-            payload,
-            ack: None,
-        })
+        Ok(Event::from_parts(name, payload, None))
     }
 
     /// An event from a name and argument values (built without serde). The name must not be
@@ -152,11 +159,11 @@ impl Event {
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(Value::from(name));
         all.extend_from_slice(args);
-        Event {
-            name: Str::from(name.to_owned()),
-            payload: Payload::from_value(&Value::Array(all)),
-            ack: None,
-        }
+        Event::from_parts(
+            Str::from(name.to_owned()),
+            Payload::from_value(&Value::Array(all)),
+            None,
+        )
     }
 
     /// An event from a ready payload, which must be an array starting with the event name
@@ -167,60 +174,61 @@ impl Event {
             .has_attachments()
             .then(|| payload.attachments().len());
         let name = super::validate::check_event(payload.json(), n)?;
-        Ok(Event {
-            name,
-            payload,
-            ack: None,
-        })
+        Ok(Event::from_parts(name, payload, None))
     }
 
     pub(crate) fn from_parts(name: Str, payload: Payload, ack: Option<u64>) -> Event {
-        Event { name, payload, ack }
+        Event(EventBox::new(EventParts { name, payload, ack }))
     }
 
     /// The event without an ack id (plain emits never ask for one): the same name and
     /// payload, moved rather than copied.
     #[inline]
     pub(crate) fn without_ack(mut self) -> Event {
-        self.ack = None;
+        self.0.ack = None;
         self
     }
 
     /// Asks the receiver to answer with an ack carrying this id.
     pub fn with_ack(mut self, id: u64) -> Event {
-        self.ack = Some(id);
+        self.0.ack = Some(id);
         self
     }
 
     /// The event name (a numeric name is given as its decimal text).
     pub fn name(&self) -> &Str {
-        &self.name
+        &self.0.name
     }
 
     /// Keeps `frame` as this event's Engine.IO frame when it is one (`42` and the arguments
     /// array, sharing the array's buffer: the frame it was received in, in `/`, without ack
     /// id or attachments).
     pub(crate) fn adopt_frame(&mut self, frame: Str) {
-        if self.ack.is_none() {
-            self.payload.adopt_frame(frame);
+        if self.0.ack.is_none() {
+            self.0.payload.adopt_frame(frame);
         }
     }
 
     /// The whole `[name, ...args]` array.
     pub fn payload(&self) -> &Payload {
-        &self.payload
+        &self.0.payload
+    }
+
+    /// The payload, moved out (the event is being consumed).
+    fn take_payload(mut self) -> Payload {
+        std::mem::take(&mut self.0.payload)
     }
 
     /// The ack id, if the sender waits for an answer.
     pub fn ack_id(&self) -> Option<u64> {
-        self.ack
+        self.0.ack
     }
 
     /// The arguments (without the name) read as one value of type `T`: a tuple takes them in
     /// order (`(String, u32)`), a sequence type takes them all (`Vec<Value>`); arguments
     /// beyond a tuple's length are ignored. Attachments feed byte buffers.
     pub fn deserialize_args<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        self.payload.deserialize_rest(1, false)
+        self.0.payload.deserialize_rest(1, false)
     }
 
     /// Argument `index` (0 is the first after the name) read as a `T`.
@@ -228,13 +236,13 @@ impl Event {
         &self,
         index: usize,
     ) -> Result<T, serde_json::Error> {
-        self.payload.deserialize_rest(1 + index, true)
+        self.0.payload.deserialize_rest(1 + index, true)
     }
 
     /// The arguments (without the name) as values, attachments resolved.
     pub fn args(&self) -> Result<Vec<Value>, serde_json::Error> {
         // One pass over the text, skipping the name (no string for it, no shifting).
-        self.payload.values_from(1)
+        self.0.payload.values_from(1)
     }
 }
 
@@ -330,7 +338,7 @@ impl Packet {
         match &self.data {
             PacketData::Connect(_) => PacketType::Connect,
             PacketData::Disconnect => PacketType::Disconnect,
-            PacketData::Event(e) if e.payload.has_attachments() => PacketType::BinaryEvent,
+            PacketData::Event(e) if e.payload().has_attachments() => PacketType::BinaryEvent,
             PacketData::Event(_) => PacketType::Event,
             PacketData::Ack(a) if a.payload.has_attachments() => PacketType::BinaryAck,
             PacketData::Ack(_) => PacketType::Ack,
@@ -354,11 +362,11 @@ impl Packet {
     pub fn to_frames(&self) -> SmallVec<[Frame; 1]> {
         if let PacketData::Event(e) = &self.data {
             let main = self.is_main();
-            if let (true, None, Some(framed)) = (main, e.ack, e.payload.framed()) {
-                let mut frames = SmallVec::with_capacity(1 + e.payload.attachments().len());
+            if let (true, None, Some(framed)) = (main, e.0.ack, e.payload().framed()) {
+                let mut frames = SmallVec::with_capacity(1 + e.payload().attachments().len());
                 frames.push(Frame::Text(framed.clone()));
-                if e.payload.has_attachments() {
-                    let attachments = e.payload.attachments().iter().cloned();
+                if e.payload().has_attachments() {
+                    let attachments = e.payload().attachments().iter().cloned();
                     frames.extend(attachments.map(Frame::Binary));
                 }
                 return frames;
@@ -387,10 +395,10 @@ impl Packet {
         let mut frames = SmallVec::new();
         if let PacketData::Event(e) = &self.data {
             let main = self.is_main();
-            let framed = e.payload.framed().is_some();
-            if main && e.ack.is_none() && framed && !e.payload.has_attachments() {
+            let framed = e.payload().framed().is_some();
+            if main && e.0.ack.is_none() && framed && !e.payload().has_attachments() {
                 if let PacketData::Event(e) = self.data {
-                    if let Some(framed) = e.payload.into_framed() {
+                    if let Some(framed) = e.take_payload().into_framed() {
                         frames.push(Frame::Text(framed));
                     }
                 }
@@ -410,8 +418,8 @@ impl Packet {
         }
         // A binary event received in `/` keeps the frame of its header.
         let framed = match &self.data {
-            PacketData::Event(e) if e.ack.is_none() && self.is_main() => {
-                e.payload.framed().cloned()
+            PacketData::Event(e) if e.0.ack.is_none() && self.is_main() => {
+                e.payload().framed().cloned()
             }
             _ => None,
         };
@@ -423,7 +431,7 @@ impl Packet {
         });
         frames.push(Frame::Text(text));
         let attachments = match self.data {
-            PacketData::Event(e) => e.payload.into_attachments(),
+            PacketData::Event(e) => e.take_payload().into_attachments(),
             PacketData::Ack(a) => a.payload.into_attachments(),
             _ => Vec::new(),
         };
@@ -443,7 +451,11 @@ impl Packet {
         let (json, id, attachments) = match &self.data {
             PacketData::Connect(p) => (p.as_ref().map_or(0, Str::len), None, 0),
             PacketData::Disconnect => (0, None, 0),
-            PacketData::Event(e) => (e.payload.json().len(), e.ack, e.payload.attachments().len()),
+            PacketData::Event(e) => (
+                e.payload().json().len(),
+                e.0.ack,
+                e.payload().attachments().len(),
+            ),
             PacketData::Ack(a) => (
                 a.payload.json().len(),
                 Some(a.id),
@@ -471,7 +483,7 @@ impl Packet {
         let (json, id, attachments): (Option<&Str>, Option<u64>, &[Bytes]) = match &self.data {
             PacketData::Connect(p) => (p.as_ref(), None, &[]),
             PacketData::Disconnect => (None, None, &[]),
-            PacketData::Event(e) => (Some(e.payload.json()), e.ack, e.payload.attachments()),
+            PacketData::Event(e) => (Some(e.payload().json()), e.0.ack, e.payload().attachments()),
             PacketData::Ack(a) => (Some(a.payload.json()), Some(a.id), a.payload.attachments()),
             PacketData::ConnectError(s) => (Some(s), None, &[]),
         };

@@ -3,7 +3,7 @@
 //!
 //! This is the check of every packet without attachments (nearly all of them), so it is
 //! written for speed: no recursion and no result per value, the open arrays and objects kept
-//! as one bit each in a 128-bit word, string contents skipped eight bytes at a time. What the
+//! as one bit each in a 128-bit word, string contents skipped sixteen bytes at a time. What the
 //! packet types add (the top-level shape, an event's name, placeholders) is
 //! [`super::validate`]'s, which also checks binary packets with its recursive parser.
 
@@ -11,92 +11,78 @@ use super::validate::MAX_DEPTH;
 
 /// Whether `b` is one JSON value, with optional whitespace around it.
 pub(crate) fn is_json(b: &[u8]) -> bool {
-    // Bit `d` is set when the container open at depth `d` is an object; `object` is the
-    // innermost one's bit.
-    let mut objects: u128 = 0;
+    one_value(b).is_some()
+}
+
+/// [`is_json`] with `?` for the early exits. The open containers are a stack of bits, one
+/// per level, the innermost in bit 0 (set for an object): opening shifts it left, closing
+/// shifts it right, so the kind of the container around a value is always `stack & 1`.
+// Inlined into `is_json`: one function, whose registers hold `b`, `i` and the stack.
+#[inline(always)]
+fn one_value(b: &[u8]) -> Option<()> {
+    let mut stack: u128 = 0;
     let mut depth: u32 = 0;
-    let mut object = false;
-    let mut i = skip_ws(b, 0);
+    let mut i = 0;
     'value: loop {
-        // A value starts at `i`.
-        let Some(&c) = b.get(i) else {
-            return false;
-        };
+        // A value starts at `i`, after optional whitespace.
+        let mut c = *b.get(i)?;
+        if c <= b' ' {
+            i = skip_ws(b, i);
+            c = *b.get(i)?;
+        }
         match c {
-            b'"' => match string_end(b, i + 1) {
-                Some((end, _)) => i = end,
-                None => return false,
-            },
+            b'"' => i = string_end(b, i + 1)?.0,
             b'{' | b'[' => {
                 // An empty one counts too, as in the recursive parser.
                 if depth == MAX_DEPTH {
-                    return false;
+                    return None;
                 }
-                let opens_object = c == b'{';
-                let close = if opens_object { b'}' } else { b']' };
+                let object = c == b'{';
                 i = skip_ws(b, i + 1);
-                if b.get(i) == Some(&close) {
+                let next = *b.get(i)?;
+                if next == c + 2 {
+                    // `}` and `]` are two after `{` and `[`: empty.
                     i += 1;
                 } else {
-                    if object {
-                        objects |= 1 << depth;
-                    } else {
-                        objects &= !(1 << depth);
-                    }
+                    stack = (stack << 1) | u128::from(object);
                     depth += 1;
-                    object = opens_object;
                     if object {
-                        match key(b, i) {
-                            Some(next) => i = next,
-                            None => return false,
-                        }
+                        i = key(b, i)?;
                     }
                     continue 'value;
                 }
             }
-            b't' => match literal(b, i, b"true") {
-                Some(end) => i = end,
-                None => return false,
-            },
-            b'f' => match literal(b, i, b"false") {
-                Some(end) => i = end,
-                None => return false,
-            },
-            b'n' => match literal(b, i, b"null") {
-                Some(end) => i = end,
-                None => return false,
-            },
-            b'-' | b'0'..=b'9' => match number_end(b, i) {
-                Some(end) => i = end,
-                None => return false,
-            },
-            _ => return false,
+            b't' => i = literal(b, i, b"true")?,
+            b'f' => i = literal(b, i, b"false")?,
+            b'n' => i = literal(b, i, b"null")?,
+            b'-' | b'0'..=b'9' => i = number_end(b, i)?,
+            _ => return None,
         }
         // After a value: a separator, or the end of one or more containers.
         loop {
-            i = skip_ws(b, i);
             if depth == 0 {
-                return i == b.len();
+                return (skip_ws(b, i) == b.len()).then_some(());
             }
-            match b.get(i) {
-                Some(b',') => {
-                    i = skip_ws(b, i + 1);
+            let mut c = *b.get(i)?;
+            if c <= b' ' {
+                i = skip_ws(b, i);
+                c = *b.get(i)?;
+            }
+            let object = stack & 1 == 1;
+            i += 1;
+            match c {
+                b',' => {
                     if object {
-                        match key(b, i) {
-                            Some(next) => i = next,
-                            None => return false,
-                        }
+                        i = key(b, i)?;
                     }
                     continue 'value;
                 }
-                Some(b'}') if object => {}
-                Some(b']') if !object => {}
-                _ => return false,
+                b'}' if object => {}
+                b']' if !object => {}
+                _ => return None,
             }
-            i += 1;
             depth -= 1;
-            // The enclosing container's kind was kept when this one opened.
-            object = depth > 0 && (objects >> depth) & 1 == 1;
+            stack >>= 1;
         }
     }
 }
@@ -110,16 +96,17 @@ pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// An object key and its colon, from `i` (on the key's opening quote): where its value
-/// starts (whitespace skipped).
+/// An object key and its colon, from `i` (whitespace allowed before the key): where its
+/// value starts (right after the colon).
 #[inline(always)]
 fn key(b: &[u8], i: usize) -> Option<usize> {
-    if b.get(i) != Some(&b'"') {
+    let i = skip_ws(b, i);
+    if *b.get(i)? != b'"' {
         return None;
     }
     let (end, _) = string_end(b, i + 1)?;
     let colon = skip_ws(b, end);
-    (b.get(colon) == Some(&b':')).then(|| skip_ws(b, colon + 1))
+    (*b.get(colon)? == b':').then_some(colon + 1)
 }
 
 #[inline]
@@ -136,7 +123,7 @@ fn literal(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
 pub(crate) fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
     let mut escaped = false;
     loop {
-        i += plain_run(b.get(i..)?);
+        i = plain_from(b, i);
         match *b.get(i)? {
             b'"' => return Some((i + 1, escaped)),
             b'\\' => {
@@ -198,34 +185,38 @@ pub(crate) fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// The length of the run of bytes at the start of `b` that need no attention inside a string
-/// (not `"`, `\\` or a control character), eight bytes at a time.
-#[inline(always)]
+/// (not `"`, `\\` or a control character).
+#[cfg(test)]
 pub(crate) fn plain_run(b: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
-    let mut chunks = b.chunks_exact(8);
-    let mut i = 0;
-    for chunk in chunks.by_ref() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let slash = x ^ (ONES * u64::from(b'\\'));
-        // A byte is zero in `quote`/`slash`, or below 0x20 in `x`: the classic SWAR tests.
-        // Their lowest flagged byte is exact (false flags only appear above a true one), so
-        // it is the first special byte.
-        let found = ((quote.wrapping_sub(ONES) & !quote)
-            | (slash.wrapping_sub(ONES) & !slash)
-            | (x.wrapping_sub(ONES * 0x20) & !x))
-            & HIGH;
+    plain_from(b, 0)
+}
+
+/// The index of the first byte at or after `i` that needs attention inside a string (`"`,
+/// `\\` or a control character), or `b.len()`: sixteen bytes at a time.
+// Written so that the compiler vectorizes the test of sixteen bytes (SSE2 compares, no
+// `unsafe`): per byte a flag of all ones or zero, computed without a branch (`|`, not `||`),
+// then the flags as one 128-bit number whose lowest set bit marks the first special byte.
+// Not inlined: its constants then stay in registers for the whole loop.
+#[inline(never)]
+fn plain_from(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 16) {
+        let mut flags = [0u8; 16];
+        for (flag, &c) in flags.iter_mut().zip(chunk) {
+            *flag = u8::from((c == b'"') | (c == b'\\') | (c < 0x20)).wrapping_neg();
+        }
+        let found = u128::from_le_bytes(flags);
         if found != 0 {
             return i + (found.trailing_zeros() / 8) as usize;
         }
-        i += 8;
+        i += 16;
     }
-    let rest = chunks.remainder();
-    i + rest.iter().position(|&c| special(c)).unwrap_or(rest.len())
+    while let Some(&c) = b.get(i) {
+        if (c == b'"') | (c == b'\\') | (c < 0x20) {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 #[cfg(test)]

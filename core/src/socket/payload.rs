@@ -23,7 +23,7 @@ const INITIAL_CAPACITY: usize = 128;
 /// broadcast is encoded once for all its recipients. Decoding keeps the received text and
 /// validates it without building a tree; [`deserialize`](Self::deserialize) reads it into your
 /// type only when asked.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Payload {
     json: Str,
     /// A boxed slice rather than a vector: one word less, which keeps an [`Event`](super::Event)
@@ -34,6 +34,22 @@ pub struct Payload {
     /// the Engine.IO frame of this event in the main namespace without an ack id, so encoding
     /// that (most common) packet copies nothing.
     framed: Option<Str>,
+}
+
+impl Clone for Payload {
+    fn clone(&self) -> Payload {
+        Payload {
+            json: self.json.clone(),
+            // Without attachments (the usual payload) nothing is allocated, and the call that
+            // would find that out is skipped.
+            attachments: if self.attachments.is_empty() {
+                Box::default()
+            } else {
+                self.attachments.clone()
+            },
+            framed: self.framed.clone(),
+        }
+    }
 }
 
 impl PartialEq for Payload {

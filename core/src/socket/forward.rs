@@ -114,13 +114,14 @@ impl Event {
         ))
     }
 
-    /// [`renamed`](Self::renamed) to its own name, without an ack id: the payload as it is
-    /// when it holds its frame already or has attachments (whose frame is written when sent),
+    /// [`renamed`](Self::renamed) to its own name, without an ack id: this event, shared, when
+    /// it holds its frame already or has attachments (whose frame is written when sent),
     /// else `42` and the array in one new buffer (no scan of the text, no name to write).
     fn same_name(&self) -> Event {
         let payload = self.payload();
         if payload.framed().is_some() || payload.has_attachments() {
-            return Event::from_parts(self.name().clone(), payload.clone(), None);
+            // This event itself, shared (copied only if it carries an ack id to drop).
+            return self.clone().without_ack();
         }
         let json = payload.json().as_bytes();
         let mut out = Vec::with_capacity(2 + json.len());

@@ -112,9 +112,9 @@ pub enum PacketData {
 /// An event: its name, the whole `[name, ...args]` array as a [`Payload`], and the ack id if
 /// the sender waits for an answer.
 ///
-/// An event is one pointer wide (its parts are boxed, in a box recycled per thread: see
-/// [`super::event_box`]), so moving it through the queues between the decoder, the dispatcher
-/// and a handler copies eight bytes.
+/// An event is one pointer wide (its parts are behind a shared pointer, in an allocation
+/// recycled per thread: see [`super::event_box`]), so moving it through the queues between the
+/// decoder, the dispatcher and a handler copies eight bytes, and cloning it copies nothing.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Event(EventBox);
 
@@ -185,7 +185,10 @@ impl Event {
     /// payload, moved rather than copied.
     #[inline]
     pub(crate) fn without_ack(mut self) -> Event {
-        self.0.ack = None;
+        // Not written when there is none: a shared event is then not copied.
+        if self.0.ack.is_some() {
+            self.0.ack = None;
+        }
         self
     }
 
@@ -214,9 +217,22 @@ impl Event {
         &self.0.payload
     }
 
-    /// The payload, moved out (the event is being consumed).
+    /// The payload, moved out (the event is being consumed), or copied when another event
+    /// shares it.
     fn take_payload(mut self) -> Payload {
-        std::mem::take(&mut self.0.payload)
+        match self.0.unique() {
+            Some(parts) => std::mem::take(&mut parts.payload),
+            None => self.0.payload.clone(),
+        }
+    }
+
+    /// The payload's ready frame (see [`Payload::framed`]), moved out or, when another event
+    /// shares it, shared.
+    fn take_framed(mut self) -> Option<Str> {
+        match self.0.unique() {
+            Some(parts) => std::mem::take(&mut parts.payload).into_framed(),
+            None => self.0.payload.framed().cloned(),
+        }
     }
 
     /// The ack id, if the sender waits for an answer.
@@ -398,7 +414,7 @@ impl Packet {
             let framed = e.payload().framed().is_some();
             if main && e.0.ack.is_none() && framed && !e.payload().has_attachments() {
                 if let PacketData::Event(e) = self.data {
-                    if let Some(framed) = e.take_payload().into_framed() {
+                    if let Some(framed) = e.take_framed() {
                         frames.push(Frame::Text(framed));
                     }
                 }

@@ -49,7 +49,7 @@ impl SocketServer {
                 "too many namespaces on one connection: CONNECT refused"
             );
             let packet = Packet::connect_error(nsp, "Too many namespaces", None);
-            self.send_packet(sid, &packet);
+            self.send_packet(sid, packet);
             return;
         }
         let handshake = Handshake::new(&conn.info, auth.clone());
@@ -60,7 +60,7 @@ impl SocketServer {
                 "CONNECT to an unknown namespace"
             );
             let packet = Packet::connect_error(nsp, "Invalid namespace", None);
-            self.send_packet(sid, &packet);
+            self.send_packet(sid, packet);
             return;
         }
         let lookup = self.recovery_auth(auth.as_ref());
@@ -158,7 +158,7 @@ impl SocketServer {
         } else {
             Packet::connect_error(p.nsp, message, data.as_ref())
         };
-        self.send_packet(&p.sid, &packet);
+        self.send_packet(&p.sid, packet);
         Ok(())
     }
 
@@ -278,7 +278,7 @@ impl SocketServer {
             Str::from(reply)
         });
         // A v2 client's CONNECT reply has no payload (it learns no socket id).
-        self.send_packet(sid, &Packet::connect(nsp.clone(), reply));
+        self.send_packet(sid, Packet::connect(nsp.clone(), reply));
         self.events.push_back(SocketEvent::Connected {
             socket: id.clone(),
             nsp: nsp.clone(),

@@ -99,7 +99,7 @@ impl SocketServer {
             conn.remove_slot(&nsp);
         }
         if notify {
-            self.send_packet(&sid, &Packet::disconnect(nsp));
+            self.send_packet(&sid, Packet::disconnect(nsp));
         }
         self.events.push_back(SocketEvent::Disconnecting {
             socket: id.clone(),

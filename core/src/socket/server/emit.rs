@@ -78,7 +78,7 @@ impl SocketServer {
             .ok_or(UnknownSocket)?;
         let id = n.next_ack_id();
         let packet = Packet::event(n.name.clone(), event.with_ack(id));
-        self.send_packet(&sid, &packet);
+        self.send_packet(&sid, packet);
         self.metrics.emits += 1;
         let deadline = timeout.map(|t| now + t);
         self.acks.insert(
@@ -109,7 +109,7 @@ impl SocketServer {
         };
         s.unanswered.remove(i);
         let (sid, packet) = (s.sid.clone(), ack_packet(&s.nsp, ack_id, payload));
-        self.send_packet(&sid, &packet);
+        self.send_packet(&sid, packet);
         true
     }
 

@@ -399,8 +399,10 @@ impl SocketServer {
         });
     }
 
-    fn send_packet(&mut self, sid: &Str, packet: &Packet) {
-        self.send_frames(sid, self.config.parser.to_frames(packet));
+    /// Sends `packet` to Engine.IO session `sid`, its buffers moved into the frames (an
+    /// answer's ready frame is sent as built, never copied or shared).
+    fn send_packet(&mut self, sid: &Str, packet: Packet) {
+        self.send_frames(sid, self.config.parser.into_frames(packet));
     }
 
     fn new_id(&mut self) -> SocketId {

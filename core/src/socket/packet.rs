@@ -113,8 +113,9 @@ pub enum PacketData {
 /// the sender waits for an answer.
 ///
 /// An event is one pointer wide (its parts are behind a shared pointer, in an allocation
-/// recycled per thread: see [`super::event_box`]), so moving it through the queues between the
-/// decoder, the dispatcher and a handler copies eight bytes, and cloning it copies nothing.
+/// recycled per thread: the crate's `socket::event_box`), so moving it through the queues
+/// between the decoder, the dispatcher and a handler copies eight bytes, and cloning it copies
+/// nothing.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Event(EventBox);
 

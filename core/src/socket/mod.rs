@@ -13,9 +13,9 @@
 //! loop, for packets without attachments) and `validate` (the shape of each packet type, an
 //! event's name, and the placeholders of binary packets).
 //!
-//! An [`Event`] is one pointer wide: its parts sit in a box that each thread recycles
-//! (`event_box`), so events move through the queues without large copies or an allocation
-//! each.
+//! An [`Event`] is one pointer wide: its parts sit behind a shared pointer, in an allocation
+//! each thread recycles (`event_box`), so events move through the queues without large copies
+//! or an allocation each, and an echo re-sends the received event itself.
 //!
 //! That is the default parser's form; [`msgpack`] is the other parser's (one MessagePack
 //! message per packet), chosen with [`Parser`] per server or client.

@@ -26,9 +26,8 @@ const INITIAL_CAPACITY: usize = 128;
 #[derive(Debug, Default)]
 pub struct Payload {
     json: Str,
-    /// A boxed slice rather than a vector: one word less, which keeps an [`Event`](super::Event)
-    /// at 128 bytes, a size moved without a `memcpy` call (events are moved through several
-    /// queues on their way to a handler and back).
+    /// A boxed slice rather than a vector: one word less in every payload (an ack's is moved
+    /// by value; an [`Event`](super::Event)'s parts, 128 bytes with it, are behind a pointer).
     attachments: Box<[Bytes]>,
     /// For payloads built by [`Payload::event`]: the whole buffer `42<json>`, which is already
     /// the Engine.IO frame of this event in the main namespace without an ack id, so encoding

@@ -59,9 +59,15 @@ impl<V> IdMap<V> {
     /// last hit are the rarer ones, and the hit's path inlined stays small.
     #[inline(never)]
     fn find(&self, id: &[u8]) -> Option<u32> {
+        self.find_hashed(self.hash(id), id)
+    }
+
+    /// [`find`](Self::find) with `id`'s hash already at hand.
+    #[inline]
+    fn find_hashed(&self, hash: u64, id: &[u8]) -> Option<u32> {
         let entries = &self.entries;
         self.positions
-            .find(self.hash(id), |&at| holds(entries, at, id))
+            .find(hash, |&at| holds(entries, at, id))
             .copied()
     }
 
@@ -160,11 +166,12 @@ impl<V> IdMap<V> {
 
     /// [`insert`](Self::insert), also returning the entry's position.
     pub(crate) fn insert_at(&mut self, id: Bytes, value: V) -> (u32, Option<V>) {
-        if let Some(at) = self.find(&id) {
+        // One hash of the id, for the lookup and for the insertion.
+        let hash = self.hash(&id);
+        if let Some(at) = self.find_hashed(hash, &id) {
             let old = self.entries[at as usize].replace((id, value));
             return (at, old.map(|(_, v)| v));
         }
-        let hash = self.hash(&id);
         let at = match self.free.pop() {
             Some(at) => {
                 self.entries[at as usize] = Some((id, value));

@@ -218,12 +218,12 @@ impl Event {
         &self.0.payload
     }
 
-    /// The payload, moved out (the event is being consumed), or copied when another event
-    /// shares it.
-    fn take_payload(mut self) -> Payload {
+    /// The payload's attachments, moved out (the event is being consumed), or copied (their
+    /// handles) when another event shares them.
+    fn take_attachments(mut self) -> Vec<Bytes> {
         match self.0.unique() {
-            Some(parts) => std::mem::take(&mut parts.payload),
-            None => self.0.payload.clone(),
+            Some(parts) => std::mem::take(&mut parts.payload).into_attachments(),
+            None => self.0.payload.attachments().to_vec(),
         }
     }
 
@@ -448,7 +448,7 @@ impl Packet {
         });
         frames.push(Frame::Text(text));
         let attachments = match self.data {
-            PacketData::Event(e) => e.take_payload().into_attachments(),
+            PacketData::Event(e) => e.take_attachments(),
             PacketData::Ack(a) => a.payload.into_attachments(),
             _ => Vec::new(),
         };

@@ -1,7 +1,8 @@
 //! The Engine.IO server's batch calls, on the bare state machine: several WebSocket messages
-//! handled with one call (`handle_ws_messages`) and several packets queued for one session
-//! with one call (`send_packets`) do what as many single calls do, in order, and stop at a
-//! session that closes.
+//! handled with one call (`handle_ws_messages`), a write report handled with them
+//! (`handle_ws_input`) and several packets queued for one session with one call
+//! (`send_packets`) do what as many single calls do, in order, and stop at a session that
+//! closes.
 
 use std::time::Instant;
 
@@ -113,6 +114,51 @@ fn messages_of_one_read_are_handled_in_order_until_the_session_closes() {
         assert_eq!(messages(&mut batched), expected);
         assert_eq!(frames_sent(&mut batched), frames_sent(&mut one_by_one));
     }
+}
+
+#[test]
+fn a_write_report_handled_with_the_next_messages_is_as_both_calls() {
+    // Sessions that may queue 1,000 bytes: past 500 (the high-water mark) a write report
+    // that brings them back under it reports the drain.
+    let config = || ServerConfig {
+        max_buffered_bytes: 1_000,
+        ..ServerConfig::default()
+    };
+    let big = format!("4{}", "q".repeat(599));
+    let (mut apart, now, sid_a) = ws_session(config());
+    let (mut together, now_t, sid_t) = ws_session(config());
+    for (server, sid) in [(&mut apart, &sid_a), (&mut together, &sid_t)] {
+        server.send_frame(sid, text(&big)).unwrap();
+        assert_eq!(frames_sent(server), std::slice::from_ref(&big));
+        assert_eq!(server.buffered(sid), Some(600 + FRAME_OVERHEAD));
+    }
+    let read = ["4a", "4b"];
+    let written = 600 + FRAME_OVERHEAD;
+    apart.handle_ws_written(now, WS, written);
+    apart.handle_ws_messages(now, WS, read.map(text));
+    together.handle_ws_input(now_t, WS, written, read.map(text));
+    let events = |server: &mut Server| {
+        std::iter::from_fn(|| server.poll_event())
+            .map(|e| match e {
+                Event::Drained { .. } => "drained".to_owned(),
+                Event::Message { packet, .. } => format!("{packet:?}"),
+                other => format!("{other:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected = events(&mut apart);
+    assert_eq!(expected.len(), 3, "{expected:?}");
+    assert_eq!(expected[0], "drained");
+    assert_eq!(events(&mut together), expected);
+    assert_eq!(together.buffered(&sid_t), Some(0));
+    // The same deadline, from each server's own start.
+    assert_eq!(
+        together.poll_timeout().map(|t| t - now_t),
+        apart.poll_timeout().map(|t| t - now)
+    );
+    // No report (0 bytes): the messages alone.
+    together.handle_ws_input(now_t, WS, 0, [text("4c")]);
+    assert_eq!(events(&mut together).len(), 1);
 }
 
 #[test]

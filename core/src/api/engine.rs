@@ -463,12 +463,8 @@ impl EngineIo {
     ) {
         self.with(Some(now), |st| {
             // What the task wrote since it last told the server comes first.
-            if let Some(written) = st.ws.get(&id).map(WsOutbox::take_unreported) {
-                if written > 0 {
-                    st.server.handle_ws_written(now, id, written);
-                }
-            }
-            st.server.handle_ws_messages(now, id, frames);
+            let written = st.ws.get(&id).map_or(0, WsOutbox::take_unreported);
+            st.server.handle_ws_input(now, id, written, frames);
         });
     }
 

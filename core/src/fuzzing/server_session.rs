@@ -343,7 +343,15 @@ impl App {
                     )),
                 };
                 if let Some(id) = pick(&self.h.open_ws, k) {
-                    self.h.engine.handle_ws_message(self.h.now, id, frame);
+                    if k & 0x80 != 0 {
+                        // With the report of what was written, as the drivers send it.
+                        let bytes = self.h.unwritten.remove(&id).unwrap_or(0);
+                        self.h
+                            .engine
+                            .handle_ws_input(self.h.now, id, bytes, [frame]);
+                    } else {
+                        self.h.engine.handle_ws_message(self.h.now, id, frame);
+                    }
                     self.h.flush();
                 }
             }

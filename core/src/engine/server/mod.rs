@@ -348,19 +348,37 @@ impl Server {
         id: TransportId,
         frames: impl IntoIterator<Item = Frame>,
     ) {
+        self.handle_ws_input(now, id, 0, frames);
+    }
+
+    /// [`handle_ws_written`](Self::handle_ws_written) of `written` bytes (none when 0), then
+    /// [`handle_ws_messages`](Self::handle_ws_messages), with one lookup of the session and
+    /// one settling for both: what a driver that batches its write reports passes along with
+    /// the next messages it read.
+    pub fn handle_ws_input(
+        &mut self,
+        now: Instant,
+        id: TransportId,
+        written: usize,
+        frames: impl IntoIterator<Item = Frame>,
+    ) {
         self.out.now = Some(now);
         let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
             return;
         };
-        // One lookup for the messages and the settling after them (the hot path).
+        // One lookup for the write report, the messages and the settling after them (the
+        // hot path).
         let Some(s) = self.sessions.get_mut(&key) else {
             return;
         };
+        if written > 0 {
+            s.handle_written(id, written, &mut self.out);
+        }
         for frame in frames {
-            s.handle_ws_frame(now, id, frame, &self.config, &mut self.out);
             if s.is_closed() {
                 break;
             }
+            s.handle_ws_frame(now, id, frame, &self.config, &mut self.out);
         }
         if rearm(s, &key, &mut self.timers, &mut self.next_deadline) {
             self.sessions.remove(&key);

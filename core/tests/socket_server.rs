@@ -211,6 +211,77 @@ fn ack_answered_once() {
 }
 
 #[test]
+fn an_ack_forwarded_is_the_ack_of_its_arguments_and_answered_once() {
+    for nsp in ["/", "/chat"] {
+        let mut forwarded = Harness::new();
+        let mut plain = Harness::new();
+        let mut events = Vec::new();
+        for h in [&mut forwarded, &mut plain] {
+            h.server.add_namespace("/chat");
+            let id = h.connect("E1", nsp);
+            let prefix = if nsp == "/" {
+                "2".to_owned()
+            } else {
+                format!("2{nsp},")
+            };
+            h.text("E1", &format!(r#"{prefix}7["q", 1.50, {{"k":"v"}}]"#));
+            h.text("E1", &format!(r#"{prefix}7["q", "again"]"#));
+            let got = h.events();
+            let [SocketEvent::Event { event: first, .. }, SocketEvent::Event { event: second, .. }] =
+                got.as_slice()
+            else {
+                panic!("{got:?}")
+            };
+            events.push((id, first.clone(), second.clone()));
+        }
+        let (id, first, second) = &events[0];
+        // The client asked twice with one id: each ask is answered once, in order.
+        assert!(forwarded.server.ack_forward(id, 7, first));
+        assert!(forwarded.server.ack_forward(id, 7, second));
+        assert!(!forwarded.server.ack_forward(id, 7, first));
+        assert!(!forwarded.server.ack_forward(id, 8, first), "never asked");
+        let (id, first, second) = &events[1];
+        assert!(plain.server.ack(id, 7, first.args_as_ack()));
+        assert!(plain.server.ack(id, 7, second.args_as_ack()));
+        let wire = forwarded.wire();
+        let in_nsp = if nsp == "/" {
+            String::new()
+        } else {
+            format!("{nsp},")
+        };
+        assert_eq!(
+            wire,
+            vec![
+                // The sender's text, its spacing and `1.50` included.
+                format!(r#"43{in_nsp}7[ 1.50, {{"k":"v"}}]"#),
+                format!(r#"43{in_nsp}7[ "again"]"#)
+            ]
+        );
+        assert_eq!(wire, plain.wire());
+    }
+    // With attachments the answer is a BINARY_ACK, its attachment shared.
+    let mut h = Harness::new();
+    let id = h.connect("E1", "/");
+    h.text("E1", r#"51-3["up",{"_placeholder":true,"num":0}]"#);
+    h.binary("E1", &[9, 8]);
+    let got = h.events();
+    let [SocketEvent::Event { event, .. }] = got.as_slice() else {
+        panic!("{got:?}")
+    };
+    assert!(h.server.ack_forward(&id, 3, event));
+    assert_eq!(
+        h.out(),
+        vec![Out::Send(
+            "E1".into(),
+            vec![
+                r#"461-3[{"_placeholder":true,"num":0}]"#.into(),
+                "<[9, 8]>".into()
+            ]
+        )]
+    );
+}
+
+#[test]
 fn ack_received_reports_the_payload() {
     let mut h = Harness::new();
     let id = h.connect("E1", "/");

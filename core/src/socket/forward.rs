@@ -158,6 +158,37 @@ impl Event {
     }
 }
 
+impl Event {
+    /// The Engine.IO frame of the answer to ack `id` in namespace `nsp` carrying this event's
+    /// arguments as they came: `43[/nsp,]<id>[args]`, written into one buffer of its exact
+    /// length (no payload built beside it, whose view of the JSON would cost `bytes` a second
+    /// allocation). `None` for an event with attachments (its answer is a BINARY_ACK) or whose
+    /// text is not a `[name, ...args]` array (a received event's always is).
+    pub(crate) fn args_ack_frame(&self, nsp: &str, id: u64) -> Option<Str> {
+        if self.payload().has_attachments() {
+            return None;
+        }
+        let json = self.payload().json().as_bytes();
+        let (start, end) = args_span(json)?;
+        let args = &json[start..end];
+        let mut buf = [0; 20];
+        let digits = super::json::u64_digits(id, &mut buf);
+        let main = nsp.is_empty() || nsp == super::packet::MAIN_NAMESPACE;
+        let nsp_len = if main { 0 } else { nsp.len() + 1 };
+        let mut out = Vec::with_capacity(4 + nsp_len + digits.len() + args.len());
+        out.extend_from_slice(b"43");
+        if !main {
+            out.extend_from_slice(nsp.as_bytes());
+            out.push(b',');
+        }
+        out.extend_from_slice(digits);
+        out.push(b'[');
+        out.extend_from_slice(args);
+        out.push(b']');
+        Some(Str::from_trusted(Bytes::from(out)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +255,40 @@ mod tests {
         let ack = e.args_as_ack();
         assert_eq!(ack.json().as_str(), r#"[{"_placeholder":true,"num":0}]"#);
         assert_eq!(ack.attachments(), &[att]);
+    }
+
+    #[test]
+    fn an_ack_frame_of_the_arguments_is_the_encoded_ack() {
+        use crate::engine::Frame;
+        use crate::socket::{Ack, Packet};
+        for text in [
+            r#"2/chat,17["a",1,"b"]"#,
+            r#"27["echo",{"seq":1,"p":"x"}]"#,
+            r#"2[ "a" ]"#,
+            r#"2["a\"]",[1,2] , "z"]"#,
+        ] {
+            let e = received(text);
+            for nsp in ["/", "/chat", ""] {
+                for id in [0, 7, 18, 170, u64::MAX] {
+                    let frame = e.args_ack_frame(nsp, id).expect("a received event");
+                    let packet = Packet::ack(
+                        nsp,
+                        Ack {
+                            id,
+                            payload: e.args_as_ack(),
+                        },
+                    );
+                    assert_eq!(
+                        packet.into_frames().as_slice(),
+                        &[Frame::Text(frame)],
+                        "{text} {nsp} {id}"
+                    );
+                }
+            }
+        }
+        // With attachments the answer is a BINARY_ACK: not built here.
+        let binary = Event::new("b", &bytes::Bytes::from_static(&[1])).unwrap();
+        assert!(binary.args_ack_frame("/", 1).is_none());
     }
 
     #[test]

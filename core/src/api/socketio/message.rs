@@ -46,8 +46,8 @@ impl Message {
         let Some(id) = self.event.ack_id() else {
             return false;
         };
-        let payload = self.event.args_as_ack();
-        let socket = self.socket.clone();
-        self.io.with_batched(|l| l.server.ack(&socket, id, payload))
+        let (socket, event) = (&self.socket, &self.event);
+        self.io
+            .with_batched(|l| l.server.ack_forward(socket, id, event))
     }
 }

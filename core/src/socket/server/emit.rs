@@ -11,7 +11,7 @@ use super::{
     Target, UnknownNamespace, UnknownSocket,
 };
 use crate::engine::Frame;
-use crate::socket::{Event, Packet, Payload};
+use crate::socket::{Event, Packet, Parser, Payload};
 
 /// A server emit waiting for the client's ack.
 #[derive(Debug)]
@@ -110,6 +110,26 @@ impl SocketServer {
         s.unanswered.remove(i);
         let (sid, packet) = (s.sid.clone(), ack_packet(&s.nsp, ack_id, payload));
         self.send_packet(&sid, packet);
+        true
+    }
+
+    /// [`ack`](Self::ack) with the arguments `event` carried, as they came (as
+    /// [`Event::args_as_ack`]): with the JSON parser and no attachments, the answer's frame is
+    /// written straight from the received text, one buffer and one copy.
+    pub fn ack_forward(&mut self, socket: &SocketId, ack_id: u64, event: &Event) -> bool {
+        let json = self.config.parser == Parser::Json;
+        let Some(s) = self.sockets.get_mut(socket).filter(|s| s.is_live()) else {
+            return false;
+        };
+        let Some(i) = s.unanswered.iter().position(|a| *a == ack_id) else {
+            return false;
+        };
+        let Some(frame) = json.then(|| event.args_ack_frame(&s.nsp, ack_id)).flatten() else {
+            return self.ack(socket, ack_id, event.args_as_ack());
+        };
+        s.unanswered.remove(i);
+        let sid = s.sid.clone();
+        self.send_frames(&sid, smallvec::smallvec![Frame::Text(frame)]);
         true
     }
 

@@ -164,7 +164,7 @@ impl Event {
     /// length (no payload built beside it, whose view of the JSON would cost `bytes` a second
     /// allocation). `None` for an event with attachments (its answer is a BINARY_ACK) or whose
     /// text is not a `[name, ...args]` array (a received event's always is).
-    pub(crate) fn args_ack_frame(&self, nsp: &str, id: u64) -> Option<Str> {
+    pub(crate) fn args_ack_frame(&self, nsp: &[u8], id: u64) -> Option<Str> {
         if self.payload().has_attachments() {
             return None;
         }
@@ -173,12 +173,12 @@ impl Event {
         let args = &json[start..end];
         let mut buf = [0; 20];
         let digits = super::json::u64_digits(id, &mut buf);
-        let main = nsp.is_empty() || nsp == super::packet::MAIN_NAMESPACE;
+        let main = nsp.is_empty() || nsp == super::packet::MAIN_NAMESPACE.as_bytes();
         let nsp_len = if main { 0 } else { nsp.len() + 1 };
         let mut out = Vec::with_capacity(4 + nsp_len + digits.len() + args.len());
         out.extend_from_slice(b"43");
         if !main {
-            out.extend_from_slice(nsp.as_bytes());
+            out.extend_from_slice(nsp);
             out.push(b',');
         }
         out.extend_from_slice(digits);
@@ -270,7 +270,9 @@ mod tests {
             let e = received(text);
             for nsp in ["/", "/chat", ""] {
                 for id in [0, 7, 18, 170, u64::MAX] {
-                    let frame = e.args_ack_frame(nsp, id).expect("a received event");
+                    let frame = e
+                        .args_ack_frame(nsp.as_bytes(), id)
+                        .expect("a received event");
                     let packet = Packet::ack(
                         nsp,
                         Ack {
@@ -288,7 +290,7 @@ mod tests {
         }
         // With attachments the answer is a BINARY_ACK: not built here.
         let binary = Event::new("b", &bytes::Bytes::from_static(&[1])).unwrap();
-        assert!(binary.args_ack_frame("/", 1).is_none());
+        assert!(binary.args_ack_frame(b"/", 1).is_none());
     }
 
     #[test]

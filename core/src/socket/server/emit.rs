@@ -124,10 +124,17 @@ impl SocketServer {
         let Some(i) = s.unanswered.iter().position(|a| *a == ack_id) else {
             return false;
         };
-        let Some(frame) = json.then(|| event.args_ack_frame(&s.nsp, ack_id)).flatten() else {
+        // The namespace as bytes: `Str`'s `&str` view checks the UTF-8 again.
+        let nsp = s.nsp.as_bytes();
+        let Some(frame) = json.then(|| event.args_ack_frame(nsp, ack_id)).flatten() else {
             return self.ack(socket, ack_id, event.args_as_ack());
         };
-        s.unanswered.remove(i);
+        // Usually the oldest ask is answered first.
+        if i == 0 {
+            s.unanswered.pop_front();
+        } else {
+            s.unanswered.remove(i);
+        }
         let sid = s.sid.clone();
         self.send_frames(&sid, smallvec::smallvec![Frame::Text(frame)]);
         true

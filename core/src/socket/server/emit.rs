@@ -206,7 +206,7 @@ impl SocketServer {
                     .get_or_insert_with(|| crate::engine::v3::wire_frames(&frames))
                     .clone()
             } else {
-                frames.clone()
+                share(&frames)
             };
             self.commands.push_back(EngineCommand::Send {
                 sid: s.sid.clone(),
@@ -317,7 +317,7 @@ impl SocketServer {
                     .get_or_insert_with(|| crate::engine::v3::wire_frames(&frames))
                     .clone()
             } else {
-                frames.clone()
+                share(&frames)
             };
             commands.push_back(EngineCommand::Send {
                 sid: s.sid.clone(),
@@ -415,5 +415,16 @@ impl SocketServer {
             }
             (None, Some(_)) => {}
         }
+    }
+}
+
+/// Another handle to a packet's frames, for one more recipient: a packet of one frame (the
+/// usual broadcast) is copied without `SmallVec`'s clone, which extends an empty vector from
+/// an iterator (about 90 instructions per recipient, against 10 for the frame's handle).
+#[inline]
+fn share(frames: &SmallVec<[Frame; 1]>) -> SmallVec<[Frame; 1]> {
+    match frames.as_slice() {
+        [one] => SmallVec::from_buf([one.clone()]),
+        more => SmallVec::from(more),
     }
 }

@@ -527,7 +527,19 @@ impl App {
                     )])),
                 };
                 // The client asked for it and it is unanswered (a repeated id is one entry).
-                let first = self.h.sio.ack(&socket, id, payload);
+                let first = if how & 2 == 0 {
+                    self.h.sio.ack(&socket, id, payload)
+                } else {
+                    // Answered with an event's own arguments, as `Message::ack_forward` does
+                    // (binary ones go through the payload).
+                    let event = match how & 1 {
+                        0 => Event::new("e", &("ok", 1)),
+                        _ => Event::new("e", &Bytes::from_static(b"\xff")),
+                    };
+                    self.h
+                        .sio
+                        .ack_forward(&socket, id, &event.expect("an event"))
+                };
                 assert!(first, "ack {id} refused for a connected socket");
             }
             NAMESPACE => {

@@ -415,8 +415,13 @@ impl Harness {
             }
             EngineEvent::Drained { sid } => {
                 assert!(self.is_open(&sid), "closed session {sid:?} drained");
-                let queued = self.engine.buffered(&sid).expect("an open session");
-                assert!(queued <= self.engine.config().high_water());
+                // A write report handled with messages (`handle_ws_input`) reports the drain
+                // before those messages are read, and one of them may close the session: its
+                // close then follows among that call's events, and the engine has let it go
+                // already.
+                if let Some(queued) = self.engine.buffered(&sid) {
+                    assert!(queued <= self.engine.config().high_water());
+                }
             }
             EngineEvent::Upgraded { sid } => {
                 self.reach.upgrades += 1;

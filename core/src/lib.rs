@@ -106,8 +106,9 @@
 //!
 //! Two duties come with bounded memory (see [`engine::server::Server`]'s docs on
 //! backpressure): a driver reports what it wrote to each WebSocket
-//! ([`handle_ws_written`](engine::server::Server::handle_ws_written); until then frames count
-//! as queued, and a client whose queue fills is dropped), and it carries out
+//! ([`handle_ws_written`](engine::server::Server::handle_ws_written), or with the next
+//! messages it read: [`handle_ws_input`](engine::server::Server::handle_ws_input); until then
+//! frames count as queued, and a client whose queue fills is dropped), and it carries out
 //! [`AbortWs`](engine::server::Transmit::AbortWs) (drop the connection now, even mid-write) and
 //! [`PauseRead`](engine::server::Transmit::PauseRead) / `ResumeRead` (stop reading a client the
 //! application is behind on).

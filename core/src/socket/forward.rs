@@ -1,5 +1,7 @@
 //! Forwarding a received event's arguments as they came, without reading them into values:
-//! [`Event::args_text`], [`Event::renamed`], [`Event::args_as_ack`].
+//! [`Event::args_text`], [`Event::renamed`], [`Event::args_as_ack`], and the frame of an ack
+//! answering with them (`Event::args_ack_frame`, which the server's
+//! [`ack_forward`](super::server::SocketServer::ack_forward) sends).
 //!
 //! A received event keeps its `[name, ...args]` text (validated on decode) and its
 //! attachments. Re-sending the arguments (an echo, a relay to a room, an ack answering with
@@ -156,9 +158,7 @@ impl Event {
         out.push(b']');
         Payload::from_parts(Str::from_trusted(Bytes::from(out)), attachments)
     }
-}
 
-impl Event {
     /// The Engine.IO frame of the answer to ack `id` in namespace `nsp` carrying this event's
     /// arguments as they came: `43[/nsp,]<id>[args]`, written into one buffer of its exact
     /// length (no payload built beside it, whose view of the JSON would cost `bytes` a second

@@ -17,6 +17,7 @@
 //
 // Namespace "/": on connect, socket.data.nick = handshake.auth.nick ?? "anon".
 //   echo (...args[, ack])  ack present: ack(...args); else emit("echo", ...args)
+//   echo-forward (...args, ack)  ack(...args) (sio: Message::ack_forward)
 //   join (room, ack)       join, ack(sorted rooms of the socket)
 //   leave (room, ack)      leave, ack(sorted rooms)
 //   to-room (room, p)      socket.to(room).emit("room-msg", p, socket.id)
@@ -120,6 +121,12 @@ io.on("connection", (socket) => {
     } else {
       socket.emit("echo", ...a);
     }
+  });
+
+  // sio answers it with `Message::ack_forward` (the arguments as they came).
+  socket.on("echo-forward", (...a) => {
+    const ack = a.pop();
+    if (typeof ack === "function") ack(...a);
   });
 
   socket.on("join", (room, ack) => {

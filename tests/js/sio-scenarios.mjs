@@ -421,6 +421,14 @@ async function echo(ctx) {
     if (!d.viaAck[label].same) d.viaAck[label].got = short(res);
     check(d.viaAck[label].same, `echo via ack "${label}": sent ${short(args)}, got ${short(res)}`);
   }
+  // The same arguments answered as they came (sio: `Message::ack_forward`).
+  d.viaAckForward = {};
+  for (const [label, args] of cases) {
+    const res = await s.ack("echo-forward", ...args);
+    d.viaAckForward[label] = { same: sameValue(res, args) };
+    if (!d.viaAckForward[label].same) d.viaAckForward[label].got = short(res);
+    check(d.viaAckForward[label].same, `echo-forward via ack "${label}": sent ${short(args)}, got ${short(res)}`);
+  }
   for (const [label, args] of cases) {
     const from = s.events.length;
     s.socket.emit("echo", ...args);
@@ -475,6 +483,14 @@ async function binary(ctx) {
     d.viaAck[label] = { same: sameValue(res, args), binaries: binaryPaths(res) };
     check(d.viaAck[label].same, `binary echo via ack "${label}": got ${short(res)}`);
     check(d.viaAck[label].binaries.length === binaryPaths(args).length, `"${label}" (ack): binary values lost`);
+  }
+  // The same, answered with the arguments as they came (their attachments shared).
+  d.viaAckForward = {};
+  for (const [label, args] of cases) {
+    const res = await s.ack("echo-forward", ...args);
+    d.viaAckForward[label] = { same: sameValue(res, args), binaries: binaryPaths(res) };
+    check(d.viaAckForward[label].same, `binary echo-forward via ack "${label}": got ${short(res)}`);
+    check(d.viaAckForward[label].binaries.length === binaryPaths(args).length, `"${label}" (echo-forward): binary values lost`);
   }
   // binary in an ack, client -> server (the client acks "question" with bytes,
   // the server puts the answer in its own ack)

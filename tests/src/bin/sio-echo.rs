@@ -206,6 +206,11 @@ fn setup(server: &SocketIo) {
                     let _ = socket.emit("echo", &Spread(values));
                 }
             });
+            // The ack answered with the arguments as they came, without values
+            // (`Message::ack_forward`): the reference answers `ack(...args)`.
+            socket.on("echo-forward", |_, msg: Message| async move {
+                let _ = msg.ack_forward();
+            });
             socket.on("join", |socket: Socket, msg: Message| async move {
                 if let Ok(room) = msg.arg::<String>(0) {
                     let _ = socket.join(room);

@@ -170,21 +170,7 @@ impl Event {
         }
         let json = self.payload().json().as_bytes();
         let (start, end) = args_span(json)?;
-        let args = &json[start..end];
-        let mut buf = [0; 20];
-        let digits = super::json::u64_digits(id, &mut buf);
-        let main = nsp.is_empty() || nsp == super::packet::MAIN_NAMESPACE.as_bytes();
-        let nsp_len = if main { 0 } else { nsp.len() + 1 };
-        let mut out = Vec::with_capacity(4 + nsp_len + digits.len() + args.len());
-        out.extend_from_slice(b"43");
-        if !main {
-            out.extend_from_slice(nsp);
-            out.push(b',');
-        }
-        out.extend_from_slice(digits);
-        out.push(b'[');
-        out.extend_from_slice(args);
-        out.push(b']');
+        let out = super::payload::ack_frame(nsp, id, &json[start..end]);
         Some(Str::from_trusted(Bytes::from(out)))
     }
 }

@@ -179,18 +179,12 @@ impl Payload {
     /// Engine.IO frame in the main namespace, `43<id>[args]`, so that sending it copies
     /// nothing more (the frame is kept only without attachments: then it is an ACK).
     pub(crate) fn framed_ack(id: u64, args: &[u8], attachments: Vec<Bytes>) -> Payload {
-        let mut buf = [0; 20];
-        let id_digits = super::json::u64_digits(id, &mut buf);
-        let digits = id_digits.len();
-        let mut out = Vec::with_capacity(4 + digits + args.len());
-        out.extend_from_slice(b"43");
-        out.extend_from_slice(id_digits);
-        out.push(b'[');
-        out.extend_from_slice(args);
-        out.push(b']');
+        let out = ack_frame(b"", id, args);
+        // The JSON is the bracketed arguments at the end of the frame.
+        let json_at = out.len() - args.len() - 2;
         let framed = Str::from_trusted(Bytes::from(out));
         Payload {
-            json: Str::from_trusted(framed.bytes().slice(2 + digits..)),
+            json: Str::from_trusted(framed.bytes().slice(json_at..)),
             framed: attachments.is_empty().then_some(framed),
             attachments: boxed(attachments),
         }
@@ -347,6 +341,26 @@ fn is_binary_event_prefix(prefix: &[u8], attachments: usize) -> bool {
         Some(count) => count == digits,
         None => false,
     }
+}
+
+/// The Engine.IO frame of the ack `id` in namespace `nsp` (`/` or empty for the main one)
+/// carrying the argument text `args`: `43[/nsp,]<id>[args]`, in a buffer of its exact length.
+pub(crate) fn ack_frame(nsp: &[u8], id: u64, args: &[u8]) -> Vec<u8> {
+    let mut buf = [0; 20];
+    let digits = super::json::u64_digits(id, &mut buf);
+    let main = nsp.is_empty() || nsp == super::packet::MAIN_NAMESPACE.as_bytes();
+    let nsp_len = if main { 0 } else { nsp.len() + 1 };
+    let mut out = Vec::with_capacity(4 + nsp_len + digits.len() + args.len());
+    out.extend_from_slice(b"43");
+    if !main {
+        out.extend_from_slice(nsp);
+        out.push(b',');
+    }
+    out.extend_from_slice(digits);
+    out.push(b'[');
+    out.extend_from_slice(args);
+    out.push(b']');
+    out
 }
 
 /// `attachments` as a boxed slice. A vector with spare room (built by pushing) is copied

@@ -390,14 +390,7 @@ impl Server {
     /// write, or batch the reports; until reported, written frames still count as queued
     /// against [`ServerConfig::max_buffered_bytes`].
     pub fn handle_ws_written(&mut self, now: Instant, id: TransportId, bytes: usize) {
-        self.out.now = Some(now);
-        let Some(key) = self.out.bindings.get(&id).map(|s| s.bytes().clone()) else {
-            return;
-        };
-        if let Some(s) = self.sessions.get_mut(&key) {
-            s.handle_written(id, bytes, &mut self.out);
-        }
-        self.settle(&key);
+        self.handle_ws_input(now, id, bytes, std::iter::empty());
     }
 
     /// WebSocket `id` closed or failed (not after a [`Transmit::CloseWs`], which needs no

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::engine::Frame;
 use crate::socket::{Event, Packet, Parser, Payload};
+use crate::Str;
 
 /// A server emit waiting for the client's ack.
 #[derive(Debug)]
@@ -101,33 +102,42 @@ impl SocketServer {
     /// array, e.g. from [`Payload::ack`]). Only the first answer to an id the client asked
     /// for is written; returns whether this one was.
     pub fn ack(&mut self, socket: &SocketId, ack_id: u64, payload: Payload) -> bool {
-        let Some(s) = self.sockets.get_mut(socket).filter(|s| s.is_live()) else {
-            return false;
-        };
-        let Some(i) = s.unanswered.iter().position(|a| *a == ack_id) else {
-            return false;
-        };
-        s.unanswered.remove(i);
-        let (sid, packet) = (s.sid.clone(), ack_packet(&s.nsp, ack_id, payload));
-        self.send_packet(&sid, packet);
-        true
+        let parser = self.config.parser;
+        self.answer(socket, ack_id, |nsp| {
+            parser.into_frames(ack_packet(nsp, ack_id, payload))
+        })
     }
 
     /// [`ack`](Self::ack) with the arguments `event` carried, as they came (as
     /// [`Event::args_as_ack`]): with the JSON parser and no attachments, the answer's frame is
     /// written straight from the received text, one buffer and one copy.
     pub fn ack_forward(&mut self, socket: &SocketId, ack_id: u64, event: &Event) -> bool {
-        let json = self.config.parser == Parser::Json;
+        let parser = self.config.parser;
+        self.answer(socket, ack_id, |nsp| {
+            // The namespace as bytes: `Str`'s `&str` view checks the UTF-8 again.
+            let frame = (parser == Parser::Json)
+                .then(|| event.args_ack_frame(nsp.as_bytes(), ack_id))
+                .flatten();
+            match frame {
+                Some(frame) => smallvec::smallvec![Frame::Text(frame)],
+                None => parser.into_frames(ack_packet(nsp, ack_id, event.args_as_ack())),
+            }
+        })
+    }
+
+    /// Sends the frames `answer` builds (given the socket's namespace) for the client's ask
+    /// `ack_id` on `socket`, if it is live and the ask unanswered; returns whether it was.
+    fn answer(
+        &mut self,
+        socket: &SocketId,
+        ack_id: u64,
+        answer: impl FnOnce(&Str) -> SmallVec<[Frame; 1]>,
+    ) -> bool {
         let Some(s) = self.sockets.get_mut(socket).filter(|s| s.is_live()) else {
             return false;
         };
         let Some(i) = s.unanswered.iter().position(|a| *a == ack_id) else {
             return false;
-        };
-        // The namespace as bytes: `Str`'s `&str` view checks the UTF-8 again.
-        let nsp = s.nsp.as_bytes();
-        let Some(frame) = json.then(|| event.args_ack_frame(nsp, ack_id)).flatten() else {
-            return self.ack(socket, ack_id, event.args_as_ack());
         };
         // Usually the oldest ask is answered first.
         if i == 0 {
@@ -135,8 +145,9 @@ impl SocketServer {
         } else {
             s.unanswered.remove(i);
         }
+        let frames = answer(&s.nsp);
         let sid = s.sid.clone();
-        self.send_frames(&sid, smallvec::smallvec![Frame::Text(frame)]);
+        self.send_frames(&sid, frames);
         true
     }
 

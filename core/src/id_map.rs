@@ -92,6 +92,37 @@ impl<V> IdMap<V> {
         self.entries[at].as_ref().map(|(_, v)| v)
     }
 
+    /// The position of `id`, trying `hint` first: a position the caller kept from an earlier
+    /// lookup ([`index_of`](Self::index_of)). The entry there answers only if its id is the
+    /// very buffer `id` views (same address, same length: the same bytes, without reading
+    /// them), so a stale or wrong hint, or another copy of the id, just falls back to the
+    /// hash table.
+    #[inline(always)]
+    fn position_hinted(&self, hint: u32, id: &[u8]) -> Option<usize> {
+        if let Some(Some((key, _))) = self.entries.get(hint as usize) {
+            if std::ptr::eq(key.as_ptr(), id.as_ptr()) && key.len() == id.len() {
+                return Some(hint as usize);
+            }
+        }
+        self.find(id).map(|at| at as usize)
+    }
+
+    /// The value of `id`, tried at position `hint` first (see
+    /// [`position_hinted`](Self::position_hinted)): for a loop over many ids whose positions
+    /// were kept (a broadcast's recipients), without hashing them.
+    #[inline]
+    pub(crate) fn get_hinted(&self, hint: u32, id: &[u8]) -> Option<&V> {
+        let at = self.position_hinted(hint, id)?;
+        self.entries[at].as_ref().map(|(_, v)| v)
+    }
+
+    /// [`get_hinted`](Self::get_hinted), to change; also returns the position found.
+    #[inline]
+    pub(crate) fn get_mut_hinted(&mut self, hint: u32, id: &[u8]) -> Option<(u32, &mut V)> {
+        let at = self.position_hinted(hint, id)?;
+        self.entries[at].as_mut().map(|(_, v)| (at as u32, v))
+    }
+
     /// The value of `id`, by the hash table alone: for a loop over many ids (a broadcast's
     /// recipients), where the last hit would only be tried and missed, and moved each time.
     #[inline]
@@ -119,6 +150,18 @@ impl<V> IdMap<V> {
     #[inline]
     pub(crate) fn index_of(&self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<u32> {
         self.position(id.as_ref()).map(|at| at as u32)
+    }
+
+    /// The id of the entry at position `at` (the buffer the table holds).
+    #[inline]
+    pub(crate) fn key_at(&self, at: u32) -> Option<&Bytes> {
+        self.entries.get(at as usize)?.as_ref().map(|(k, _)| k)
+    }
+
+    /// The value at position `at`.
+    #[inline]
+    pub(crate) fn at(&self, at: u32) -> Option<&V> {
+        self.entries.get(at as usize)?.as_ref().map(|(_, v)| v)
     }
 
     /// The value at position `at`, to change.
@@ -265,6 +308,44 @@ mod tests {
         assert_eq!((m.len(), m.get(&id(100))), (0, None));
         m.insert(id(1), 1);
         assert_eq!(m.get(&id(1)), Some(&1));
+    }
+
+    /// A hint answers only for the very buffer of the id at that position: a copy of the id,
+    /// a wrong position, a stale one (its entry removed, or reused by another id) and no hint
+    /// at all fall back to the id, and never reach another entry.
+    #[test]
+    fn a_hinted_lookup_trusts_only_the_ids_own_buffer() {
+        let mut m: IdMap<u32> = IdMap::default();
+        let a = Bytes::from(b"AAAAAAAAAAAAAAAAAAAA".to_vec());
+        let b = Bytes::from(b"BBBBBBBBBBBBBBBBBBBB".to_vec());
+        let (at_a, _) = m.insert_at(a.clone(), 1);
+        let (at_b, _) = m.insert_at(b.clone(), 2);
+        assert_eq!(m.get_hinted(at_a, &a), Some(&1));
+        assert_eq!(m.key_at(at_a).map(|k| k.as_ptr()), Some(a.as_ptr()));
+        // A copy of `a` (another buffer), given `a`'s position: found by its id.
+        let copy = a.to_vec();
+        assert_eq!(m.get_hinted(at_a, &copy), Some(&1));
+        // `b` given `a`'s position, or no position: found by its id.
+        assert_eq!(m.get_hinted(at_a, &b), Some(&2));
+        assert_eq!(
+            m.get_mut_hinted(u32::MAX, &b).map(|(at, v)| (at, *v)),
+            Some((at_b, 2))
+        );
+        // A view of part of `a`'s buffer at its position is another id.
+        assert_eq!(m.get_hinted(at_a, &a[..10]), None);
+        // `a` gone: its position is free, then reused by `c`; `a`'s hint finds nothing, and
+        // `c` is found by its own.
+        assert_eq!(m.remove(&a), Some(1));
+        assert_eq!(m.get_hinted(at_a, &a), None);
+        let c = Bytes::from(b"CCCCCCCCCCCCCCCCCCCC".to_vec());
+        let (at_c, _) = m.insert_at(c.clone(), 3);
+        assert_eq!(at_c, at_a);
+        assert_eq!(m.get_hinted(at_a, &a), None);
+        assert_eq!(
+            m.get_mut_hinted(at_c, &c).map(|(at, v)| (at, *v)),
+            Some((at_c, 3))
+        );
+        assert_eq!(m.at(at_c), Some(&3));
     }
 
     /// Many inserts, removals (by id and by position), replacements and lookups in a

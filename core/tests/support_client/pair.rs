@@ -95,6 +95,7 @@ impl Pair {
                         sid,
                         frames,
                         volatile,
+                        ..
                     } => {
                         if volatile {
                             let _ = self.engine.send_volatile(&sid, &frames);

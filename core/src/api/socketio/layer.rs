@@ -153,26 +153,30 @@ impl Layer {
                 match cmd {
                     EngineCommand::Send {
                         sid,
+                        hint,
                         mut frames,
                         volatile: false,
                     } if !self.server.next_sends_to(&sid) => {
-                        // Alone (a broadcast's deliveries are each to another session).
+                        // Alone (a broadcast's deliveries are each to another session): the
+                        // session is found by its hint, without hashing its id.
                         let _ = if frames.len() == 1 {
                             let frame = frames.pop().expect("one frame");
-                            engine.send_frame(&sid, frame)
+                            engine.send_frame_hinted(hint, &sid, frame)
                         } else {
-                            engine.send_frames(&sid, &frames)
+                            engine.send_frames_hinted(hint, &sid, &frames)
                         };
                     }
                     EngineCommand::Send {
                         sid,
                         frames,
                         volatile: false,
+                        ..
                     } => self.send_run(engine, &sid, frames),
                     EngineCommand::Send {
                         sid,
                         frames,
                         volatile: true,
+                        ..
                     } => {
                         let _ = engine.send_volatile(&sid, &frames);
                     }
@@ -347,7 +351,9 @@ impl Upper for Layer {
                     issued: self.rt.unix_millis(),
                     protocol,
                 };
-                self.server.handle_engine_open(now, sid, info);
+                let hint = engine.session_hint(&sid);
+                self.server.handle_engine_open(now, sid.clone(), info);
+                self.server.set_session_hint(&sid, hint);
             }
             EngineEvent::Message { sid, packet, frame } => self
                 .server

@@ -10,6 +10,7 @@ mod config;
 mod cookie;
 mod cors;
 mod event;
+mod hint;
 mod metrics;
 mod request;
 mod routing;
@@ -30,6 +31,7 @@ use smallvec::SmallVec;
 pub use config::{AllowRequest, AllowedOrigins, Cors, ServerConfig, Transports};
 pub use cookie::{Cookie, SameSite};
 pub use event::{CloseReason, Event, TransportKind};
+pub use hint::SessionHint;
 pub use metrics::EngineMetrics;
 pub use request::{parse_query, Headers, Method, Request, Response, Transmit, TransportId};
 pub use session::{queued_size, FRAME_OVERHEAD};
@@ -497,6 +499,46 @@ impl Server {
         self.sending(sid.as_ref(), |s, cfg, out| s.send_frame(frame, cfg, out))
     }
 
+    /// Where the server keeps session `sid` ([`SessionHint::NONE`] if it has none): given to
+    /// [`send_frame_hinted`](Self::send_frame_hinted) and
+    /// [`send_frames_hinted`](Self::send_frames_hinted) with a handle to the same id buffer,
+    /// it finds the session without hashing the id.
+    pub fn session_hint(&self, sid: &(impl AsRef<[u8]> + ?Sized)) -> SessionHint {
+        self.sessions
+            .index_of(sid)
+            .map_or(SessionHint::NONE, SessionHint)
+    }
+
+    /// [`send_frame`](Self::send_frame), trying the session at `hint` first (see
+    /// [`SessionHint`]): for a caller sending to many sessions in turn (a broadcast).
+    pub fn send_frame_hinted(
+        &mut self,
+        hint: SessionHint,
+        sid: &(impl AsRef<[u8]> + ?Sized),
+        frame: Frame,
+    ) -> Result<(), SendError> {
+        message_frame(&frame)?;
+        self.sending_hinted(hint, sid.as_ref(), |s, cfg, out| {
+            s.send_frame(frame, cfg, out)
+        })
+    }
+
+    /// [`send_frames`](Self::send_frames), trying the session at `hint` first (see
+    /// [`SessionHint`]).
+    pub fn send_frames_hinted(
+        &mut self,
+        hint: SessionHint,
+        sid: &(impl AsRef<[u8]> + ?Sized),
+        frames: &[Frame],
+    ) -> Result<(), SendError> {
+        if let Some(frame) = frames.first() {
+            message_frame(frame)?;
+        }
+        self.sending_hinted(hint, sid.as_ref(), |s, cfg, out| {
+            s.send_frames(frames, cfg, out)
+        })
+    }
+
     /// Queues frames (one packet: text, then attachments) for session `sid` only if its
     /// transport can write them now, as the reference's volatile emits; returns whether they
     /// were queued (dropped otherwise).
@@ -567,6 +609,26 @@ impl Server {
 
     /// Runs a send on session `key`; forgets the session if that closed it (a client too far
     /// behind: "send buffer full").
+    /// [`sending`](Self::sending) with the session tried at `hint` first.
+    #[inline]
+    fn sending_hinted<R>(
+        &mut self,
+        hint: SessionHint,
+        key: &[u8],
+        send: impl FnOnce(&mut Session, &ServerConfig, &mut Outbox) -> R,
+    ) -> Result<R, SendError> {
+        let (at, s) = self
+            .sessions
+            .get_mut_hinted(hint.0, key)
+            .ok_or(SendError::UnknownSession)?;
+        let r = send(s, &self.config, &mut self.out);
+        if s.is_closed() {
+            self.sessions.remove_at(at);
+            self.next_deadline = None;
+        }
+        Ok(r)
+    }
+
     fn sending<R>(
         &mut self,
         key: &[u8],

@@ -407,7 +407,9 @@ impl Harness {
                     issued: 0,
                     protocol,
                 };
-                self.sio.handle_engine_open(now, sid, info);
+                let hint = self.engine.session_hint(&sid);
+                self.sio.handle_engine_open(now, sid.clone(), info);
+                self.sio.set_session_hint(&sid, hint);
             }
             EngineEvent::Message { sid, packet, .. } => {
                 assert!(self.is_open(&sid), "message from closed session {sid:?}");
@@ -449,6 +451,7 @@ impl Harness {
         match cmd {
             EngineCommand::Send {
                 sid,
+                hint,
                 frames,
                 volatile,
             } => {
@@ -461,7 +464,9 @@ impl Harness {
                     let _ = self.engine.send_volatile(&sid, &frames);
                 } else {
                     for frame in frames {
-                        let r = self.engine.send_frame(&sid, frame);
+                        // By the hint, as the api layer sends (a stale one falls back to the
+                        // id: the session may have closed and its place been reused).
+                        let r = self.engine.send_frame_hinted(hint, &sid, frame);
                         assert_ne!(r, Err(SendError::NotAMessage), "not a message frame");
                     }
                 }

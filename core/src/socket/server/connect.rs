@@ -5,10 +5,11 @@ use std::time::Instant;
 use hashbrown::HashSet;
 
 use super::handshake::Handshake;
-use super::namespace::Namespace;
+use super::namespace::{Member, Namespace};
 use super::recovery::Restored;
 use super::socket::{Slot, SocketState};
 use super::{ConnectId, SocketEvent, SocketId, SocketServer, UnknownConnect};
+use crate::engine::server::SessionHint;
 use crate::socket::{Packet, Value};
 use crate::Str;
 
@@ -195,7 +196,10 @@ impl SocketServer {
         restored: Option<Restored>,
     ) -> SocketId {
         let recovered = restored.is_some();
-        let v3 = self.conns.get(sid.as_bytes()).is_some_and(|c| c.is_v3());
+        let (v3, hint) = self
+            .conns
+            .get(sid.as_bytes())
+            .map_or((false, SessionHint::NONE), |c| (c.is_v3(), c.hint));
         let (id, pid, rooms, data, missed) = match restored {
             Some(r) => (r.id, Some(r.pid), r.rooms, r.data, r.missed),
             None => {
@@ -219,25 +223,32 @@ impl SocketServer {
             awaiting: HashSet::new(),
             leaving: None,
             v3,
+            hint,
         };
         state.add_room(id.as_room());
         for room in &rooms {
             state.add_room(room);
         }
-        if let Some(n) = self.namespaces.get_mut(nsp.as_bytes()) {
-            n.sockets.insert(id.clone());
-            let mut created = Vec::new();
+        // In the table first: the namespace's sets keep the socket's position there.
+        let (at, _) = self
+            .sockets
+            .insert_at(id.as_room().bytes().clone(), Box::new(state));
+        let mut created = Vec::new();
+        let n = self.namespaces.get_mut(nsp.as_bytes());
+        if let (Some(n), Some(state)) = (n, self.sockets.at(at)) {
+            let member = Member::new(id.clone(), at);
             for room in &state.rooms {
-                if n.add_to_room(room, &id) {
+                if n.add_to_room(room, &member) {
                     created.push(room.clone());
                 }
             }
-            if self.watch_rooms {
-                for room in created {
-                    let private = room == *id.as_room()
-                        || self.sockets.contains_key(&SocketId::new(room.clone()));
-                    self.room_lifecycle_changed(nsp, &room, true, private);
-                }
+            n.sockets.insert(member);
+        }
+        if self.watch_rooms {
+            for room in created {
+                let private = room == *id.as_room()
+                    || self.sockets.contains_key(&SocketId::new(room.clone()));
+                self.room_lifecycle_changed(nsp, &room, true, private);
             }
         }
         self.metrics.connected += 1;
@@ -249,12 +260,11 @@ impl SocketServer {
             "socket connected"
         );
         if self.room_changes.is_some() {
-            for room in &state.rooms {
+            let rooms = self.sockets.at(at).map(|s| s.rooms.clone());
+            for room in rooms.iter().flatten() {
                 self.room_changed(&id, nsp, room, true);
             }
         }
-        self.sockets
-            .insert(id.as_room().bytes().clone(), Box::new(state));
         if let Some(conn) = self.conns.get_mut(sid.as_bytes()) {
             match conn.slot_mut(nsp) {
                 Some(slot) => *slot = Slot::Connected(id.clone()),

@@ -146,8 +146,8 @@ impl SocketServer {
             s.unanswered.remove(i);
         }
         let frames = answer(&s.nsp);
-        let sid = s.sid.clone();
-        self.send_frames(&sid, frames);
+        let (sid, hint) = (s.sid.clone(), s.hint);
+        self.send_frames_hinted(&sid, hint, frames);
         true
     }
 
@@ -221,6 +221,7 @@ impl SocketServer {
             };
             self.commands.push_back(EngineCommand::Send {
                 sid: s.sid.clone(),
+                hint: s.hint,
                 frames,
                 volatile: false,
             });
@@ -262,7 +263,7 @@ impl SocketServer {
             .get(socket)
             .filter(|s| s.is_live())
             .ok_or(UnknownSocket)?;
-        let (sid, nsp, v3) = (s.sid.clone(), s.nsp.clone(), s.v3);
+        let (sid, hint, nsp, v3) = (s.sid.clone(), s.hint, s.nsp.clone(), s.v3);
         let event = event.without_ack();
         let frames = if volatile || self.config.recovery.is_none() {
             self.config.parser.into_frames(Packet::event(nsp, event))
@@ -278,6 +279,7 @@ impl SocketServer {
         };
         self.commands.push_back(EngineCommand::Send {
             sid,
+            hint,
             frames,
             volatile,
         });
@@ -320,7 +322,10 @@ impl SocketServer {
         let binary = super::legacy::has_binary(&frames);
         let mut v3_frames: Option<SmallVec<[Frame; 1]>> = None;
         target.for_each(n, |socket| {
-            let Some(s) = sockets.get_uncached(socket).filter(|s| s.is_live()) else {
+            let Some(s) = sockets
+                .get_hinted(socket.at, socket.id.as_ref())
+                .filter(|s| s.is_live())
+            else {
                 return;
             };
             let frames = if binary && s.v3 {
@@ -332,6 +337,7 @@ impl SocketServer {
             };
             commands.push_back(EngineCommand::Send {
                 sid: s.sid.clone(),
+                hint: s.hint,
                 frames,
                 volatile,
             });

@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 
 use super::handshake::Handshake;
 use super::ids::{BroadcastAckId, ConnectId, SocketId};
-use crate::engine::server::CloseReason;
+use crate::engine::server::{CloseReason, SessionHint};
 use crate::engine::Frame;
 use crate::socket::{Event, Payload};
 use crate::Str;
@@ -22,6 +22,12 @@ pub enum EngineCommand {
     Send {
         /// The Engine.IO session.
         sid: Str,
+        /// Where the Engine.IO server keeps it, as told by
+        /// [`SocketServer::set_session_hint`](super::SocketServer::set_session_hint)
+        /// ([`SessionHint::NONE`] if not): for
+        /// [`Server::send_frame_hinted`](crate::engine::server::Server::send_frame_hinted),
+        /// with `sid`, a handle to the very id buffer the hint was taken for.
+        hint: SessionHint,
         /// The frames, in order.
         frames: SmallVec<[Frame; 1]>,
         /// A volatile event: send it only if the transport can write it now, else drop it.

@@ -6,6 +6,7 @@ use super::socket::{Conn, Slot};
 use super::timer::Timer;
 use super::{ConnInfo, DisconnectReason, SocketEvent, SocketId, SocketServer};
 use crate::engine::server::CloseReason;
+use crate::engine::server::SessionHint;
 use crate::engine::Packet as EnginePacket;
 use crate::socket::{Packet, PacketData, MAIN_NAMESPACE};
 use crate::Str;
@@ -27,6 +28,7 @@ impl SocketServer {
             nsps: Vec::new(),
             connect_deadline: Some(deadline),
             websocket,
+            hint: SessionHint::NONE,
         };
         let v3 = conn.is_v3();
         self.conns.insert(sid.bytes().clone(), Box::new(conn));
@@ -35,6 +37,26 @@ impl SocketServer {
         if v3 {
             // A v2 client is in `/` without asking (the reference's `client.connect("/")`).
             self.handle_connect(now, &sid, Str::from_static(MAIN_NAMESPACE), None);
+        }
+    }
+
+    /// Tells the server where the Engine.IO server keeps session `sid`
+    /// ([`Server::session_hint`](crate::engine::server::Server::session_hint)), for the
+    /// connection and its sockets. Optional: the [`EngineCommand::Send`]s to the session
+    /// then carry the hint, with which a broadcast's sends find their sessions without hashing
+    /// their ids. `sid` must be the buffer given to
+    /// [`handle_engine_open`](Self::handle_engine_open) (or a clone of it): the hint is
+    /// checked against that very buffer.
+    pub fn set_session_hint(&mut self, sid: &str, hint: SessionHint) {
+        let Some(conn) = self.conns.get_mut(sid.as_bytes()) else {
+            return;
+        };
+        conn.hint = hint;
+        // A v2 client's socket in `/` exists from the open on.
+        for id in conn.sockets() {
+            if let Some(s) = self.sockets.get_mut(&id) {
+                s.hint = hint;
+            }
         }
     }
 

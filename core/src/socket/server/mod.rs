@@ -48,6 +48,7 @@ pub use store::{FoundSession, KeptSession, RoomLifecycle, SessionIo};
 pub use target::Target;
 
 use crate::engine::server::sid::SidGenerator;
+use crate::engine::server::SessionHint;
 use crate::engine::Frame;
 use crate::socket::{Packet, Payload, MAIN_NAMESPACE};
 use crate::Str;
@@ -384,6 +385,11 @@ impl SocketServer {
     }
 
     fn send_frames(&mut self, sid: &Str, frames: SmallVec<[Frame; 1]>) {
+        self.send_frames_hinted(sid, SessionHint::NONE, frames);
+    }
+
+    /// [`send_frames`](Self::send_frames) with the session's hint (a socket's record has it).
+    fn send_frames_hinted(&mut self, sid: &Str, hint: SessionHint, frames: SmallVec<[Frame; 1]>) {
         // Attachments to a v3 client travel in v3 binary frames.
         let v3 = legacy::has_binary(&frames)
             && self.conns.get(sid.as_bytes()).is_some_and(|c| c.is_v3());
@@ -394,6 +400,7 @@ impl SocketServer {
         };
         self.commands.push_back(EngineCommand::Send {
             sid: sid.clone(),
+            hint,
             frames,
             volatile: false,
         });

@@ -10,12 +10,50 @@ use super::recovery::Stored;
 use super::SocketServer;
 use crate::Str;
 
+/// A socket as a namespace's sets hold it: its id (their key: a member is found, hashed and
+/// compared by id alone) and the position of its record in the server's socket table, so a
+/// broadcast reaches each recipient's record without hashing its id. The position is only a
+/// hint, checked against the id (see `IdMap::get_hinted`): a record is found by its id
+/// whatever the position says.
+#[derive(Debug, Clone)]
+pub(super) struct Member {
+    pub(super) id: SocketId,
+    pub(super) at: u32,
+}
+
+impl Member {
+    pub(super) fn new(id: SocketId, at: u32) -> Self {
+        Member { id, at }
+    }
+}
+
+impl PartialEq for Member {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Member {}
+
+/// As the id's: a set of members is looked up by a [`SocketId`].
+impl std::hash::Hash for Member {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
+impl std::borrow::Borrow<SocketId> for Member {
+    fn borrow(&self) -> &SocketId {
+        &self.id
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct Namespace {
     pub(super) name: Str,
-    pub(super) sockets: HashSet<SocketId>,
+    pub(super) sockets: HashSet<Member>,
     /// Room name → members. Empty rooms are removed, as the reference adapter's `del`.
-    pub(super) rooms: HashMap<Str, HashSet<SocketId>>,
+    pub(super) rooms: HashMap<Str, HashSet<Member>>,
     /// The reference allocates ack ids per namespace (`nsp._ids++`).
     pub(super) next_ack: u64,
     /// Emitted events with their offsets, oldest first (connection state recovery).
@@ -55,7 +93,7 @@ impl Namespace {
     }
 
     /// Returns whether the room was created (this is its first member).
-    pub(super) fn add_to_room(&mut self, room: &Str, socket: &SocketId) -> bool {
+    pub(super) fn add_to_room(&mut self, room: &Str, socket: &Member) -> bool {
         let members = self.rooms.entry(room.clone()).or_default();
         members.insert(socket.clone());
         members.len() == 1

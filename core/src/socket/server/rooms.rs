@@ -1,5 +1,6 @@
 //! Rooms: a socket joining and leaving, and the server-side operations on a target.
 
+use super::namespace::Member;
 use super::{
     JoinError, SocketId, SocketInfo, SocketServer, Target, UnknownNamespace, UnknownSocket,
 };
@@ -13,7 +14,13 @@ impl SocketServer {
         socket: &SocketId,
         rooms: impl IntoIterator<Item = Str>,
     ) -> Result<(), JoinError> {
-        let s = self.sockets.get_mut(socket).ok_or(UnknownSocket)?;
+        let at = self.sockets.index_of(socket).ok_or(UnknownSocket)?;
+        // The member holds the table's own id buffer, which its position is checked against.
+        let member = match self.sockets.key_at(at) {
+            Some(key) => Member::new(SocketId::new(Str::from_trusted(key.clone())), at),
+            None => return Err(UnknownSocket.into()),
+        };
+        let s = self.sockets.at_mut(at).ok_or(UnknownSocket)?;
         let n = self
             .namespaces
             .get_mut(s.nsp.as_bytes())
@@ -33,7 +40,7 @@ impl SocketServer {
                 break;
             }
             if s.add_room(&room) {
-                if n.add_to_room(&room, socket) && self.watch_rooms {
+                if n.add_to_room(&room, &member) && self.watch_rooms {
                     created.push(room.clone());
                 }
                 if report {

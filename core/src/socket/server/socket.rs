@@ -7,6 +7,7 @@ use hashbrown::HashSet;
 
 use super::handshake::{ConnInfo, Handshake};
 use super::ids::{ConnectId, SocketId};
+use crate::engine::server::SessionHint;
 use crate::socket::Decoder;
 use crate::Str;
 
@@ -33,6 +34,8 @@ pub(super) struct SocketState {
     pub(super) leaving: Option<Leaving>,
     /// Its connection speaks Engine.IO v3: attachments go in v3 binary frames.
     pub(super) v3: bool,
+    /// Where the Engine.IO server keeps its session (its connection's hint).
+    pub(super) hint: SessionHint,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +78,9 @@ pub(super) struct Conn {
     /// It runs on a WebSocket (from the start or since its upgrade): a close the server makes
     /// takes effect at once there, which decides the reason its sockets get.
     pub(super) websocket: bool,
+    /// Where the Engine.IO server keeps the session (see
+    /// [`SocketServer::set_session_hint`](super::SocketServer::set_session_hint)).
+    pub(super) hint: SessionHint,
 }
 
 #[derive(Debug)]

@@ -3,7 +3,7 @@
 use hashbrown::HashSet;
 
 use super::ids::SocketId;
-use super::namespace::Namespace;
+use super::namespace::{Member, Namespace};
 use crate::Str;
 
 /// A selection of a namespace's sockets, as the reference's `to(…)`, `except(…)` and
@@ -60,29 +60,33 @@ impl Target {
     /// The reference adapter's `apply`: each matching socket once, whatever rooms it is in.
     pub(super) fn select(&self, nsp: &Namespace) -> Vec<SocketId> {
         let mut out = Vec::new();
-        self.for_each(nsp, |s| out.push(s.clone()));
+        self.for_each(nsp, |s| out.push(s.id.clone()));
         out
     }
 
-    /// [`select`](Self::select) without collecting: calls `f` with each matching socket once.
-    pub(super) fn for_each(&self, nsp: &Namespace, mut f: impl FnMut(&SocketId)) {
+    /// [`select`](Self::select) without collecting: calls `f` with each matching socket once
+    /// (its id, and the position of its record as a hint).
+    pub(super) fn for_each(&self, nsp: &Namespace, mut f: impl FnMut(&Member)) {
         if self.rooms.is_empty() && self.except_rooms.is_empty() {
             // `emit` to a whole namespace (perhaps but the sender): no set to build.
             let skip = self.except_socket.as_ref();
-            nsp.sockets.iter().filter(|s| Some(*s) != skip).for_each(f);
+            nsp.sockets
+                .iter()
+                .filter(|s| Some(&s.id) != skip)
+                .for_each(f);
             return;
         }
         let mut except: HashSet<&SocketId> = HashSet::new();
         for room in &self.except_rooms {
             if let Some(members) = nsp.rooms.get(room) {
-                except.extend(members.iter());
+                except.extend(members.iter().map(|m| &m.id));
             }
         }
         except.extend(self.except_socket.iter());
         if self.rooms.is_empty() {
             nsp.sockets
                 .iter()
-                .filter(|s| !except.contains(s))
+                .filter(|s| !except.contains(&s.id))
                 .for_each(f);
             return;
         }
@@ -92,7 +96,7 @@ impl Target {
                 continue;
             };
             for s in members {
-                if !except.contains(s) && seen.insert(s) {
+                if !except.contains(&s.id) && seen.insert(&s.id) {
                     f(s);
                 }
             }

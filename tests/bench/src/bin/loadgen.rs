@@ -744,6 +744,8 @@ async fn measure(o: Rc<Opts>, sh: Rc<Shared>, tasks: Vec<tokio::task::JoinHandle
     let cpu0 = cpu(&o.pid);
     let t0 = Instant::now();
     sh.measuring.set(true);
+    // For a profiler to start counting here (tests/bench/profile.sh with WARMUP).
+    eprintln!("measuring");
     tokio::time::sleep(Duration::from_secs_f64(o.duration)).await;
     sh.measuring.set(false);
     let cpu1 = cpu(&o.pid);

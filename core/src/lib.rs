@@ -55,7 +55,9 @@
 //!   covered by semver.
 //! - `id_hash` (private): the hasher of the tables keyed by session ids (the ids' random
 //!   tails) and the comparison of ids (eight bytes at a time); `id_map` (private): such a
-//!   table, which tries the position of its last hit first.
+//!   table, which tries the position of its last hit first, or a position its caller kept
+//!   (a hint, trusted only for the id's own buffer: how a broadcast reaches its recipients'
+//!   records and sessions without hashing their ids).
 //!
 //! The state machines report through the `tracing` facade (no subscriber is installed here)
 //! and count what an operator graphs ([`engine::server::EngineMetrics`],
@@ -112,6 +114,14 @@
 //! [`AbortWs`](engine::server::Transmit::AbortWs) (drop the connection now, even mid-write) and
 //! [`PauseRead`](engine::server::Transmit::PauseRead) / `ResumeRead` (stop reading a client the
 //! application is behind on).
+//!
+//! One shortcut is optional: a caller driving both servers can tell the Socket.IO server
+//! where the Engine.IO server keeps each session
+//! ([`set_session_hint`](socket::server::SocketServer::set_session_hint) with
+//! [`session_hint`](engine::server::Server::session_hint)) and carry out each
+//! [`EngineCommand::Send`](socket::server::EngineCommand::Send) with its hint
+//! ([`send_frames_hinted`](engine::server::Server::send_frames_hinted)): a broadcast's sends
+//! then find their sessions without hashing their ids. The `api` layer does.
 //!
 //! Errors returned by this crate always mean bad input from the network or a misuse by the
 //! caller; a panic is a bug. Nothing that arrives from the network can make this crate panic or

@@ -75,7 +75,7 @@ struct PendingWs {
 /// - **getters** (`&self`): [`config`](Self::config), [`session_count`](Self::session_count),
 ///   [`transport_of`](Self::transport_of), [`is_upgrading`](Self::is_upgrading),
 ///   [`buffered`](Self::buffered), [`is_paused`](Self::is_paused),
-///   [`handles_path`](Self::handles_path);
+///   [`handles_path`](Self::handles_path), [`session_hint`](Self::session_hint);
 /// - **inputs**, named for what the driver saw, each taking the time `now`:
 ///   [`handle_request`](Self::handle_request), [`handle_ws_open`](Self::handle_ws_open),
 ///   [`handle_ws_message`](Self::handle_ws_message),
@@ -84,7 +84,9 @@ struct PendingWs {
 ///   [`handle_request_aborted`](Self::handle_request_aborted),
 ///   [`handle_timeout`](Self::handle_timeout);
 /// - **commands** from the application: [`send`](Self::send),
-///   [`send_frame`](Self::send_frame), [`send_volatile`](Self::send_volatile),
+///   [`send_frame`](Self::send_frame), [`send_frames`](Self::send_frames),
+///   [`send_packets`](Self::send_packets), [`send_frame_hinted`](Self::send_frame_hinted),
+///   [`send_frames_hinted`](Self::send_frames_hinted), [`send_volatile`](Self::send_volatile),
 ///   [`pause_reading`](Self::pause_reading), [`resume_reading`](Self::resume_reading),
 ///   [`close`](Self::close), [`shutdown`](Self::shutdown);
 /// - **outputs**, to drain after every input or command: [`poll_transmit`](Self::poll_transmit)

@@ -42,11 +42,12 @@ impl SocketServer {
 
     /// Tells the server where the Engine.IO server keeps session `sid`
     /// ([`Server::session_hint`](crate::engine::server::Server::session_hint)), for the
-    /// connection and its sockets. Optional: the [`EngineCommand::Send`]s to the session
-    /// then carry the hint, with which a broadcast's sends find their sessions without hashing
-    /// their ids. `sid` must be the buffer given to
-    /// [`handle_engine_open`](Self::handle_engine_open) (or a clone of it): the hint is
-    /// checked against that very buffer.
+    /// connection and its sockets. Optional: the sends to the session
+    /// ([`EngineCommand::Send`](super::EngineCommand::Send)) then carry the hint, with which
+    /// a broadcast's sends find their sessions without hashing their ids. The hint works only
+    /// for the id buffer given to [`handle_engine_open`](Self::handle_engine_open) being the
+    /// Engine.IO server's own (the `sid` of its `SessionOpened`, or a clone): it is checked
+    /// against that very buffer, and a copy of the id just costs the usual lookup.
     pub fn set_session_hint(&mut self, sid: &str, hint: SessionHint) {
         let Some(conn) = self.conns.get_mut(sid.as_bytes()) else {
             return;

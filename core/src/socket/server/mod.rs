@@ -72,7 +72,8 @@ pub type NamespaceFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
 ///   [`handshake`](Self::handshake), [`is_connected`](Self::is_connected),
 ///   [`connection_count`](Self::connection_count);
 /// - **inputs** from the Engine.IO layer, each taking the time `now`:
-///   [`handle_engine_open`](Self::handle_engine_open),
+///   [`handle_engine_open`](Self::handle_engine_open) (and, optionally,
+///   [`set_session_hint`](Self::set_session_hint)),
 ///   [`handle_engine_message`](Self::handle_engine_message),
 ///   [`handle_engine_close`](Self::handle_engine_close),
 ///   [`handle_timeout`](Self::handle_timeout), and from an external session store

@@ -203,3 +203,39 @@ fn packets_past_a_full_buffer_are_left_untaken() {
     let (_, closed) = messages(&mut server);
     assert!(closed);
 }
+
+/// A router takes the frames queued for one WebSocket together: `poll_ws_frame_to` gives the
+/// next transmit's frame only while it is a frame for that WebSocket, in order, and leaves
+/// anything else (another WebSocket's frame, a close) for `poll_transmit`.
+#[test]
+fn frames_for_one_websocket_are_taken_together() {
+    let (mut server, now, sid) = ws_session(ServerConfig::default());
+    let packets: Vec<SmallVec<[Frame; 1]>> = vec![
+        smallvec![text("4a")],
+        smallvec![text("4b")],
+        smallvec![text("4c")],
+    ];
+    server.send_packets(&sid, packets).unwrap();
+    assert_eq!(
+        server.poll_ws_frame_to(TransportId(8)),
+        None,
+        "another WebSocket"
+    );
+    let Some(Transmit::WsFrame { to: WS, frame }) = server.poll_transmit() else {
+        panic!("a frame first");
+    };
+    assert_eq!(frame, text("4a"));
+    assert_eq!(server.poll_ws_frame_to(WS), Some(text("4b")));
+    assert_eq!(server.poll_ws_frame_to(WS), Some(text("4c")));
+    assert_eq!(server.poll_ws_frame_to(WS), None, "nothing queued");
+    // A close after a frame: the frame comes out, and the close stays for poll_transmit.
+    server.send_frame(&sid, text("4d")).unwrap();
+    server.close(now, &sid).unwrap();
+    assert_eq!(server.poll_ws_frame_to(WS), Some(text("4d")));
+    let rest: Vec<Transmit> = std::iter::from_fn(|| server.poll_transmit()).collect();
+    assert!(
+        rest.iter()
+            .any(|t| matches!(t, Transmit::CloseWs { to: WS })),
+        "{rest:?}"
+    );
+}

@@ -175,8 +175,13 @@ impl State {
                     self.answer(to, HttpAnswer::RefuseWebSocket(response))
                 }
                 Transmit::WsFrame { to, frame } => {
-                    if let Some(ws) = self.ws.get(&to) {
-                        ws.push(frame);
+                    // With the frames for the same WebSocket that follow (a batch's answers):
+                    // one lock of its outbox and one wake for them all.
+                    let server = &mut self.server;
+                    let more = std::iter::from_fn(|| server.poll_ws_frame_to(to));
+                    match self.ws.get(&to) {
+                        Some(ws) => ws.push_all(std::iter::once(frame).chain(more)),
+                        None => more.for_each(drop),
                     }
                 }
                 Transmit::CloseWs { to } => {

@@ -161,11 +161,13 @@ impl WsOutbox {
         Waker::from(self.inner.clone())
     }
 
-    /// Queues a frame and wakes the task.
-    pub(crate) fn push(&self, frame: Frame) {
+    /// Queues frames, in order, and wakes the task once.
+    pub(crate) fn push_all(&self, frames: impl IntoIterator<Item = Frame>) {
         let mut q = self.lock();
-        q.pending += queued_size(&frame);
-        q.frames.push(frame);
+        for frame in frames {
+            q.pending += queued_size(&frame);
+            q.frames.push(frame);
+        }
         wake(&mut q.waker);
     }
 
@@ -337,14 +339,16 @@ mod tests {
     fn frames_wake_a_waiting_task_and_come_out_in_order_then_the_close() {
         let (outbox, count, waker) = waiting();
         let mut cx = Context::from_waker(&waker);
-        outbox.push(text("4a"));
-        outbox.push(text("4b"));
+        outbox.push_all([text("4a")]);
+        outbox.push_all([text("4b"), text("4c")]);
         assert_eq!(woken(&count), 1, "one wake-up for the waiting task");
         match outbox.poll_next(&mut cx, false) {
-            Poll::Ready(WsNext::Write(f)) => assert_eq!(f.to_vec(), [text("4a"), text("4b")]),
+            Poll::Ready(WsNext::Write(f)) => {
+                assert_eq!(f.to_vec(), [text("4a"), text("4b"), text("4c")])
+            }
             other => panic!("expected frames, got {other:?}"),
         }
-        outbox.push(text("4c"));
+        outbox.push_all([text("4d")]);
         outbox.close();
         // The frames queued before the close still leave first.
         assert!(matches!(
@@ -362,7 +366,7 @@ mod tests {
         assert_eq!(woken(&count), 1);
         // Running from here: the answers it queues wake no one.
         assert_eq!(outbox.poll_next(&mut cx, false), Poll::Ready(WsNext::Read));
-        outbox.push(text("4a"));
+        outbox.push_all([text("4a")]);
         assert_eq!(woken(&count), 1);
         assert!(matches!(
             outbox.poll_next(&mut cx, true),
@@ -374,7 +378,7 @@ mod tests {
     fn a_reader_wake_up_while_the_task_runs_is_kept_for_its_next_poll() {
         let (outbox, count, waker) = waiting();
         let mut cx = Context::from_waker(&waker);
-        outbox.push(text("4a"));
+        outbox.push_all([text("4a")]);
         assert!(matches!(
             outbox.poll_next(&mut cx, false),
             Poll::Ready(WsNext::Write(_))
@@ -390,7 +394,7 @@ mod tests {
     fn write_first_picks_between_a_read_and_a_write() {
         let (outbox, _count, waker) = waiting();
         let mut cx = Context::from_waker(&waker);
-        outbox.push(text("4a"));
+        outbox.push_all([text("4a")]);
         outbox.read_waker().wake_by_ref();
         assert_eq!(outbox.poll_next(&mut cx, false), Poll::Ready(WsNext::Read));
         outbox.read_waker().wake_by_ref();

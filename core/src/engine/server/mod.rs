@@ -717,6 +717,22 @@ impl Server {
         self.out.transmits.pop_front()
     }
 
+    /// The next thing to send if it is a [`Transmit::WsFrame`] on WebSocket `to` (its frame):
+    /// a caller routing a frame takes those that follow it to the same WebSocket with it (a
+    /// batch's answers), handing them over together.
+    #[must_use]
+    #[inline]
+    pub fn poll_ws_frame_to(&mut self, to: TransportId) -> Option<Frame> {
+        match self.out.transmits.front() {
+            Some(Transmit::WsFrame { to: next, .. }) if *next == to => {}
+            _ => return None,
+        }
+        match self.out.transmits.pop_front() {
+            Some(Transmit::WsFrame { frame, .. }) => Some(frame),
+            _ => None,
+        }
+    }
+
     /// The next thing that happened.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {

@@ -643,3 +643,53 @@ fn a_binary_echo_sends_the_header_it_was_received_in() {
         ]
     );
 }
+
+/// A received event emitted again as it is (an echo) is sent as the frame it came in when
+/// that frame is its whole packet (in `/`, no ack id, no recovery log); elsewhere it is
+/// written as before: in another namespace, without the client's ack id, or with the
+/// recovery offset appended.
+#[test]
+fn a_received_event_emitted_again_is_its_frame_where_that_is_its_packet() {
+    let cases: [(&str, &str, bool, &str); 5] = [
+        ("/", r#"42["echo", 1.50]"#, false, r#"42["echo", 1.50]"#),
+        ("/", r#"427["echo",1]"#, false, r#"42["echo",1]"#),
+        ("/chat", r#"42/chat,["echo",1]"#, false, r#"42/chat,["echo",1]"#),
+        ("/", r#"42["echo",1]"#, true, r#"42["echo",1,""#),
+        ("/", r#"42["echo",{"a":[]}]"#, false, r#"42["echo",{"a":[]}]"#),
+    ];
+    for (nsp, frame, recovering, sent) in cases {
+        let mut h = if recovering {
+            Harness::recovering()
+        } else {
+            Harness::new()
+        };
+        h.server.add_namespace("/chat");
+        let id = h.connect("E1", nsp);
+        let text = Str::from(frame[1..].to_owned());
+        let framed = Str::from(frame.to_owned());
+        let now = h.now;
+        h.server.handle_engine_message_framed(
+            now,
+            &sid("E1"),
+            EnginePacket::Message(text),
+            Some(framed.clone()),
+        );
+        let got = h.events();
+        let [SocketEvent::Event { event, .. }] = got.as_slice() else {
+            panic!("{got:?}")
+        };
+        h.server.emit(&id, event.clone()).unwrap();
+        h.server.emit_volatile(&id, event.clone()).unwrap();
+        let wire = h.wire();
+        assert_eq!(wire.len(), 2, "{wire:?}");
+        assert!(wire[0].starts_with(sent), "{frame}: {wire:?}");
+        if recovering {
+            // The offset is written after the arguments; a volatile emit takes none.
+            assert!(wire[0].len() > frame.len() + 3, "{wire:?}");
+            assert_eq!(wire[1], frame);
+        } else {
+            assert_eq!(wire[0], sent);
+            assert_eq!(wire[1], sent);
+        }
+    }
+}

@@ -227,9 +227,22 @@ impl Event {
         }
     }
 
+    /// Whether this event keeps the frame that is its whole packet in `/` (`42` and the
+    /// array, no ack id, no attachments): the frame it came in, or the one its forwarding
+    /// built. [`Packet::into_frames`] sends that frame as it is.
+    #[inline]
+    pub(crate) fn has_main_frame(&self) -> bool {
+        self.0.ack.is_none()
+            && self
+                .0
+                .payload
+                .framed()
+                .is_some_and(|f| f.as_bytes().get(1) == Some(&b'2'))
+    }
+
     /// The payload's ready frame (see [`Payload::framed`]), moved out or, when another event
     /// shares it, shared.
-    fn take_framed(mut self) -> Option<Str> {
+    pub(crate) fn take_framed(mut self) -> Option<Str> {
         match self.0.unique() {
             Some(parts) => std::mem::take(&mut parts.payload).into_framed(),
             None => self.0.payload.framed().cloned(),

@@ -263,9 +263,28 @@ impl SocketServer {
             .get(socket)
             .filter(|s| s.is_live())
             .ok_or(UnknownSocket)?;
-        let (sid, hint, nsp, v3) = (s.sid.clone(), s.hint, s.nsp.clone(), s.v3);
+        let (sid, hint, v3) = (s.sid.clone(), s.hint, s.v3);
+        let unlogged = volatile || self.config.recovery.is_none();
+        // An event to `/` that keeps its packet's frame (an echo: the frame it came in) is
+        // sent as that frame, as `into_frames` would, without building the packet.
+        let main = s.nsp.as_bytes() == crate::socket::MAIN_NAMESPACE.as_bytes();
+        if unlogged && main && self.config.parser == Parser::Json && event.has_main_frame() {
+            let frames = match event.take_framed() {
+                Some(frame) => smallvec::smallvec![Frame::Text(frame)],
+                None => SmallVec::new(),
+            };
+            self.commands.push_back(EngineCommand::Send {
+                sid,
+                hint,
+                frames,
+                volatile,
+            });
+            self.metrics.emits += 1;
+            return Ok(());
+        }
+        let nsp = s.nsp.clone();
         let event = event.without_ack();
-        let frames = if volatile || self.config.recovery.is_none() {
+        let frames = if unlogged {
             self.config.parser.into_frames(Packet::event(nsp, event))
         } else {
             // The reference emits through its adapter to the socket's own room, so the packet

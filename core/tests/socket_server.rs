@@ -653,9 +653,19 @@ fn a_received_event_emitted_again_is_its_frame_where_that_is_its_packet() {
     let cases: [(&str, &str, bool, &str); 5] = [
         ("/", r#"42["echo", 1.50]"#, false, r#"42["echo", 1.50]"#),
         ("/", r#"427["echo",1]"#, false, r#"42["echo",1]"#),
-        ("/chat", r#"42/chat,["echo",1]"#, false, r#"42/chat,["echo",1]"#),
+        (
+            "/chat",
+            r#"42/chat,["echo",1]"#,
+            false,
+            r#"42/chat,["echo",1]"#,
+        ),
         ("/", r#"42["echo",1]"#, true, r#"42["echo",1,""#),
-        ("/", r#"42["echo",{"a":[]}]"#, false, r#"42["echo",{"a":[]}]"#),
+        (
+            "/",
+            r#"42["echo",{"a":[]}]"#,
+            false,
+            r#"42["echo",{"a":[]}]"#,
+        ),
     ];
     for (nsp, frame, recovering, sent) in cases {
         let mut h = if recovering {

@@ -163,6 +163,22 @@ impl State {
     }
 
     fn route_transmits(&mut self) {
+        /// Hands `first` and the frames for WebSocket `to` that follow them to its outbox.
+        /// Apart: the loop around stays small for the frames that go alone.
+        #[inline(never)]
+        fn push_batch(
+            server: &mut Server,
+            ws: Option<&WsOutbox>,
+            to: TransportId,
+            first: [Frame; 2],
+        ) {
+            let more = std::iter::from_fn(|| server.poll_ws_frame_to(to));
+            match ws {
+                Some(ws) => ws.push_all(first.into_iter().chain(more)),
+                None => more.for_each(drop),
+            }
+        }
+
         while let Some(t) = self.server.poll_transmit() {
             match t {
                 Transmit::Response { to, response } => {
@@ -176,13 +192,16 @@ impl State {
                 }
                 Transmit::WsFrame { to, frame } => {
                     // With the frames for the same WebSocket that follow (a batch's answers):
-                    // one lock of its outbox and one wake for them all.
-                    let server = &mut self.server;
-                    let more = std::iter::from_fn(|| server.poll_ws_frame_to(to));
-                    match self.ws.get(&to) {
-                        Some(ws) => ws.push_all(std::iter::once(frame).chain(more)),
-                        None => more.for_each(drop),
-                    }
+                    // one lock of its outbox and one wake for them all. A frame alone (a
+                    // broadcast's delivery) goes without gathering.
+                    let ws = self.ws.get(&to);
+                    let Some(second) = self.server.poll_ws_frame_to(to) else {
+                        if let Some(ws) = ws {
+                            ws.push(frame);
+                        }
+                        continue;
+                    };
+                    push_batch(&mut self.server, ws, to, [frame, second]);
                 }
                 Transmit::CloseWs { to } => {
                     // Closed by the server: its `ws_closed` only ends the linger.

@@ -161,6 +161,15 @@ impl WsOutbox {
         Waker::from(self.inner.clone())
     }
 
+    /// Queues a frame and wakes the task.
+    #[inline]
+    pub(crate) fn push(&self, frame: Frame) {
+        let mut q = self.lock();
+        q.pending += queued_size(&frame);
+        q.frames.push(frame);
+        wake(&mut q.waker);
+    }
+
     /// Queues frames, in order, and wakes the task once.
     pub(crate) fn push_all(&self, frames: impl IntoIterator<Item = Frame>) {
         let mut q = self.lock();
@@ -339,7 +348,7 @@ mod tests {
     fn frames_wake_a_waiting_task_and_come_out_in_order_then_the_close() {
         let (outbox, count, waker) = waiting();
         let mut cx = Context::from_waker(&waker);
-        outbox.push_all([text("4a")]);
+        outbox.push(text("4a"));
         outbox.push_all([text("4b"), text("4c")]);
         assert_eq!(woken(&count), 1, "one wake-up for the waiting task");
         match outbox.poll_next(&mut cx, false) {

@@ -721,7 +721,7 @@ impl Server {
     /// a caller routing a frame takes those that follow it to the same WebSocket with it (a
     /// batch's answers), handing them over together.
     #[must_use]
-    #[inline]
+    #[inline(always)]
     pub fn poll_ws_frame_to(&mut self, to: TransportId) -> Option<Frame> {
         match self.out.transmits.front() {
             Some(Transmit::WsFrame { to: next, .. }) if *next == to => {}

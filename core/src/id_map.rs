@@ -1,10 +1,16 @@
-//! [`IdMap`]: a table keyed by session ids that remembers where its last lookup landed.
+//! [`IdMap`]: a table keyed by session ids that remembers where its recent lookups landed.
 //!
-//! A server looks a session up once per message, and the messages of one read all belong to
-//! the same session: the table keeps its entries in a vector, indexed by a hash table of their
-//! positions, and tries the position of the last hit first. A hit costs one comparison of two
-//! ids (eight bytes at a time) instead of hashing one and probing; a miss (another session, or
-//! the entry gone) falls back to the hash table. Freed positions are reused.
+//! A server looks a session up several times per message (the Engine.IO session, the
+//! Socket.IO connection, the socket, the api layer's slot), nearly always by a handle to the
+//! very buffer the table keeps as the key (the id is cloned from layer to layer, never
+//! copied). The table keeps its entries in a vector, indexed by a hash table of their
+//! positions, and remembers the position of the last hit of each of [`RECENT`] buffer
+//! addresses: a lookup first tries the position remembered for its id's address, which
+//! answers only if the entry there holds that very buffer (same address and length: the same
+//! bytes, nothing read or hashed). So the lookups of the few clients that are busy at a time
+//! cost a few instructions each, whether one client's messages come in a row or fifty
+//! clients' messages alternate; a miss (a copy of the id, a forgotten address, the entry
+//! gone) falls back to the hash table. Freed positions are reused.
 //!
 //! The hash table holds positions only (4 bytes a bucket), each id living once, in its entry:
 //! a map from id to position would keep a second handle of every id (32 bytes more a bucket),
@@ -18,6 +24,23 @@ use hashbrown::HashTable;
 
 use crate::id_hash::{ids_equal, IdHash};
 
+/// How many buffer addresses a table remembers the position of (a power of two; 1 KiB).
+const RECENT: usize = 256;
+
+/// Where the position for a lookup of `id` is remembered: its buffer's address, hashed (heap
+/// buffers are 16-byte aligned, so the low bits are dropped and higher ones mixed in).
+#[inline(always)]
+fn recent_slot(id: &[u8]) -> usize {
+    let p = id.as_ptr() as usize;
+    ((p >> 4) ^ (p >> 13)) & (RECENT - 1)
+}
+
+/// Whether `key` is the very buffer `id` views: same address, same length.
+#[inline(always)]
+fn same_buffer(key: &Bytes, id: &[u8]) -> bool {
+    std::ptr::eq(key.as_ptr(), id.as_ptr()) && key.len() == id.len()
+}
+
 /// A table keyed by session ids ([`Bytes`]), looked up by any byte view of an id: hashed by
 /// [`IdHash`], compared by [`ids_equal`] (see the module docs).
 pub(crate) struct IdMap<V> {
@@ -26,9 +49,10 @@ pub(crate) struct IdMap<V> {
     /// The positions of the entries, hashed by their ids.
     positions: HashTable<u32>,
     hasher: IdHash,
-    /// The position of the last hit (possibly stale: the key there is compared first). An
-    /// atomic only so that the table stays `Sync`; it is read and written with relaxed order.
-    last: AtomicU32,
+    /// The position of the last hit by each of [`RECENT`] buffer addresses (see
+    /// [`recent_slot`]; possibly stale: the key there is checked first). Atomics only so
+    /// that the table stays `Sync`; they are read and written with relaxed order.
+    recent: Box<[AtomicU32; RECENT]>,
 }
 
 impl<V> Default for IdMap<V> {
@@ -38,7 +62,7 @@ impl<V> Default for IdMap<V> {
             free: Vec::new(),
             positions: HashTable::new(),
             hasher: IdHash::default(),
-            last: AtomicU32::new(0),
+            recent: Box::new(std::array::from_fn(|_| AtomicU32::new(u32::MAX))),
         }
     }
 }
@@ -56,7 +80,7 @@ impl<V> IdMap<V> {
     }
 
     /// The position of `id` by the hash table alone. Not inlined: the lookups that miss the
-    /// last hit are the rarer ones, and the hit's path inlined stays small.
+    /// remembered positions are the rarer ones, and the hit's path inlined stays small.
     #[inline(never)]
     fn find(&self, id: &[u8]) -> Option<u32> {
         self.find_hashed(self.hash(id), id)
@@ -71,17 +95,19 @@ impl<V> IdMap<V> {
             .copied()
     }
 
-    /// The position of `id`: the last hit's when it is `id`'s, else through the hash table.
+    /// The position of `id`: the one remembered for its buffer's address when the entry
+    /// there holds that very buffer, else through the hash table (and then remembered).
     #[inline(always)]
     fn position(&self, id: &[u8]) -> Option<usize> {
-        let last = self.last.load(Ordering::Relaxed) as usize;
-        if let Some(Some((key, _))) = self.entries.get(last) {
-            if ids_equal(key, id) {
-                return Some(last);
+        let recent = &self.recent[recent_slot(id)];
+        let at = recent.load(Ordering::Relaxed) as usize;
+        if let Some(Some((key, _))) = self.entries.get(at) {
+            if same_buffer(key, id) {
+                return Some(at);
             }
         }
         let at = self.find(id)?;
-        self.last.store(at, Ordering::Relaxed);
+        recent.store(at, Ordering::Relaxed);
         Some(at as usize)
     }
 
@@ -100,7 +126,7 @@ impl<V> IdMap<V> {
     #[inline(always)]
     fn position_hinted(&self, hint: u32, id: &[u8]) -> Option<usize> {
         if let Some(Some((key, _))) = self.entries.get(hint as usize) {
-            if std::ptr::eq(key.as_ptr(), id.as_ptr()) && key.len() == id.len() {
+            if same_buffer(key, id) {
                 return Some(hint as usize);
             }
         }
@@ -123,8 +149,8 @@ impl<V> IdMap<V> {
         self.entries[at].as_mut().map(|(_, v)| (at as u32, v))
     }
 
-    /// The value of `id`, by the hash table alone: for a loop over many ids (a broadcast's
-    /// recipients), where the last hit would only be tried and missed, and moved each time.
+    /// The value of `id`, by the hash table alone: for a loop over many ids once each, where
+    /// the remembered positions would only be tried, missed and overwritten.
     #[inline]
     pub(crate) fn get_uncached(&self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&V> {
         let at = self.find(id.as_ref())?;
@@ -277,7 +303,7 @@ mod tests {
     }
 
     #[test]
-    fn the_last_hit_never_answers_for_another_id() {
+    fn a_remembered_position_never_answers_for_another_id() {
         let mut m: IdMap<u32> = IdMap::default();
         let id = |i: u32| Bytes::from(format!("session-id-{i:09}"));
         for i in 0..50 {
@@ -288,7 +314,7 @@ mod tests {
             assert_eq!(m.get(&id(i)), Some(&i));
             assert_eq!(m.get(&id(49 - i)), Some(&(49 - i)));
         }
-        // The last hit removed: the position is free, then reused by another id.
+        // A hit removed: its position is free, then reused by another id.
         assert_eq!(m.get(&id(7)), Some(&7));
         assert_eq!(m.remove(&id(7)), Some(7));
         assert_eq!(m.get(&id(7)), None);
@@ -308,6 +334,39 @@ mod tests {
         assert_eq!((m.len(), m.get(&id(100))), (0, None));
         m.insert(id(1), 1);
         assert_eq!(m.get(&id(1)), Some(&1));
+    }
+
+    /// Lookups by the table's own id buffers (as the layers pass them on) for many ids in
+    /// turn: every one finds its own entry, removed ones nothing, also once their positions
+    /// are reused; and a copy of an id (another buffer) finds the same entry.
+    #[test]
+    fn lookups_by_the_keys_own_buffers_alternate_between_many_ids() {
+        let mut m: IdMap<u32> = IdMap::default();
+        let keys: Vec<Bytes> = (0..600)
+            .map(|i| Bytes::from(format!("session-id-{i:09}")))
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            m.insert(k.clone(), i as u32);
+        }
+        for round in 0..3 {
+            for (i, k) in keys.iter().enumerate().rev() {
+                let want = (i % 7 != 3 || round == 0).then_some(i as u32);
+                assert_eq!(m.get(k).copied(), want, "round {round}, id {i}");
+                assert_eq!(m.get(&k.to_vec()).copied(), want, "a copy of id {i}");
+            }
+            if round == 0 {
+                // Some go; as many others come, in the freed positions.
+                for (i, k) in keys.iter().enumerate() {
+                    if i % 7 == 3 {
+                        assert_eq!(m.remove(k), Some(i as u32));
+                        m.insert(Bytes::from(format!("other-id-{i:09}xx")), 9_999);
+                    }
+                }
+            }
+        }
+        assert_eq!(m.len(), 600);
+        let other = Bytes::from(format!("other-id-{:09}xx", 3));
+        assert_eq!(m.get(&other), Some(&9_999));
     }
 
     /// A hint answers only for the very buffer of the id at that position: a copy of the id,

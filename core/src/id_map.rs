@@ -157,13 +157,6 @@ impl<V> IdMap<V> {
         self.entries[at as usize].as_ref().map(|(_, v)| v)
     }
 
-    /// [`get_uncached`](Self::get_uncached), to change.
-    #[inline]
-    pub(crate) fn get_mut_uncached(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&mut V> {
-        let at = self.find(id.as_ref())?;
-        self.entries[at as usize].as_mut().map(|(_, v)| v)
-    }
-
     /// The value of `id`, to change.
     #[inline]
     pub(crate) fn get_mut(&mut self, id: &(impl AsRef<[u8]> + ?Sized)) -> Option<&mut V> {
@@ -291,7 +284,7 @@ mod tests {
         assert_eq!(m.get(b"AAAAAAAAAAAAAAAAAAAA"), Some(&1));
         assert_eq!(m.get_uncached("short"), Some(&2));
         assert_eq!(m.get_uncached("nobody"), None);
-        *m.get_mut_uncached("short").unwrap() = 4;
+        *m.get_mut_hinted(u32::MAX, b"short").unwrap().1 = 4;
         assert_eq!(m.get("short"), Some(&4));
         assert_eq!(m.get(&Bytes::from_static(b"short")), Some(&4));
         assert_eq!(m.get("AAAAAAAAAAAAAAAAAAAB"), None);

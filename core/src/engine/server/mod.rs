@@ -498,7 +498,9 @@ impl Server {
         frame: Frame,
     ) -> Result<(), SendError> {
         message_frame(&frame)?;
-        self.sending(sid.as_ref(), |s, cfg, out| s.send_frame(frame, cfg, out))
+        self.sending(SessionHint::NONE, sid.as_ref(), |s, cfg, out| {
+            s.send_frame(frame, cfg, out)
+        })
     }
 
     /// Where the server keeps session `sid` ([`SessionHint::NONE`] if it has none): given to
@@ -520,7 +522,7 @@ impl Server {
         frame: Frame,
     ) -> Result<(), SendError> {
         message_frame(&frame)?;
-        self.sending_hinted(hint, sid.as_ref(), |s, cfg, out| {
+        self.sending(hint, sid.as_ref(), |s, cfg, out| {
             s.send_frame(frame, cfg, out)
         })
     }
@@ -536,7 +538,7 @@ impl Server {
         if let Some(frame) = frames.first() {
             message_frame(frame)?;
         }
-        self.sending_hinted(hint, sid.as_ref(), |s, cfg, out| {
+        self.sending(hint, sid.as_ref(), |s, cfg, out| {
             s.send_frames(frames, cfg, out)
         })
     }
@@ -549,7 +551,7 @@ impl Server {
         sid: &(impl AsRef<[u8]> + ?Sized),
         frames: &[Frame],
     ) -> Result<bool, SendError> {
-        self.sending(sid.as_ref(), |s, cfg, out| {
+        self.sending(SessionHint::NONE, sid.as_ref(), |s, cfg, out| {
             let writable = s.is_writable();
             if writable {
                 s.send_frames(frames, cfg, out);
@@ -569,7 +571,9 @@ impl Server {
         if let Some(frame) = frames.first() {
             message_frame(frame)?;
         }
-        self.sending(sid.as_ref(), |s, cfg, out| s.send_frames(frames, cfg, out))
+        self.sending(SessionHint::NONE, sid.as_ref(), |s, cfg, out| {
+            s.send_frames(frames, cfg, out)
+        })
     }
 
     /// [`send_frames`](Self::send_frames) for several packets in a row to session `sid`
@@ -609,11 +613,12 @@ impl Server {
         result
     }
 
-    /// Runs a send on session `key`; forgets the session if that closed it (a client too far
+    /// Runs a send on session `key`, tried at `hint` first ([`SessionHint::NONE`]: by the
+    /// hash table alone, as for a broadcast's deliveries, where a remembered position would
+    /// only be tried and missed); forgets the session if the send closed it (a client too far
     /// behind: "send buffer full").
-    /// [`sending`](Self::sending) with the session tried at `hint` first.
     #[inline]
-    fn sending_hinted<R>(
+    fn sending<R>(
         &mut self,
         hint: SessionHint,
         key: &[u8],
@@ -626,24 +631,6 @@ impl Server {
         let r = send(s, &self.config, &mut self.out);
         if s.is_closed() {
             self.sessions.remove_at(at);
-            self.next_deadline = None;
-        }
-        Ok(r)
-    }
-
-    fn sending<R>(
-        &mut self,
-        key: &[u8],
-        send: impl FnOnce(&mut Session, &ServerConfig, &mut Outbox) -> R,
-    ) -> Result<R, SendError> {
-        // One send each to many sessions (a broadcast's deliveries): the last hit would miss.
-        let s = self
-            .sessions
-            .get_mut_uncached(key)
-            .ok_or(SendError::UnknownSession)?;
-        let r = send(s, &self.config, &mut self.out);
-        if s.is_closed() {
-            self.sessions.remove(key);
             self.next_deadline = None;
         }
         Ok(r)

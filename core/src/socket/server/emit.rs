@@ -268,34 +268,28 @@ impl SocketServer {
         // An event to `/` that keeps its packet's frame (an echo: the frame it came in) is
         // sent as that frame, as `into_frames` would, without building the packet.
         let main = s.nsp.as_bytes() == crate::socket::MAIN_NAMESPACE.as_bytes();
-        if unlogged && main && self.config.parser == Parser::Json && event.has_main_frame() {
-            let frames = match event.take_framed() {
-                Some(frame) => smallvec::smallvec![Frame::Text(frame)],
-                None => SmallVec::new(),
+        let frames =
+            if unlogged && main && self.config.parser == Parser::Json && event.has_main_frame() {
+                match event.take_framed() {
+                    Some(frame) => smallvec::smallvec![Frame::Text(frame)],
+                    None => SmallVec::new(),
+                }
+            } else {
+                let nsp = s.nsp.clone();
+                let event = event.without_ack();
+                let frames = if unlogged {
+                    self.config.parser.into_frames(Packet::event(nsp, event))
+                } else {
+                    // The reference emits through its adapter to the socket's own room, so the
+                    // packet is logged for recovery like a broadcast.
+                    self.record(&nsp, event, vec![socket.as_room().clone()], Vec::new())
+                };
+                if v3 && super::legacy::has_binary(&frames) {
+                    crate::engine::v3::wire_frames(&frames)
+                } else {
+                    frames
+                }
             };
-            self.commands.push_back(EngineCommand::Send {
-                sid,
-                hint,
-                frames,
-                volatile,
-            });
-            self.metrics.emits += 1;
-            return Ok(());
-        }
-        let nsp = s.nsp.clone();
-        let event = event.without_ack();
-        let frames = if unlogged {
-            self.config.parser.into_frames(Packet::event(nsp, event))
-        } else {
-            // The reference emits through its adapter to the socket's own room, so the packet
-            // is logged for recovery like a broadcast.
-            self.record(&nsp, event, vec![socket.as_room().clone()], Vec::new())
-        };
-        let frames = if v3 && super::legacy::has_binary(&frames) {
-            crate::engine::v3::wire_frames(&frames)
-        } else {
-            frames
-        };
         self.commands.push_back(EngineCommand::Send {
             sid,
             hint,

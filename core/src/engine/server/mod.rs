@@ -90,8 +90,9 @@ struct PendingWs {
 ///   [`pause_reading`](Self::pause_reading), [`resume_reading`](Self::resume_reading),
 ///   [`close`](Self::close), [`shutdown`](Self::shutdown);
 /// - **outputs**, to drain after every input or command: [`poll_transmit`](Self::poll_transmit)
-///   and [`poll_event`](Self::poll_event) until `None`, then arm one timer for
-///   [`poll_timeout`](Self::poll_timeout).
+///   (and, to take the frames queued for one WebSocket in a row together,
+///   [`poll_ws_frame_to`](Self::poll_ws_frame_to)) and [`poll_event`](Self::poll_event) until
+///   `None`, then arm one timer for [`poll_timeout`](Self::poll_timeout).
 ///
 /// ## Backpressure
 ///

@@ -53,6 +53,21 @@ impl Str {
         Self::from_utf8(bytes)
     }
 
+    /// Wraps the buffer of an already validated text (a WebSocket library's text message),
+    /// moved rather than shared: its `&str` view is the proof, and the buffer it turns into is
+    /// trusted when it is that view's very bytes (same address and length); otherwise it is
+    /// validated as [`from_utf8`](Self::from_utf8). Unlike [`from_utf8_viewed`](Self::from_utf8_viewed),
+    /// which needs a second handle on the buffer, this touches no reference count.
+    pub fn from_text<T: AsRef<str> + Into<Bytes>>(text: T) -> Result<Self, std::str::Utf8Error> {
+        let view = text.as_ref();
+        let (at, len) = (view.as_ptr(), view.len());
+        let bytes: Bytes = text.into();
+        if bytes.as_ptr() == at && bytes.len() == len {
+            return Ok(Str(bytes));
+        }
+        Self::from_utf8(bytes)
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         // The invariant is checked on construction; checking again is cheap and keeps the
@@ -165,6 +180,29 @@ impl fmt::Display for Str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A text whose buffer is its view's bytes is wrapped as is; one whose conversion
+    /// yields other bytes is validated.
+    #[test]
+    fn from_text_trusts_only_the_buffer_of_its_view() {
+        struct Text(Bytes, &'static str);
+        impl AsRef<str> for Text {
+            fn as_ref(&self) -> &str {
+                self.1
+            }
+        }
+        impl From<Text> for Bytes {
+            fn from(t: Text) -> Bytes {
+                t.0
+            }
+        }
+        let b = Bytes::from(String::from("héllo"));
+        let own = Str::from_text(String::from("héllo")).unwrap();
+        assert_eq!(own.as_str(), "héllo");
+        // A view elsewhere: the buffer is validated, and invalid bytes are refused.
+        assert_eq!(Str::from_text(Text(b, "héllo")).unwrap().as_str(), "héllo");
+        assert!(Str::from_text(Text(Bytes::from_static(&[0xff]), "x")).is_err());
+    }
 
     #[test]
     fn from_utf8_viewed_trusts_only_a_view_of_the_same_bytes() {

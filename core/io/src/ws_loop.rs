@@ -94,13 +94,11 @@ enum End {
 /// WebSocket ended or failed.
 fn to_frame(incoming: Option<Result<Message, Error>>) -> Result<Option<Frame>, End> {
     match incoming {
-        // tungstenite validated the text: a view of the same buffer skips validating it twice.
-        Some(Ok(Message::Text(t))) => {
-            match Str::from_utf8_viewed(Bytes::from(t.clone()), t.as_str()) {
-                Ok(s) => Ok(Some(Frame::Text(s))),
-                Err(_) => Err(End::Failed(CloseCode::Invalid)),
-            }
-        }
+        // tungstenite validated the text: its buffer, moved, is not validated twice.
+        Some(Ok(Message::Text(t))) => match Str::from_text(t) {
+            Ok(s) => Ok(Some(Frame::Text(s))),
+            Err(_) => Err(End::Failed(CloseCode::Invalid)),
+        },
         Some(Ok(Message::Binary(b))) => Ok(Some(Frame::Binary(b))),
         Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(None),
         Some(Err(Error::Capacity(_))) => Err(End::Failed(CloseCode::Size)),

@@ -1,6 +1,6 @@
 //! One Engine.IO packet, and the WebSocket frame it travels in.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::{base64, DecodeError};
 use crate::Str;
@@ -119,8 +119,13 @@ impl Packet {
     /// Decodes a text packet: a type digit and its data, or `b` and base64 for binary.
     pub fn decode_text(text: Str) -> Result<Packet, DecodeError> {
         let first = *text.as_bytes().first().ok_or(DecodeError::Empty)?;
-        // The first byte is ASCII, so index 1 is a character boundary.
-        let data = || Str::from_trusted(text.bytes().slice(1..));
+        // The first byte is ASCII, so index 1 is a character boundary. The buffer moves (no
+        // count of references to raise and lower, as a slice would).
+        let data = |text: Str| {
+            let mut rest = text.into_bytes();
+            rest.advance(1);
+            Str::from_trusted(rest)
+        };
         Ok(match first {
             b'b' => Packet::Binary(
                 base64::decode(&text.as_bytes()[1..])
@@ -128,11 +133,11 @@ impl Packet {
                     .into(),
             ),
             _ => match PacketType::from_byte(first).ok_or(DecodeError::UnknownType(first))? {
-                PacketType::Open => Packet::Open(data()),
+                PacketType::Open => Packet::Open(data(text)),
                 PacketType::Close => Packet::Close,
-                PacketType::Ping => Packet::Ping(data()),
-                PacketType::Pong => Packet::Pong(data()),
-                PacketType::Message => Packet::Message(data()),
+                PacketType::Ping => Packet::Ping(data(text)),
+                PacketType::Pong => Packet::Pong(data(text)),
+                PacketType::Message => Packet::Message(data(text)),
                 PacketType::Upgrade => Packet::Upgrade,
                 PacketType::Noop => Packet::Noop,
             },

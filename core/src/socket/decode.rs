@@ -1,6 +1,6 @@
 //! Decoding Socket.IO packets, text first and then their attachments.
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 use super::error::DecodeError;
 use super::packet::{Ack, Event, Packet, PacketData, PacketType};
@@ -181,7 +181,13 @@ pub fn decode_header(text: Str, max_attachments: usize) -> Result<(Packet, usize
     }
     let id = (i > id_start).then_some(id);
 
-    let json = (i < b.len()).then(|| cut(i..b.len()));
+    // The rest is the JSON: the buffer moves there, cut at its start (no count of
+    // references to raise and lower, as a slice would).
+    let json = (i < b.len()).then(|| {
+        let mut rest = text.into_bytes();
+        rest.advance(i);
+        Str::from_trusted(rest)
+    });
     let bin = ty.is_binary().then_some(attachments);
     let data = match ty {
         PacketType::Connect => {

@@ -147,7 +147,7 @@ impl SocketServer {
         }
         let frames = answer(&s.nsp);
         let (sid, hint) = (s.sid.clone(), s.hint);
-        self.send_frames_hinted(&sid, hint, frames);
+        self.send_frames_hinted(sid, hint, frames);
         true
     }
 

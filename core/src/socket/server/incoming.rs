@@ -109,7 +109,7 @@ impl SocketServer {
                 {
                     if let Some(Slot::Connected(id)) = conn.slot(&packet.nsp) {
                         let id = id.clone();
-                        self.dispatch(now, &id, packet);
+                        self.dispatch(now, id, packet);
                         return;
                     }
                 }
@@ -168,7 +168,7 @@ impl SocketServer {
         match (conn.slot(&packet.nsp), &packet.data) {
             (Some(Slot::Connected(id)), data) if !matches!(data, PacketData::ConnectError(_)) => {
                 let id = id.clone();
-                self.dispatch(now, &id, packet);
+                self.dispatch(now, id, packet);
             }
             // The reference's "invalid state": a packet for a namespace the client has not
             // joined (or is still waiting to join), or a CONNECT_ERROR from the client.
@@ -197,20 +197,21 @@ impl SocketServer {
     }
 
     /// A packet for a connected socket.
-    pub(super) fn dispatch(&mut self, now: Instant, id: &SocketId, packet: Packet) {
+    /// Takes `id` by value: an event moves it into the event it queues (no second copy).
+    pub(super) fn dispatch(&mut self, now: Instant, id: SocketId, packet: Packet) {
         match packet.data {
             PacketData::Event(event) => {
                 // `id` is what the connection's slot for the namespace says, and a socket
                 // leaves its slot as it starts leaving: it is live. Only an ack id needs its
                 // state (no lookup for the rest, the usual event).
-                debug_assert!(self.sockets.get(id).is_some_and(|s| s.is_live()));
+                debug_assert!(self.sockets.get(&id).is_some_and(|s| s.is_live()));
                 tracing::debug!(
                     socket = id.as_str(),
                     event = event.name().as_str(),
                     "event received"
                 );
                 if let Some(ack) = event.ack_id() {
-                    let Some(s) = self.sockets.get_mut(id) else {
+                    let Some(s) = self.sockets.get_mut(&id) else {
                         return;
                     };
                     if s.unanswered.len() >= self.config.max_pending_acks {
@@ -226,14 +227,12 @@ impl SocketServer {
                     s.unanswered.push_back(ack);
                 }
                 self.metrics.events_in += 1;
-                self.events.push_back(SocketEvent::Event {
-                    socket: id.clone(),
-                    event,
-                });
+                self.events
+                    .push_back(SocketEvent::Event { socket: id, event });
             }
-            PacketData::Ack(ack) => self.ack_received(id, ack.id, ack.payload),
+            PacketData::Ack(ack) => self.ack_received(&id, ack.id, ack.payload),
             PacketData::Disconnect => {
-                self.leave_namespace(now, id, DisconnectReason::ClientNamespaceDisconnect, false)
+                self.leave_namespace(now, &id, DisconnectReason::ClientNamespaceDisconnect, false)
             }
             // The reference's socket ignores other packets.
             PacketData::Connect(_) | PacketData::ConnectError(_) => {}

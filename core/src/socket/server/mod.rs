@@ -386,11 +386,12 @@ impl SocketServer {
     }
 
     fn send_frames(&mut self, sid: &Str, frames: SmallVec<[Frame; 1]>) {
-        self.send_frames_hinted(sid, SessionHint::NONE, frames);
+        self.send_frames_hinted(sid.clone(), SessionHint::NONE, frames);
     }
 
     /// [`send_frames`](Self::send_frames) with the session's hint (a socket's record has it).
-    fn send_frames_hinted(&mut self, sid: &Str, hint: SessionHint, frames: SmallVec<[Frame; 1]>) {
+    /// Takes `sid` by value: it moves into the command.
+    fn send_frames_hinted(&mut self, sid: Str, hint: SessionHint, frames: SmallVec<[Frame; 1]>) {
         // Attachments to a v3 client travel in v3 binary frames.
         let v3 = legacy::has_binary(&frames)
             && self.conns.get(sid.as_bytes()).is_some_and(|c| c.is_v3());
@@ -400,7 +401,7 @@ impl SocketServer {
             frames
         };
         self.commands.push_back(EngineCommand::Send {
-            sid: sid.clone(),
+            sid,
             hint,
             frames,
             volatile: false,

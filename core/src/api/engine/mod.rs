@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -19,6 +19,7 @@ mod session;
 
 pub use session::EngineSession;
 
+use super::runtime::Runtime;
 use super::ws_outbox::WsOutbox;
 use crate::engine::server::{
     CloseReason, Event, Request, Response, Server, ServerConfig, Transmit, TransportId,
@@ -47,7 +48,15 @@ pub enum HttpAnswer {
 /// An Engine.IO server shared by a driver's tasks. Cloning shares it.
 #[derive(Clone)]
 pub struct EngineIo {
-    inner: Arc<Mutex<State>>,
+    inner: Arc<Shared>,
+}
+
+/// What the handles of one server share: its state behind the lock, and the runtime of the
+/// Socket.IO server on top (set once, when there is one), kept here so that a
+/// [`SocketIo`](crate::api::socketio::SocketIo) handle is one reference to count, not two.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    runtime: OnceLock<Arc<dyn Runtime>>,
 }
 
 impl std::fmt::Debug for EngineIo {
@@ -305,40 +314,54 @@ impl EngineIo {
 
     fn build(config: ServerConfig, upper: Option<Box<dyn Upper>>) -> Self {
         EngineIo {
-            inner: Arc::new(Mutex::new(State {
-                server: Server::new(config),
-                upper,
-                next_id: 0,
-                last_now: None,
-                http: HashMap::new(),
-                ws: HashMap::new(),
-                closing: HashMap::new(),
-                sessions: HashMap::new(),
-                accept: VecDeque::new(),
-                accept_waker: None,
-                deadline: None,
-                timer_waker: None,
-                shut_down: false,
-                after_unlock: None,
-            })),
+            inner: Arc::new(Shared {
+                runtime: OnceLock::new(),
+                state: Mutex::new(State {
+                    server: Server::new(config),
+                    upper,
+                    next_id: 0,
+                    last_now: None,
+                    http: HashMap::new(),
+                    ws: HashMap::new(),
+                    closing: HashMap::new(),
+                    sessions: HashMap::new(),
+                    accept: VecDeque::new(),
+                    accept_waker: None,
+                    deadline: None,
+                    timer_waker: None,
+                    shut_down: false,
+                    after_unlock: None,
+                }),
+            }),
         }
     }
 
     /// A handle that does not keep the server alive (for the layer above, which the server
     /// owns: a strong handle there would be a reference cycle).
-    pub(crate) fn downgrade(&self) -> std::sync::Weak<Mutex<State>> {
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Shared> {
         Arc::downgrade(&self.inner)
     }
 
     /// The server behind a [`downgrade`](Self::downgrade)d handle, if it still exists.
-    pub(crate) fn upgrade(weak: &std::sync::Weak<Mutex<State>>) -> Option<EngineIo> {
+    pub(crate) fn upgrade(weak: &std::sync::Weak<Shared>) -> Option<EngineIo> {
         weak.upgrade().map(|inner| EngineIo { inner })
+    }
+
+    /// Sets the runtime of the Socket.IO server on top (once; later calls change nothing).
+    pub(crate) fn set_runtime(&self, runtime: Arc<dyn Runtime>) {
+        let _ = self.inner.runtime.set(runtime);
+    }
+
+    /// The runtime of the Socket.IO server on top, if there is one.
+    #[inline]
+    pub(crate) fn runtime(&self) -> Option<&Arc<dyn Runtime>> {
+        self.inner.runtime.get()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock is a bug in the state machine; the data is still
         // consistent enough to keep serving the other sessions.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn with<R>(&self, now: Option<Instant>, f: impl FnOnce(&mut State) -> R) -> R {

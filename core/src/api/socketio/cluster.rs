@@ -200,7 +200,7 @@ impl ClusterLink {
     /// A message received on `channel` (a subscribed channel, or one matching a subscribed
     /// pattern).
     pub fn handle_message(&self, channel: &[u8], payload: &[u8]) {
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         self.io.with(|l, _| {
             if let Some(c) = &mut l.cluster {
                 c.machine
@@ -212,7 +212,7 @@ impl ClusterLink {
     /// The answer to [`ClusterTransmit::CountServers`] or
     /// [`ClusterTransmit::CountShardSubscribers`] (`None` if Redis could not answer).
     pub fn handle_server_count(&self, token: u64, count: Option<usize>) {
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         self.io.with(|l, _| {
             if let Some(c) = &mut l.cluster {
                 c.machine.handle_server_count(now, token, count);
@@ -247,7 +247,7 @@ impl ClusterLink {
 
     /// Entries read from the stream (possibly none: `BLOCK` ran out).
     pub fn handle_stream_entries(&self, entries: Vec<StreamEntry>) {
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         self.io.with(|l, _| {
             if let Some(c) = &mut l.cluster {
                 c.machine.handle_stream_entries(now, &mut l.server, entries);
@@ -257,7 +257,7 @@ impl ClusterLink {
 
     /// The answer to [`ClusterTransmit::XAdd`] with a token: the entry id, or `None`.
     pub fn handle_stream_added(&self, token: u64, id: Option<&str>) {
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         self.io.with(|l, _| {
             if let Some(c) = &mut l.cluster {
                 c.machine.handle_stream_added(now, &mut l.server, token, id);
@@ -272,7 +272,7 @@ impl ClusterLink {
         token: u64,
         answer: Option<(Option<bytes::Bytes>, Vec<StreamEntry>)>,
     ) {
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         self.io.with(|l, _| {
             if let Some(c) = &mut l.cluster {
                 c.machine
@@ -283,7 +283,7 @@ impl ClusterLink {
 
     /// The answer to [`ClusterTransmit::ReadRange`], or `None` if Redis failed.
     pub fn handle_range(&self, token: u64, entries: Option<Vec<StreamEntry>>) {
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         self.io.with(|l, _| {
             if let Some(c) = &mut l.cluster {
                 c.machine.handle_range(now, &mut l.server, token, entries);
@@ -319,7 +319,7 @@ impl SocketIo {
     /// through the returned link, which a driver's adapter connects to Redis. Calling it
     /// again returns a link to the same cluster state.
     pub fn join_cluster(&self, config: ClusterConfig) -> ClusterLink {
-        let now = self.rt.now();
+        let now = self.rt().now();
         self.with(|l, _| {
             if l.cluster.is_none() {
                 let mut machine = Cluster::new(config);
@@ -359,7 +359,7 @@ impl SocketIo {
         let Some(values) = event_values(event, args) else {
             return ClusterFuture::ready(Err(AckError::NotSent));
         };
-        let now = self.rt.now();
+        let now = self.rt().now();
         let (slot, fut) = ClusterFuture::pair();
         self.with(|l, _| match &mut l.cluster {
             Some(c) => {
@@ -390,7 +390,7 @@ impl SocketIo {
 
     /// Publishes a server-side emit to the cluster; returns false without a cluster.
     pub(crate) fn cluster_server_side_emit(&self, values: Vec<Value>) -> bool {
-        let now = self.rt.now();
+        let now = self.rt().now();
         self.with(|l, _| match &mut l.cluster {
             Some(c) => {
                 let _ =
@@ -511,7 +511,7 @@ impl BroadcastOperator {
     /// cluster, or when `local`). Fails with [`AckError::Timeout`] when some server did not
     /// answer within the requests timeout.
     pub fn fetch_cluster_sockets(&self) -> ClusterFuture<Vec<SocketInfo>> {
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         let (slot, fut) = ClusterFuture::pair();
         self.io.with(|l, _| {
             let Some(c) = l.cluster.as_mut().filter(|_| self.cluster_wide()) else {

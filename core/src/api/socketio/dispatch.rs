@@ -40,7 +40,9 @@ use crate::Str;
 /// What a socket handles, in order (its connection handler comes first, kept apart: most
 /// sockets are idle once connected and then hold no inbox buffer at all).
 pub(crate) enum Item {
-    Event(Event),
+    /// An event, with the id of its socket as the Socket.IO server queued it (moved on to
+    /// the handlers' [`Socket`], where a copy of the slot's would count a reference more).
+    Event(Event, SocketId),
     Upgraded,
     Disconnecting(DisconnectReason),
     Disconnected(DisconnectReason),
@@ -154,11 +156,22 @@ impl Layer {
 
     /// Queues `item` for `socket`.
     pub(crate) fn deliver(&mut self, socket: &SocketId, item: Item) {
-        let Some(index) = self.sockets.index_of(socket) else {
-            return;
-        };
+        if let Some(index) = self.sockets.index_of(socket) {
+            self.deliver_at(index, item);
+        }
+    }
+
+    /// Queues `event` for `socket`, which it carries on.
+    pub(crate) fn deliver_event(&mut self, socket: SocketId, event: Event) {
+        if let Some(index) = self.sockets.index_of(&socket) {
+            self.deliver_at(index, Item::Event(event, socket));
+        }
+    }
+
+    /// Queues `item` for the socket at `index` in the table.
+    fn deliver_at(&mut self, index: u32, item: Item) {
         if let Some(slot) = self.sockets.at(index) {
-            if let Item::Event(e) = &item {
+            if let Item::Event(e, _) = &item {
                 self.backlog
                     .charge(&mut slot.load, &slot.conn, e.payload().len());
             }
@@ -239,6 +252,8 @@ impl Layer {
 /// `None` (the socket idle) when it has none.
 fn take_next(slot: &mut SocketSlot, index: u32) -> Option<(Turned, Next)> {
     let mut last = false;
+    // The socket's id as its event carries it, if it is one (else a copy of the slot's).
+    let mut id = None;
     let next = if let Some(handler) = slot.connect.take() {
         Next::Connected(handler)
     } else {
@@ -249,11 +264,12 @@ fn take_next(slot: &mut SocketSlot, index: u32) -> Option<(Turned, Next)> {
         let h = &slot.handlers;
         let rare = h.rare();
         match item {
-            Item::Event(e) => {
+            Item::Event(e, socket) => {
                 let hs = h.for_event(e.name().as_bytes());
                 let (m, errs) = rare
                     .map(|r| (r.middlewares.clone(), r.errors.clone()))
                     .unwrap_or_default();
+                id = Some(socket);
                 Next::Event(e, hs, m, errs)
             }
             Item::Upgraded => Next::Upgraded(rare.map(|r| r.upgrade.clone()).unwrap_or_default()),
@@ -270,7 +286,7 @@ fn take_next(slot: &mut SocketSlot, index: u32) -> Option<(Turned, Next)> {
     };
     slot.turn = Turn::Busy;
     let turned = Turned {
-        id: slot.id.clone(),
+        id: id.unwrap_or_else(|| slot.id.clone()),
         nsp: slot.nsp.clone(),
         done: Done {
             index,
@@ -437,7 +453,7 @@ impl Layer {
 }
 
 fn run(io: &SocketIo, fut: BoxFuture) {
-    crate::api::runtime::run_inline(&*io.rt, fut);
+    crate::api::runtime::run_inline(&**io.rt(), fut);
 }
 
 /// Runs the handlers of one item. `None` when a task took the item over (it finishes the
@@ -463,7 +479,7 @@ fn dispatch(io: &SocketIo, socket: Socket, next: Next, turned: Done) -> Option<R
             let span = tracing::debug_span!("handler", event = event.name().as_str());
             let _entered = span.enter();
             if !middlewares.is_empty() {
-                let rt = io.rt.clone();
+                let rt = io.rt().clone();
                 let io = io.clone();
                 let task = async move {
                     let released =
@@ -542,7 +558,7 @@ fn start(io: &SocketIo, fut: Option<BoxFuture>, waited: &mut Option<Arc<Waited>>
         fut.await;
         drop(guard);
     };
-    io.rt.spawn(Box::pin(task.in_current_span()));
+    io.rt().spawn(Box::pin(task.in_current_span()));
 }
 
 /// An event behind per-socket middleware (the reference's `socket.use`): a refusal skips the

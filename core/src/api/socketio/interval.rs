@@ -67,7 +67,7 @@ impl SocketIo {
         period: Duration,
         tick: impl Fn(&SocketIo) -> bool + Send + Sync + 'static,
     ) {
-        let now = self.rt.now();
+        let now = self.rt().now();
         let tick: Tick = Arc::new(tick);
         self.with(|l, _| {
             l.intervals.list.push(Interval {

@@ -33,7 +33,7 @@ pub(crate) struct Layer {
     pub(crate) rt: Arc<dyn Runtime>,
     /// The server the spawned tasks use, held weakly: the server owns this layer, so a strong
     /// handle would keep it alive forever (set right after construction).
-    io: Option<std::sync::Weak<std::sync::Mutex<crate::api::engine::State>>>,
+    io: Option<std::sync::Weak<crate::api::engine::Shared>>,
     pub(crate) namespaces: HashMap<Str, Handlers>,
     pub(crate) dynamic_handler: Option<ConnectionHandler>,
     /// Listeners of `server_side_emit`, by event name.
@@ -107,10 +107,7 @@ impl Layer {
     /// A strong handle for a task, while the server exists.
     pub(crate) fn handle(&self) -> Option<SocketIo> {
         let io = crate::api::engine::EngineIo::upgrade(self.io.as_ref()?)?;
-        Some(SocketIo {
-            io,
-            rt: self.rt.clone(),
-        })
+        Some(SocketIo { io })
     }
 
     fn now(&self, now: Option<Instant>) -> Instant {
@@ -258,7 +255,7 @@ impl Layer {
                         self.note(&socket, &nsp, || super::Activity::EventReceived(e));
                     }
                 }
-                self.deliver(&socket, Item::Event(event))
+                self.deliver_event(socket, event)
             }
             SocketEvent::AckReceived {
                 socket,

@@ -146,8 +146,9 @@ pub(crate) type ServerEventHandler =
 /// A Socket.IO server. Cloning shares it.
 #[derive(Clone)]
 pub struct SocketIo {
+    /// The Engine.IO server, which also holds the runtime ([`rt`](Self::rt)): one
+    /// reference to count per handle (every socket and message of a handler holds one).
     pub(crate) io: EngineIo,
-    pub(crate) rt: Arc<dyn Runtime>,
 }
 
 impl std::fmt::Debug for SocketIo {
@@ -175,17 +176,25 @@ impl SocketIo {
         let mut engine = config.engine;
         engine.allow_eio3 |= config.allow_eio3;
         let io = EngineIo::with_upper(engine, Box::new(layer));
-        let this = SocketIo { io, rt: runtime };
+        io.set_runtime(runtime);
+        let this = SocketIo { io };
         this.with(|l, _| l.bind(&this));
         // Handlers run once the lock is released, by whoever queued them.
         let weak = this.io.downgrade();
-        let rt = this.rt.clone();
         this.io.set_after_unlock(Arc::new(move || {
             if let Some(io) = EngineIo::upgrade(&weak) {
-                dispatch::drain(&SocketIo { io, rt: rt.clone() });
+                dispatch::drain(&SocketIo { io });
             }
         }));
         this
+    }
+
+    /// The runtime its tasks run on (the driver's).
+    #[inline]
+    pub(crate) fn rt(&self) -> &Arc<dyn Runtime> {
+        self.io
+            .runtime()
+            .unwrap_or_else(|| unreachable!("a SocketIo's engine always has its runtime"))
     }
 
     /// The Engine.IO plumbing drivers serve (HTTP requests, WebSockets, the timer).
@@ -253,7 +262,7 @@ impl SocketIo {
         let name = event.to_owned();
         let handlers = self.with(|l, _| l.server_events.get(&name).cloned().unwrap_or_default());
         for h in handlers {
-            self.rt.spawn(h(args.clone()));
+            self.rt().spawn(h(args.clone()));
         }
         Ok(())
     }
@@ -283,7 +292,7 @@ impl SocketIo {
         &self,
         f: impl FnOnce(&mut Layer, &mut crate::engine::server::Server) -> R,
     ) -> R {
-        self.with_at(Some(self.rt.now()), f)
+        self.with_at(Some(self.rt().now()), f)
     }
 
     /// [`with`](Self::with) without reading the clock, for work that starts no timer (taking

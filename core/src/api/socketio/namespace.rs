@@ -101,7 +101,7 @@ pub(crate) async fn connect_task(
             return;
         }
     }
-    let now = io.rt.now();
+    let now = io.rt().now();
     io.with(|l, _| l.server.accept_connect(now, request)).ok();
 }
 
@@ -333,7 +333,7 @@ impl BroadcastOperator {
             return BroadcastAckFuture::failed(AckError::NotSent);
         };
         let (nsp, target, timeout) = (self.nsp.clone(), self.target.clone(), self.timeout);
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         let (slot, fut) = BroadcastAckFuture::pair();
         self.io.with(move |l, _| {
             let Some(slot) = self.cluster_emit_with_ack(l, now, event.clone(), slot) else {
@@ -387,7 +387,7 @@ impl BroadcastOperator {
     /// Disconnects every socket in the group (closing their connections too when `close`).
     pub fn disconnect_sockets(&self, close: bool) {
         let (nsp, target) = (self.nsp.clone(), self.target.clone());
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         self.io
             .with(|l, _| {
                 self.publish_disconnect(l, close);

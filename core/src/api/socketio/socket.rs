@@ -334,7 +334,7 @@ impl Socket {
         let Ok(event) = Event::new(event, args) else {
             return AckFuture::failed(AckError::NotSent);
         };
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         let (slot, fut) = AckFuture::pair();
         self.send(event, false, move |l, id, event| {
             match l.server.emit_with_ack(now, id, event, timeout) {
@@ -395,7 +395,7 @@ impl Socket {
     /// connection.
     pub fn disconnect(&self, close: bool) {
         let id = self.id.clone();
-        let now = self.io.rt.now();
+        let now = self.io.rt().now();
         self.io
             .with(|l, _| l.server.disconnect(now, &id, close))
             .ok();

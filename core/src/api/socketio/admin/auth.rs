@@ -146,7 +146,7 @@ pub(super) fn install(nsp: &Namespace, auth: AdminAuth, sessions: Sessions) {
     else {
         return;
     };
-    let rt = nsp.io.rt.clone();
+    let rt = nsp.io.rt().clone();
     let (username, password_hash) = (Arc::new(username), Arc::new(password_hash));
     nsp.use_middleware(move |req: ConnectRequest| {
         let creds = Credentials::read(req.auth());

@@ -129,7 +129,7 @@ pub fn instrument(io: &SocketIo, config: AdminConfig) -> Result<Namespace, Inval
         development: config.mode == AdminMode::Development,
         sessions: Sessions::default(),
         base: json!({ "serverId": server_id, "hostname": hostname, "pid": pid }),
-        started: io.rt.now(),
+        started: io.rt().now(),
         last: Mutex::new(None),
     });
     auth::install(&admin_nsp, config.auth.clone(), admin.sessions.clone());
@@ -173,7 +173,7 @@ impl Admin {
     }
 
     fn now_iso(&self, io: &SocketIo) -> Json {
-        Json::from(serialize::iso_date(io.rt.unix_millis()))
+        Json::from(serialize::iso_date(io.rt().unix_millis()))
     }
 
     /// A UI connected: its commands, the config, and (development) every socket.
@@ -297,7 +297,7 @@ impl Admin {
     /// Sends this server's `server_stats` to every UI (the interval goes on with the server).
     fn emit_stats(&self, io: &SocketIo) -> bool {
         let m = io.metrics();
-        let millis = io.rt.unix_millis();
+        let millis = io.rt().unix_millis();
         let second = millis - millis % 1000;
         let mut events = Vec::new();
         {
@@ -332,7 +332,7 @@ impl Admin {
             .map(|(name, count)| json!({ "name": name.as_str(), "socketsCount": count }))
             .collect();
         let mut stats = self.base.clone();
-        let uptime = io.rt.now().saturating_duration_since(self.started);
+        let uptime = io.rt().now().saturating_duration_since(self.started);
         stats["uptime"] = Json::from(uptime.as_secs_f64());
         stats["clientsCount"] = Json::from(m.engine.open.iter().sum::<u64>());
         stats["pollingClientsCount"] = Json::from(

@@ -10,7 +10,7 @@ use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use async_tungstenite::tungstenite::protocol::Role;
 use async_tungstenite::tungstenite::{Error, Message};
-use async_tungstenite::{WebSocketReceiver, WebSocketSender, WebSocketStream};
+use async_tungstenite::WebSocketStream;
 use bytes::Bytes;
 use futures_util::future::{Either, FutureExt};
 use futures_util::{AsyncRead, AsyncWrite, SinkExt, StreamExt};
@@ -131,19 +131,18 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     E: Ext,
 {
-    // Split before the loop's future exists: an `async fn` keeps its arguments inline for as
-    // long as it lives, and the WebSocket (moved into the halves' shared box by `split`) would
-    // otherwise size every connection's task (about 400 bytes each).
-    let (sink, stream) = ws.split();
-    run(io, id, sink, stream, ext, now)
+    // Boxed before the loop's future exists: an `async fn` keeps its arguments inline for as
+    // long as it lives, and the WebSocket would otherwise size every connection's task (about
+    // 400 bytes each). Not split: the one task both reads and writes, and each call on a
+    // split half takes the lock the halves share (six atomic operations per echo).
+    run(io, id, Box::new(ws), ext, now)
 }
 
-/// [`drive`] once the WebSocket is split.
+/// [`drive`] once the WebSocket is boxed.
 async fn run<S, E>(
     io: EngineIo,
     id: TransportId,
-    mut sink: WebSocketSender<S>,
-    mut stream: WebSocketReceiver<S>,
+    mut ws: Box<WebSocketStream<S>>,
     mut ext: E,
     now: Clock,
 ) where
@@ -172,7 +171,7 @@ async fn run<S, E>(
                     let mut read_cx = Context::from_waker(&read_waker);
                     let mut bytes = 0;
                     while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES && ended.is_none() {
-                        match stream.poll_next_unpin(&mut read_cx) {
+                        match ws.poll_next_unpin(&mut read_cx) {
                             Poll::Ready(incoming) => match to_frame(incoming) {
                                 Ok(Some(frame)) => match ext.inbound(frame) {
                                     Ok(frame) => {
@@ -228,12 +227,12 @@ async fn run<S, E>(
                                 return Poll::Ready(Ok(()));
                             }
                             if let Some(msg) = close.take() {
-                                if let Err(e) = ready!(sink.poll_ready_unpin(cx)) {
+                                if let Err(e) = ready!(ws.poll_ready_unpin(cx)) {
                                     return Poll::Ready(Err(e));
                                 }
-                                sink.start_send_unpin(msg)?;
+                                ws.start_send_unpin(msg)?;
                             }
-                            sink.poll_close_unpin(cx)
+                            ws.poll_close_unpin(cx)
                         })
                         .await;
                         io.ws_failed(now(), id);
@@ -243,7 +242,7 @@ async fn run<S, E>(
                 }
             }
             Step::Write(mut frames) => {
-                if write(&outbox, &mut sink, &mut frames, &mut ext)
+                if write(&outbox, &mut ws, &mut frames, &mut ext)
                     .await
                     .is_err()
                 {
@@ -261,7 +260,7 @@ async fn run<S, E>(
                     if outbox.poll_aborted(cx) {
                         return Poll::Ready(Ok(()));
                     }
-                    sink.poll_close_unpin(cx)
+                    ws.poll_close_unpin(cx)
                 })
                 .await;
                 break;
@@ -276,7 +275,7 @@ async fn run<S, E>(
 /// connection meanwhile (a write to a peer that stopped reading never completes on its own).
 async fn write<S, E>(
     outbox: &WsOutbox,
-    sink: &mut WebSocketSender<S>,
+    sink: &mut WebSocketStream<S>,
     frames: &mut WsFrames,
     ext: &mut E,
 ) -> Result<(), ()>

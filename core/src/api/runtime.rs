@@ -69,7 +69,12 @@ impl<F: Future<Output = ()> + Send + 'static> InlineStarter<F> {
     /// Polls `fut` once now; returns it if it waits (for the caller to spawn), `None` if it
     /// is done (or panicked).
     pub(crate) fn start(&self, fut: F) -> Option<BoxFuture> {
-        let spare = self.spare.try_lock().ok().and_then(|mut s| s.take());
+        // Held through the poll, so that the box goes back without a second lock: a call
+        // meanwhile (another thread, or this handler started again from inside its own
+        // future) finds the spare taken and allocates, as it would have anyway. The poll
+        // cannot unwind through the guard (a panic is caught there).
+        let mut guard = self.spare.try_lock().ok();
+        let spare = guard.as_mut().and_then(|s| s.take());
         let mut slot = spare.unwrap_or_else(|| Box::pin(None));
         slot.set(Some(fut));
         let waits = slot.as_mut().as_pin_mut().is_some_and(waits_after_one_poll);
@@ -78,8 +83,8 @@ impl<F: Future<Output = ()> + Send + 'static> InlineStarter<F> {
         }
         // Done (or panicked): the future is dropped here and its box kept.
         slot.set(None);
-        if let Ok(mut s) = self.spare.try_lock() {
-            *s = Some(slot);
+        if let Some(s) = guard.as_mut() {
+            **s = Some(slot);
         }
         None
     }

@@ -63,5 +63,5 @@ pub use packet::{
     Ack, Encoded, Event, Packet, PacketData, PacketType, MAIN_NAMESPACE, RESERVED_EVENTS,
 };
 pub use parser::Parser;
-pub use payload::Payload;
+pub use payload::{resendable_frame, Payload};
 pub use value::{Map, Value};

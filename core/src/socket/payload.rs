@@ -331,6 +331,27 @@ impl Payload {
 /// Whether `prefix` starts the Engine.IO frame of an event in `/` without ack id and with
 /// `attachments` attachments: `45<attachments>-`.
 #[cold]
+/// Whether a received Engine.IO text frame can become its event's own frame, re-sent as it
+/// came ([`Payload::adopt_frame`]): a Socket.IO EVENT, or a BINARY_EVENT's header, in the main
+/// namespace and without ack id (`42[…`, `451-[…`). The filter the Socket.IO layer gives the
+/// Engine.IO server ([`ServerConfig::keep_text_frame`](crate::engine::server::ServerConfig::keep_text_frame)):
+/// the other frames are not kept beside their decoded text.
+pub fn resendable_frame(frame: &[u8]) -> bool {
+    let rest = match frame {
+        [b'4', b'2', rest @ ..] => rest,
+        [b'4', b'5', rest @ ..] => {
+            let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+            match rest.get(digits) {
+                Some(b'-') if digits > 0 => &rest[digits + 1..],
+                _ => return false,
+            }
+        }
+        _ => return false,
+    };
+    // A digit starts an ack id, a slash a namespace.
+    !matches!(rest.first(), Some(b'0'..=b'9' | b'/'))
+}
+
 fn is_binary_event_prefix(prefix: &[u8], attachments: usize) -> bool {
     let mut buf = [0; 20];
     let digits = super::json::u64_digits(attachments as u64, &mut buf);
@@ -408,6 +429,51 @@ pub(super) fn resolve_placeholders(v: &mut Value, attachments: &[Bytes]) {
 #[cfg(test)]
 mod tests {
     use super::Payload;
+
+    /// The frames kept for re-sending are exactly those an event can adopt: every frame a
+    /// decoded event takes as its own passes the filter, and the filter refuses acks, events
+    /// with an ack id, other namespaces and the other packet types.
+    #[test]
+    fn resendable_frames_are_the_ones_an_event_adopts() {
+        use crate::socket::{Decoder, PacketData};
+        use crate::Str;
+        let cases = [
+            (r#"42["a",1]"#, true),
+            (r#"42 ["a"]"#, true),
+            (r#"42["a",{"b":[1,2]}]"#, true),
+            (r#"421["a"]"#, false),
+            (r#"42/chat,["a"]"#, false),
+            (r#"43["a"]"#, false),
+            (r#"431["a"]"#, false),
+            (r#"40"#, false),
+            (r#"2probe"#, false),
+        ];
+        let mut adopted = 0;
+        for (frame, want) in cases {
+            assert_eq!(super::resendable_frame(frame.as_bytes()), want, "{frame}");
+            // Decoded from a view of the frame's own buffer (as the Engine.IO layer hands
+            // it up), an event adopts the frame exactly when the filter keeps it.
+            let whole = Str::from(frame.to_owned());
+            let view = whole.slice(1..whole.len()).expect("ASCII");
+            if let Ok(Some(p)) = Decoder::default().decode_text(view) {
+                if let PacketData::Event(mut e) = p.data {
+                    e.adopt_frame(whole.clone());
+                    assert_eq!(e.has_main_frame(), want, "{frame}");
+                    adopted += usize::from(want);
+                }
+            }
+        }
+        assert_eq!(adopted, 3);
+        // Binary events' headers, in the main namespace without ack id.
+        assert!(super::resendable_frame(
+            br#"451-["a",{"_placeholder":true,"num":0}]"#
+        ));
+        assert!(super::resendable_frame(br#"4512-["a"]"#));
+        assert!(!super::resendable_frame(br#"451-1["a"]"#));
+        assert!(!super::resendable_frame(br#"451-/chat,["a"]"#));
+        assert!(!super::resendable_frame(br#"45-["a"]"#));
+        assert!(!super::resendable_frame(br#"461-["a"]"#));
+    }
 
     #[test]
     fn an_ack_frame_is_ready_for_its_own_id_only() {

@@ -175,6 +175,7 @@ impl SocketIo {
         let layer = Layer::new(SocketServer::new(socket), runtime.clone(), backlog);
         let mut engine = config.engine;
         engine.allow_eio3 |= config.allow_eio3;
+        engine.keep_text_frame = Some(crate::socket::resendable_frame);
         let io = EngineIo::with_upper(engine, Box::new(layer));
         io.set_runtime(runtime);
         let this = SocketIo { io };

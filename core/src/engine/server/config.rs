@@ -149,6 +149,12 @@ pub struct ServerConfig {
     /// `{"code":5,"message":"Unsupported protocol version"}`. See [`crate::engine::v3`] for
     /// what such sessions speak.
     pub allow_eio3: bool,
+    /// Which received WebSocket text messages an [`Event::Message`](super::Event::Message)
+    /// carries whole (its `frame`), for a layer above that re-sends a message as it came:
+    /// `None` (the default) keeps every one. The Socket.IO server's layer sets
+    /// [`crate::socket::resendable_frame`], so that the messages it cannot re-send that way
+    /// (an ack's answer, an event asking for one) do not hold a second handle on their buffer.
+    pub keep_text_frame: Option<fn(&[u8]) -> bool>,
     /// WebSocket permessage-deflate (RFC 7692), `None` (off) by default as the reference's
     /// `perMessageDeflate: false`; with it on, offers are negotiated as `ws` 8 does (see
     /// [`server_accept`](crate::compress::deflate::server_accept)). As the reference (`ws`):
@@ -229,6 +235,7 @@ impl Default for ServerConfig {
             cors: None,
             allow_request: None,
             allow_eio3: false,
+            keep_text_frame: None,
             per_message_deflate: None,
             http_compression: Some(HttpCompression::default()),
             cookie: None,
@@ -256,6 +263,7 @@ impl fmt::Debug for ServerConfig {
                 &self.allow_request.as_ref().map(|_| "<fn>"),
             )
             .field("allow_eio3", &self.allow_eio3)
+            .field("keep_text_frame", &self.keep_text_frame.is_some())
             .field("per_message_deflate", &self.per_message_deflate)
             .field("http_compression", &self.http_compression)
             .field("cookie", &self.cookie)

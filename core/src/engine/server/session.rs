@@ -428,8 +428,10 @@ impl Session {
         }
         // A text message keeps its frame, shared, for the layer above (`Event::Message`).
         let text = match &frame {
-            Frame::Text(t) => Some(t.clone()),
-            Frame::Binary(_) => None,
+            Frame::Text(t) if cfg.keep_text_frame.is_none_or(|keep| keep(t.as_bytes())) => {
+                Some(t.clone())
+            }
+            _ => None,
         };
         let packet = self.protocol.decode_frame(frame);
         if self.probe == Some(ws) {

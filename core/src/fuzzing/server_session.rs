@@ -213,6 +213,10 @@ fn run(now: Instant, data: &[u8], tracing: bool) -> Reach {
         },
         // 1: every other handshake is a Socket.IO v2 client's (Engine.IO v3).
         allow_eio3: flags & 3 == 1,
+        // As the Socket.IO server's api layer sets it when CORS and the request filter are
+        // both on (no input byte of its own: the corpus keeps its meaning), else every frame
+        // kept.
+        keep_text_frame: (flags & 0x18 == 0x18).then_some(crate::socket::resendable_frame),
         allow_upgrades: flags & 4 == 0,
         cors: (flags & 8 != 0).then_some(Cors {
             origins: AllowedOrigins::Reflect,

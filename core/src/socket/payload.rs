@@ -332,7 +332,7 @@ impl Payload {
 /// `attachments` attachments: `45<attachments>-`.
 #[cold]
 /// Whether a received Engine.IO text frame can become its event's own frame, re-sent as it
-/// came ([`Payload::adopt_frame`]): a Socket.IO EVENT, or a BINARY_EVENT's header, in the main
+/// came, as the event's own frame: a Socket.IO EVENT, or a BINARY_EVENT's header, in the main
 /// namespace and without ack id (`42[…`, `451-[…`). The filter the Socket.IO layer gives the
 /// Engine.IO server ([`ServerConfig::keep_text_frame`](crate::engine::server::ServerConfig::keep_text_frame)):
 /// the other frames are not kept beside their decoded text.

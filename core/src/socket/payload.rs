@@ -328,11 +328,8 @@ impl Payload {
     }
 }
 
-/// Whether `prefix` starts the Engine.IO frame of an event in `/` without ack id and with
-/// `attachments` attachments: `45<attachments>-`.
-#[cold]
 /// Whether a received Engine.IO text frame can become its event's own frame, re-sent as it
-/// came, as the event's own frame: a Socket.IO EVENT, or a BINARY_EVENT's header, in the main
+/// came: a Socket.IO EVENT, or a BINARY_EVENT's header, in the main
 /// namespace and without ack id (`42[…`, `451-[…`). The filter the Socket.IO layer gives the
 /// Engine.IO server ([`ServerConfig::keep_text_frame`](crate::engine::server::ServerConfig::keep_text_frame)):
 /// the other frames are not kept beside their decoded text.
@@ -352,6 +349,9 @@ pub fn resendable_frame(frame: &[u8]) -> bool {
     !matches!(rest.first(), Some(b'0'..=b'9' | b'/'))
 }
 
+/// Whether `prefix` starts the Engine.IO frame of an event in `/` without ack id and with
+/// `attachments` attachments: `45<attachments>-`.
+#[cold]
 fn is_binary_event_prefix(prefix: &[u8], attachments: usize) -> bool {
     let mut buf = [0; 20];
     let digits = super::json::u64_digits(attachments as u64, &mut buf);

@@ -42,22 +42,10 @@ impl Str {
         Ok(Str(bytes))
     }
 
-    /// Wraps `bytes` without validating them again when `text` is a view of exactly these
-    /// bytes (same address and length), as a WebSocket library's already validated text
-    /// message and its buffer are: the `&str` is the proof. Otherwise validates as
-    /// [`from_utf8`](Self::from_utf8).
-    pub fn from_utf8_viewed(bytes: Bytes, text: &str) -> Result<Self, std::str::Utf8Error> {
-        if text.as_ptr() == bytes.as_ptr() && text.len() == bytes.len() {
-            return Ok(Str(bytes));
-        }
-        Self::from_utf8(bytes)
-    }
-
     /// Wraps the buffer of an already validated text (a WebSocket library's text message),
     /// moved rather than shared: its `&str` view is the proof, and the buffer it turns into is
     /// trusted when it is that view's very bytes (same address and length); otherwise it is
-    /// validated as [`from_utf8`](Self::from_utf8). Unlike [`from_utf8_viewed`](Self::from_utf8_viewed),
-    /// which needs a second handle on the buffer, this touches no reference count.
+    /// validated as [`from_utf8`](Self::from_utf8). It touches no reference count.
     pub fn from_text<T: AsRef<str> + Into<Bytes>>(text: T) -> Result<Self, std::str::Utf8Error> {
         let view = text.as_ref();
         let (at, len) = (view.as_ptr(), view.len());
@@ -202,19 +190,7 @@ mod tests {
         // A view elsewhere: the buffer is validated, and invalid bytes are refused.
         assert_eq!(Str::from_text(Text(b, "héllo")).unwrap().as_str(), "héllo");
         assert!(Str::from_text(Text(Bytes::from_static(&[0xff]), "x")).is_err());
-    }
-
-    #[test]
-    fn from_utf8_viewed_trusts_only_a_view_of_the_same_bytes() {
-        let b = Bytes::from_static("héllo".as_bytes());
-        let view = std::str::from_utf8(&b).unwrap();
-        assert_eq!(
-            Str::from_utf8_viewed(b.clone(), view).unwrap().as_str(),
-            "héllo"
-        );
-        // Another buffer is validated, whatever the text says.
-        assert!(Str::from_utf8_viewed(Bytes::from_static(&[0xff]), "x").is_err());
         let copy = Bytes::copy_from_slice(b"ok");
-        assert_eq!(Str::from_utf8_viewed(copy, "ok").unwrap().as_str(), "ok");
+        assert_eq!(Str::from_text(Text(copy, "ok")).unwrap().as_str(), "ok");
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -52,11 +52,11 @@ pub struct EngineIo {
 }
 
 /// What the handles of one server share: its state behind the lock, and the runtime of the
-/// Socket.IO server on top (set once, when there is one), kept here so that a
+/// Socket.IO server on top (when there is one), kept here so that a
 /// [`SocketIo`](crate::api::socketio::SocketIo) handle is one reference to count, not two.
 pub(crate) struct Shared {
     state: Mutex<State>,
-    runtime: OnceLock<Arc<dyn Runtime>>,
+    runtime: Option<Arc<dyn Runtime>>,
 }
 
 impl std::fmt::Debug for EngineIo {
@@ -304,18 +304,27 @@ impl State {
 impl EngineIo {
     /// A server with `config`.
     pub fn new(config: ServerConfig) -> Self {
-        Self::build(config, None)
+        Self::build(config, None, None)
     }
 
     /// A server whose Engine.IO events go to `upper` (the Socket.IO layer).
-    pub(crate) fn with_upper(config: ServerConfig, upper: Box<dyn Upper>) -> Self {
-        Self::build(config, Some(upper))
+    /// `runtime` is the one the layer's tasks run on ([`runtime`](Self::runtime)).
+    pub(crate) fn with_upper(
+        config: ServerConfig,
+        upper: Box<dyn Upper>,
+        runtime: Arc<dyn Runtime>,
+    ) -> Self {
+        Self::build(config, Some(upper), Some(runtime))
     }
 
-    fn build(config: ServerConfig, upper: Option<Box<dyn Upper>>) -> Self {
+    fn build(
+        config: ServerConfig,
+        upper: Option<Box<dyn Upper>>,
+        runtime: Option<Arc<dyn Runtime>>,
+    ) -> Self {
         EngineIo {
             inner: Arc::new(Shared {
-                runtime: OnceLock::new(),
+                runtime,
                 state: Mutex::new(State {
                     server: Server::new(config),
                     upper,
@@ -347,15 +356,10 @@ impl EngineIo {
         weak.upgrade().map(|inner| EngineIo { inner })
     }
 
-    /// Sets the runtime of the Socket.IO server on top (once; later calls change nothing).
-    pub(crate) fn set_runtime(&self, runtime: Arc<dyn Runtime>) {
-        let _ = self.inner.runtime.set(runtime);
-    }
-
     /// The runtime of the Socket.IO server on top, if there is one.
     #[inline]
     pub(crate) fn runtime(&self) -> Option<&Arc<dyn Runtime>> {
-        self.inner.runtime.get()
+        self.inner.runtime.as_ref()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -176,8 +176,7 @@ impl SocketIo {
         let mut engine = config.engine;
         engine.allow_eio3 |= config.allow_eio3;
         engine.keep_text_frame = Some(crate::socket::resendable_frame);
-        let io = EngineIo::with_upper(engine, Box::new(layer));
-        io.set_runtime(runtime);
+        let io = EngineIo::with_upper(engine, Box::new(layer), runtime);
         let this = SocketIo { io };
         this.with(|l, _| l.bind(&this));
         // Handlers run once the lock is released, by whoever queued them.

@@ -114,6 +114,7 @@ impl EngineServer {
     /// second ([`sio_io::accept`]).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let mut acceptor = crate::tcp::Acceptor::from(listener);
+        let edge = self.edge();
         loop {
             let accept = std::future::poll_fn(|cx| acceptor.poll_accept(cx));
             let accepted = smol::future::or(async { Some(accept.await) }, async {
@@ -142,8 +143,10 @@ impl EngineServer {
                     continue;
                 }
             };
-            let _ = stream.get_ref().set_nodelay(true);
-            let stream = crate::tcp::TcpConn::from(stream);
+            let _ = stream.set_nodelay(true);
+            let Ok(stream) = self.conn(edge.as_ref(), stream) else {
+                continue;
+            };
             let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());
             let this = self.clone();
             // Everything sio logs for this connection (its WebSocket's task too) carries the
@@ -169,6 +172,43 @@ impl EngineServer {
                 )
                 .detach();
         }
+    }
+
+    /// The edge-triggered registry for [`serve`](Self::serve)'s connections, its pump on the
+    /// server's executor (`None` where there is none: async-io then serves them).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn edge(&self) -> Option<crate::edge::Edge> {
+        let spawner = self.inner.spawner.clone();
+        crate::edge::Edge::new(|pump| spawner.spawn(pump.run()).detach())
+            .inspect_err(|e| tracing::warn!(error = %e, "sio-smol: no epoll of its own; connections on async-io"))
+            .ok()
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn edge(&self) -> Option<()> {
+        None
+    }
+
+    /// An accepted connection, set up on `edge` or async-io.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn conn(
+        &self,
+        edge: Option<&crate::edge::Edge>,
+        stream: std::net::TcpStream,
+    ) -> std::io::Result<crate::tcp::TcpConn> {
+        match edge {
+            Some(edge) => edge.register(stream).map(Into::into),
+            None => smol::Async::new(stream).map(Into::into),
+        }
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn conn(
+        &self,
+        _: Option<&()>,
+        stream: std::net::TcpStream,
+    ) -> std::io::Result<crate::tcp::TcpConn> {
+        smol::Async::new(stream).map(Into::into)
     }
 
     /// Closes every session ("server shutting down") and stops [`serve`](Self::serve).

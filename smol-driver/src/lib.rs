@@ -134,6 +134,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod client;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod edge;
 mod engine;
 mod io;
 mod redis_adapter;

@@ -31,20 +31,32 @@ use std::task::{ready, Context, Poll};
 use smol::io::{AsyncRead, AsyncWrite};
 use smol::Async;
 
-/// A TCP connection (see the module's docs).
+/// A TCP connection (see the module's docs): on async-io, or (the server's, on Linux) on an
+/// edge-triggered registry ([`crate::edge`]).
 #[derive(Debug)]
 pub(crate) struct TcpConn {
-    io: Arc<Async<TcpStream>>,
-    /// The kernel has nothing more to read (the last read came up short or would have
-    /// blocked): wait for async-io to report readiness before the next.
-    drained: bool,
+    conn: Conn,
+}
+
+#[derive(Debug)]
+enum Conn {
+    Async {
+        io: Arc<Async<TcpStream>>,
+        /// The kernel has nothing more to read (the last read came up short or would have
+        /// blocked): wait for async-io to report readiness before the next.
+        drained: bool,
+    },
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Edge(crate::edge::EdgeSource),
 }
 
 impl From<Async<TcpStream>> for TcpConn {
     fn from(io: Async<TcpStream>) -> Self {
         TcpConn {
-            io: Arc::new(io),
-            drained: false,
+            conn: Conn::Async {
+                io: Arc::new(io),
+                drained: false,
+            },
         }
     }
 }
@@ -52,8 +64,19 @@ impl From<Async<TcpStream>> for TcpConn {
 impl From<smol::net::TcpStream> for TcpConn {
     fn from(stream: smol::net::TcpStream) -> Self {
         TcpConn {
-            io: stream.into(),
-            drained: false,
+            conn: Conn::Async {
+                io: stream.into(),
+                drained: false,
+            },
+        }
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl From<crate::edge::EdgeSource> for TcpConn {
+    fn from(source: crate::edge::EdgeSource) -> Self {
+        TcpConn {
+            conn: Conn::Edge(source),
         }
     }
 }
@@ -64,20 +87,25 @@ impl AsyncRead for TcpConn {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        let (io, drained) = match &mut self.conn {
+            Conn::Async { io, drained } => (io, drained),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Conn::Edge(source) => return Pin::new(source).poll_read(cx, buf),
+        };
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
         loop {
-            if self.drained {
-                ready!(self.io.poll_readable(cx))?;
-                self.drained = false;
+            if *drained {
+                ready!(io.poll_readable(cx))?;
+                *drained = false;
             }
-            match self.io.get_ref().read(buf) {
+            match io.get_ref().read(buf) {
                 Ok(n) => {
-                    self.drained = n > 0 && n < buf.len();
+                    *drained = n > 0 && n < buf.len();
                     return Poll::Ready(Ok(n));
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.drained = true,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => *drained = true,
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
@@ -86,27 +114,43 @@ impl AsyncRead for TcpConn {
 
 impl AsyncWrite for TcpConn {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self.io).poll_write(cx, buf)
+        match &mut self.conn {
+            Conn::Async { io, .. } => Pin::new(&mut &**io).poll_write(cx, buf),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Conn::Edge(source) => Pin::new(source).poll_write(cx, buf),
+        }
     }
 
     fn poll_write_vectored(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self.io).poll_write_vectored(cx, bufs)
+        match &mut self.conn {
+            Conn::Async { io, .. } => Pin::new(&mut &**io).poll_write_vectored(cx, bufs),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Conn::Edge(source) => Pin::new(source).poll_write_vectored(cx, bufs),
+        }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut &*self.io).poll_flush(cx)
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.conn {
+            Conn::Async { io, .. } => Pin::new(&mut &**io).poll_flush(cx),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Conn::Edge(source) => Pin::new(source).poll_flush(cx),
+        }
     }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut &*self.io).poll_close(cx)
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.conn {
+            Conn::Async { io, .. } => Pin::new(&mut &**io).poll_close(cx),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Conn::Edge(source) => Pin::new(source).poll_close(cx),
+        }
     }
 }
 
@@ -129,18 +173,19 @@ impl From<smol::net::TcpListener> for Acceptor {
 }
 
 impl Acceptor {
-    /// The next connection, with its peer's address, set up for async-io.
+    /// The next connection, with its peer's address (still blocking: the caller sets it up
+    /// for async-io or an edge registry).
     pub(crate) fn poll_accept(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(Async<TcpStream>, SocketAddr)>> {
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         loop {
             if self.drained {
                 ready!(self.io.poll_readable(cx))?;
                 self.drained = false;
             }
             match self.io.get_ref().accept() {
-                Ok((stream, peer)) => return Poll::Ready(Async::new(stream).map(|s| (s, peer))),
+                Ok(accepted) => return Poll::Ready(Ok(accepted)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.drained = true,
                 Err(e) => return Poll::Ready(Err(e)),
             }
@@ -173,7 +218,7 @@ mod tests {
             let (stream, _) = std::future::poll_fn(|cx| acceptor.poll_accept(cx))
                 .await
                 .unwrap();
-            let mut conn = TcpConn::from(stream);
+            let mut conn = TcpConn::from(Async::new(stream).unwrap());
             let mut got = Vec::new();
             let mut buf = [0u8; 64];
             loop {
@@ -209,7 +254,7 @@ mod tests {
                     .await
                     .unwrap();
                 assert_eq!(peer, client.local_addr().unwrap());
-                let mut conn = TcpConn::from(stream);
+                let mut conn = TcpConn::from(Async::new(stream).unwrap());
                 let mut byte = [0u8; 1];
                 conn.read_exact(&mut byte).await.unwrap();
                 assert_eq!(byte[0], i);
@@ -232,7 +277,7 @@ mod tests {
             let (stream, _) = std::future::poll_fn(|cx| acceptor.poll_accept(cx))
                 .await
                 .unwrap();
-            let mut conn = TcpConn::from(stream);
+            let mut conn = TcpConn::from(Async::new(stream).unwrap());
             let waker = std::task::Waker::noop();
             let mut cx = Context::from_waker(waker);
             let mut buf = [0u8; 32];

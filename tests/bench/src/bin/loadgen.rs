@@ -237,6 +237,8 @@ struct Shared {
     /// then completes. Wakes the receivers parked on a next frame that may never come (they
     /// got every broadcast sent, and the raw ceiling sends no pings) so that they end.
     settled: Notify,
+    /// Polling: GET answers and POSTs made, and the packets they carried (all of the run).
+    polling_counts: Cell<[u64; 4]>,
 }
 
 fn request(o: &Opts, seq: u64, payload: &str) -> Vec<Message> {
@@ -490,12 +492,20 @@ async fn polling_client(o: Rc<Opts>, s: polling::Session, sh: Rc<Shared>, id: u6
     } = s;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let post_path = path.clone();
+    let post_sh = sh.clone();
     let writer = tokio::task::spawn_local(async move {
+        let post_counts = &post_sh.polling_counts;
         while let Some(mut body) = rx.recv().await {
+            let mut n = 1;
             while let Ok(more) = rx.try_recv() {
                 body.push(polling::SEPARATOR);
                 body.push_str(&more);
+                n += 1;
             }
+            let mut c = post_counts.get();
+            c[2] += 1;
+            c[3] += n;
+            post_counts.set(c);
             if post.request("POST", &post_path, &body).await.is_err() {
                 break;
             }
@@ -524,6 +534,10 @@ async fn polling_client(o: Rc<Opts>, s: polling::Session, sh: Rc<Shared>, id: u6
                 Err(_) => break,
             }
         };
+        let mut c = sh.polling_counts.get();
+        c[0] += 1;
+        c[1] += body.split(polling::SEPARATOR).count() as u64;
+        sh.polling_counts.set(c);
         for packet in body.split(polling::SEPARATOR) {
             match wire::parse(packet) {
                 Incoming::Ping => {
@@ -765,6 +779,14 @@ async fn measure(o: Rc<Opts>, sh: Rc<Shared>, tasks: Vec<tokio::task::JoinHandle
             .sum::<u64>();
     let mut lat = sh.latencies.take();
     let cpu = cpu1.saturating_sub(cpu0);
+    if o.polling > 0.0 {
+        let [gets, got, posts, sent] = sh.polling_counts.get().map(|n| n.max(1));
+        eprintln!(
+            "polling: {gets} GET answers with {:.2} packets each, {posts} POSTs with {:.2}",
+            got as f64 / gets as f64,
+            sent as f64 / posts.max(1) as f64
+        );
+    }
     println!(
         "RESULT scenario={:?} clients={} inflight={} msgs={done} secs={secs:.2} \
          msgs_per_s={:.0} p50_us={} p99_us={} lost={lost} reordered={} server_cpu_pct={:.1} \

@@ -3,7 +3,8 @@
 //! A [Socket.IO](https://socket.io) server and client on smol that speak what the Node.js
 //! reference (`socket.io` 4.8 / `socket.io-client` 4.8) speaks. The protocol lives in the
 //! runtime-agnostic [`sio_core`], the runtime-independent I/O in `sio-io`; this crate owns the
-//! sockets (async-io, async-net), HTTP/1.1 (hyper, through its own I/O adapter), WebSocket
+//! sockets (async-io, async-net; on Linux the server's connections wait on an edge-triggered
+//! epoll of their own, whose descriptor async-io watches), HTTP/1.1 (hyper, through its own I/O adapter), WebSocket
 //! framing (async-tungstenite) and the one timer (a reused [`smol::Timer`]). It offers what
 //! `sio-tokio` offers, less the tower layer and WebTransport (wtransport is tokio-only).
 //!

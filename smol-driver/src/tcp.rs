@@ -21,6 +21,11 @@
 //!
 //! Nothing is lost: async-io arms a socket with a oneshot `epoll_ctl`, which reports data (or
 //! a connection) that came in before it was armed.
+//!
+//! On Linux a server's accepted connections are not registered with async-io at all: they
+//! wait on the server's edge-triggered registry ([`crate::edge`]), which also spares the
+//! `epoll_ctl` that async-io makes at every wait. The client's connections, and every
+//! connection elsewhere, are on async-io as above.
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -14,7 +14,8 @@
 //!   outstanding; a broadcast completes when every socket (the sender too) got it, and its
 //!   latency is the time to the last delivery. Rates count deliveries.
 //! - `--polling F` puts that share of the echo/ack clients on HTTP long-polling (a mixed
-//!   run), the others on WebSocket.
+//!   run), the others on WebSocket. The packets per GET answer and per POST (over the whole
+//!   run) are then printed on stderr.
 //! - `--active N --rate R` (echo and ack): only `N` of the `clients` connections send, each
 //!   `R` requests per second at a steady pace whatever the answers (an open loop: latency is
 //!   not hidden by waiting for answers); the others stay connected and idle (answering

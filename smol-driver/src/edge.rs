@@ -439,26 +439,11 @@ mod tests {
     fn short_reads_then_edges_lose_nothing() {
         smol::block_on(async {
             let (edge, _pump) = registry();
-            let (mut conn, mut peer) = pair(&edge).await;
-            let writer = smol::spawn(async move {
-                for i in 0..60u8 {
-                    peer.write_all(&[i; 7]).await.unwrap();
-                    if i % 5 == 0 {
-                        smol::Timer::after(std::time::Duration::from_millis(2)).await;
-                    }
-                }
-            });
-            let mut got = Vec::new();
-            let mut buf = [0u8; 64];
-            loop {
-                let n = conn.read(&mut buf).await.unwrap();
-                if n == 0 {
-                    break;
-                }
-                got.extend_from_slice(&buf[..n]);
-            }
+            let (mut conn, peer) = pair(&edge).await;
+            let writer = smol::spawn(crate::test_io::write_in_pieces(peer, 60));
+            let got = crate::test_io::read_all_in_small_reads(&mut conn).await;
             writer.await;
-            let want: Vec<u8> = (0..60u8).flat_map(|i| [i; 7]).collect();
+            let want = crate::test_io::pieces(60);
             assert_eq!(got, want);
         });
     }
@@ -469,23 +454,8 @@ mod tests {
     fn a_waiting_read_is_woken_by_the_next_data() {
         smol::block_on(async {
             let (edge, _pump) = registry();
-            let (mut conn, mut peer) = pair(&edge).await;
-            let waker = std::task::Waker::noop();
-            let mut cx = Context::from_waker(waker);
-            let mut buf = [0u8; 32];
-            for round in 0..20u8 {
-                assert!(Pin::new(&mut conn)
-                    .poll_read(&mut cx, &mut buf)
-                    .is_pending());
-                assert!(Pin::new(&mut conn)
-                    .poll_read(&mut cx, &mut buf)
-                    .is_pending());
-                peer.write_all(&[round; 3]).await.unwrap();
-                let n = conn.read(&mut buf).await.unwrap();
-                assert_eq!(&buf[..n], &[round; 3]);
-            }
-            drop(peer);
-            assert_eq!(conn.read(&mut buf).await.unwrap(), 0);
+            let (mut conn, peer) = pair(&edge).await;
+            crate::test_io::waits_then_reads_each_round(&mut conn, peer).await;
         });
     }
 

@@ -143,6 +143,8 @@ mod redis_adapter;
 mod socketio;
 mod stall;
 mod tcp;
+#[cfg(test)]
+mod test_io;
 mod timer;
 mod ws;
 

@@ -211,30 +211,17 @@ mod tests {
             let listener = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let writer = smol::spawn(async move {
-                let mut s = smol::net::TcpStream::connect(addr).await.unwrap();
-                for i in 0..50u8 {
-                    s.write_all(&[i; 7]).await.unwrap();
-                    if i % 5 == 0 {
-                        smol::Timer::after(std::time::Duration::from_millis(2)).await;
-                    }
-                }
+                let s = smol::net::TcpStream::connect(addr).await.unwrap();
+                crate::test_io::write_in_pieces(s, 50).await;
             });
             let mut acceptor = Acceptor::from(listener);
             let (stream, _) = std::future::poll_fn(|cx| acceptor.poll_accept(cx))
                 .await
                 .unwrap();
             let mut conn = TcpConn::from(Async::new(stream).unwrap());
-            let mut got = Vec::new();
-            let mut buf = [0u8; 64];
-            loop {
-                let n = conn.read(&mut buf).await.unwrap();
-                if n == 0 {
-                    break;
-                }
-                got.extend_from_slice(&buf[..n]);
-            }
+            let got = crate::test_io::read_all_in_small_reads(&mut conn).await;
             writer.await;
-            let want: Vec<u8> = (0..50u8).flat_map(|i| [i; 7]).collect();
+            let want = crate::test_io::pieces(50);
             assert_eq!(got, want);
         });
     }
@@ -277,30 +264,13 @@ mod tests {
         smol::block_on(async {
             let listener = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
-            let mut client = smol::net::TcpStream::connect(addr).await.unwrap();
+            let client = smol::net::TcpStream::connect(addr).await.unwrap();
             let mut acceptor = Acceptor::from(listener);
             let (stream, _) = std::future::poll_fn(|cx| acceptor.poll_accept(cx))
                 .await
                 .unwrap();
             let mut conn = TcpConn::from(Async::new(stream).unwrap());
-            let waker = std::task::Waker::noop();
-            let mut cx = Context::from_waker(waker);
-            let mut buf = [0u8; 32];
-            for round in 0..20u8 {
-                // Nothing to read: told to wait (twice: the second poll waits on the first's
-                // registration).
-                assert!(Pin::new(&mut conn)
-                    .poll_read(&mut cx, &mut buf)
-                    .is_pending());
-                assert!(Pin::new(&mut conn)
-                    .poll_read(&mut cx, &mut buf)
-                    .is_pending());
-                client.write_all(&[round; 3]).await.unwrap();
-                let n = conn.read(&mut buf).await.unwrap();
-                assert_eq!(&buf[..n], &[round; 3]);
-            }
-            drop(client);
-            assert_eq!(conn.read(&mut buf).await.unwrap(), 0);
+            crate::test_io::waits_then_reads_each_round(&mut conn, client).await;
         });
     }
 }

@@ -144,8 +144,13 @@ impl EngineServer {
                 }
             };
             let _ = stream.set_nodelay(true);
-            let Ok(stream) = self.conn(edge.as_ref(), stream) else {
-                continue;
+            let stream = match self.conn(edge.as_ref(), stream) {
+                Ok(stream) => stream,
+                Err(e) => {
+                    // Out of epoll watches or memory: this connection is dropped (closed).
+                    tracing::warn!(error = %e, %peer, "sio-smol: a connection could not be registered");
+                    continue;
+                }
             };
             let stream = crate::stall::StallGuard::new(stream, self.inner.io.write_timeout());
             let this = self.clone();

@@ -2,7 +2,7 @@
 //! handled with one call (`handle_ws_messages`), a write report handled with them
 //! (`handle_ws_input`) and several packets queued for one session with one call
 //! (`send_packets`) do what as many single calls do, in order, and stop at a session that
-//! closes.
+//! closes; a run of packets answers a parked long-poll GET once, with all of them.
 
 use std::time::Instant;
 
@@ -238,4 +238,137 @@ fn frames_for_one_websocket_are_taken_together() {
             .any(|t| matches!(t, Transmit::CloseWs { to: WS })),
         "{rest:?}"
     );
+}
+
+/// A polling session with its next GET parked (`id` 2), after the handshake (`id` 1).
+fn polling_session_with_parked_get(config: ServerConfig) -> (Server, Instant, Str) {
+    let mut server = Server::new(config);
+    // A test's own start time, handed in as a driver would.
+    #[allow(clippy::disallowed_methods)]
+    let now = Instant::now();
+    server.handle_request(
+        now,
+        TransportId(1),
+        Request::new(Method::Get, "/engine.io/?EIO=4&transport=polling"),
+    );
+    assert!(matches!(
+        server.poll_transmit(),
+        Some(Transmit::Response { .. })
+    ));
+    let sid = std::iter::from_fn(|| server.poll_event())
+        .find_map(|e| match e {
+            Event::SessionOpened { sid, .. } => Some(sid),
+            _ => None,
+        })
+        .expect("session");
+    server.handle_request(
+        now,
+        TransportId(2),
+        Request::new(
+            Method::Get,
+            &format!("/engine.io/?EIO=4&transport=polling&sid={sid}"),
+        ),
+    );
+    assert!(server.poll_transmit().is_none(), "the GET is parked");
+    (server, now, sid)
+}
+
+/// The bodies of the long-poll answers the server gave since last asked, by request id.
+fn answers(server: &mut Server) -> Vec<(u64, String)> {
+    std::iter::from_fn(|| server.poll_transmit())
+        .filter_map(|t| match t {
+            Transmit::Response { to, response } => Some((
+                to.0,
+                String::from_utf8(response.body.to_vec()).expect("text"),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A run of packets to a polling session answers its parked GET once, with all of them (one
+/// call per packet answers it with the first alone, the others waiting for the next GET).
+#[test]
+fn a_run_of_packets_answers_a_parked_get_with_all_of_them() {
+    let (mut server, _, sid) = polling_session_with_parked_get(ServerConfig::default());
+    let packets: Vec<SmallVec<[Frame; 1]>> = vec![
+        smallvec![text("4a")],
+        smallvec![text("4b")],
+        smallvec![text("4c")],
+    ];
+    server.send_packets(&sid, packets).unwrap();
+    assert_eq!(answers(&mut server), [(2, "4a\u{1e}4b\u{1e}4c".to_owned())]);
+    assert_eq!(server.buffered(&sid), Some(0), "handed over whole");
+
+    let (mut apart, _, sid) = polling_session_with_parked_get(ServerConfig::default());
+    for t in ["4a", "4b", "4c"] {
+        apart.send_frame(&sid, text(t)).unwrap();
+    }
+    assert_eq!(answers(&mut apart), [(2, "4a".to_owned())]);
+}
+
+/// Whether the session reported its close since last asked.
+fn closed(server: &mut Server) -> bool {
+    std::iter::from_fn(|| server.poll_event()).any(|e| matches!(e, Event::SessionClosed { .. }))
+}
+
+/// A run that takes the queue past its high-water mark is written as it goes, so the parked
+/// GET takes part of it before the queue can fill: a run never closes a session ("send
+/// buffer full") that the same packets sent one by one would keep, and leaves at most as
+/// much queued. Without that, a run of large packets held back whole would close it.
+#[test]
+fn a_run_admits_what_single_sends_admit() {
+    let big = format!("4{}", "x".repeat(40));
+    let unit = big.len() + FRAME_OVERHEAD;
+    for halves in [3, 4, 6, 8] {
+        for n in 1..=8 {
+            let config = || ServerConfig {
+                max_buffered_bytes: unit * halves / 2,
+                ..ServerConfig::default()
+            };
+            let (mut run, _, sid_run) = polling_session_with_parked_get(config());
+            let packets: Vec<SmallVec<[Frame; 1]>> =
+                (0..n).map(|_| smallvec![text(&big)]).collect();
+            let _ = run.send_packets(&sid_run, packets);
+            let run_answer = answers(&mut run);
+            let run_closed = closed(&mut run);
+
+            let (mut one, _, sid_one) = polling_session_with_parked_get(config());
+            for _ in 0..n {
+                let _ = one.send_frame(&sid_one, text(&big));
+            }
+            let one_answer = answers(&mut one);
+            let one_closed = closed(&mut one);
+
+            let case = format!("limit {halves}/2 packets, {n} packets");
+            assert!(!run_closed || one_closed, "{case}");
+            assert_eq!(run_answer.len(), 1, "{case}: the GET answered once");
+            assert!(run_answer[0].1.len() >= one_answer[0].1.len(), "{case}");
+            if !run_closed && !one_closed {
+                assert!(run.buffered(&sid_run) <= one.buffered(&sid_one), "{case}");
+            }
+        }
+    }
+    // Where it matters: a limit of 3 packets, 5 sent. One by one, the GET takes the first
+    // and the fifth finds 3 queued (over half) and no room: closed. In a run, the GET takes
+    // the first two (the queue passed half with the second) and all five are admitted.
+    let config = ServerConfig {
+        max_buffered_bytes: unit * 3,
+        ..ServerConfig::default()
+    };
+    let (mut run, _, sid) = polling_session_with_parked_get(config);
+    let packets: Vec<SmallVec<[Frame; 1]>> = (0..5).map(|_| smallvec![text(&big)]).collect();
+    run.send_packets(&sid, packets).unwrap();
+    assert_eq!(answers(&mut run), [(2, format!("{big}\u{1e}{big}"))]);
+    assert!(!closed(&mut run));
+    assert_eq!(run.buffered(&sid), Some(3 * unit));
+    let (mut one, _, sid) = polling_session_with_parked_get(ServerConfig {
+        max_buffered_bytes: unit * 3,
+        ..ServerConfig::default()
+    });
+    for _ in 0..5 {
+        let _ = one.send_frame(&sid, text(&big));
+    }
+    assert_eq!(answers(&mut one), [(2, big.clone())]);
+    assert!(closed(&mut one), "one by one: send buffer full");
 }

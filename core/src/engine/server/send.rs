@@ -109,8 +109,10 @@ impl Server {
     }
 
     /// [`send_frames`](Self::send_frames) for several packets in a row to session `sid`
-    /// (each item one packet's frames), with one lookup of the session for all of them. A
-    /// packet that is not a message is refused (the first such error is returned) and the
+    /// (each item one packet's frames), with one lookup of the session for all of them and
+    /// one write at the end: a parked long-poll GET is answered once, with the whole run
+    /// (`send_frames` packet by packet would answer it with the first alone). A packet that
+    /// is not a message is refused (the first such error is returned) and the
     /// others are queued; once the session closes ("send buffer full"), the rest are dropped
     /// and not taken from `packets`.
     pub fn send_packets(
@@ -124,23 +126,23 @@ impl Server {
             .get_mut(key)
             .ok_or(SendError::UnknownSession)?;
         let mut result = Ok(());
-        for mut frames in packets {
+        // Queued, then written once (a parked GET answered with the whole run).
+        for frames in packets {
             if let Some(Err(e)) = frames.first().map(message_frame) {
                 result = result.and(Err(e));
                 continue;
             }
-            if frames.len() == 1 {
-                if let Some(frame) = frames.pop() {
-                    s.send_frame(frame, &self.config, &mut self.out);
-                }
-            } else {
-                s.send_frames(&frames, &self.config, &mut self.out);
-            }
+            s.send_in_run(&frames, &self.config, &mut self.out);
             if s.is_closed() {
                 self.sessions.remove(key);
                 self.next_deadline = None;
-                break;
+                return result;
             }
+        }
+        s.flush_run(&mut self.out);
+        if s.is_closed() {
+            self.sessions.remove(key);
+            self.next_deadline = None;
         }
         result
     }

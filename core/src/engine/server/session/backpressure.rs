@@ -48,6 +48,30 @@ impl Session {
         }
     }
 
+    /// [`send_frames`](Self::send_frames) for one packet of a run to this session, without
+    /// the flush: the caller flushes once after the run ([`flush_run`](Self::flush_run)), so a
+    /// parked GET is answered with the whole run rather than its first packet alone. A queue
+    /// past its high-water mark is flushed at once, as a packet on its own would be: what is
+    /// admitted does not depend on the run.
+    pub(crate) fn send_in_run(&mut self, frames: &[Frame], cfg: &ServerConfig, out: &mut Outbox) {
+        let size = frames.iter().map(queued_size).sum();
+        if self.admit(size, cfg, out) {
+            for frame in frames {
+                self.enqueue(frame.clone(), queued_size(frame), out);
+            }
+            if self.queued > self.high_water {
+                self.flush(out);
+            }
+        }
+    }
+
+    /// Ends a run of [`send_in_run`](Self::send_in_run): writes what it queued.
+    pub(crate) fn flush_run(&mut self, out: &mut Outbox) {
+        if !self.closed {
+            self.flush(out);
+        }
+    }
+
     /// Whether `size` more fits in the queue; closes the session ("send buffer full") if not.
     fn admit(&mut self, size: usize, cfg: &ServerConfig, out: &mut Outbox) -> bool {
         if self.closed {

@@ -114,7 +114,7 @@ impl EngineServer {
     /// second ([`sio_io::accept`]).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let mut acceptor = crate::tcp::Acceptor::from(listener);
-        let edge = self.edge();
+        let conns = crate::tcp::Conns::new(&self.inner.spawner);
         loop {
             let accept = std::future::poll_fn(|cx| acceptor.poll_accept(cx));
             let accepted = smol::future::or(async { Some(accept.await) }, async {
@@ -144,7 +144,7 @@ impl EngineServer {
                 }
             };
             let _ = stream.set_nodelay(true);
-            let stream = match self.conn(edge.as_ref(), stream) {
+            let stream = match conns.set_up(stream) {
                 Ok(stream) => stream,
                 Err(e) => {
                     // Out of epoll watches or memory: this connection is dropped (closed).
@@ -177,43 +177,6 @@ impl EngineServer {
                 )
                 .detach();
         }
-    }
-
-    /// The edge-triggered registry for [`serve`](Self::serve)'s connections, its pump on the
-    /// server's executor (`None` where there is none: async-io then serves them).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn edge(&self) -> Option<crate::edge::Edge> {
-        let spawner = self.inner.spawner.clone();
-        crate::edge::Edge::new(|pump| spawner.spawn(pump.run()).detach())
-            .inspect_err(|e| tracing::warn!(error = %e, "sio-smol: no epoll of its own; connections on async-io"))
-            .ok()
-    }
-
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn edge(&self) -> Option<()> {
-        None
-    }
-
-    /// An accepted connection, set up on `edge` or async-io.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn conn(
-        &self,
-        edge: Option<&crate::edge::Edge>,
-        stream: std::net::TcpStream,
-    ) -> std::io::Result<crate::tcp::TcpConn> {
-        match edge {
-            Some(edge) => edge.register(stream).map(Into::into),
-            None => smol::Async::new(stream).map(Into::into),
-        }
-    }
-
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn conn(
-        &self,
-        _: Option<&()>,
-        stream: std::net::TcpStream,
-    ) -> std::io::Result<crate::tcp::TcpConn> {
-        smol::Async::new(stream).map(Into::into)
     }
 
     /// Closes every session ("server shutting down") and stops [`serve`](Self::serve).

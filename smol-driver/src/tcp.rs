@@ -159,6 +159,43 @@ impl AsyncWrite for TcpConn {
     }
 }
 
+/// Where a server's accepted connections wait for readiness: its edge-triggered registry on
+/// Linux ([`crate::edge`]), async-io elsewhere, or if the registry could not be made.
+pub(crate) struct Conns {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    edge: Option<crate::edge::Edge>,
+}
+
+impl Conns {
+    /// The registry of a server whose tasks run on `spawner` (its pump among them).
+    pub(crate) fn new(spawner: &crate::engine::Spawner) -> Self {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let spawner = spawner.clone();
+            let edge = crate::edge::Edge::new(|pump| spawner.spawn(pump.run()).detach())
+                .inspect_err(|e| {
+                    tracing::warn!(error = %e, "sio-smol: no epoll of its own; connections on async-io")
+                })
+                .ok();
+            Conns { edge }
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let _ = spawner;
+            Conns {}
+        }
+    }
+
+    /// An accepted connection (set non-blocking here), registered for readiness.
+    pub(crate) fn set_up(&self, stream: TcpStream) -> io::Result<TcpConn> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(edge) = &self.edge {
+            return edge.register(stream).map(Into::into);
+        }
+        Async::new(stream).map(Into::into)
+    }
+}
+
 /// A listening socket whose accepts wait for readiness once told "would block" (see the
 /// module's docs).
 #[derive(Debug)]
